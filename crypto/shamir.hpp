@@ -1,0 +1,50 @@
+// Shamir secret sharing over GF(2^8) of a fixed 32-byte secret (always the file key: a fixed
+// length means shares reveal nothing about the secret's size).
+//
+// Field: GF(2^8) with the AES polynomial x^8 + x^4 + x^3 + x + 1 (0x11b). Multiplication is a
+// branch-free shift-and-add with masks; inversion is a^254 by a fixed square-and-multiply chain.
+// No lookup tables and no secret-dependent branches or indices (timing/cache side channels).
+//
+// split: for each of the 32 secret bytes, a polynomial of degree K-1 whose constant term is the
+// secret byte and whose other K-1 coefficients are uniform over all 256 field elements (zero
+// included) from the CSPRNG. The N x-coordinates are random, distinct and non-zero, so they do
+// not reveal N or the custodian order.
+//
+// combine validates before any arithmetic, each problem with its own error code:
+//   fewer than K shares -> Errc::too_few_shares ("need K shares, have M")
+//   a share with x = 0  -> Errc::share_x_zero
+//   two shares, same x  -> Errc::share_duplicate
+//   a y not 32 bytes    -> Errc::share_length
+// then Lagrange-interpolates at x = 0 using the first K shares. combine cannot tell a wrong share
+// from a right one: callers check share commitments before and a MAC after (see vault/FORMAT.md).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "crypto/bytes.hpp"
+#include "crypto/secret_bytes.hpp"
+
+namespace ssoescrow::crypto::shamir {
+
+inline constexpr std::size_t k_secret_size = 32;
+inline constexpr unsigned k_min_threshold = 2;
+inline constexpr unsigned k_max_shares = 255;
+
+struct Share {
+    std::uint8_t x = 0;  // public, non-zero
+    SecretBytes y;       // k_secret_size bytes
+};
+
+// 2 <= threshold <= count <= 255 and secret.size() == 32, else Errc::invalid_argument.
+Result<std::vector<Share>> split(const SecretBytes& secret, unsigned threshold, unsigned count);
+
+Result<SecretBytes> combine(std::span<const Share> shares, unsigned threshold);
+
+// Field arithmetic, exposed for tests.
+std::uint8_t gf_mul(std::uint8_t a, std::uint8_t b) noexcept;
+std::uint8_t gf_inv(std::uint8_t a) noexcept;  // gf_inv(0) == 0
+
+}  // namespace ssoescrow::crypto::shamir

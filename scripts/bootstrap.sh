@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs exactly what ssoescrow's build and test suite need on Debian 12 (bookworm) or a
+# comparable Ubuntu. Idempotent and non-interactive; runs apt-get update first.
+set -euo pipefail
+
+packages=(
+    g++ cmake make pkg-config             # toolchain
+    libsodium-dev libssl-dev              # crypto (crypto/ only)
+    libcli11-dev nlohmann-json3-dev       # command line, JSON
+    catch2                                # unit tests (2.13)
+    clang libclang-rt-14-dev              # libFuzzer targets and their sanitizer runtimes
+    python3                               # the bridge conformance check (shared/tools)
+    nodejs npm                            # the PowerShell syntax check (shared/tools)
+    procps                                # ps/pgrep in end-to-end tests
+)
+
+sudo_cmd=()
+if [[ $(id -u) -ne 0 ]]; then
+    command -v sudo >/dev/null || { echo "bootstrap: run as root or install sudo" >&2; exit 1; }
+    sudo_cmd=(sudo)
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -q
+"${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${packages[@]}"

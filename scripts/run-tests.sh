@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Builds ssoescrow and runs the whole test suite:
+#   1. the normal build (warnings are errors) and every CTest test (unit, CLI end-to-end);
+#   2. the same suite in an ASan+UBSan build;
+#   3. each libFuzzer target for a short bounded slice (clang);
+#   4. the PowerShell scripts through the syntax check, when the shared tools are present.
+# Exits non-zero if anything fails. Set SSOESCROW_QUICK=1 to run only step 1.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+jobs=$(nproc 2>/dev/null || echo 2)
+
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake --build build -j"$jobs"
+ctest --test-dir build --output-on-failure -j"$jobs"
+
+if [[ ${SSOESCROW_QUICK:-0} != 1 ]]; then
+    cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSSOESCROW_SANITIZE=ON
+    cmake --build build-asan -j"$jobs"
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+        ctest --test-dir build-asan --output-on-failure -j"$jobs"
+
+    if command -v clang++ >/dev/null; then
+        CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSSOESCROW_FUZZ=ON
+        cmake --build build-fuzz -j"$jobs"
+        ctest --test-dir build-fuzz --output-on-failure -R '^fuzz: '
+    fi
+fi
+
+shared=../shared
+if [[ -x $shared/tools/ps-syntax-check ]] && compgen -G "scripts/windows/*.ps1" >/dev/null; then
+    "$shared/tools/ps-syntax-check" scripts/windows/*.ps1
+fi

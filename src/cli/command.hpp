@@ -1,0 +1,33 @@
+// How subcommands plug into main. Each subcommand lives in its own file under src/cli/ and
+// exposes one add_* function that declares its options on the CLI11 app and, when the user picks
+// it, stores the action to run in `selected`. main() runs that action and alone decides the exit
+// code (src/exit_codes.hpp).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+#include "crypto/result.hpp"
+
+namespace ssoescrow::cli {
+
+enum class ExitConvention {
+    standard,    // errors map through exit_code_for()
+    monitoring,  // 0 OK, 1 WARNING, 2 CRITICAL; any error is 3 UNKNOWN
+};
+
+struct Command {
+    // Returns the exit code to use on success (0 for most commands; 0..2 for monitoring ones).
+    std::function<Result<int>()> run;
+    ExitConvention convention = ExitConvention::standard;
+};
+
+// The explicit list of subcommand groups (no static self-registration). src/cli/commands.cpp
+// calls each of these in order.
+void add_custodian_commands(CLI::App& app, Command& selected);
+void add_topology_commands(CLI::App& app, Command& selected);
+
+void add_all_commands(CLI::App& app, Command& selected);
+
+}  // namespace ssoescrow::cli

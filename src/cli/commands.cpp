@@ -1,0 +1,10 @@
+#include "src/cli/command.hpp"
+
+namespace ssoescrow::cli {
+
+void add_all_commands(CLI::App& app, Command& selected) {
+    add_custodian_commands(app, selected);
+    add_topology_commands(app, selected);
+}
+
+}  // namespace ssoescrow::cli

@@ -1,0 +1,72 @@
+// The thin executable: harden the process, parse the command line, run the chosen subcommand and
+// turn its result into the exit code. Nothing else happens here.
+#include <CLI/CLI.hpp>
+
+#include <exception>
+#include <iostream>
+
+#include "crypto/random.hpp"
+#include "src/cli/command.hpp"
+#include "src/exit_codes.hpp"
+#include "src/hardening.hpp"
+#include "src/terminal.hpp"
+
+namespace {
+
+int exit_code_for_error(const ssoescrow::Error& error, ssoescrow::cli::ExitConvention convention) {
+    ssoescrow::print_error(error);
+    if (convention == ssoescrow::cli::ExitConvention::monitoring) {
+        return ssoescrow::k_monitor_unknown;
+    }
+    return ssoescrow::exit_code_for(error.code);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    using namespace ssoescrow;
+    if (auto hardened = harden_process(); !hardened) {
+        print_error(hardened.error());
+        return k_exit_failure;
+    }
+    if (auto initialised = crypto::initialize(); !initialised) {
+        print_error(initialised.error());
+        return k_exit_failure;
+    }
+
+    CLI::App app{"ssoescrow: escrow, restore and monitor the ENTSSO master secret"};
+    app.require_subcommand(1);
+    app.set_version_flag("--version", "ssoescrow 0.1.0");
+    cli::Command selected;
+    cli::add_all_commands(app, selected);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        std::cerr << "ssoescrow: error: " << e.what() << '\n'
+                  << "ssoescrow: hint: run 'ssoescrow --help' for usage\n";
+        return k_exit_usage;
+    }
+    if (!selected.run) {
+        std::cerr << app.help();
+        return k_exit_usage;
+    }
+
+    try {
+        Result<int> outcome = selected.run();
+        if (!outcome) return exit_code_for_error(outcome.error(), selected.convention);
+        return *outcome;
+    } catch (const std::exception& e) {
+        // Exceptions are bugs or resource exhaustion; say so rather than crash.
+        return exit_code_for_error(
+            make_error(Errc::internal, std::string("unexpected failure: ") + e.what(),
+                       "this is a bug; please report it (see SECURITY.md for sensitive reports)"),
+            selected.convention);
+    }
+}
