@@ -11,12 +11,19 @@
 // not reveal N or the custodian order.
 //
 // combine validates before any arithmetic, each problem with its own error code:
-//   fewer than K shares -> Errc::too_few_shares ("need K shares, have M")
-//   a share with x = 0  -> Errc::share_x_zero
-//   two shares, same x  -> Errc::share_duplicate
-//   a y not 32 bytes    -> Errc::share_length
-// then Lagrange-interpolates at x = 0 using the first K shares. combine cannot tell a wrong share
-// from a right one: callers check share commitments before and a MAC after (see vault/FORMAT.md).
+//   threshold outside 2..255 -> Errc::invalid_argument
+//   fewer than K shares      -> Errc::too_few_shares ("need K shares, have M")
+//   a share with x = 0       -> Errc::share_x_zero
+//   a y not 32 bytes         -> Errc::share_length
+//   two shares, same x       -> Errc::share_duplicate
+// Every share given is validated (not only the first K); messages name shares by their position
+// in the input, counted from 1 ("share 3 ..."), and the first problem in input order is reported.
+// Then it Lagrange-interpolates at x = 0 using the first K shares, in time independent of the y
+// values. combine cannot tell a wrong share from a right one: callers check share commitments
+// before and a MAC after (see vault/FORMAT.md).
+//
+// split checks its own output before returning it (check_split): the first K shares must combine
+// back to the secret, compared in constant time, else Errc::internal and no shares.
 #pragma once
 
 #include <cstddef>
@@ -42,6 +49,11 @@ struct Share {
 Result<std::vector<Share>> split(const SecretBytes& secret, unsigned threshold, unsigned count);
 
 Result<SecretBytes> combine(std::span<const Share> shares, unsigned threshold);
+
+// The self-check split runs on its result: `shares` must pass combine's validation and their
+// first `threshold` shares must reconstruct `secret` (constant-time compare); Errc::internal if not.
+[[nodiscard]] Status check_split(const SecretBytes& secret, std::span<const Share> shares,
+                                 unsigned threshold);
 
 // Field arithmetic, exposed for tests.
 std::uint8_t gf_mul(std::uint8_t a, std::uint8_t b) noexcept;

@@ -9,12 +9,12 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 jobs=$(nproc 2>/dev/null || echo 2)
 
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSSOESCROW_TEST_HOOKS=ON
 cmake --build build -j"$jobs"
 ctest --test-dir build --output-on-failure -j"$jobs"
 
 if [[ ${SSOESCROW_QUICK:-0} != 1 ]]; then
-    cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSSOESCROW_SANITIZE=ON
+    cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSSOESCROW_SANITIZE=ON -DSSOESCROW_TEST_HOOKS=ON
     cmake --build build-asan -j"$jobs"
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
         ctest --test-dir build-asan --output-on-failure -j"$jobs"

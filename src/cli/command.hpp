@@ -27,6 +27,7 @@ struct Command {
 // calls each of these in order.
 void add_custodian_commands(CLI::App& app, Command& selected);
 void add_topology_commands(CLI::App& app, Command& selected);
+void add_vault_commands(CLI::App& app, Command& selected);
 
 void add_all_commands(CLI::App& app, Command& selected);
 
