@@ -17,9 +17,12 @@
 
 namespace ssoescrow::crypto {
 
+// RFC 5869 limits: out_size 1..255*32, else Errc::invalid_argument (checked before deriving).
 Result<SecretBytes> hkdf_sha256(ByteView input_key, ByteView salt, ByteView info,
                                 std::size_t out_size);
 
+// out_size must be 1..255*32 (callers pass constants); outside that, or if OpenSSL fails, it
+// throws std::logic_error: a bug, not an input error.
 SecretBytes derive_subkey(const SecretBytes& key, std::string_view label, std::size_t out_size);
 
 inline constexpr std::size_t k_argon2_salt_size = 16;
