@@ -14,7 +14,9 @@ namespace {
 constexpr unsigned k_reduction = 0x1b;
 
 // All ones if the lowest bit of `bit` is set, else zero: selects without branching.
-constexpr unsigned mask_of(unsigned bit) noexcept { return 0u - (bit & 1u); }
+constexpr unsigned mask_of(unsigned bit) noexcept {
+    return 0u - (bit & 1u);
+}
 
 std::string threshold_range_message(unsigned threshold) {
     return "shamir threshold " + std::to_string(threshold) + " is outside " +
@@ -25,7 +27,8 @@ std::string threshold_range_message(unsigned threshold) {
 // the CSPRNG), hence random, distinct and non-zero. x is public, so plain indexing is fine.
 std::array<std::uint8_t, k_max_shares> random_x_coordinates() {
     std::array<std::uint8_t, k_max_shares> xs{};
-    for (unsigned i = 0; i < k_max_shares; ++i) xs[i] = static_cast<std::uint8_t>(i + 1);
+    for (unsigned i = 0; i < k_max_shares; ++i)
+        xs[i] = static_cast<std::uint8_t>(i + 1);
     for (unsigned i = k_max_shares - 1; i > 0; --i) {
         const std::uint32_t j = random_uniform(i + 1);
         std::swap(xs[i], xs[j]);
@@ -42,7 +45,8 @@ std::vector<std::uint8_t> lagrange_at_zero(std::span<const Share> shares) {
         std::uint8_t numerator = 1;
         std::uint8_t denominator = 1;
         for (std::size_t j = 0; j < shares.size(); ++j) {
-            if (j == i) continue;
+            if (j == i)
+                continue;
             numerator = gf_mul(numerator, shares[j].x);
             denominator = gf_mul(denominator, shares[j].x ^ shares[i].x);
         }
@@ -57,11 +61,10 @@ Status validate(std::span<const Share> shares, unsigned threshold) {
         return make_error(Errc::invalid_argument, threshold_range_message(threshold));
     }
     if (shares.size() < threshold) {
-        return make_error(Errc::too_few_shares,
-                          "need " + std::to_string(threshold) + " shares, have " +
-                              std::to_string(shares.size()),
-                          "collect the shares of at least " + std::to_string(threshold) +
-                              " custodians");
+        return make_error(
+            Errc::too_few_shares,
+            "need " + std::to_string(threshold) + " shares, have " + std::to_string(shares.size()),
+            "collect the shares of at least " + std::to_string(threshold) + " custodians");
     }
     // Input position (1-based) of the share that first used each x; 0 = unused.
     std::array<std::size_t, 256> first_with_x{};
@@ -107,11 +110,11 @@ std::uint8_t gf_mul(std::uint8_t a, std::uint8_t b) noexcept {
 std::uint8_t gf_inv(std::uint8_t a) noexcept {
     // a^254 = a^-1 for a != 0 (the multiplicative group has order 255) and 0 for a = 0.
     // 254 = 0b11111110: a fixed chain of 7 squarings and 6 multiplications.
-    std::uint8_t result = a;                    // a^1
-    for (int step = 0; step < 6; ++step) {      // a^3, a^7, a^15, a^31, a^63, a^127
+    std::uint8_t result = a;                // a^1
+    for (int step = 0; step < 6; ++step) {  // a^3, a^7, a^15, a^31, a^63, a^127
         result = gf_mul(gf_mul(result, result), a);
     }
-    return gf_mul(result, result);              // a^254
+    return gf_mul(result, result);  // a^254
 }
 
 Result<std::vector<Share>> split(const SecretBytes& secret, unsigned threshold, unsigned count) {
@@ -129,10 +132,9 @@ Result<std::vector<Share>> split(const SecretBytes& secret, unsigned threshold, 
                                                       std::to_string(count));
     }
     if (secret.size() != k_secret_size) {
-        return make_error(Errc::invalid_argument, "shamir secret is " +
-                                                      std::to_string(secret.size()) +
-                                                      " bytes long, expected " +
-                                                      std::to_string(k_secret_size));
+        return make_error(Errc::invalid_argument,
+                          "shamir secret is " + std::to_string(secret.size()) +
+                              " bytes long, expected " + std::to_string(k_secret_size));
     }
 
     // coefficients[byte * degree + (j - 1)] is the coefficient of x^j (j = 1..K-1) of the
@@ -186,9 +188,9 @@ Status check_split(const SecretBytes& secret, std::span<const Share> shares, uns
                               rebuilt.error().message + ")");
     }
     if (!rebuilt.value().equals(secret)) {
-        return make_error(Errc::internal,
-                          "shamir self-check failed: the first " + std::to_string(threshold) +
-                              " shares do not reconstruct the secret");
+        return make_error(Errc::internal, "shamir self-check failed: the first " +
+                                              std::to_string(threshold) +
+                                              " shares do not reconstruct the secret");
     }
     return {};
 }

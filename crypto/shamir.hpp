@@ -51,7 +51,8 @@ Result<std::vector<Share>> split(const SecretBytes& secret, unsigned threshold, 
 Result<SecretBytes> combine(std::span<const Share> shares, unsigned threshold);
 
 // The self-check split runs on its result: `shares` must pass combine's validation and their
-// first `threshold` shares must reconstruct `secret` (constant-time compare); Errc::internal if not.
+// first `threshold` shares must reconstruct `secret` (constant-time compare); Errc::internal if
+// not.
 [[nodiscard]] Status check_split(const SecretBytes& secret, std::span<const Share> shares,
                                  unsigned threshold);
 
