@@ -1,0 +1,18 @@
+#include "vault/clock.hpp"
+
+#include <time.h>
+
+namespace ssoescrow::vault {
+
+std::int64_t SystemClock::now() {
+    struct timespec ts {};
+    ::clock_gettime(CLOCK_REALTIME, &ts);
+    return static_cast<std::int64_t>(ts.tv_sec);
+}
+
+Clock& system_clock() {
+    static SystemClock clock;
+    return clock;
+}
+
+}  // namespace ssoescrow::vault

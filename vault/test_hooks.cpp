@@ -1,0 +1,119 @@
+#include "vault/test_hooks.hpp"
+
+#ifdef SSOESCROW_TEST_HOOKS
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <string>
+
+namespace ssoescrow::vault::test_hooks {
+namespace {
+
+std::mutex g_mutex;
+
+// Counts how often each name was reached since the environment variable last changed value.
+struct Counter {
+    std::string env_value;
+    std::map<std::string, unsigned long, std::less<>> seen;
+
+    unsigned long hit(const char* current_env, std::string_view name) {
+        if (env_value != current_env) {
+            env_value = current_env;
+            seen.clear();
+        }
+        auto it = seen.find(name);
+        if (it == seen.end())
+            it = seen.emplace(std::string(name), 0).first;
+        return ++it->second;
+    }
+};
+
+Counter g_crash_counter;
+Counter g_fault_counter;
+
+// "NAME" or "NAME:N" -> (NAME, N); N defaults to 1, 0 on a malformed count.
+std::pair<std::string_view, unsigned long> split_count(std::string_view item) {
+    const auto colon = item.rfind(':');
+    if (colon == std::string_view::npos)
+        return {item, 1};
+    const std::string_view digits = item.substr(colon + 1);
+    unsigned long n = 0;
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+    if (ec != std::errc() || end != digits.data() + digits.size() || digits.empty()) {
+        return {item, 1};  // the colon was part of the name (e.g. "enospc:write")
+    }
+    return {item.substr(0, colon), n};
+}
+
+int errno_for(std::string_view name) {
+    if (name == "enospc")
+        return ENOSPC;
+    if (name == "edquot")
+        return EDQUOT;
+    if (name == "eio")
+        return EIO;
+    if (name == "erofs")
+        return EROFS;
+    if (name == "eacces")
+        return EACCES;
+    if (name == "eperm")
+        return EPERM;
+    if (name == "eintr")
+        return EINTR;
+    if (name == "einval")
+        return EINVAL;
+    return 0;
+}
+
+}  // namespace
+
+void crash_point(std::string_view name) noexcept {
+    const char* env = std::getenv("SSOESCROW_TEST_CRASH_AT");
+    if (env == nullptr || *env == '\0')
+        return;
+    const auto [wanted, nth] = split_count(env);
+    if (wanted != name)
+        return;
+    std::lock_guard<std::mutex> lock(g_mutex);
+    if (g_crash_counter.hit(env, name) == nth)
+        _exit(137);
+}
+
+int injected_fault(std::string_view operation) noexcept {
+    const char* env = std::getenv("SSOESCROW_TEST_FAULT");
+    if (env == nullptr || *env == '\0')
+        return 0;
+    std::lock_guard<std::mutex> lock(g_mutex);
+    std::string_view spec(env);
+    bool counted = false;
+    unsigned long count = 0;
+    while (!spec.empty()) {
+        const auto comma = spec.find(',');
+        const std::string_view item = spec.substr(0, comma);
+        spec = comma == std::string_view::npos ? std::string_view{} : spec.substr(comma + 1);
+        // item = ERR:OP[:N]
+        const auto first_colon = item.find(':');
+        if (first_colon == std::string_view::npos)
+            continue;
+        const int err = errno_for(item.substr(0, first_colon));
+        const auto [op, nth] = split_count(item.substr(first_colon + 1));
+        if (err == 0 || op != operation)
+            continue;
+        if (!counted) {
+            count = g_fault_counter.hit(env, operation);
+            counted = true;
+        }
+        if (count == nth)
+            return err;
+    }
+    return 0;
+}
+
+}  // namespace ssoescrow::vault::test_hooks
+
+#endif  // SSOESCROW_TEST_HOOKS

@@ -1,0 +1,62 @@
+// Test-only hooks: named crash points and I/O fault injection.
+//
+// They exist only in builds configured with -DSSOESCROW_TEST_HOOKS=ON (which defines the macro
+// SSOESCROW_TEST_HOOKS). In every other build the functions below are empty inline functions,
+// the environment variables are never read, and the compiler removes the calls.
+//
+// Crash points: SSOESCROW_TEST_CRASH_AT=NAME[:N]
+//   crash_point(NAME) ends the process immediately with _exit(137) (what a shell reports for
+//   kill -9), without flushing stdio or running destructors, the N-th time (default: the first)
+//   the point is reached in this process. Names used by vault/file_io.cpp (write_file_durably):
+//     after-temp-create   temp file exists, empty
+//     after-temp-write    temp file complete, not fsynced
+//     after-fsync         temp file complete and fsynced, no final name yet
+//     after-rename        final name in place, directory not fsynced
+//     after-link          (link fallback of Overwrite::no) final and temp names both exist
+//     after-temp-unlink   (link fallback of Overwrite::no) temp gone, directory not fsynced
+//     after-fsync-dir     committed, just before success is reported
+//   write_secret_file_exclusive: secret-after-create, secret-after-write
+//   vault/lock.cpp: lock-after-create (lock file created, not yet fsynced/reported),
+//     lock-before-release (still held, about to be removed)
+//   Other modules add their own points with their own prefix (e.g. "backup-after-envelope").
+//
+// Fault injection: SSOESCROW_TEST_FAULT=ERR:OP[:N][,ERR:OP[:N]...]
+//   The N-th call (default: the first) in this process of operation OP fails with errno ERR,
+//   once. ERR is one of enospc, edquot, eio, erofs, eacces, eperm, eintr, einval. OP is one of
+//     open       creating a temp, secret, lock or appended file; mkdir
+//     write      each write(2) call
+//     fsync      fsync of a file
+//     fsync-dir  fsync of a directory
+//     rename     the commit step: rename(2), renameat2(2) or link(2)
+//     rename-noreplace  renameat2(RENAME_NOREPLACE) only: "einval:rename-noreplace" forces the
+//                link(2) fallback of Overwrite::no
+//     read       each read(2) call
+//   Counters restart whenever the variable's value changes, so tests can set it per case.
+#pragma once
+
+#include <string_view>
+
+namespace ssoescrow::vault::test_hooks {
+
+#ifdef SSOESCROW_TEST_HOOKS
+
+inline constexpr bool k_enabled = true;
+
+// Ends the process with _exit(137) if SSOESCROW_TEST_CRASH_AT names this point (see above).
+void crash_point(std::string_view name) noexcept;
+
+// The errno to inject for this call of `operation`, or 0 to run the real system call.
+int injected_fault(std::string_view operation) noexcept;
+
+#else
+
+inline constexpr bool k_enabled = false;
+
+inline void crash_point(std::string_view) noexcept {}
+inline int injected_fault(std::string_view) noexcept {
+    return 0;
+}
+
+#endif
+
+}  // namespace ssoescrow::vault::test_hooks
