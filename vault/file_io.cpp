@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <string>
 
 #include "crypto/random.hpp"
@@ -453,6 +454,11 @@ Result<crypto::SecretBytes> read_secret_file(const path& file, std::size_t max_s
 }
 
 Status remove_stale_temp_files(const path& dir) {
+    return remove_stale_temp_files(dir, std::chrono::seconds(-1));
+}
+
+Status remove_stale_temp_files(const path& dir, std::chrono::seconds older_than) {
+    const std::int64_t cutoff = static_cast<std::int64_t>(::time(nullptr)) - older_than.count();
     const int dir_fd =
         ::open(describe(dir).c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (dir_fd < 0) {
@@ -477,6 +483,8 @@ Status remove_stale_temp_files(const path& dir) {
         if (::fstatat(dir_fd, entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
             continue;
         if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
+            continue;
+        if (older_than.count() >= 0 && static_cast<std::int64_t>(st.st_mtime) > cutoff)
             continue;
         if (::unlinkat(dir_fd, entry->d_name, 0) == 0) {
             removed = true;

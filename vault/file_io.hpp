@@ -46,6 +46,7 @@
 // process at the named crash points: see vault/test_hooks.hpp.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <filesystem>
 #include <string>
@@ -128,8 +129,12 @@ enum class CreateIfMissing {
 // Removes the temp files (is_temp_name) of an earlier writer that crashed, directly inside `dir`
 // (not recursive). Only regular files and symlinks with the temp prefix are unlinked (a symlink is
 // removed, never followed); anything else with the prefix is left alone. The directory is fsynced
-// when something was removed. Missing `dir` is not an error.
+// when something was removed. Missing `dir` is not an error. Call it only while holding the
+// vault's writer lock: a temp file of a write in progress would be removed too (that write would
+// then fail cleanly, but fail). The second form only removes temp files last modified more than
+// `older_than` ago, for directories where non-holders write (locks/).
 [[nodiscard]] Status remove_stale_temp_files(const path& dir);
+[[nodiscard]] Status remove_stale_temp_files(const path& dir, std::chrono::seconds older_than);
 
 // Creates `dir` with mode 0700 (regardless of the umask) if it does not exist; the parent must
 // exist. An existing `dir` must be a real directory (not a symlink) with no group/other access

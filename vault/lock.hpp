@@ -99,8 +99,9 @@ struct LockStatus {
 
 // Why a lock was removed by someone other than its holder: the caller audit-logs this.
 struct BrokenLock {
-    LockStatus previous;  // what the lock file said, and how it was judged
-    bool forced = false;  // true when removed by force although it looked live
+    LockStatus previous;     // what the lock file said, and how it was judged
+    bool forced = false;     // true when removed by force although it looked live (or malformed)
+    bool malformed = false;  // the lock file could not be parsed; `previous` is empty
 };
 
 struct LockOptions {
