@@ -33,7 +33,6 @@
 #pragma once
 
 #include <array>
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -123,7 +122,7 @@ struct Stanza {
 struct EnvelopeHeader {
     unsigned version = k_envelope_version;
     BackupId backup_id{};
-    std::chrono::sys_seconds created{};
+    std::int64_t created = 0;  // seconds since 1970-01-01T00:00:00Z (1970..9999)
     SourceInfo source;
     std::string policy_fingerprint;  // "sha256:<64 hex>"
     unsigned threshold = 0;
@@ -152,7 +151,7 @@ ByteView envelope_payload(const EnvelopeHeader& header, ByteView file);
 // own output, checks every share commitment, opens it with K shares through
 // combine_and_open() and compares the result with `bundle`; Errc::internal if that fails.
 Result<Bytes> seal_envelope(const EscrowPolicy& policy, const SourceInfo& source,
-                            const Bundle& bundle, std::chrono::sys_seconds created);
+                            const Bundle& bundle, std::int64_t created);
 
 // A custodian's share, once unwrapped (or received re-wrapped during a restore).
 struct CustodianShare {

@@ -1,0 +1,206 @@
+#include "vault/policy.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "crypto/hash.hpp"
+#include "vault/envelope_text.hpp"
+
+namespace ssoescrow::vault {
+namespace {
+
+using envelope_text::LineReader;
+
+// A recipient line is at most 512 bytes (crypto::parse_recipient); "recipient: " adds 11.
+constexpr std::size_t k_max_policy_line_size = 600;
+
+std::string name_of(const crypto::Recipient& recipient) {
+    return "recipient '" + recipient.label + "' (" + recipient.fingerprint() + ")";
+}
+
+void sort_recipients(std::vector<crypto::Recipient>& recipients) {
+    std::stable_sort(recipients.begin(), recipients.end(),
+                     [](const crypto::Recipient& a, const crypto::Recipient& b) {
+                         return a.fingerprint() < b.fingerprint();
+                     });
+}
+
+}  // namespace
+
+Status EscrowPolicy::validate() const {
+    const std::size_t n = recipients.size();
+    if (n == 0) {
+        return make_error(Errc::invalid_argument, "the escrow policy has no recipients",
+                          "give each custodian's recipient file with --recipient");
+    }
+    if (n > k_max_recipients) {
+        return make_error(Errc::limit_exceeded,
+                          "the escrow policy has " + std::to_string(n) + " recipients, at most " +
+                              std::to_string(k_max_recipients) + " are allowed");
+    }
+    if (threshold == 0) {
+        return make_error(Errc::invalid_argument, "threshold 0: at least 1 custodian is needed");
+    }
+    if (threshold == 1 && !allow_single_custodian) {
+        return make_error(Errc::invalid_argument,
+                          "threshold 1 lets any single custodian open every backup alone",
+                          "use a threshold of at least 2, or pass --allow-single-custodian if "
+                          "that is really intended");
+    }
+    if (threshold > n) {
+        return make_error(Errc::invalid_argument, "threshold " + std::to_string(threshold) +
+                                                      " is larger than the " + std::to_string(n) +
+                                                      " recipient" + (n == 1 ? "" : "s") +
+                                                      ": no backup could ever be opened");
+    }
+    for (const auto& recipient : recipients) {
+        if (recipient.type != "x25519") {
+            return make_error(
+                Errc::invalid_argument,
+                "recipient '" + recipient.label + "': unsupported type '" + recipient.type + "'");
+        }
+        if (auto label = crypto::check_label(recipient.label); !label) {
+            return make_error(Errc::invalid_argument, "recipient " + recipient.fingerprint() +
+                                                          ": " + label.error().message);
+        }
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+        for (std::size_t j = i + 1; j < n; ++j) {
+            if (recipients[i].public_key == recipients[j].public_key) {
+                return make_error(Errc::invalid_argument,
+                                  "duplicate recipient: " + name_of(recipients[i]) + " and " +
+                                      name_of(recipients[j]) + " are the same public key",
+                                  "give each custodian's recipient file once");
+            }
+        }
+    }
+    return {};
+}
+
+Result<EscrowPolicy> EscrowPolicy::normalised() const {
+    TRY(validate());
+    EscrowPolicy out = *this;
+    sort_recipients(out.recipients);
+    return out;
+}
+
+std::string EscrowPolicy::serialise() const {
+    auto checked = normalised();
+    if (!checked) {
+        throw std::logic_error("EscrowPolicy::serialise on an invalid policy: " +
+                               checked.error().message);
+    }
+    const EscrowPolicy& policy = checked.value();
+    std::string text = std::string(k_policy_magic) + "\n";
+    text += "threshold: " + std::to_string(policy.threshold) + "\n";
+    if (policy.threshold == 1) {
+        text += "single-custodian: allowed\n";
+    }
+    text += "recipients: " + std::to_string(policy.recipients.size()) + "\n";
+    for (const auto& recipient : policy.recipients) {
+        text += "recipient: " + recipient.to_line() + "\n";
+    }
+    return text;
+}
+
+std::string EscrowPolicy::fingerprint() const {
+    std::string text = serialise();
+    return std::string(k_policy_fingerprint_prefix) + to_hex(crypto::sha256(as_bytes(text)));
+}
+
+Result<ParsedPolicyPrefix> parse_policy_prefix(std::string_view text, std::string_view source) {
+    const std::string src = std::string(source) + ": escrow policy";
+    LineReader reader(text, src, k_max_policy_line_size);
+
+    TRY_ASSIGN(std::string_view magic, reader.next_line("version"));
+    constexpr std::string_view magic_prefix = "ssoescrow-policy/";
+    if (magic != k_policy_magic) {
+        if (magic.substr(0, magic_prefix.size()) == magic_prefix) {
+            return reader.error(
+                Errc::unsupported_version, "version",
+                "unsupported version " + std::string(magic.substr(magic_prefix.size())),
+                "this vault was written by a newer ssoescrow; upgrade");
+        }
+        return reader.error(Errc::parse, "version",
+                            "expected '" + std::string(k_policy_magic) + "'");
+    }
+
+    ParsedPolicyPrefix out;
+    EscrowPolicy& policy = out.policy;
+    TRY_ASSIGN(std::string_view threshold_text, reader.field("threshold"));
+    auto threshold = envelope_text::parse_decimal(threshold_text, k_max_recipients, "threshold");
+    if (!threshold) {
+        return reader.error(threshold.error().code, "threshold", threshold.error().message);
+    }
+    policy.threshold = static_cast<unsigned>(threshold.value());
+    if (policy.threshold == 1) {
+        TRY_ASSIGN(std::string_view allowed, reader.field("single-custodian"));
+        if (allowed != "allowed") {
+            return reader.error(Errc::parse, "single-custodian", "expected 'allowed'");
+        }
+        policy.allow_single_custodian = true;
+    }
+
+    TRY_ASSIGN(std::string_view count_text, reader.field("recipients"));
+    auto count = envelope_text::parse_decimal(count_text, k_max_recipients, "recipients");
+    if (!count) {
+        return reader.error(count.error().code, "recipients", count.error().message);
+    }
+    if (count.value() == 0) {
+        return reader.error(Errc::parse, "recipients", "the policy has no recipients");
+    }
+    policy.recipients.reserve(count.value());
+    for (std::uint64_t i = 0; i < count.value(); ++i) {
+        TRY_ASSIGN(std::string_view line, reader.field("recipient"));
+        const std::string where = src + " line " + std::to_string(reader.line_number());
+        TRY_ASSIGN(crypto::Recipient recipient, crypto::parse_recipient(line, where));
+        if (!policy.recipients.empty()) {
+            const crypto::Recipient& previous = policy.recipients.back();
+            if (previous.public_key == recipient.public_key) {
+                return reader.error(Errc::invalid_argument, "recipient",
+                                    "duplicate recipient: " + name_of(previous) + " and " +
+                                        name_of(recipient) + " are the same public key");
+            }
+            if (!(previous.fingerprint() < recipient.fingerprint())) {
+                return reader.error(Errc::parse, "recipient",
+                                    "recipients are not in ascending fingerprint order");
+            }
+        }
+        policy.recipients.push_back(std::move(recipient));
+    }
+    if (auto valid = policy.validate(); !valid) {
+        return with_context(std::move(valid).error(), src);
+    }
+    out.consumed = reader.offset();
+    return out;
+}
+
+Result<EscrowPolicy> parse_policy(std::string_view text, std::string_view source) {
+    TRY_ASSIGN(ParsedPolicyPrefix parsed, parse_policy_prefix(text, source));
+    if (parsed.consumed != text.size()) {
+        return make_error(Errc::parse, std::string(source) +
+                                           ": escrow policy: unexpected data after the " +
+                                           "last recipient line");
+    }
+    return std::move(parsed.policy);
+}
+
+Status check_policy_fingerprint(std::string_view text) {
+    auto bad = [&]() {
+        return make_error(Errc::usage,
+                          "'" + std::string(text.substr(0, 100)) + "' is not a policy fingerprint",
+                          "copy the 'sha256:...' fingerprint printed by 'ssoescrow vault init'");
+    };
+    if (text.size() != k_policy_fingerprint_size ||
+        text.substr(0, k_policy_fingerprint_prefix.size()) != k_policy_fingerprint_prefix) {
+        return bad();
+    }
+    for (char c : text.substr(k_policy_fingerprint_prefix.size())) {
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+            return bad();
+        }
+    }
+    return {};
+}
+
+}  // namespace ssoescrow::vault
