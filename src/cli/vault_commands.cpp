@@ -1,7 +1,48 @@
-#include "src/cli/command.hpp"
+// `ssoescrow vault ...`: create, list, check and prune vaults. Each subcommand lives in its own
+// file (vault_init.cpp, vault_list.cpp, vault_check.cpp, vault_prune.cpp).
+#include "src/cli/vault_commands.hpp"
+
+#include <iostream>
+
+#include "src/terminal.hpp"
 
 namespace ssoescrow::cli {
 
-void add_vault_commands(CLI::App&, Command&) {}
+Result<std::filesystem::path> resolve_state_dir(const std::string& flag,
+                                                std::string_view vault_id) {
+    if (!flag.empty())
+        return std::filesystem::path(flag) / std::string(vault_id);
+    return vault::default_state_dir(vault_id);
+}
+
+void remember_seen_or_warn(const std::string& state_dir_flag, const vault::AuditChain& chain,
+                           std::string_view vault_id, vault::UnixTime now) {
+    auto dir = resolve_state_dir(state_dir_flag, vault_id);
+    if (!dir) {
+        print_warning("the audit head was not remembered for rollback detection: " +
+                      dir.error().message);
+        return;
+    }
+    if (auto done = vault::remember_seen(*dir, chain, vault_id, now); !done) {
+        print_warning("the audit head was not remembered for rollback detection: " +
+                      done.error().message);
+    }
+}
+
+Status flush_stdout() {
+    std::cout.flush();
+    if (!std::cout)
+        return make_error(Errc::io, "cannot write to standard output");
+    return {};
+}
+
+void add_vault_commands(CLI::App& app, Command& selected) {
+    CLI::App* vault = app.add_subcommand("vault", "Create, list, check and prune vaults");
+    vault->require_subcommand(1);
+    add_vault_init_command(*vault, selected);
+    add_vault_list_command(*vault, selected);
+    add_vault_check_command(*vault, selected);
+    add_vault_prune_command(*vault, selected);
+}
 
 }  // namespace ssoescrow::cli

@@ -1,0 +1,34 @@
+// The `vault` subcommand group: vault_commands.cpp creates the group and calls one add_* function
+// per subcommand (each in its own file), plus helpers they share.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "crypto/result.hpp"
+#include "src/cli/command.hpp"
+#include "vault/audit_log.hpp"
+
+namespace ssoescrow::cli {
+
+void add_vault_init_command(CLI::App& vault, Command& selected);
+void add_vault_list_command(CLI::App& vault, Command& selected);
+void add_vault_check_command(CLI::App& vault, Command& selected);
+void add_vault_prune_command(CLI::App& vault, Command& selected);
+
+// The directory that keeps the latest-seen audit head of a vault, outside the vault:
+// `--state-dir` when given, else vault::default_state_dir(vault_id).
+Result<std::filesystem::path> resolve_state_dir(const std::string& flag, std::string_view vault_id);
+
+// Records the chain head as seen; a failure is only a warning on stderr (the operation itself
+// succeeded, and a full disk must not turn a read into an error).
+void remember_seen_or_warn(const std::string& state_dir_flag, const vault::AuditChain& chain,
+                           std::string_view vault_id, vault::UnixTime now);
+
+// Flushes stdout; Errc::io when the output could not be written (closed pipe, full disk).
+Status flush_stdout();
+
+}  // namespace ssoescrow::cli

@@ -1,0 +1,157 @@
+// `ssoescrow vault init --vault DIR --threshold K --recipient A.pub ... [policy flags]`: creates a
+// vault and prints its escrow-policy fingerprint, which every backup host pins.
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "crypto/custodian_key.hpp"
+#include "src/cli/vault_commands.hpp"
+#include "src/terminal.hpp"
+#include "vault/file_io.hpp"
+#include "vault/vault.hpp"
+
+namespace ssoescrow::cli {
+
+namespace {
+
+struct VaultInitOptions {
+    std::string vault;
+    unsigned threshold = 0;
+    std::vector<std::string> recipients;
+    bool allow_single_custodian = false;
+    std::string max_backup_age;
+    std::string critical_backup_age;
+    std::string max_drill_age;
+    std::string min_retention;
+    std::string keep_within;
+    std::optional<std::uint64_t> min_retained;
+    std::optional<std::uint64_t> keep_last;
+    std::string state_dir;
+};
+
+constexpr std::size_t k_max_recipient_file_size = 4096;
+
+Result<crypto::Recipient> read_recipient_file(const std::string& file) {
+    TRY_ASSIGN(const Bytes bytes, vault::read_file(file, k_max_recipient_file_size));
+    const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    auto recipient = crypto::parse_recipient(text, file);
+    if (!recipient) {
+        Error error = std::move(recipient).error();
+        if (error.hint.empty()) {
+            error.hint = "a recipient file is the NAME.pub written by 'ssoescrow custodian keygen'";
+        }
+        return error;
+    }
+    return recipient;
+}
+
+Status set_duration(const std::string& flag_value, std::string_view flag, std::int64_t& target) {
+    if (flag_value.empty())
+        return {};
+    auto value = vault::parse_duration_flag(flag_value, flag);
+    if (!value) {
+        Error error = std::move(value).error();
+        error.code = Errc::usage;
+        error.hint = "durations are a number and a unit: s, m, h or d (e.g. 26h, 90d)";
+        return error;
+    }
+    target = *value;
+    return {};
+}
+
+Result<int> run_vault_init(const VaultInitOptions& options) {
+    vault::Vault::InitOptions init;
+    init.escrow.threshold = options.threshold;
+    init.escrow.allow_single_custodian = options.allow_single_custodian;
+    for (const std::string& file : options.recipients) {
+        TRY_ASSIGN(crypto::Recipient recipient, read_recipient_file(file));
+        init.escrow.recipients.push_back(std::move(recipient));
+    }
+    if (options.threshold == 1 && !options.allow_single_custodian) {
+        return make_error(Errc::invalid_argument,
+                          "threshold 1 lets one custodian alone open every backup",
+                          "use a threshold of at least 2, or pass --allow-single-custodian if "
+                          "that is really intended");
+    }
+    TRY(set_duration(options.max_backup_age, "--max-backup-age", init.freshness.max_backup_age));
+    TRY(set_duration(options.critical_backup_age, "--critical-backup-age",
+                     init.freshness.critical_backup_age));
+    TRY(set_duration(options.max_drill_age, "--max-drill-age", init.freshness.max_drill_age));
+    TRY(set_duration(options.min_retention, "--min-retention", init.freshness.min_retention));
+    TRY(set_duration(options.keep_within, "--keep-within", init.retention.keep_within));
+    if (options.min_retained)
+        init.freshness.min_retained = *options.min_retained;
+    if (options.keep_last)
+        init.retention.keep_last = *options.keep_last;
+
+    TRY_ASSIGN(const vault::Vault created, vault::Vault::init(options.vault, init));
+    const vault::VaultConfig& config = created.config();
+
+    // Remember the first audit record as seen, so a later rollback is noticed from this machine.
+    if (auto chain = vault::read_audit_chain(created.dir(), created.vault_id()); chain) {
+        remember_seen_or_warn(options.state_dir, *chain, created.vault_id(), config.created);
+    }
+
+    std::cout << "vault: " << created.dir().string() << "\n"
+              << "vault id: " << created.vault_id() << "\n"
+              << "threshold: " << config.escrow.threshold << " of "
+              << config.escrow.recipients.size() << "\n";
+    for (const crypto::Recipient& r : config.escrow.recipients) {
+        std::cout << "custodian: " << r.label << " (" << r.fingerprint() << ")\n";
+    }
+    std::cout << "policy fingerprint: " << config.escrow.fingerprint() << "\n";
+    TRY(flush_stdout());
+    print_info("pin the policy on every backup host: ssoescrow backup --expect-policy " +
+               config.escrow.fingerprint() + " ...");
+    return 0;
+}
+
+}  // namespace
+
+void add_vault_init_command(CLI::App& vault, Command& selected) {
+    auto options = std::make_shared<VaultInitOptions>();
+    CLI::App* init = vault.add_subcommand(
+        "init", "Create a vault whose backups are sealed K-of-N to the given custodians");
+    init->add_option("--vault", options->vault, "Directory of the new vault (new or empty)")
+        ->required();
+    init->add_option("--threshold", options->threshold,
+                     "K: how many custodians must approve a restore")
+        ->required()
+        ->check(CLI::Range(1u, 255u));
+    init->add_option("--recipient", options->recipients,
+                     "A custodian's recipient file (NAME.pub from 'custodian keygen'); repeat "
+                     "once per custodian")
+        ->required();
+    init->add_flag("--allow-single-custodian", options->allow_single_custodian,
+                   "Allow threshold 1 (one custodian alone can open every backup)");
+    init->add_option("--max-backup-age", options->max_backup_age,
+                     "Newest backup older than this: warning (default 26h)");
+    init->add_option("--critical-backup-age", options->critical_backup_age,
+                     "Newest backup older than this: critical (default 3d)");
+    init->add_option("--max-drill-age", options->max_drill_age,
+                     "No restore drill younger than this: warning (default 90d)");
+    init->add_option("--min-retained", options->min_retained,
+                     "Prune never leaves fewer backups than this (default 7)");
+    init->add_option("--min-retention", options->min_retention,
+                     "Prune never removes a backup younger than this (default 35d)");
+    init->add_option("--keep-last", options->keep_last,
+                     "Prune keeps the newest N backups (default 35)");
+    init->add_option("--keep-within", options->keep_within,
+                     "Prune keeps every backup younger than this (default 35d)");
+    init->add_option("--state-dir", options->state_dir,
+                     "Where this machine remembers the newest audit record it has seen, outside "
+                     "the vault (default ~/.local/state/ssoescrow)");
+    init->footer(
+        "Prints the vault id and the escrow-policy fingerprint (sha256:...) on stdout; pin the\n"
+        "fingerprint on every backup host with --expect-policy.\n"
+        "Exit status: 0 created; 2 usage, or the threshold/recipients were refused (K < 2\n"
+        "without --allow-single-custodian, K > N, duplicate recipients); 3 a recipient file\n"
+        "is malformed; 5 I/O error; 6 the directory is already a vault or is not empty.");
+    init->callback([&selected, options] {
+        selected.convention = ExitConvention::standard;
+        selected.run = [options]() { return run_vault_init(*options); };
+    });
+}
+
+}  // namespace ssoescrow::cli

@@ -1,0 +1,104 @@
+// `ssoescrow vault list --vault DIR [--json]`: every backup with id, time, MSIDs, label, path and
+// state. Read-only: takes no lock and writes nothing (works on a read-only copy, F6/F7).
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "src/cli/vault_commands.hpp"
+#include "src/terminal.hpp"
+#include "vault/catalog.hpp"
+#include "vault/vault.hpp"
+
+namespace ssoescrow::cli {
+
+namespace {
+
+struct VaultListOptions {
+    std::string vault;
+    bool json = false;
+};
+
+nlohmann::json entry_json(const vault::CatalogEntry& e) {
+    nlohmann::json j;
+    j["id"] = e.backup_id;
+    j["created"] = vault::format_time(e.created);
+    j["state"] = std::string(vault::backup_state_name(e.state));
+    j["computer"] = e.computer;
+    j["secret_server"] = e.secret_server;
+    j["current_msid"] = e.current_msid;
+    j["previous_msid"] = e.previous_msid;
+    j["label"] = e.label;
+    j["path"] = e.path;
+    j["sha256"] = e.envelope_hash;
+    j["policy"] = e.policy_fingerprint;
+    j["threshold"] = e.threshold;
+    j["custodians"] = e.custodians;
+    j["recorded_as"] = e.recorded_as;
+    j["problem"] = e.problem;
+    return j;
+}
+
+Result<int> run_vault_list(const VaultListOptions& options) {
+    TRY_ASSIGN(const vault::Vault opened, vault::Vault::open(options.vault));
+    TRY_ASSIGN(const vault::Catalog catalog, vault::build_catalog(opened));
+    std::size_t not_verified = 0;
+    for (const vault::CatalogEntry& e : catalog.entries) {
+        if (!e.usable())
+            ++not_verified;
+    }
+    if (options.json) {
+        nlohmann::json doc;
+        doc["vault"] = opened.dir().string();
+        doc["vault_id"] = opened.vault_id();
+        doc["policy"] = opened.config().escrow.fingerprint();
+        doc["backups"] = nlohmann::json::array();
+        for (const vault::CatalogEntry& e : catalog.entries)
+            doc["backups"].push_back(entry_json(e));
+        std::cout << doc.dump(2) << "\n";
+    } else if (catalog.entries.empty()) {
+        std::cout << "no backups in " << opened.dir().string() << "\n";
+    } else {
+        for (const vault::CatalogEntry& e : catalog.entries) {
+            std::cout << e.backup_id << "  " << vault::format_time(e.created) << "  "
+                      << vault::backup_state_name(e.state) << "\n"
+                      << "    msid " << (e.current_msid.empty() ? "-" : e.current_msid)
+                      << " (previous " << (e.previous_msid.empty() ? "-" : e.previous_msid)
+                      << ")  computer " << (e.computer.empty() ? "-" : e.computer) << "  label "
+                      << (e.label.empty() ? "-" : e.label) << "\n"
+                      << "    " << e.path << "\n";
+            if (!e.problem.empty())
+                std::cout << "    " << e.problem << "\n";
+        }
+    }
+    TRY(flush_stdout());
+    if (not_verified > 0 || !catalog.chain.intact()) {
+        print_warning(std::to_string(not_verified) + " of " +
+                      std::to_string(catalog.entries.size()) + " backups are not verified" +
+                      (catalog.chain.intact() ? "" : " and the audit log is damaged") +
+                      "; run 'ssoescrow vault check --vault " + opened.dir().string() + "'");
+    }
+    return 0;
+}
+
+}  // namespace
+
+void add_vault_list_command(CLI::App& vault, Command& selected) {
+    auto options = std::make_shared<VaultListOptions>();
+    CLI::App* list =
+        vault.add_subcommand("list", "List every backup: id, time, MSIDs, label, path and state");
+    list->add_option("--vault", options->vault, "Vault directory")->required();
+    list->add_flag("--json", options->json, "Print one JSON document instead of text");
+    list->footer(
+        "Read-only: takes no lock and writes nothing. States: verified, orphan, pruned,\n"
+        "missing, damaged (see 'vault check').\n"
+        "Exit status: 0 listed (even if some backups are not verified: a warning says so);\n"
+        "3 the config is malformed or of an unsupported version; 5 no vault / I/O error;\n"
+        "8 the config is damaged.");
+    list->callback([&selected, options] {
+        selected.convention = ExitConvention::standard;
+        selected.run = [options]() { return run_vault_list(*options); };
+    });
+}
+
+}  // namespace ssoescrow::cli

@@ -1,0 +1,116 @@
+// `ssoescrow vault prune --vault DIR [--dry-run]`: removes backups the retention policy no longer
+// keeps (vault/prune.hpp). --dry-run prints the same plan and changes nothing (no lock taken).
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "src/cli/vault_commands.hpp"
+#include "src/terminal.hpp"
+#include "vault/lock.hpp"
+#include "vault/prune.hpp"
+#include "vault/vault.hpp"
+
+namespace ssoescrow::cli {
+
+namespace {
+
+struct VaultPruneOptions {
+    std::string vault;
+    bool dry_run = false;
+    std::string state_dir;
+    unsigned wait_seconds = 0;
+};
+
+void print_plan(const vault::PrunePlan& plan, bool dry_run) {
+    for (const vault::PruneDecision& d : plan.decisions) {
+        std::cout << (dry_run ? "would " : "") << vault::prune_action_name(d.action) << " "
+                  << d.entry.backup_id << "  " << vault::format_time(d.entry.created) << "  "
+                  << d.reason << "\n";
+    }
+    std::cout << (dry_run ? "plan: " : "done: ") << plan.count(vault::PruneAction::remove)
+              << " to remove, " << plan.count(vault::PruneAction::keep) << " kept, "
+              << plan.count(vault::PruneAction::adopt) << " orphans adopted, "
+              << plan.count(vault::PruneAction::skip) << " skipped (damaged or missing)\n";
+}
+
+Status audit_lock_takeover(const vault::Vault& opened, const vault::BrokenLock& broken,
+                           vault::Clock& clock) {
+    TRY_ASSIGN(vault::AuditChain chain, vault::read_audit_chain(opened.dir(), opened.vault_id()));
+    vault::AuditRecord record;
+    record.type = vault::AuditType::lock_override;
+    record.time = clock.now();
+    record.actor = vault::current_actor();
+    const vault::LockInfo& info = broken.previous.info;
+    record.fields.push_back({"holder-host", info.host.empty() ? "unknown" : info.host});
+    record.fields.push_back({"holder-pid", std::to_string(info.pid)});
+    record.fields.push_back({"holder-started", vault::format_time(info.started)});
+    std::string reason = broken.malformed ? "malformed lock file removed"
+                         : broken.previous.state == vault::LockState::stale_dead
+                             ? "stale lock of a dead process taken over by prune"
+                             : "expired lock taken over by prune";
+    record.fields.push_back({"reason", reason});
+    TRY(vault::append_audit_record(opened.dir(), chain, std::move(record)));
+    print_warning("took over a stale writer lock of " + info.operation + " on " + info.host +
+                  " (pid " + std::to_string(info.pid) + "); recorded in the audit log");
+    return {};
+}
+
+Result<int> run_vault_prune(const VaultPruneOptions& options) {
+    TRY_ASSIGN(const vault::Vault opened, vault::Vault::open(options.vault));
+    vault::Clock& clock = vault::system_clock();
+    if (options.dry_run) {
+        TRY_ASSIGN(const vault::Catalog catalog, vault::build_catalog(opened));
+        print_plan(vault::plan_prune(catalog, opened.config(), clock.now()), true);
+        TRY(flush_stdout());
+        if (!catalog.chain.intact()) {
+            print_warning("the audit log is damaged: a real prune would refuse to run");
+        }
+        return 0;
+    }
+    vault::LockOptions lock_options;
+    lock_options.operation = "prune";
+    lock_options.clock = &clock;
+    lock_options.wait = std::chrono::seconds(options.wait_seconds);
+    TRY_ASSIGN(vault::WriterLock lock, vault::WriterLock::acquire(opened.dir(), lock_options));
+    if (lock.taken_over())
+        TRY(audit_lock_takeover(opened, *lock.taken_over(), clock));
+
+    vault::PruneOptions prune_options;
+    prune_options.clock = &clock;
+    TRY_ASSIGN(const vault::PruneResult result, vault::execute_prune(opened, lock, prune_options));
+    TRY(lock.release());
+    print_plan(result.plan, false);
+    TRY(flush_stdout());
+    if (auto chain = vault::read_audit_chain(opened.dir(), opened.vault_id()); chain) {
+        remember_seen_or_warn(options.state_dir, *chain, opened.vault_id(), clock.now());
+    }
+    return 0;
+}
+
+}  // namespace
+
+void add_vault_prune_command(CLI::App& vault, Command& selected) {
+    auto options = std::make_shared<VaultPruneOptions>();
+    CLI::App* prune = vault.add_subcommand(
+        "prune", "Remove backups the retention policy no longer keeps (plan, then execute)");
+    prune->add_option("--vault", options->vault, "Vault directory")->required();
+    prune->add_flag("--dry-run", options->dry_run,
+                    "Print the plan and change nothing (no lock is taken)");
+    prune->add_option("--wait", options->wait_seconds,
+                      "Seconds to wait for another writer's lock (default 0: fail at once)");
+    prune->add_option("--state-dir", options->state_dir,
+                      "Where this machine remembers the newest audit record it has seen, "
+                      "outside the vault (default ~/.local/state/ssoescrow)");
+    prune->footer(
+        "Never removes the newest backup of the current MSID, anything younger than\n"
+        "max(min-retention, critical-backup-age), nor below min-retained backups; damaged and\n"
+        "missing backups are never touched. Every removal is audit-logged before the file goes.\n"
+        "Exit status: 0 done; 5 I/O error (no space, read-only vault); 7 another writer holds\n"
+        "the lock, or ours was lost; 8 the audit log is damaged (nothing removed).");
+    prune->callback([&selected, options] {
+        selected.convention = ExitConvention::standard;
+        selected.run = [options]() { return run_vault_prune(*options); };
+    });
+}
+
+}  // namespace ssoescrow::cli

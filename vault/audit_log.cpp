@@ -1,0 +1,726 @@
+#include "vault/audit_log.hpp"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdlib>
+#include <map>
+#include <stdexcept>
+#include <system_error>
+
+#include "crypto/bytes.hpp"
+#include "crypto/hash.hpp"
+#include "vault/file_io.hpp"
+
+namespace ssoescrow::vault {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+enum class Kind { id, hash, policy, fingerprint, integer, time, text };
+enum class Count { one, optional, some, many };
+
+struct FieldSpec {
+    std::string_view key;
+    Kind kind;
+    Count count;
+};
+
+struct TypeSpec {
+    AuditType type;
+    std::string_view name;
+    std::vector<FieldSpec> fields;
+};
+
+const std::vector<FieldSpec>& sealed_fields() {
+    static const std::vector<FieldSpec> fields{
+        {"backup", Kind::id, Count::one},         {"envelope", Kind::hash, Count::one},
+        {"created", Kind::time, Count::one},      {"computer", Kind::text, Count::one},
+        {"current-msid", Kind::text, Count::one}, {"previous-msid", Kind::text, Count::optional},
+        {"label", Kind::text, Count::optional},   {"policy", Kind::policy, Count::one},
+    };
+    return fields;
+}
+
+const std::vector<FieldSpec>& receipt_fields() {
+    static const std::vector<FieldSpec> fields{
+        {"backup", Kind::id, Count::one},
+        {"request", Kind::id, Count::one},
+        {"node", Kind::text, Count::one},
+        {"msid", Kind::text, Count::one},
+        {"custodian", Kind::fingerprint, Count::some},
+    };
+    return fields;
+}
+
+const std::vector<TypeSpec>& type_specs() {
+    static const std::vector<TypeSpec> specs{
+        {AuditType::vault_init,
+         "vault-init",
+         {{"config", Kind::hash, Count::one},
+          {"policy", Kind::policy, Count::one},
+          {"threshold", Kind::integer, Count::one},
+          {"custodian", Kind::fingerprint, Count::some}}},
+        {AuditType::backup, "backup", sealed_fields()},
+        {AuditType::rotate, "rotate", sealed_fields()},
+        {AuditType::import, "import", sealed_fields()},
+        {AuditType::adopt, "adopt", sealed_fields()},
+        {AuditType::prune,
+         "prune",
+         {{"backup", Kind::id, Count::one},
+          {"envelope", Kind::hash, Count::one},
+          {"reason", Kind::text, Count::one}}},
+        {AuditType::drill, "drill", receipt_fields()},
+        {AuditType::restore, "restore", receipt_fields()},
+        {AuditType::rekey,
+         "rekey",
+         {{"old-backup", Kind::id, Count::one},
+          {"new-backup", Kind::id, Count::one},
+          {"old-policy", Kind::policy, Count::one},
+          {"new-policy", Kind::policy, Count::one}}},
+        {AuditType::policy_change,
+         "policy-change",
+         {{"old-config", Kind::hash, Count::one},
+          {"new-config", Kind::hash, Count::one},
+          {"policy", Kind::policy, Count::one},
+          {"threshold", Kind::integer, Count::one},
+          {"custodian", Kind::fingerprint, Count::some}}},
+        {AuditType::lock_override,
+         "lock-override",
+         {{"holder-host", Kind::text, Count::one},
+          {"holder-pid", Kind::integer, Count::one},
+          {"holder-started", Kind::time, Count::one},
+          {"reason", Kind::text, Count::one}}},
+    };
+    return specs;
+}
+
+const TypeSpec& spec_of(AuditType type) {
+    for (const TypeSpec& spec : type_specs()) {
+        if (spec.type == type)
+            return spec;
+    }
+    throw std::logic_error("audit type without schema");
+}
+
+Status check_value(Kind kind, std::string_view value, const std::string& what) {
+    switch (kind) {
+        case Kind::id:
+            return check_hex(value, 16, what);
+        case Kind::hash:
+            return check_hex(value, 32, what);
+        case Kind::policy:
+            if (value.substr(0, 7) != "sha256:") {
+                return make_error(Errc::parse, what + ": expected sha256:<64 hex>");
+            }
+            return check_hex(value.substr(7), 32, what);
+        case Kind::fingerprint:
+            return check_token(value, what);
+        case Kind::integer: {
+            TRY(parse_integer(value, what));
+            return {};
+        }
+        case Kind::time: {
+            TRY(parse_time(value, what));
+            return {};
+        }
+        case Kind::text:
+            return check_text(value, what);
+    }
+    return make_error(Errc::internal, what + ": unknown kind");
+}
+
+// Checks `fields` against the schema: keys in schema order, multiplicities, value kinds.
+Status check_fields(const TypeSpec& spec, const std::vector<AuditField>& fields,
+                    const std::string& what) {
+    if (fields.size() > k_max_audit_fields) {
+        return make_error(Errc::limit_exceeded,
+                          what + ": more than " + std::to_string(k_max_audit_fields) + " fields");
+    }
+    std::size_t i = 0;
+    for (const FieldSpec& field : spec.fields) {
+        std::size_t seen = 0;
+        while (i < fields.size() && fields[i].key == field.key) {
+            if ((field.count == Count::one || field.count == Count::optional) && seen == 1) {
+                return make_error(Errc::parse,
+                                  what + ": field '" + std::string(field.key) + "' repeated");
+            }
+            TRY(check_value(field.kind, fields[i].value, what + ": " + std::string(field.key)));
+            ++seen;
+            ++i;
+        }
+        if (seen == 0 && (field.count == Count::one || field.count == Count::some)) {
+            const std::string found =
+                i < fields.size() ? "found '" + fields[i].key + "'" : "found the end";
+            return make_error(Errc::parse, what + ": " + std::string(spec.name) +
+                                               " record needs field '" + std::string(field.key) +
+                                               "' here, " + found);
+        }
+    }
+    if (i < fields.size()) {
+        return make_error(Errc::parse, what + ": unexpected field '" + fields[i].key + "' in a " +
+                                           std::string(spec.name) + " record");
+    }
+    return {};
+}
+
+bool is_known_key_char(char c) {
+    return (c >= 'a' && c <= 'z') || c == '-';
+}
+
+}  // namespace
+
+std::string_view severity_name(Severity severity) noexcept {
+    return severity == Severity::damaged ? "damaged" : "warning";
+}
+
+bool has_damage(const Findings& findings) noexcept {
+    return std::any_of(findings.begin(), findings.end(),
+                       [](const Finding& f) { return f.severity == Severity::damaged; });
+}
+
+std::string_view audit_type_name(AuditType type) noexcept {
+    for (const TypeSpec& spec : type_specs()) {
+        if (spec.type == type)
+            return spec.name;
+    }
+    return "unknown";
+}
+
+std::optional<AuditType> audit_type_from_name(std::string_view name) noexcept {
+    for (const TypeSpec& spec : type_specs()) {
+        if (spec.name == name)
+            return spec.type;
+    }
+    return std::nullopt;
+}
+
+std::string_view AuditRecord::field(std::string_view key) const {
+    for (const AuditField& f : fields) {
+        if (f.key == key)
+            return f.value;
+    }
+    return {};
+}
+
+std::vector<std::string> AuditRecord::fields_named(std::string_view key) const {
+    std::vector<std::string> out;
+    for (const AuditField& f : fields) {
+        if (f.key == key)
+            out.push_back(f.value);
+    }
+    return out;
+}
+
+Status AuditRecord::validate() const {
+    const std::string what = "audit record " + std::to_string(seq);
+    if (seq == 0)
+        return make_error(Errc::invalid_argument, what + ": seq must start at 1");
+    if (seq == 1) {
+        if (!prev.empty())
+            return make_error(Errc::parse, what + ": the first record has no prev");
+    } else {
+        TRY(check_hex(prev, 32, what + ": prev"));
+    }
+    if (time < 0 || time > k_max_time) {
+        return make_error(Errc::invalid_argument, what + ": time out of range");
+    }
+    TRY(check_hex(vault_id, 16, what + ": vault"));
+    TRY(check_token(actor, what + ": actor"));
+    if ((seq == 1) != (type == AuditType::vault_init)) {
+        return make_error(Errc::parse, what + ": the first record, and only it, is vault-init");
+    }
+    return check_fields(spec_of(type), fields, what);
+}
+
+std::string AuditRecord::serialise() const {
+    if (!validate())
+        throw std::logic_error("AuditRecord::serialise: invalid record");
+    std::string out;
+    out += std::string(k_audit_magic_prefix) + std::to_string(k_audit_version) + "\n";
+    out += "vault: " + vault_id + "\n";
+    out += "seq: " + std::to_string(seq) + "\n";
+    out += "prev: " + (prev.empty() ? std::string("none") : prev) + "\n";
+    out += "time: " + format_time(time) + "\n";
+    out += "actor: " + actor + "\n";
+    out += "type: " + std::string(audit_type_name(type)) + "\n";
+    for (const AuditField& f : fields)
+        out += f.key + ": " + f.value + "\n";
+    out += "end: " + std::to_string(seq) + "\n";
+    return out;
+}
+
+Result<AuditRecord> parse_audit_record(std::string_view text, std::string_view source) {
+    const std::string what = "audit record " + std::string(source);
+    if (text.size() > k_max_audit_record_size) {
+        return make_error(
+            Errc::limit_exceeded,
+            what + " is larger than " + std::to_string(k_max_audit_record_size) + " bytes");
+    }
+    TRY_ASSIGN(const auto lines, split_lines(text, k_max_audit_fields + 8, what));
+    const std::string_view first = lines[0];
+    if (first.substr(0, k_audit_magic_prefix.size()) != k_audit_magic_prefix) {
+        return make_error(Errc::parse, what + " is not an ssoescrow audit record");
+    }
+    TRY_ASSIGN(const std::uint64_t version,
+               parse_integer(first.substr(k_audit_magic_prefix.size()), what + ": version"));
+    if (version != k_audit_version) {
+        return make_error(Errc::unsupported_version,
+                          what + ": unsupported version " + std::to_string(version));
+    }
+    if (lines.size() < 8)
+        return make_error(Errc::parse, what + " is truncated");
+    AuditRecord record;
+    TRY_ASSIGN(const std::string_view vault, expect_field(lines[1], "vault", what));
+    record.vault_id = std::string(vault);
+    TRY_ASSIGN(const std::string_view seq, expect_field(lines[2], "seq", what));
+    TRY_ASSIGN(record.seq, parse_integer(seq, what + ": seq"));
+    TRY_ASSIGN(const std::string_view prev, expect_field(lines[3], "prev", what));
+    if (prev != "none")
+        record.prev = std::string(prev);
+    TRY_ASSIGN(const std::string_view time, expect_field(lines[4], "time", what));
+    TRY_ASSIGN(record.time, parse_time(time, what + ": time"));
+    TRY_ASSIGN(const std::string_view actor, expect_field(lines[5], "actor", what));
+    record.actor = std::string(actor);
+    TRY_ASSIGN(const std::string_view type, expect_field(lines[6], "type", what));
+    const auto type_value = audit_type_from_name(type);
+    if (!type_value) {
+        return make_error(Errc::parse, what + ": unknown record type '" + std::string(type) + "'");
+    }
+    record.type = *type_value;
+    for (std::size_t i = 7; i + 1 < lines.size(); ++i) {
+        const std::string_view line = lines[i];
+        const std::size_t colon = line.find(": ");
+        if (colon == std::string_view::npos || colon == 0 ||
+            !std::all_of(line.begin(), line.begin() + static_cast<std::ptrdiff_t>(colon),
+                         is_known_key_char)) {
+            return make_error(Errc::parse,
+                              what + ": line " + std::to_string(i + 1) + " is not 'key: value'");
+        }
+        record.fields.push_back(
+            {std::string(line.substr(0, colon)), std::string(line.substr(colon + 2))});
+    }
+    TRY_ASSIGN(const std::string_view end, expect_field(lines.back(), "end", what));
+    if (end != std::to_string(record.seq)) {
+        return make_error(Errc::parse, what +
+                                           " is truncated or damaged (end line does not "
+                                           "repeat the seq)");
+    }
+    TRY(record.validate());
+    if (record.serialise() != text) {
+        return make_error(Errc::parse, what + " is not in canonical form");
+    }
+    return record;
+}
+
+std::string audit_file_name(std::uint64_t seq, std::string_view hash_hex) {
+    std::string digits = std::to_string(seq);
+    if (digits.size() < 10)
+        digits.insert(0, 10 - digits.size(), '0');
+    return digits + "-" + std::string(hash_hex) + std::string(k_audit_suffix);
+}
+
+std::optional<AuditFileName> parse_audit_file_name(std::string_view name) {
+    // 10 digits, '-', 64 hex, ".rec"
+    if (name.size() != 10 + 1 + 64 + k_audit_suffix.size() || name[10] != '-' ||
+        name.substr(75) != k_audit_suffix) {
+        return std::nullopt;
+    }
+    std::uint64_t seq = 0;
+    for (std::size_t i = 0; i < 10; ++i) {
+        if (name[i] < '0' || name[i] > '9')
+            return std::nullopt;
+        seq = seq * 10 + static_cast<std::uint64_t>(name[i] - '0');
+    }
+    const std::string_view hash = name.substr(11, 64);
+    if (!check_hex(hash, 32, "name") || seq == 0)
+        return std::nullopt;
+    return AuditFileName{seq, std::string(hash)};
+}
+
+std::string audit_hash(std::string_view file_bytes) {
+    return to_hex(crypto::sha256(as_bytes(file_bytes)));
+}
+
+std::string current_actor() {
+    std::string user;
+    std::array<char, 4096> buffer{};
+    passwd entry{};
+    passwd* found = nullptr;
+    if (getpwuid_r(geteuid(), &entry, buffer.data(), buffer.size(), &found) == 0 && found &&
+        found->pw_name) {
+        user = found->pw_name;
+    } else {
+        user = "uid" + std::to_string(geteuid());
+    }
+    std::array<char, 256> host{};
+    if (gethostname(host.data(), host.size() - 1) != 0 || host[0] == '\0') {
+        std::string unknown = "unknown-host";
+        std::copy(unknown.begin(), unknown.end(), host.begin());
+    }
+    std::string actor = user + "@" + std::string(host.data());
+    for (char& c : actor) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (byte < 0x21 || byte > 0x7e)
+            c = '_';
+    }
+    if (actor.size() > k_max_token_size)
+        actor.resize(k_max_token_size);
+    return actor;
+}
+
+const ChainRecord* AuditChain::find(std::uint64_t seq) const noexcept {
+    for (const ChainRecord& r : records) {
+        if (r.record.seq == seq)
+            return &r;
+    }
+    return nullptr;
+}
+
+Result<AuditChain> read_audit_chain(const fs::path& vault_dir, std::string_view vault_id) {
+    const fs::path dir = vault_dir / k_audit_dir;
+    AuditChain chain;
+    std::error_code ec;
+    if (!fs::is_directory(fs::symlink_status(dir, ec))) {
+        chain.findings.push_back({Severity::damaged, "audit-missing", std::string(k_audit_dir),
+                                  "the audit directory is missing: the vault's history is gone"});
+        return chain;
+    }
+    struct Entry {
+        AuditFileName name;
+        std::string file_name;
+    };
+    std::vector<Entry> entries;
+    fs::directory_iterator it(dir, ec);
+    if (ec)
+        return errno_error(ec.value(), "listing", dir);
+    std::size_t count = 0;
+    for (; it != fs::directory_iterator(); it.increment(ec)) {
+        if (ec)
+            return errno_error(ec.value(), "listing", dir);
+        if (++count > k_max_audit_records) {
+            return make_error(Errc::limit_exceeded,
+                              "audit directory " + dir.string() + " holds more than " +
+                                  std::to_string(k_max_audit_records) + " entries");
+        }
+        const std::string name = it->path().filename().string();
+        const std::string rel = std::string(k_audit_dir) + "/" + name;
+        if (is_temp_name(name)) {
+            chain.findings.push_back({Severity::warning, "temp-file", rel,
+                                      "leftover temp file of an interrupted write; the next "
+                                      "writer removes it"});
+            continue;
+        }
+        auto parsed = parse_audit_file_name(name);
+        if (!parsed) {
+            chain.findings.push_back(
+                {Severity::warning, "unknown-file", rel, "not an audit record name; ignored"});
+            continue;
+        }
+        entries.push_back({std::move(*parsed), name});
+    }
+    std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+        return a.name.seq != b.name.seq ? a.name.seq < b.name.seq : a.file_name < b.file_name;
+    });
+
+    // Forks: two names with the same seq.
+    std::map<std::uint64_t, int> per_seq;
+    for (const Entry& e : entries)
+        ++per_seq[e.name.seq];
+
+    std::uint64_t expected = 1;
+    // Index into chain.records of the record just before, when it was readable and adjacent.
+    constexpr std::size_t k_none = static_cast<std::size_t>(-1);
+    std::size_t previous = k_none;
+    for (const Entry& e : entries) {
+        const std::string rel = std::string(k_audit_dir) + "/" + e.file_name;
+        if (per_seq[e.name.seq] > 1) {
+            chain.findings.push_back({Severity::damaged, "audit-fork", rel,
+                                      "two records with seq " + std::to_string(e.name.seq) +
+                                          ": the log forked (a writer ran without the lock, or "
+                                          "a record was forged)"});
+        }
+        if (e.name.seq > expected) {
+            const std::uint64_t missing_to = e.name.seq - 1;
+            chain.findings.push_back(
+                {Severity::damaged, "audit-gap", rel,
+                 "audit record" +
+                     (missing_to == expected ? " " + std::to_string(expected) + " is"
+                                             : "s " + std::to_string(expected) + ".." +
+                                                   std::to_string(missing_to) + " are") +
+                     " missing before this one (removed from the log)"});
+            previous = k_none;
+        }
+        expected = e.name.seq + 1;
+        auto bytes = read_file(dir / e.file_name, k_max_audit_record_size);
+        if (!bytes) {
+            const Errc code = bytes.error().code;
+            chain.findings.push_back(
+                {Severity::damaged,
+                 code == Errc::limit_exceeded ? "audit-record-too-large" : "audit-unreadable", rel,
+                 bytes.error().message});
+            previous = k_none;
+            continue;
+        }
+        const std::string_view text(reinterpret_cast<const char*>(bytes->data()), bytes->size());
+        const std::string hash = audit_hash(text);
+        if (hash != e.name.hash) {
+            chain.findings.push_back({Severity::damaged, "audit-record-altered", rel,
+                                      "content does not match the hash in its name (edited, "
+                                      "truncated or bit-flipped)"});
+            previous = k_none;
+            continue;
+        }
+        auto record = parse_audit_record(text, rel);
+        if (!record) {
+            chain.findings.push_back({Severity::damaged,
+                                      record.error().code == Errc::unsupported_version
+                                          ? "audit-unsupported-version"
+                                          : "audit-record-malformed",
+                                      rel, record.error().message});
+            previous = k_none;
+            continue;
+        }
+        if (record->seq != e.name.seq) {
+            chain.findings.push_back({Severity::damaged, "audit-seq-mismatch", rel,
+                                      "the record says seq " + std::to_string(record->seq) +
+                                          " but its name says " + std::to_string(e.name.seq)});
+            continue;
+        }
+        if (record->vault_id != vault_id) {
+            chain.findings.push_back({Severity::damaged, "audit-other-vault", rel,
+                                      "the record belongs to vault " + record->vault_id +
+                                          ", not this vault " + std::string(vault_id)});
+            continue;
+        }
+        const ChainRecord* before = previous != k_none ? &chain.records[previous] : nullptr;
+        if (before != nullptr && before->record.seq + 1 == record->seq &&
+            record->prev != before->hash) {
+            chain.findings.push_back({Severity::damaged, "audit-chain-broken", rel,
+                                      "prev does not match the hash of record " +
+                                          std::to_string(before->record.seq) +
+                                          " (a record was replaced)"});
+        }
+        if (before != nullptr && record->time < before->record.time) {
+            chain.findings.push_back({Severity::warning, "audit-time-backwards", rel,
+                                      "time " + format_time(record->time) +
+                                          " is before the previous record's (clock stepped back)"});
+        }
+        chain.records.push_back({std::move(*record), hash, rel});
+        previous = chain.records.size() - 1;
+    }
+    if (entries.empty()) {
+        chain.findings.push_back({Severity::damaged, "audit-empty", std::string(k_audit_dir),
+                                  "the audit log has no records (vault-init is missing)"});
+    }
+    // A fork leaves two entries for a seq; keep the findings but only one record per seq in
+    // `records` (the first by name) so readers see a single sequence.
+    std::vector<ChainRecord> unique;
+    for (ChainRecord& r : chain.records) {
+        if (unique.empty() || unique.back().record.seq != r.record.seq)
+            unique.push_back(std::move(r));
+    }
+    chain.records = std::move(unique);
+    return chain;
+}
+
+Result<ChainRecord> append_audit_record(const fs::path& vault_dir, AuditChain& chain,
+                                        AuditRecord record) {
+    if (!chain.intact() || chain.records.empty()) {
+        return make_error(
+            Errc::vault_damaged,
+            "the audit log of " + vault_dir.string() + " is damaged; refusing to extend it",
+            "run 'ssoescrow vault check --vault " + vault_dir.string() + "' to see what is wrong");
+    }
+    const ChainRecord& head = chain.records.back();
+    record.seq = head.record.seq + 1;
+    record.prev = head.hash;
+    record.vault_id = head.record.vault_id;
+    TRY(record.validate());
+    const std::string text = record.serialise();
+    const std::string hash = audit_hash(text);
+    const std::string name = audit_file_name(record.seq, hash);
+    TRY(write_file_durably(vault_dir / k_audit_dir / name, as_bytes(text), Overwrite::no,
+                           FinalMode::read_only));
+    chain.records.push_back({std::move(record), hash, std::string(k_audit_dir) + "/" + name});
+    return chain.records.back();
+}
+
+Result<AuditChain> start_audit_log(const fs::path& vault_dir, AuditRecord record) {
+    record.seq = 1;
+    record.prev.clear();
+    TRY(record.validate());
+    const std::string text = record.serialise();
+    const std::string hash = audit_hash(text);
+    const std::string name = audit_file_name(1, hash);
+    std::error_code ec;
+    for (fs::directory_iterator it(vault_dir / k_audit_dir, ec), end; !ec && it != end;
+         it.increment(ec)) {
+        if (!is_temp_name(it->path().filename().string())) {
+            return make_error(Errc::already_exists,
+                              "audit log of " + vault_dir.string() + " is not empty");
+        }
+    }
+    if (ec)
+        return errno_error(ec.value(), "listing", vault_dir / k_audit_dir);
+    TRY(write_file_durably(vault_dir / k_audit_dir / name, as_bytes(text), Overwrite::no,
+                           FinalMode::read_only));
+    AuditChain chain;
+    chain.records.push_back({std::move(record), hash, std::string(k_audit_dir) + "/" + name});
+    return chain;
+}
+
+std::vector<RestoreReceipt> restore_receipts(const AuditChain& chain) {
+    std::vector<RestoreReceipt> out;
+    for (const ChainRecord& r : chain.records) {
+        const AuditRecord& rec = r.record;
+        if (rec.type != AuditType::drill && rec.type != AuditType::restore)
+            continue;
+        out.push_back({rec.type == AuditType::drill, rec.time, rec.actor,
+                       std::string(rec.field("node")), std::string(rec.field("msid")),
+                       std::string(rec.field("backup")), std::string(rec.field("request")),
+                       rec.fields_named("custodian"), rec.seq});
+    }
+    return out;
+}
+
+std::optional<UnixTime> last_drill_time(const AuditChain& chain) {
+    std::optional<UnixTime> latest;
+    for (const ChainRecord& r : chain.records) {
+        if (r.record.type != AuditType::drill && r.record.type != AuditType::restore)
+            continue;
+        if (!latest || r.record.time > *latest)
+            latest = r.record.time;
+    }
+    return latest;
+}
+
+const ChainRecord* last_record_of(const AuditChain& chain, AuditType type) {
+    for (auto it = chain.records.rbegin(); it != chain.records.rend(); ++it) {
+        if (it->record.type == type)
+            return &*it;
+    }
+    return nullptr;
+}
+
+// --- latest-seen state ---
+
+Result<fs::path> default_state_dir(std::string_view vault_id) {
+    if (const char* xdg = std::getenv("XDG_STATE_HOME"); xdg != nullptr && xdg[0] == '/') {
+        return fs::path(xdg) / "ssoescrow" / std::string(vault_id);
+    }
+    if (const char* home = std::getenv("HOME"); home != nullptr && home[0] == '/') {
+        return fs::path(home) / ".local" / "state" / "ssoescrow" / std::string(vault_id);
+    }
+    return make_error(Errc::not_found, "no state directory: neither XDG_STATE_HOME nor HOME is set",
+                      "pass --state-dir DIR (a directory outside the vault)");
+}
+
+std::string serialise_seen_state(const SeenState& state) {
+    std::string out = "ssoescrow-seen/1\n";
+    out += "vault: " + state.vault_id + "\n";
+    out += "seq: " + std::to_string(state.seq) + "\n";
+    out += "record: " + state.record_hash + "\n";
+    out += "time: " + format_time(state.time) + "\n";
+    return out;
+}
+
+Result<SeenState> parse_seen_state(std::string_view text, std::string_view source) {
+    const std::string what = "latest-seen state " + std::string(source);
+    if (text.size() > 4096)
+        return make_error(Errc::limit_exceeded, what + " is too large");
+    TRY_ASSIGN(const auto lines, split_lines(text, 8, what));
+    if (lines[0].substr(0, 15) == "ssoescrow-seen/" && lines[0] != "ssoescrow-seen/1") {
+        return make_error(Errc::unsupported_version,
+                          what + ": unsupported version " + std::string(lines[0].substr(15)));
+    }
+    if (lines.size() != 5 || lines[0] != "ssoescrow-seen/1") {
+        return make_error(Errc::parse, what + " is malformed");
+    }
+    SeenState state;
+    TRY_ASSIGN(const std::string_view vault, expect_field(lines[1], "vault", what));
+    TRY(check_hex(vault, 16, what + ": vault"));
+    state.vault_id = std::string(vault);
+    TRY_ASSIGN(const std::string_view seq, expect_field(lines[2], "seq", what));
+    TRY_ASSIGN(state.seq, parse_integer(seq, what + ": seq"));
+    TRY_ASSIGN(const std::string_view record, expect_field(lines[3], "record", what));
+    TRY(check_hex(record, 32, what + ": record"));
+    state.record_hash = std::string(record);
+    TRY_ASSIGN(const std::string_view time, expect_field(lines[4], "time", what));
+    TRY_ASSIGN(state.time, parse_time(time, what + ": time"));
+    if (serialise_seen_state(state) != text) {
+        return make_error(Errc::parse, what + " is not in canonical form");
+    }
+    return state;
+}
+
+Result<std::optional<SeenState>> read_seen_state(const fs::path& state_dir) {
+    const fs::path file = state_dir / k_seen_file;
+    auto bytes = read_file(file, 4096);
+    if (!bytes) {
+        if (bytes.error().code == Errc::not_found)
+            return std::optional<SeenState>();
+        return std::move(bytes).error();
+    }
+    const std::string_view text(reinterpret_cast<const char*>(bytes->data()), bytes->size());
+    TRY_ASSIGN(SeenState state, parse_seen_state(text, file.string()));
+    return std::optional<SeenState>(std::move(state));
+}
+
+Findings compare_with_seen(const AuditChain& chain, const SeenState& seen) {
+    Findings out;
+    const std::string where(k_audit_dir);
+    if (chain.records.empty())
+        return out;  // an empty chain is reported by itself
+    const std::string& vault_id = chain.records.front().record.vault_id;
+    if (seen.vault_id != vault_id) {
+        out.push_back({Severity::damaged, "seen-state-other-vault", where,
+                       "the latest-seen state is for vault " + seen.vault_id + ", not " + vault_id +
+                           " (wrong --state-dir?)"});
+        return out;
+    }
+    if (chain.head_seq() < seen.seq) {
+        out.push_back({Severity::damaged, "audit-rolled-back", where,
+                       "the audit log ends at record " + std::to_string(chain.head_seq()) +
+                           " but record " + std::to_string(seen.seq) + " was seen on " +
+                           format_time(seen.time) +
+                           ": the vault was rolled back or records were removed"});
+        return out;
+    }
+    const ChainRecord* at = chain.find(seen.seq);
+    if (at != nullptr && at->hash != seen.record_hash) {
+        out.push_back({Severity::damaged, "audit-history-rewritten", at->file,
+                       "record " + std::to_string(seen.seq) + " differs from the one seen on " +
+                           format_time(seen.time) +
+                           ": the history was rewritten or another vault was put in its place"});
+    }
+    return out;
+}
+
+Status remember_seen(const fs::path& state_dir, const AuditChain& chain, std::string_view vault_id,
+                     UnixTime now) {
+    if (chain.records.empty())
+        return {};
+    TRY_ASSIGN(const std::optional<SeenState> stored, read_seen_state(state_dir));
+    if (stored && stored->vault_id == vault_id && stored->seq > chain.head_seq())
+        return {};
+    std::error_code ec;
+    const auto status = fs::symlink_status(state_dir, ec);
+    if (!fs::is_directory(status)) {
+        if (state_dir.has_parent_path()) {
+            fs::create_directories(state_dir.parent_path(), ec);
+            if (ec)
+                return errno_error(ec.value(), "creating", state_dir.parent_path());
+        }
+        TRY(ensure_private_directory(state_dir));
+    }
+    SeenState state{std::string(vault_id), chain.head_seq(), chain.head_hash(), now};
+    const std::string text = serialise_seen_state(state);
+    return write_file_durably(state_dir / k_seen_file, as_bytes(text), Overwrite::yes,
+                              FinalMode::read_write);
+}
+
+}  // namespace ssoescrow::vault

@@ -1,0 +1,216 @@
+// The vault's append-only, hash-chained audit log. Byte-level format: vault/FORMAT.md 4.4.
+//
+// One write-once file per record, so an append is one durable write-once file (file_io.hpp,
+// Overwrite::no) and a crash mid-append leaves either the whole record or nothing (plus a temp
+// file the next writer removes). No file is ever appended to or rewritten.
+//
+//   audit/<seq, 10 digits, zero-padded>-<SHA-256 of the file, 64 lower hex>.rec
+//
+//   ssoescrow-audit/1
+//   vault: <vault id, 32 hex>
+//   seq: <n>                           1, 2, 3 ... without gaps
+//   prev: <64 hex>                     SHA-256 of the record seq-1's file; "none" for seq 1
+//   time: <YYYY-MM-DDTHH:MM:SSZ>
+//   actor: <user@host>                 who ran the command (token)
+//   type: <type>
+//   <key>: <value>                     the type's fields, in the order of its schema below
+//   end: <n>                           the seq again: a record is complete only with this line
+//
+// Types and their fields (? optional, + one or more, * zero or more):
+//   vault-init     config policy threshold custodian+
+//   backup, rotate, import, adopt
+//                  backup envelope created computer current-msid previous-msid? label? policy
+//   prune          backup envelope reason
+//   drill, restore backup request node msid custodian+      (a restore receipt per node)
+//   rekey          old-backup new-backup old-policy new-policy
+//   policy-change  old-config new-config policy threshold custodian+
+//   lock-override  holder-host holder-pid holder-started reason
+// Value kinds: backup/request/old-backup/new-backup = 32 hex (ids); config/envelope/old-config/
+// new-config = 64 hex (SHA-256 of the file); policy = "sha256:<64 hex>"; custodian = recipient
+// fingerprint; threshold/holder-pid = integer; created/holder-started = time; computer,
+// current-msid, previous-msid, msid, label, node, reason, holder-host = text. No value is ever a
+// secret: records hold ids, hashes, names and times only.
+//
+// Verification (read_audit_chain): every name well-formed; content hash equals the name; seq in
+// the file equals the name; seqs 1..head without gap or duplicate (a fork); each prev equals the
+// previous file's hash; seq 1 and only seq 1 is vault-init; every record names this vault.
+//
+// Rollback detection: a chain is only as new as its head, and someone who can write the vault can
+// delete the newest records. So every writer, and `vault check`, keeps the latest head it has seen
+// OUTSIDE the vault (SeenState, below) and compares: a shorter chain, or a different hash at the
+// remembered seq, is a rollback or a rewritten history.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crypto/result.hpp"
+#include "vault/finding.hpp"
+#include "vault/text_format.hpp"
+
+namespace ssoescrow::vault {
+
+inline constexpr std::string_view k_audit_magic_prefix = "ssoescrow-audit/";
+inline constexpr unsigned k_audit_version = 1;
+inline constexpr std::string_view k_audit_dir = "audit";
+inline constexpr std::string_view k_audit_suffix = ".rec";
+inline constexpr std::size_t k_max_audit_record_size = 64 * 1024;
+inline constexpr std::size_t k_max_audit_records = 1000000;
+inline constexpr std::size_t k_max_audit_fields = 300;
+
+enum class AuditType {
+    vault_init,
+    backup,
+    rotate,
+    import,
+    adopt,
+    prune,
+    drill,
+    restore,
+    rekey,
+    policy_change,
+    lock_override,
+};
+
+std::string_view audit_type_name(AuditType type) noexcept;
+std::optional<AuditType> audit_type_from_name(std::string_view name) noexcept;
+
+struct AuditField {
+    std::string key;
+    std::string value;
+    friend bool operator==(const AuditField&, const AuditField&) = default;
+};
+
+struct AuditRecord {
+    std::uint64_t seq = 0;
+    std::string prev;  // 64 hex; empty for seq 1 ("none" in the file)
+    UnixTime time = 0;
+    std::string vault_id;  // 32 hex
+    std::string actor;     // user@host
+    AuditType type = AuditType::backup;
+    std::vector<AuditField> fields;
+
+    // The first value of `key`, or "" when absent.
+    std::string_view field(std::string_view key) const;
+    std::vector<std::string> fields_named(std::string_view key) const;
+
+    // Checks every field against the schema of `type` (order, multiplicity, value kinds) and the
+    // fixed fields. Errc::invalid_argument / parse / limit_exceeded naming the field.
+    [[nodiscard]] Status validate() const;
+    // The canonical file bytes (validate() must pass; std::logic_error otherwise: a bug).
+    std::string serialise() const;
+};
+
+// Strict parse of one record file (canonical form only; "unsupported version N").
+Result<AuditRecord> parse_audit_record(std::string_view text, std::string_view source);
+
+std::string audit_file_name(std::uint64_t seq, std::string_view hash_hex);
+struct AuditFileName {
+    std::uint64_t seq = 0;
+    std::string hash;  // 64 hex
+};
+std::optional<AuditFileName> parse_audit_file_name(std::string_view name);
+
+// SHA-256 of a record's file bytes, lower hex.
+std::string audit_hash(std::string_view file_bytes);
+
+// "user@host" of this process (characters outside %x21-7e replaced by '_').
+std::string current_actor();
+
+struct ChainRecord {
+    AuditRecord record;
+    std::string hash;  // SHA-256 of the file, 64 hex
+    std::string file;  // relative to the vault directory: "audit/<name>"
+};
+
+struct AuditChain {
+    std::vector<ChainRecord> records;  // the readable records, ascending seq
+    Findings findings;                 // everything wrong with the chain (see verification above)
+
+    bool intact() const noexcept { return !has_damage(findings); }
+    std::uint64_t head_seq() const noexcept {
+        return records.empty() ? 0 : records.back().record.seq;
+    }
+    std::string head_hash() const { return records.empty() ? std::string() : records.back().hash; }
+    const ChainRecord* find(std::uint64_t seq) const noexcept;
+};
+
+// Reads and verifies audit/ of the vault at `vault_dir` (read-only: takes no lock, writes
+// nothing). Problems become findings; an error is returned only when the directory cannot be
+// listed at all (not_found, io) or holds more than k_max_audit_records entries.
+Result<AuditChain> read_audit_chain(const std::filesystem::path& vault_dir,
+                                    std::string_view vault_id);
+
+// Appends one record: fills seq, prev and vault_id from `chain` (which must be intact: a damaged
+// chain is Errc::vault_damaged, so a writer never extends a log it cannot vouch for), validates,
+// writes audit/<seq>-<hash>.rec durably and write-once, and adds it to `chain`. The caller holds
+// the vault's writer lock. If a record with that seq already exists (another writer without the
+// lock) the write fails with already_exists, naming the file.
+Result<ChainRecord> append_audit_record(const std::filesystem::path& vault_dir, AuditChain& chain,
+                                        AuditRecord record);
+
+// Writes the first record (seq 1, a vault-init record) of a new vault whose audit/ directory
+// exists and holds no record. Errc::already_exists if a record is there already.
+Result<AuditChain> start_audit_log(const std::filesystem::path& vault_dir, AuditRecord record);
+
+// --- Reading APIs for status, topology check and restore ---
+
+struct RestoreReceipt {
+    bool drill = false;  // a restore drill (nothing written to a live secret server)
+    UnixTime time = 0;
+    std::string actor;
+    std::string node;
+    std::string msid;
+    std::string backup_id;
+    std::string request_id;
+    std::vector<std::string> custodians;  // approving custodians' fingerprints
+    std::uint64_t seq = 0;
+};
+
+// Every drill and restore record, in chain order.
+std::vector<RestoreReceipt> restore_receipts(const AuditChain& chain);
+// Time of the newest drill or restore (both prove the backup restores), if any.
+std::optional<UnixTime> last_drill_time(const AuditChain& chain);
+// The newest record of `type`, if any.
+const ChainRecord* last_record_of(const AuditChain& chain, AuditType type);
+
+// --- The latest-seen state, kept outside the vault ---
+//
+// File <state dir>/latest-seen, replaced durably (0600 in a 0700 directory):
+//   ssoescrow-seen/1
+//   vault: <vault id>
+//   seq: <head seq>
+//   record: <head hash, 64 hex>
+//   time: <when it was seen>
+// Default state dir: $XDG_STATE_HOME/ssoescrow/<vault id>, else ~/.local/state/ssoescrow/<vault
+// id>.
+
+struct SeenState {
+    std::string vault_id;
+    std::uint64_t seq = 0;
+    std::string record_hash;
+    UnixTime time = 0;
+};
+
+inline constexpr std::string_view k_seen_file = "latest-seen";
+
+// Errc::not_found when neither XDG_STATE_HOME nor HOME is set.
+Result<std::filesystem::path> default_state_dir(std::string_view vault_id);
+std::string serialise_seen_state(const SeenState& state);
+Result<SeenState> parse_seen_state(std::string_view text, std::string_view source);
+// std::nullopt when the file does not exist yet (first run on this machine).
+Result<std::optional<SeenState>> read_seen_state(const std::filesystem::path& state_dir);
+// Compares the vault's chain with what this machine saw last: a shorter chain
+// ("audit-rolled-back") or another hash at the remembered seq ("audit-history-rewritten") is
+// damage; another vault id is damage ("seen-state-other-vault").
+Findings compare_with_seen(const AuditChain& chain, const SeenState& seen);
+// Records the chain's head as seen, unless the stored state is already at a later seq (never moves
+// backward). Creates the state dir (0700, parents included). `chain` should be intact.
+[[nodiscard]] Status remember_seen(const std::filesystem::path& state_dir, const AuditChain& chain,
+                                   std::string_view vault_id, UnixTime now);
+
+}  // namespace ssoescrow::vault

@@ -1,0 +1,261 @@
+#include "vault/catalog.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <system_error>
+
+#include "crypto/bytes.hpp"
+#include "crypto/hash.hpp"
+#include "vault/file_io.hpp"
+
+namespace ssoescrow::vault {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+bool is_sealing_record(AuditType type) {
+    return type == AuditType::backup || type == AuditType::rotate || type == AuditType::import ||
+           type == AuditType::adopt;
+}
+
+// "<32 hex>.envelope" -> the id's hex, or "" for any other name.
+std::string envelope_id_from_name(std::string_view name) {
+    if (name.size() != 32 + k_envelope_file_suffix.size() ||
+        name.substr(32) != k_envelope_file_suffix) {
+        return {};
+    }
+    if (!parse_backup_id(name.substr(0, 32)))
+        return {};
+    return std::string(name.substr(0, 32));
+}
+
+void fill_from_header(CatalogEntry& entry, const EnvelopeHeader& header) {
+    entry.created = header.created;
+    entry.computer = header.source.computer;
+    entry.secret_server = header.source.secret_server;
+    entry.current_msid = header.source.current_msid;
+    entry.previous_msid = header.source.previous_msid;
+    entry.label = header.source.label;
+    entry.policy_fingerprint = header.policy_fingerprint;
+    entry.threshold = header.threshold;
+    entry.custodians.clear();
+    for (const Stanza& s : header.stanzas)
+        entry.custodians.push_back(s.recipient_fingerprint);
+}
+
+void fill_from_record(CatalogEntry& entry, const AuditRecord& record) {
+    if (auto created = parse_time(record.field("created"), "created"))
+        entry.created = *created;
+    entry.computer = std::string(record.field("computer"));
+    entry.current_msid = std::string(record.field("current-msid"));
+    entry.previous_msid = std::string(record.field("previous-msid"));
+    entry.label = std::string(record.field("label"));
+    entry.policy_fingerprint = std::string(record.field("policy"));
+}
+
+}  // namespace
+
+std::string_view backup_state_name(BackupState state) noexcept {
+    switch (state) {
+        case BackupState::verified:
+            return "verified";
+        case BackupState::orphan:
+            return "orphan";
+        case BackupState::pruned:
+            return "pruned";
+        case BackupState::missing:
+            return "missing";
+        case BackupState::damaged:
+            return "damaged";
+    }
+    return "damaged";
+}
+
+const CatalogEntry* Catalog::newest_verified() const noexcept {
+    for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
+        if (it->usable())
+            return &*it;
+    }
+    return nullptr;
+}
+
+const CatalogEntry* Catalog::find(std::string_view backup_id) const noexcept {
+    for (const CatalogEntry& e : entries) {
+        if (e.backup_id == backup_id)
+            return &e;
+    }
+    return nullptr;
+}
+
+Result<Catalog> build_catalog(const Vault& vault) {
+    Catalog catalog;
+    TRY_ASSIGN(catalog.chain, read_audit_chain(vault.dir(), vault.vault_id()));
+
+    std::set<std::string> known_policies{vault.config().escrow.fingerprint()};
+    std::map<std::string, const AuditRecord*> announced;
+    std::map<std::string, const AuditRecord*> pruned;
+    for (const ChainRecord& r : catalog.chain.records) {
+        const AuditRecord& rec = r.record;
+        if (rec.type == AuditType::vault_init || rec.type == AuditType::policy_change) {
+            known_policies.insert(std::string(rec.field("policy")));
+        } else if (rec.type == AuditType::rekey) {
+            known_policies.insert(std::string(rec.field("new-policy")));
+        } else if (is_sealing_record(rec.type)) {
+            const std::string id(rec.field("backup"));
+            if (announced.count(id) != 0) {
+                catalog.findings.push_back({Severity::warning, "backup-recorded-twice", r.file,
+                                            "backup " + id +
+                                                " was already recorded by an "
+                                                "earlier record"});
+                continue;
+            }
+            announced[id] = &rec;
+        } else if (rec.type == AuditType::prune) {
+            pruned[std::string(rec.field("backup"))] = &rec;
+        }
+    }
+
+    const fs::path dir = vault.envelopes_dir();
+    std::set<std::string> present;
+    std::error_code ec;
+    if (!fs::is_directory(fs::symlink_status(dir, ec))) {
+        catalog.findings.push_back({Severity::damaged, "envelopes-missing",
+                                    std::string(k_envelopes_dir),
+                                    "the envelopes directory is missing"});
+    } else {
+        fs::directory_iterator it(dir, ec);
+        if (ec)
+            return errno_error(ec.value(), "listing", dir);
+        std::vector<std::string> names;
+        for (; it != fs::directory_iterator(); it.increment(ec)) {
+            if (ec)
+                return errno_error(ec.value(), "listing", dir);
+            if (names.size() == k_max_envelopes) {
+                return make_error(Errc::limit_exceeded,
+                                  "envelope directory " + dir.string() + " holds more than " +
+                                      std::to_string(k_max_envelopes) + " entries");
+            }
+            names.push_back(it->path().filename().string());
+        }
+        std::sort(names.begin(), names.end());
+        for (const std::string& name : names) {
+            const std::string rel = std::string(k_envelopes_dir) + "/" + name;
+            if (is_temp_name(name)) {
+                catalog.findings.push_back({Severity::warning, "temp-file", rel,
+                                            "leftover temp file of an interrupted write; the "
+                                            "next writer removes it"});
+                continue;
+            }
+            const std::string id = envelope_id_from_name(name);
+            if (id.empty()) {
+                catalog.findings.push_back({Severity::warning, "unknown-file", rel,
+                                            "not an envelope name (<32 hex>.envelope); ignored"});
+                continue;
+            }
+            present.insert(id);
+            CatalogEntry entry;
+            entry.backup_id = id;
+            entry.path = rel;
+            const auto rec_it = announced.find(id);
+            const auto pruned_it = pruned.find(id);
+            if (rec_it != announced.end()) {
+                fill_from_record(entry, *rec_it->second);
+                entry.audit_seq = rec_it->second->seq;
+                entry.recorded_as = std::string(audit_type_name(rec_it->second->type));
+            }
+            auto damage = [&](std::string code, std::string message) {
+                entry.state = BackupState::damaged;
+                entry.problem = message;
+                catalog.findings.push_back(
+                    {Severity::damaged, std::move(code), rel, std::move(message)});
+            };
+            auto bytes = read_file(dir / name, k_max_envelope_file_size);
+            if (!bytes) {
+                damage(bytes.error().code == Errc::limit_exceeded ? "envelope-too-large"
+                                                                  : "envelope-unreadable",
+                       bytes.error().message);
+                catalog.entries.push_back(std::move(entry));
+                continue;
+            }
+            entry.envelope_hash = to_hex(crypto::sha256(*bytes));
+            if (bytes->empty()) {
+                damage("envelope-empty", "the envelope is empty (0 bytes)");
+                catalog.entries.push_back(std::move(entry));
+                continue;
+            }
+            auto header = parse_envelope_header(*bytes);
+            if (!header) {
+                damage(header.error().code == Errc::unsupported_version
+                           ? "envelope-unsupported-version"
+                           : "envelope-malformed",
+                       header.error().message);
+                catalog.entries.push_back(std::move(entry));
+                continue;
+            }
+            fill_from_header(entry, *header);
+            const std::string header_id = backup_id_hex(header->backup_id);
+            if (header_id != id) {
+                damage("envelope-id-mismatch", "the file is named for backup " + id +
+                                                   " but holds backup " + header_id +
+                                                   " (files swapped or renamed)");
+            } else if (rec_it != announced.end()) {
+                if (rec_it->second->field("envelope") != entry.envelope_hash) {
+                    damage("envelope-altered",
+                           "the envelope's SHA-256 differs from the one recorded in audit record " +
+                               std::to_string(entry.audit_seq) + " (replaced or altered)");
+                } else {
+                    entry.state = BackupState::verified;
+                }
+            } else if (pruned_it != pruned.end()) {
+                if (pruned_it->second->field("envelope") == entry.envelope_hash) {
+                    entry.state = BackupState::pruned;
+                    entry.problem = "pruned in audit record " +
+                                    std::to_string(pruned_it->second->seq) +
+                                    " but still present (an interrupted prune)";
+                    catalog.findings.push_back({Severity::warning, "prune-incomplete", rel,
+                                                entry.problem + "; the next prune removes it"});
+                } else {
+                    damage("envelope-altered",
+                           "a backup with this id was pruned, and this file is not that backup");
+                }
+            } else if (known_policies.count(entry.policy_fingerprint) == 0) {
+                damage("envelope-foreign-policy",
+                       "the envelope has no audit record and is sealed to policy " +
+                           entry.policy_fingerprint +
+                           ", which this vault never had: someone placed it there");
+            } else {
+                entry.state = BackupState::orphan;
+                entry.problem = "no audit record (a writer stopped after writing the envelope)";
+                catalog.findings.push_back({Severity::warning, "envelope-orphan", rel,
+                                            entry.problem + "; the next prune adopts it"});
+            }
+            catalog.entries.push_back(std::move(entry));
+        }
+    }
+    for (const auto& [id, record] : announced) {
+        if (present.count(id) != 0 || pruned.count(id) != 0)
+            continue;
+        CatalogEntry entry;
+        entry.backup_id = id;
+        entry.path = std::string(k_envelopes_dir) + "/" + id + std::string(k_envelope_file_suffix);
+        fill_from_record(entry, *record);
+        entry.audit_seq = record->seq;
+        entry.recorded_as = std::string(audit_type_name(record->type));
+        entry.envelope_hash = std::string(record->field("envelope"));
+        entry.state = BackupState::missing;
+        entry.problem = "recorded in audit record " + std::to_string(record->seq) +
+                        " and never pruned, but the file is gone";
+        catalog.findings.push_back(
+            {Severity::damaged, "envelope-missing", entry.path, entry.problem});
+        catalog.entries.push_back(std::move(entry));
+    }
+    std::sort(catalog.entries.begin(), catalog.entries.end(),
+              [](const CatalogEntry& a, const CatalogEntry& b) {
+                  return a.created != b.created ? a.created < b.created : a.backup_id < b.backup_id;
+              });
+    return catalog;
+}
+
+}  // namespace ssoescrow::vault

@@ -1,0 +1,147 @@
+#include "vault/check.hpp"
+
+#include <algorithm>
+#include <set>
+#include <system_error>
+
+#include "vault/file_io.hpp"
+#include "vault/lock.hpp"
+
+namespace ssoescrow::vault {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+void check_config_recorded(const Vault& vault, const AuditChain& chain, Findings& out) {
+    const ChainRecord* latest = nullptr;
+    for (const ChainRecord& r : chain.records) {
+        if (r.record.type == AuditType::vault_init || r.record.type == AuditType::policy_change) {
+            latest = &r;
+        }
+    }
+    if (latest == nullptr)
+        return;  // the chain's own findings say vault-init is missing
+    const std::string_view recorded = latest->record.type == AuditType::vault_init
+                                          ? latest->record.field("config")
+                                          : latest->record.field("new-config");
+    if (recorded == vault.config_hash())
+        return;
+    if (latest->record.type == AuditType::policy_change &&
+        latest->record.field("old-config") == vault.config_hash()) {
+        out.push_back({Severity::warning, "policy-change-incomplete", std::string(k_config_file),
+                       "audit record " + std::to_string(latest->record.seq) +
+                           " records a policy change but the config is still the old one (the "
+                           "change was interrupted)"});
+        return;
+    }
+    out.push_back({Severity::damaged, "config-not-recorded", std::string(k_config_file),
+                   "the config's SHA-256 is not the one recorded in audit record " +
+                       std::to_string(latest->record.seq) +
+                       ": it was replaced outside ssoescrow (custodians may have been swapped)"});
+}
+
+void check_top_level(const Vault& vault, Findings& out) {
+    static const std::set<std::string> k_known{
+        std::string(k_config_file), std::string(k_envelopes_dir), std::string(k_audit_dir),
+        std::string(k_lock_dir_name)};
+    std::error_code ec;
+    for (fs::directory_iterator it(vault.dir(), ec), end; !ec && it != end; it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        if (k_known.count(name) != 0)
+            continue;
+        if (is_temp_name(name)) {
+            out.push_back({Severity::warning, "temp-file", name,
+                           "leftover temp file of an interrupted write; the next writer removes "
+                           "it"});
+        } else {
+            out.push_back(
+                {Severity::warning, "unknown-file", name, "not part of the vault layout; ignored"});
+        }
+    }
+    const fs::path locks = vault.dir() / k_lock_dir_name;
+    for (fs::directory_iterator it(locks, ec), end; !ec && it != end; it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        if (is_temp_name(name)) {
+            out.push_back({Severity::warning, "temp-file",
+                           std::string(k_lock_dir_name) + "/" + name,
+                           "leftover temp file of an interrupted lock refresh"});
+        }
+    }
+}
+
+void check_lock(const Vault& vault, Clock& clock, Findings& out) {
+    LockOptions options;
+    options.clock = &clock;
+    const std::string rel = std::string(k_lock_dir_name) + "/" + std::string(k_lock_file_name);
+    auto status = read_lock_status(vault.dir(), options);
+    if (!status) {
+        out.push_back({Severity::warning, "lock-unreadable", rel, status.error().message});
+        return;
+    }
+    if (!status->has_value())
+        return;
+    const LockStatus& lock = **status;
+    const std::string holder = "held by " + lock.info.operation + " on " + lock.info.host +
+                               " (pid " + std::to_string(lock.info.pid) + ") since " +
+                               format_time(lock.info.started) + ", last refreshed " +
+                               format_duration(lock.age_seconds) + " ago";
+    switch (lock.state) {
+        case LockState::live:
+            out.push_back({Severity::warning, "lock-held", rel,
+                           holder + ": a writer is at work (findings may reflect its progress)"});
+            break;
+        case LockState::stale_dead:
+            out.push_back({Severity::warning, "lock-stale", rel,
+                           holder + ": its process is gone; the next writer takes it over"});
+            break;
+        case LockState::stale_expired:
+            out.push_back({Severity::warning, "lock-stale", rel,
+                           holder + ": not refreshed within its ttl; the next writer takes it "
+                                    "over"});
+            break;
+    }
+    if (lock.in_future) {
+        out.push_back({Severity::warning, "time-in-future", rel,
+                       "the lock was refreshed in the future by this machine's clock (skew)"});
+    }
+}
+
+}  // namespace
+
+Result<CheckReport> check_vault(const Vault& vault, const CheckOptions& options) {
+    Clock& clock = options.clock != nullptr ? *options.clock : system_clock();
+    const UnixTime now = clock.now();
+    CheckReport report;
+    TRY_ASSIGN(report.catalog, build_catalog(vault));
+    Findings& out = report.findings;
+    out = report.catalog.chain.findings;
+    out.insert(out.end(), report.catalog.findings.begin(), report.catalog.findings.end());
+    check_top_level(vault, out);
+    check_config_recorded(vault, report.catalog.chain, out);
+    check_lock(vault, clock, out);
+    if (options.seen) {
+        const Findings rollback = compare_with_seen(report.catalog.chain, *options.seen);
+        out.insert(out.end(), rollback.begin(), rollback.end());
+    }
+    for (const ChainRecord& r : report.catalog.chain.records) {
+        if (r.record.time > now + k_future_tolerance_seconds) {
+            out.push_back({Severity::warning, "time-in-future", r.file,
+                           "recorded at " + format_time(r.record.time) +
+                               ", after this machine's clock (" + format_time(now) + ")"});
+        }
+    }
+    for (const CatalogEntry& e : report.catalog.entries) {
+        if (e.created > now + k_future_tolerance_seconds) {
+            out.push_back({Severity::warning, "time-in-future", e.path,
+                           "created " + format_time(e.created) + ", after this machine's clock (" +
+                               format_time(now) + ")"});
+        }
+    }
+    std::stable_sort(out.begin(), out.end(), [](const Finding& a, const Finding& b) {
+        return a.file != b.file ? a.file < b.file : a.code < b.code;
+    });
+    return report;
+}
+
+}  // namespace ssoescrow::vault

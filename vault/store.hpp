@@ -1,0 +1,38 @@
+// Committing a sealed envelope to the vault (used by backup, rotate and import).
+//
+// Write order (FORMAT.md 4.6), under the writer lock:
+//   1. parse the envelope (header, stanzas, exact payload size) and check it is sealed to the
+//      vault's current escrow policy (Errc::policy_mismatch otherwise);
+//   2. read the audit chain; refuse to go on if it is damaged (Errc::vault_damaged);
+//   3. remove leftover temp files of crashed writers in envelopes/ and audit/;
+//   4. check the lock is still ours; write envelopes/<id>.envelope durably, write-once, 0400
+//                                                     crash point "store-after-envelope"
+//   5. check the lock is still ours; append the audit record (type, id, SHA-256, metadata)
+//                                                     crash point "store-after-record"
+// A crash after 4 leaves an orphan (a warning for `vault check`, adopted by the next prune);
+// before 4, at most a temp file. Success is reported only after 5.
+#pragma once
+
+#include <string>
+
+#include "crypto/bytes.hpp"
+#include "crypto/result.hpp"
+#include "vault/audit_log.hpp"
+#include "vault/lock.hpp"
+#include "vault/vault.hpp"
+
+namespace ssoescrow::vault {
+
+struct StoredBackup {
+    std::string backup_id;      // 32 hex
+    std::string path;           // "envelopes/<id>.envelope"
+    std::string envelope_hash;  // SHA-256 of the file, 64 hex
+    std::uint64_t audit_seq = 0;
+};
+
+// `type` is AuditType::backup, rotate or import (Errc::internal otherwise). `actor` empty:
+// current_actor().
+Result<StoredBackup> store_envelope(const Vault& vault, WriterLock& lock, ByteView envelope,
+                                    AuditType type, UnixTime now, std::string actor = {});
+
+}  // namespace ssoescrow::vault
