@@ -31,11 +31,6 @@ Status check_key_and_nonce(const SecretBytes& key, ByteView nonce) {
 Result<Bytes> aead_seal(const SecretBytes& key, ByteView nonce, ByteView plaintext,
                         ByteView associated_data) {
     TRY(check_key_and_nonce(key, nonce));
-    if (plaintext.size() > crypto_aead_xchacha20poly1305_ietf_MESSAGEBYTES_MAX) {
-        return make_error(Errc::limit_exceeded, "aead plaintext of " +
-                                                    std::to_string(plaintext.size()) +
-                                                    " bytes is too long for one message");
-    }
     Bytes out(plaintext.size() + k_aead_tag_size);
     unsigned long long written = 0;
     if (crypto_aead_xchacha20poly1305_ietf_encrypt(
@@ -60,7 +55,7 @@ Result<SecretBytes> aead_open(const SecretBytes& key, ByteView nonce, ByteView c
     if (crypto_aead_xchacha20poly1305_ietf_decrypt(
             plaintext.data(), &written, nullptr, ciphertext.data(), ciphertext.size(),
             associated_data.data(), associated_data.size(), nonce.data(), key.data()) != 0) {
-        plaintext.reset();  // libsodium leaves it untouched on failure; wipe anyway
+        plaintext.reset();  // nothing of it is released: wiped and freed here
         return make_error(Errc::auth_failed, "authentication failed");
     }
     if (written != plaintext.size()) {

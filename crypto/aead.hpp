@@ -21,6 +21,7 @@ Result<Bytes> aead_seal(const SecretBytes& key, ByteView nonce, ByteView plainte
 
 // Opens ciphertext || tag into a SecretBytes. Any tampering with key, nonce, ciphertext, tag or
 // associated data gives Errc::auth_failed ("authentication failed"); no plaintext is released.
+// A ciphertext shorter than the tag is a forgery like any other: Errc::auth_failed too.
 Result<SecretBytes> aead_open(const SecretBytes& key, ByteView nonce, ByteView ciphertext,
                               ByteView associated_data);
 

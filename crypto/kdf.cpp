@@ -178,9 +178,6 @@ Result<SecretBytes> argon2id(const SecretBytes& passphrase, ByteView salt, const
                               std::to_string(crypto_pwhash_argon2id_BYTES_MIN) + ".." +
                               std::to_string(k_hkdf_max_out));
     }
-    if (passphrase.size() > crypto_pwhash_argon2id_PASSWD_MAX) {
-        return make_error(Errc::limit_exceeded, "passphrase is too long");
-    }
     static std::uint8_t empty_marker = 0;
     const char* passwd = passphrase.empty() ? reinterpret_cast<const char*>(&empty_marker)
                                             : reinterpret_cast<const char*>(passphrase.data());

@@ -31,18 +31,22 @@ struct KeyPair {
 };
 
 KeyPair generate_keypair();
-// The public key belonging to a 32-byte secret scalar.
+// The public key belonging to a 32-byte secret scalar (other sizes: Errc::invalid_argument).
 Result<PublicKey> public_key_of(const SecretBytes& secret_key);
 
-// RFC 7748 X25519(scalar, u). Errc::auth_failed when the result is all zero (u of low order);
-// every caller must treat that as a hostile or corrupt peer key.
+// RFC 7748 X25519(scalar, u): bit 255 of u is ignored and u >= p is reduced, as the RFC says.
+// Errc::auth_failed when the result is all zero (u of low order); every caller must treat that
+// as a hostile or corrupt peer key. A scalar that is not 32 bytes is Errc::invalid_argument, a u
+// that is not 32 bytes Errc::parse.
 Result<SecretBytes> x25519(const SecretBytes& scalar, ByteView u_coordinate);
 
 inline constexpr std::size_t k_wrap_overhead = 32 + 24 + 16;
 
+// Errc::auth_failed if `recipient` is of low order.
 Result<Bytes> wrap_to_recipient(const PublicKey& recipient, ByteView secret, ByteView context);
-// Errc::auth_failed if the wrapped bytes, the identity or the context do not match;
-// Errc::parse if `wrapped` is shorter than k_wrap_overhead.
+// Errc::auth_failed if the wrapped bytes, the identity or the context do not match (including an
+// ephemeral key of low order); Errc::parse if `wrapped` is shorter than k_wrap_overhead;
+// Errc::invalid_argument if the identity secret key is not 32 bytes.
 Result<SecretBytes> unwrap_with_identity(const SecretBytes& identity_secret_key,
                                          const PublicKey& identity_public_key, ByteView wrapped,
                                          ByteView context);
