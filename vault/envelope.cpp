@@ -652,7 +652,8 @@ Result<Bundle> combine_and_open(ByteView envelope_file, std::span<const Custodia
     if (valid.size() < header.threshold) {
         return make_error(Errc::too_few_shares,
                           backup_name(header) + ": need " + std::to_string(header.threshold) +
-                              " shares, have " + std::to_string(valid.size()),
+                              (header.threshold == 1 ? " share" : " shares") + ", have " +
+                              std::to_string(valid.size()),
                           "ask more custodians to open their shares");
     }
 
