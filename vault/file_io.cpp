@@ -115,23 +115,26 @@ void unlink_quietly(const path& file) noexcept {
     ::unlink(file.c_str());
 }
 
-Status write_durably_to_temp(const path& temp, ByteView data, FinalMode mode) {
+// Errors name `final_path` (what the user asked for); the temp file is an implementation detail
+// that is removed on failure.
+Status write_durably_to_temp(const path& temp, const path& final_path, ByteView data,
+                             FinalMode mode) {
     Fd fd(open_hooked(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!fd.valid())
-        return errno_error(errno, "create", temp);
+        return errno_error(errno, "create a temp file for", final_path);
     // From here on the temp file exists and the caller unlinks it on failure.
     if (::fchmod(fd.get(), 0600) != 0)
-        return errno_error(errno, "chmod", temp);
+        return errno_error(errno, "chmod the temp file for", final_path);
     test_hooks::crash_point("after-temp-create");
-    TRY(write_all(fd.get(), data, temp));
+    TRY(write_all(fd.get(), data, final_path));
     test_hooks::crash_point("after-temp-write");
     if (mode == FinalMode::read_only && ::fchmod(fd.get(), 0400) != 0) {
-        return errno_error(errno, "chmod", temp);
+        return errno_error(errno, "chmod the temp file for", final_path);
     }
-    TRY(fsync_fd(fd.get(), temp));
+    TRY(fsync_fd(fd.get(), final_path));
     test_hooks::crash_point("after-fsync");
     if (const int err = fd.close_checked())
-        return errno_error(err, "close", temp);
+        return errno_error(err, "close the temp file for", final_path);
     return {};
 }
 
@@ -299,7 +302,7 @@ Status write_file_durably(const path& final_path, ByteView data, Overwrite overw
     const path dir = directory_of(final_path);
     const path temp = dir / new_temp_name();
 
-    if (Status written = write_durably_to_temp(temp, data, mode); !written) {
+    if (Status written = write_durably_to_temp(temp, final_path, data, mode); !written) {
         if (written.error().code != Errc::already_exists)
             unlink_quietly(temp);
         return std::move(written).error();
@@ -381,14 +384,16 @@ Status write_secret_file_exclusive(const path& file, const crypto::SecretBytes& 
 
 Status append_file_durably(const path& file, ByteView data, CreateIfMissing create) {
     bool created = false;
+    bool tried_create = false;
     int fd_raw = open_hooked(file, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0);
     if (fd_raw < 0 && errno == ENOENT && create == CreateIfMissing::yes) {
         fd_raw = open_hooked(file, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                              0600);
         created = fd_raw >= 0;
+        tried_create = true;
     }
     if (fd_raw < 0)
-        return errno_error(errno, created ? "create" : "open for appending", file);
+        return errno_error(errno, tried_create ? "create" : "open for appending", file);
     Fd fd(fd_raw);
     auto fail = [&](Error error) -> Status {
         if (created)

@@ -423,7 +423,9 @@ Result<WriterLock> WriterLock::acquire(const path& vault_dir, const LockOptions&
     }
     // Temp files of lock writes by processes that crashed; young ones may belong to a write in
     // progress right now and are left alone.
-    TRY(remove_stale_temp_files(lock_dir, std::chrono::hours(1)));
+    if (Status cleaned = remove_stale_temp_files(lock_dir, std::chrono::hours(1)); !cleaned) {
+        return with_read_only_wording(std::move(cleaned).error(), vault_dir);
+    }
 
     WriterLock lock;
     lock.m_lock_dir = lock_dir;

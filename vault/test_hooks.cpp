@@ -74,8 +74,11 @@ int errno_for(std::string_view name) {
 
 void crash_point(std::string_view name) noexcept {
     const char* env = std::getenv("SSOESCROW_TEST_CRASH_AT");
-    if (env == nullptr || *env == '\0')
+    if (env == nullptr || *env == '\0') {
+        std::lock_guard<std::mutex> lock(g_mutex);
+        g_crash_counter.hit("", name);  // forget the counts of an earlier value
         return;
+    }
     const auto [wanted, nth] = split_count(env);
     if (wanted != name)
         return;
@@ -86,9 +89,11 @@ void crash_point(std::string_view name) noexcept {
 
 int injected_fault(std::string_view operation) noexcept {
     const char* env = std::getenv("SSOESCROW_TEST_FAULT");
-    if (env == nullptr || *env == '\0')
-        return 0;
     std::lock_guard<std::mutex> lock(g_mutex);
+    if (env == nullptr || *env == '\0') {
+        g_fault_counter.hit("", operation);  // forget the counts of an earlier value
+        return 0;
+    }
     std::string_view spec(env);
     bool counted = false;
     unsigned long count = 0;
