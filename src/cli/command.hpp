@@ -28,7 +28,11 @@ struct Command {
 void add_custodian_commands(CLI::App& app, Command& selected);
 void add_topology_commands(CLI::App& app, Command& selected);
 void add_vault_commands(CLI::App& app, Command& selected);
+void add_selftest_command(CLI::App& app, Command& selected);
 
 void add_all_commands(CLI::App& app, Command& selected);
+
+// Members of the `custodian` group (src/cli/custodian_*.cpp).
+void add_custodian_verify(CLI::App& custodian, Command& selected);
 
 }  // namespace ssoescrow::cli

@@ -6,6 +6,7 @@ void add_all_commands(CLI::App& app, Command& selected) {
     add_custodian_commands(app, selected);
     add_vault_commands(app, selected);
     add_topology_commands(app, selected);
+    add_selftest_command(app, selected);
 }
 
 }  // namespace ssoescrow::cli

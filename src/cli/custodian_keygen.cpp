@@ -1,7 +1,129 @@
+// ssoescrow custodian keygen --out NAME.key [--name LABEL] [--kdf-cost LEVEL]
+//                            [--passphrase-file F | --passphrase-fd N]
+//
+// Creates a custodian's X25519 identity: NAME.key (the secret key sealed under the custodian's
+// passphrase, mode 0600) and NAME.pub (the recipient line the custodian e-mails to the vault
+// administrator). Neither file is ever overwritten; if writing NAME.pub fails, NAME.key is removed
+// again so no half-made key pair is left behind.
+#include <filesystem>
+#include <iostream>
+#include <map>
+
+#include "crypto/custodian_key.hpp"
 #include "src/cli/command.hpp"
+#include "src/passphrase.hpp"
+#include "src/terminal.hpp"
+#include "vault/file_io.hpp"
 
 namespace ssoescrow::cli {
+namespace {
 
-void add_custodian_commands(CLI::App&, Command&) {}
+namespace fs = std::filesystem;
+
+struct KeygenOptions {
+    std::string out;
+    std::string label;
+    std::string kdf_cost = "moderate";
+    PassphraseSource passphrase;
+};
+
+Result<crypto::KdfParams> kdf_params_for(const std::string& level) {
+    static const std::map<std::string, crypto::KdfParams> levels = {
+        {"interactive", crypto::KdfParams::interactive()},
+        {"moderate", crypto::KdfParams::moderate()},
+        {"sensitive", crypto::KdfParams::sensitive()},
+    };
+    auto found = levels.find(level);
+    if (found == levels.end()) {
+        return make_error(Errc::usage, "unknown --kdf-cost '" + level + "'",
+                          "use interactive, moderate (default) or sensitive");
+    }
+    return found->second;
+}
+
+Result<fs::path> public_path_for(const fs::path& key_path) {
+    if (key_path.extension() != ".key" || key_path.stem().empty()) {
+        return make_error(Errc::usage,
+                          "--out must name a file ending in .key (got '" + key_path.string() + "')",
+                          "for example: --out alice.key (writes alice.key and alice.pub)");
+    }
+    fs::path pub = key_path;
+    pub.replace_extension(".pub");
+    return pub;
+}
+
+// Both outputs must be new. Checked before the slow steps and again right before writing.
+Status refuse_existing(const fs::path& key_path, const fs::path& pub_path) {
+    for (const fs::path& path : {key_path, pub_path}) {
+        std::error_code ec;
+        if (fs::exists(fs::symlink_status(path, ec))) {
+            return make_error(Errc::already_exists, path.string() + " already exists",
+                              "choose another --out name; existing keys are never overwritten");
+        }
+    }
+    return {};
+}
+
+Result<int> run_keygen(const KeygenOptions& options) {
+    const fs::path key_path = options.out;
+    TRY_ASSIGN(const fs::path pub_path, public_path_for(key_path));
+    TRY_ASSIGN(const crypto::KdfParams params, kdf_params_for(options.kdf_cost));
+    std::string label = options.label.empty() ? key_path.stem().string() : options.label;
+    if (auto label_ok = crypto::check_label(label); !label_ok) {
+        return make_error(Errc::usage, "--name: " + label_ok.error().message);
+    }
+    TRY(refuse_existing(key_path, pub_path));
+
+    TRY_ASSIGN(crypto::SecretBytes passphrase,
+               obtain_passphrase(options.passphrase, PassphrasePurpose::create,
+                                 key_path.filename().string()));
+    crypto::Identity identity = crypto::generate_identity(label);
+    TRY_ASSIGN(Bytes sealed, crypto::seal_identity(identity, passphrase, params));
+    passphrase.reset();
+
+    TRY(refuse_existing(key_path, pub_path));
+    TRY(vault::write_secret_file_exclusive(key_path, sealed));
+    std::string pub_line = identity.recipient.to_line() + "\n";
+    if (auto written = vault::write_secret_file_exclusive(pub_path, as_bytes(pub_line)); !written) {
+        std::error_code ignored;
+        fs::remove(key_path, ignored);
+        return std::move(written).error();
+    }
+
+    std::cout << identity.recipient.to_line() << '\n';
+    print_info("wrote " + key_path.string() +
+               " (secret: keep it, and its passphrase, to yourself)");
+    print_info("wrote " + pub_path.string() + " (recipient " + identity.recipient.fingerprint() +
+               ": send it to the vault administrator)");
+    return 0;
+}
+
+}  // namespace
+
+void add_custodian_commands(CLI::App& app, Command& selected) {
+    CLI::App* custodian = app.add_subcommand("custodian", "Custodian key management");
+    custodian->require_subcommand(1);
+
+    auto options = std::make_shared<KeygenOptions>();
+    CLI::App* keygen = custodian->add_subcommand(
+        "keygen", "Create a custodian identity (NAME.key, 0600) and recipient (NAME.pub)");
+    keygen->add_option("--out", options->out, "Identity file to create; must end in .key")
+        ->required();
+    keygen->add_option("--name", options->label,
+                       "Label shown to others (default: the file name without .key)");
+    keygen->add_option("--kdf-cost", options->kdf_cost,
+                       "Argon2id cost: interactive, moderate (default) or sensitive");
+    keygen->add_option("--passphrase-file", options->passphrase.file,
+                       "Read the passphrase from this owner-only file (one trailing newline is "
+                       "ignored)");
+    keygen->add_option("--passphrase-fd", options->passphrase.fd,
+                       "Read the passphrase from this open file descriptor");
+    keygen->footer(
+        "Exit status: 0 created; 2 usage; 5 cannot write; 6 a file exists or a passphrase file "
+        "is not owner-only.");
+    keygen->callback(
+        [options, &selected] { selected.run = [options] { return run_keygen(*options); }; });
+    add_custodian_verify(*custodian, selected);
+}
 
 }  // namespace ssoescrow::cli
