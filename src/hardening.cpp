@@ -14,16 +14,15 @@ namespace ssoescrow {
 
 Status harden_process() {
     ::umask(077);
-    struct rlimit no_core{0, 0};
+    struct rlimit no_core = {0, 0};
     if (::setrlimit(RLIMIT_CORE, &no_core) != 0) {
         return make_error(Errc::internal,
                           std::string("cannot disable core dumps: ") + std::strerror(errno));
     }
 #ifdef __linux__
     if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
-        return make_error(Errc::internal,
-                          std::string("cannot mark the process non-dumpable: ") +
-                              std::strerror(errno));
+        return make_error(Errc::internal, std::string("cannot mark the process non-dumpable: ") +
+                                              std::strerror(errno));
     }
 #endif
     return {};

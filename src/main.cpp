@@ -60,7 +60,8 @@ int main(int argc, char** argv) {
 
     try {
         Result<int> outcome = selected.run();
-        if (!outcome) return exit_code_for_error(outcome.error(), selected.convention);
+        if (!outcome)
+            return exit_code_for_error(outcome.error(), selected.convention);
         return *outcome;
     } catch (const std::exception& e) {
         // Exceptions are bugs or resource exhaustion; say so rather than crash.
