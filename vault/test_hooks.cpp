@@ -119,6 +119,12 @@ int injected_fault(std::string_view operation) noexcept {
     return 0;
 }
 
+void reset_counters() noexcept {
+    std::lock_guard<std::mutex> lock(g_mutex);
+    g_crash_counter = Counter{};
+    g_fault_counter = Counter{};
+}
+
 }  // namespace ssoescrow::vault::test_hooks
 
 #endif  // SSOESCROW_TEST_HOOKS

@@ -31,7 +31,7 @@
 //     rename-noreplace  renameat2(RENAME_NOREPLACE) only: "einval:rename-noreplace" forces the
 //                link(2) fallback of Overwrite::no
 //     read       each read(2) call
-//   Counters restart whenever the variable's value changes, so tests can set it per case.
+//   Counters restart whenever the variable's value changes (or reset_counters() is called).
 #pragma once
 
 #include <string_view>
@@ -48,6 +48,10 @@ void crash_point(std::string_view name) noexcept;
 // The errno to inject for this call of `operation`, or 0 to run the real system call.
 int injected_fault(std::string_view operation) noexcept;
 
+// Forgets all occurrence counts, as if the process had just started (for tests that set the
+// same variable value again in one process).
+void reset_counters() noexcept;
+
 #else
 
 inline constexpr bool k_enabled = false;
@@ -56,6 +60,7 @@ inline void crash_point(std::string_view) noexcept {}
 inline int injected_fault(std::string_view) noexcept {
     return 0;
 }
+inline void reset_counters() noexcept {}
 
 #endif
 

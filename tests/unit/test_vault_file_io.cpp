@@ -55,8 +55,12 @@ class EnvGuard {
   public:
     EnvGuard(const char* name, const std::string& value) : m_name(name) {
         ::setenv(name, value.c_str(), 1);
+        test_hooks::reset_counters();
     }
-    ~EnvGuard() { ::unsetenv(m_name); }
+    ~EnvGuard() {
+        ::unsetenv(m_name);
+        test_hooks::reset_counters();
+    }
     EnvGuard(const EnvGuard&) = delete;
     EnvGuard& operator=(const EnvGuard&) = delete;
 
@@ -533,7 +537,7 @@ TEST_CASE("an fsync failure is fatal and its hint says nothing was committed",
         write_file_durably(dir / "object", as_bytes(k_new), Overwrite::no, FinalMode::read_only));
 }
 
-TEST_CASE("EINTR on write is retried; the N-th call can be targeted", "[vault][file_io][hooks]") {
+TEST_CASE("EINTR on write is retried and the N-th call can be targeted", "[vault][file_io][hooks]") {
     REQUIRE_HOOKS();
     TempDir dir;
     {

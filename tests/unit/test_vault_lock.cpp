@@ -56,21 +56,18 @@ class EnvGuard {
   public:
     EnvGuard(const char* name, const std::string& value) : m_name(name) {
         ::setenv(name, value.c_str(), 1);
+        test_hooks::reset_counters();
     }
-    ~EnvGuard() { ::unsetenv(m_name); }
+    ~EnvGuard() {
+        ::unsetenv(m_name);
+        test_hooks::reset_counters();
+    }
     EnvGuard(const EnvGuard&) = delete;
     EnvGuard& operator=(const EnvGuard&) = delete;
 
   private:
     const char* m_name;
 };
-
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream out;
-    out << in.rdbuf();
-    return out.str();
-}
 
 constexpr std::int64_t k_t0 = 1800000000;  // 2027-01-15
 
@@ -292,7 +289,7 @@ TEST_CASE("read_lock_status writes nothing", "[vault][lock]") {
     CHECK_FALSE(fs::exists(vault.path() / "locks"));
 }
 
-TEST_CASE("refresh moves the refresh time; refresh_if_due only when due", "[vault][lock]") {
+TEST_CASE("refresh moves the refresh time and refresh_if_due only when due", "[vault][lock]") {
     TempVault vault;
     FakeClock clock(k_t0);
     LockOptions options = with_clock(clock);
