@@ -694,6 +694,38 @@ Result<Bundle> combine_and_open(ByteView envelope_file, std::span<const Custodia
     return decode_bundle(plaintext.value(), header);
 }
 
+Status check_envelope_policy(const EnvelopeHeader& header, const EscrowPolicy& policy) {
+    TRY_ASSIGN(EscrowPolicy sorted, policy.normalised());
+    const std::string expected = sorted.fingerprint();
+    if (header.policy_fingerprint != expected) {
+        return make_error(Errc::policy_mismatch, backup_name(header) + " was sealed to policy " +
+                                                     header.policy_fingerprint +
+                                                     ", not to the vault's policy " + expected);
+    }
+    // The fingerprint matched; the stanzas must agree with it (the header is not authenticated
+    // without keys, so check rather than trust).
+    if (header.threshold != sorted.threshold || header.stanzas.size() != sorted.recipients.size()) {
+        return make_error(Errc::policy_mismatch,
+                          backup_name(header) + " records policy " + expected + " but has " +
+                              std::to_string(header.threshold) + " of " +
+                              std::to_string(header.stanzas.size()) + " stanzas, the policy " +
+                              std::to_string(sorted.threshold) + " of " +
+                              std::to_string(sorted.recipients.size()));
+    }
+    for (std::size_t i = 0; i < header.stanzas.size(); ++i) {
+        const Stanza& stanza = header.stanzas[i];
+        const crypto::Recipient& recipient = sorted.recipients[i];
+        if (stanza.recipient_fingerprint != recipient.fingerprint() ||
+            stanza.label != recipient.label || stanza.type != recipient.type) {
+            return make_error(Errc::policy_mismatch,
+                              stanza_name(header, stanza) + " of " + backup_name(header) +
+                                  " is not the policy's recipient '" + recipient.label + "' (" +
+                                  recipient.fingerprint() + ")");
+        }
+    }
+    return {};
+}
+
 // --- Sealing -------------------------------------------------------------------------------
 
 Result<Bytes> seal_envelope(const EscrowPolicy& policy, const SourceInfo& source,

@@ -146,6 +146,13 @@ Result<EnvelopeHeader> parse_envelope_header(ByteView file);
 // The payload bytes of a file accepted by parse_envelope_header.
 ByteView envelope_payload(const EnvelopeHeader& header, ByteView file);
 
+// Whether an envelope was sealed to `policy` (for `vault check`; keys not needed): the policy
+// fingerprint, K, and the stanzas' recipients (fingerprint and label) must all match.
+// Errc::policy_mismatch naming the first difference. An envelope sealed before a policy change
+// legitimately fails this: callers decide whether that is a warning.
+[[nodiscard]] Status check_envelope_policy(const EnvelopeHeader& header,
+                                           const EscrowPolicy& policy);
+
 // Seals `bundle` to `policy` (which must validate; bundle and source too): fresh backup id, fresh
 // file key, Shamir split, one stanza per recipient, HMAC, AEAD. Before returning, it parses its
 // own output, checks every share commitment, opens it with K shares through

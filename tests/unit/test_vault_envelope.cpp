@@ -831,3 +831,30 @@ TEST_CASE("share commitments and wrap contexts bind backup, threshold and x", "[
     expected.insert(expected.end(), fpr.begin(), fpr.end());
     CHECK(context == expected);
 }
+
+TEST_CASE("an envelope can be checked against the vault's policy without keys",
+          "[vault][envelope]") {
+    SmallEnvelope small;
+    EnvelopeHeader header = header_of(small.file);
+    CHECK(check_envelope_policy(header, small.custodians.policy).ok());
+
+    Custodians others = make_custodians(2, 3);
+    auto foreign = check_envelope_policy(header, others.policy);
+    REQUIRE_FALSE(foreign.ok());
+    CHECK(foreign.error().code == Errc::policy_mismatch);
+    CHECK(contains(foreign.error().message, "was sealed to policy " + header.policy_fingerprint));
+
+    // A header that claims the right fingerprint but whose stanzas differ.
+    EnvelopeHeader relabelled = header;
+    relabelled.stanzas[1].label = "mallory";
+    auto stanza = check_envelope_policy(relabelled, small.custodians.policy);
+    REQUIRE_FALSE(stanza.ok());
+    CHECK(stanza.error().code == Errc::policy_mismatch);
+    CHECK(contains(stanza.error().message, "stanza 2"));
+
+    EnvelopeHeader fewer = header;
+    fewer.stanzas.pop_back();
+    auto count = check_envelope_policy(fewer, small.custodians.policy);
+    REQUIRE_FALSE(count.ok());
+    CHECK(contains(count.error().message, "2 of 2 stanzas, the policy 2 of 3"));
+}
