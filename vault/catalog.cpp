@@ -200,15 +200,8 @@ Result<Catalog> build_catalog(const Vault& vault) {
                 damage("envelope-id-mismatch", "the file is named for backup " + id +
                                                    " but holds backup " + header_id +
                                                    " (files swapped or renamed)");
-            } else if (rec_it != announced.end()) {
-                if (rec_it->second->field("envelope") != entry.envelope_hash) {
-                    damage("envelope-altered",
-                           "the envelope's SHA-256 differs from the one recorded in audit record " +
-                               std::to_string(entry.audit_seq) + " (replaced or altered)");
-                } else {
-                    entry.state = BackupState::verified;
-                }
             } else if (pruned_it != pruned.end()) {
+                // A prune record wins over the record that announced the backup.
                 if (pruned_it->second->field("envelope") == entry.envelope_hash) {
                     entry.state = BackupState::pruned;
                     entry.problem = "pruned in audit record " +
@@ -219,6 +212,14 @@ Result<Catalog> build_catalog(const Vault& vault) {
                 } else {
                     damage("envelope-altered",
                            "a backup with this id was pruned, and this file is not that backup");
+                }
+            } else if (rec_it != announced.end()) {
+                if (rec_it->second->field("envelope") != entry.envelope_hash) {
+                    damage("envelope-altered",
+                           "the envelope's SHA-256 differs from the one recorded in audit record " +
+                               std::to_string(entry.audit_seq) + " (replaced or altered)");
+                } else {
+                    entry.state = BackupState::verified;
                 }
             } else if (known_policies.count(entry.policy_fingerprint) == 0) {
                 damage("envelope-foreign-policy",

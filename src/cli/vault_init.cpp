@@ -68,12 +68,6 @@ Result<int> run_vault_init(const VaultInitOptions& options) {
         TRY_ASSIGN(crypto::Recipient recipient, read_recipient_file(file));
         init.escrow.recipients.push_back(std::move(recipient));
     }
-    if (options.threshold == 1 && !options.allow_single_custodian) {
-        return make_error(Errc::invalid_argument,
-                          "threshold 1 lets one custodian alone open every backup",
-                          "use a threshold of at least 2, or pass --allow-single-custodian if "
-                          "that is really intended");
-    }
     TRY(set_duration(options.max_backup_age, "--max-backup-age", init.freshness.max_backup_age));
     TRY(set_duration(options.critical_backup_age, "--critical-backup-age",
                      init.freshness.critical_backup_age));
