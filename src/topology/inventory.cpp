@@ -73,9 +73,14 @@ Result<std::string> string_value(const json& value, const std::string& path, Emp
     if (!value.is_string())
         return field_error(path, "expected a string, found " + type_name(value));
     std::string text = value.get<std::string>();
-    for (const char c : text) {
-        const auto byte = static_cast<unsigned char>(c);
-        if (byte < 0x20 || byte == 0x7f) {
+    // C0 controls, DEL, and C1 controls (U+0080..U+009F, UTF-8 C2 80..C2 9F): names end up on
+    // an administrator's terminal, where these would be escape sequences.
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const auto byte = static_cast<unsigned char>(text[i]);
+        const bool c1 = byte == 0xc2 && i + 1 < text.size() &&
+                        static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+                        static_cast<unsigned char>(text[i + 1]) <= 0x9f;
+        if (byte < 0x20 || byte == 0x7f || c1) {
             return field_error(path, "contains a control character (" + printable(text) + ")");
         }
     }
@@ -231,10 +236,12 @@ class UniqueNames {
   public:
     explicit UniqueNames(std::string what) : m_what(std::move(what)) {}
 
-    Status add(const std::string& name, const std::string& path) {
-        const auto [where, inserted] = m_seen.emplace(fold_name(name), path);
+    // `key` identifies the entry; `shown` is how the message names it (default: the key).
+    Status add(const std::string& key, const std::string& path, const std::string& shown = {}) {
+        const auto [where, inserted] = m_seen.emplace(fold_name(key), path);
         if (!inserted) {
-            return field_error(path, "duplicate " + m_what + " " + quote_text(name) + " (also at " +
+            return field_error(path, "duplicate " + m_what + " " +
+                                         quote_text(shown.empty() ? key : shown) + " (also at " +
                                          where->second + "; names are compared ignoring case)");
         }
         return {};
@@ -384,7 +391,8 @@ Result<BizTalkGroup> parse_biztalk(const json& object, const std::string& path) 
                                                         child(path, "servers"));
         }
         // The pair is the identity of a host instance; the separator cannot occur in names.
-        TRY(instance_keys.add(instance.host + '\n' + instance.server, at));
+        TRY(instance_keys.add(instance.host + '\n' + instance.server, at,
+                              instance.host + " on " + instance.server));
         biztalk.host_instances.push_back(std::move(instance));
     }
     return biztalk;

@@ -190,8 +190,12 @@ RuleResult rule_hosts_clustered(const Context& context) {
         };
         std::vector<Problem> problems;
         for (const HostInstance* instance : context.instances_on_owners(*sso)) {
-            ++checked;
             const BizTalkHost* host = context.host(instance->host);
+            // Isolated hosts have no Windows service and cannot be clustered; they run in IIS,
+            // which TOPO-SSO-ISOLATED-IIS requires in the SSO group.
+            if (host->type == HostType::isolated)
+                continue;
+            ++checked;
             HostProblem kind;
             if (!host->clustered() || instance->cluster_instance_type == 0) {
                 kind = HostProblem::unclustered;
@@ -284,13 +288,13 @@ RuleResult rule_hosts_clustered(const Context& context) {
         }
     }
     if (result.findings.empty()) {
-        result.note = checked == 0
-                          ? "no BizTalk host instance runs on the possible owners of SSO group " +
-                                join_quoted(checked_groups)
-                          : std::to_string(checked) +
-                                " host instance(s) on the possible owners "
-                                "of SSO group " +
-                                join_quoted(checked_groups) + " belong to hosts clustered there";
+        result.note =
+            checked == 0 ? "no in-process host instance runs on the possible owners of SSO group " +
+                               join_quoted(checked_groups)
+                         : std::to_string(checked) +
+                               " in-process host instance(s) on the possible owners "
+                               "of SSO group " +
+                               join_quoted(checked_groups) + " belong to hosts clustered there";
     }
     return result;
 }
