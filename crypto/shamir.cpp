@@ -23,15 +23,38 @@ std::string threshold_range_message(unsigned threshold) {
            std::to_string(k_min_threshold) + ".." + std::to_string(k_max_shares);
 }
 
-// The N x-coordinates: the first N entries of a uniformly shuffled 1..255 (Fisher-Yates from
-// the CSPRNG), hence random, distinct and non-zero. x is public, so plain indexing is fine.
-std::array<std::uint8_t, k_max_shares> random_x_coordinates() {
+// Public random numbers for the x-coordinates, drawn from the CSPRNG in blocks (one system call
+// per block rather than per number).
+class PublicRandom {
+  public:
+    // Uniform in [0, bound) for 1 <= bound <= 256, by rejection (no modulo bias).
+    unsigned below(unsigned bound) {
+        const unsigned limit = 256 - 256 % bound;  // the largest multiple of bound <= 256
+        for (;;) {
+            if (m_used == m_block.size()) {
+                random_fill(m_block);
+                m_used = 0;
+            }
+            const unsigned r = m_block[m_used++];
+            if (r < limit)
+                return r % bound;
+        }
+    }
+
+  private:
+    std::array<std::uint8_t, 64> m_block{};
+    std::size_t m_used = m_block.size();
+};
+
+// N random, distinct, non-zero x-coordinates: the first N entries of a uniformly shuffled 1..255
+// (Fisher-Yates, stopped after N steps). x is public, so plain indexing and branching are fine.
+std::array<std::uint8_t, k_max_shares> random_x_coordinates(unsigned count) {
     std::array<std::uint8_t, k_max_shares> xs{};
     for (unsigned i = 0; i < k_max_shares; ++i)
         xs[i] = static_cast<std::uint8_t>(i + 1);
-    for (unsigned i = k_max_shares - 1; i > 0; --i) {
-        const std::uint32_t j = random_uniform(i + 1);
-        std::swap(xs[i], xs[j]);
+    PublicRandom random;
+    for (unsigned i = 0; i < count && i + 1 < k_max_shares; ++i) {
+        std::swap(xs[i], xs[i + random.below(k_max_shares - i)]);
     }
     return xs;
 }
@@ -141,7 +164,7 @@ Result<std::vector<Share>> split(const SecretBytes& secret, unsigned threshold, 
     // polynomial of secret byte `byte`: uniform over all 256 values, zero included.
     const std::size_t degree = threshold - 1;
     const SecretBytes coefficients = SecretBytes::random(k_secret_size * degree);
-    const std::array<std::uint8_t, k_max_shares> xs = random_x_coordinates();
+    const std::array<std::uint8_t, k_max_shares> xs = random_x_coordinates(count);
 
     std::vector<Share> shares;
     shares.reserve(count);
