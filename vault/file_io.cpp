@@ -479,12 +479,20 @@ Status remove_stale_temp_files(const path& dir, std::chrono::seconds older_than)
     }
     bool removed = false;
     Status result;
-    errno = 0;
-    while (struct dirent* entry = ::readdir(listing)) {
+    for (;;) {
+        // readdir reports errors only through errno, so it is cleared right before each call.
+        errno = 0;
+        const struct dirent* entry = ::readdir(listing);
+        if (entry == nullptr) {
+            if (errno != 0 && result.ok())
+                result = errno_error(errno, "list", dir);
+            break;
+        }
         const std::string_view name(entry->d_name);
         if (!is_temp_name(name))
             continue;
         struct stat st {};
+        // A temp file that vanished meanwhile (its writer committed or gave up) is skipped.
         if (::fstatat(dir_fd, entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
             continue;
         if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
@@ -496,10 +504,7 @@ Status remove_stale_temp_files(const path& dir, std::chrono::seconds older_than)
         } else if (errno != ENOENT && result.ok()) {
             result = errno_error(errno, "remove stale temp file", dir / std::string(name));
         }
-        errno = 0;
     }
-    if (errno != 0 && result.ok())
-        result = errno_error(errno, "list", dir);
     ::closedir(listing);
     if (removed)
         TRY(fsync_directory_hooked(dir));

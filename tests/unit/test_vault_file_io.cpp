@@ -537,7 +537,8 @@ TEST_CASE("an fsync failure is fatal and its hint says nothing was committed",
         write_file_durably(dir / "object", as_bytes(k_new), Overwrite::no, FinalMode::read_only));
 }
 
-TEST_CASE("EINTR on write is retried and the N-th call can be targeted", "[vault][file_io][hooks]") {
+TEST_CASE("EINTR on write is retried and the N-th call can be targeted",
+          "[vault][file_io][hooks]") {
     REQUIRE_HOOKS();
     TempDir dir;
     {
@@ -785,7 +786,8 @@ TEST_CASE("syscall order is write, fsync(file), rename, fsync(dir) (F4)", "[vaul
     const fs::path trace = dir / "trace";
     const fs::path self = fs::read_symlink("/proc/self/exe");
     const std::string command =
-        "SSOESCROW_STRACE_DIR='" + work.string() + "' strace -f -qq -s 256 -o '" + trace.string() +
+        "SSOESCROW_STRACE_DIR='" + work.string() +
+        "' ASAN_OPTIONS=detect_leaks=0 strace -f -qq -s 256 -o '" + trace.string() +
         "' -e trace=openat,write,fsync,fdatasync,rename,renameat,renameat2,link,linkat,close '" +
         self.string() + "' '[.strace-child]' >/dev/null 2>&1";
     REQUIRE(std::system(command.c_str()) == 0);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -374,11 +375,31 @@ TEST_CASE("F9: of writers racing without waiting exactly one wins", "[vault][loc
         const std::vector<int> codes = race(5, [&]() -> int {
             LockOptions options;
             Result<WriterLock> lock = WriterLock::acquire(vault.path(), options);
-            if (!lock)
-                return lock.error().code == Errc::locked ? 7 : 1;
-            std::this_thread::sleep_for(500ms);  // hold it while the others try
-            return lock->release() ? 0 : 2;
+            if (!lock) {
+                if (lock.error().code == Errc::locked) {
+                    std::ofstream(vault.path() / ("lost-" + std::to_string(::getpid())));
+                    return 7;
+                }
+                std::fprintf(stderr, "acquire: %s\n", lock.error().message.c_str());
+                return 1;
+            }
+            // Hold it until every other writer has tried (bounded, in case one of them fails).
+            const auto give_up = std::chrono::steady_clock::now() + 30s;
+            while (std::chrono::steady_clock::now() < give_up) {
+                int lost = 0;
+                for (const auto& entry : fs::directory_iterator(vault.path())) {
+                    lost += entry.path().filename().string().rfind("lost-", 0) == 0 ? 1 : 0;
+                }
+                if (lost == 4)
+                    break;
+                std::this_thread::sleep_for(10ms);
+            }
+            Status released = lock->release();
+            if (!released)
+                std::fprintf(stderr, "release: %s\n", released.error().message.c_str());
+            return released ? 0 : 2;
         });
+        CAPTURE(codes);
         CHECK(std::count(codes.begin(), codes.end(), 0) == 1);
         CHECK(std::count(codes.begin(), codes.end(), 7) == 4);
         CHECK_FALSE(fs::exists(vault.lock_file()));
