@@ -25,6 +25,22 @@ void sort_recipients(std::vector<crypto::Recipient>& recipients) {
                      });
 }
 
+// "ssoescrow-recipient/1 x25519 <44 base64 characters ending in '='> ...": the key field of a
+// 32-byte key has 43 significant characters and one '=' of padding.
+Status check_recipient_key_field(std::string_view line) {
+    std::size_t first = line.find(' ');
+    std::size_t second = first == std::string_view::npos ? first : line.find(' ', first + 1);
+    if (second == std::string_view::npos) {
+        return {};  // not a recipient line at all: parse_recipient says so
+    }
+    std::string_view key = line.substr(second + 1);
+    key = key.substr(0, key.find(' '));
+    if (key.size() != 44 || key[42] == '=' || key[43] != '=') {
+        return make_error(Errc::parse, "the public key is not the base64 of 32 bytes");
+    }
+    return {};
+}
+
 }  // namespace
 
 Status EscrowPolicy::validate() const {
@@ -153,6 +169,11 @@ Result<ParsedPolicyPrefix> parse_policy_prefix(std::string_view text, std::strin
     for (std::uint64_t i = 0; i < count.value(); ++i) {
         TRY_ASSIGN(std::string_view line, reader.field("recipient"));
         const std::string where = src + " line " + std::to_string(reader.line_number());
+        // The public key field must be the base64 of exactly 32 bytes (44 characters ending in
+        // one '='); checked here too so that no other length ever reaches the key parser.
+        if (auto key_ok = check_recipient_key_field(line); !key_ok) {
+            return reader.error(Errc::parse, "recipient", key_ok.error().message);
+        }
         TRY_ASSIGN(crypto::Recipient recipient, crypto::parse_recipient(line, where));
         if (!policy.recipients.empty()) {
             const crypto::Recipient& previous = policy.recipients.back();

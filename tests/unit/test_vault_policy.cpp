@@ -262,6 +262,14 @@ TEST_CASE("the policy parser accepts the canonical form only", "[vault][policy]"
     REQUIRE_FALSE(newer.ok());
     CHECK(newer.error().message.find("unsupported version 2") != std::string::npos);
 
+    // A 44-character key field without padding decodes to 33 bytes: refused as such.
+    const std::string key_field = lines[3].substr(40, 44);
+    REQUIRE(key_field.back() == '=');
+    auto unpadded = parse_policy(replace_once(text, key_field, key_field.substr(0, 43) + "A"), "c");
+    REQUIRE_FALSE(unpadded.ok());
+    CHECK(unpadded.error().code == Errc::parse);
+    CHECK(unpadded.error().message.find("not the base64 of 32 bytes") != std::string::npos);
+
     auto altered_key = parse_policy(replace_once(text, lines[3].substr(40, 4), "AAAA"), "c");
     REQUIRE_FALSE(altered_key.ok());
     CHECK(altered_key.error().code == Errc::parse);
