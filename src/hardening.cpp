@@ -1,5 +1,6 @@
 #include "src/hardening.hpp"
 
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #ifdef __linux__
@@ -14,6 +15,9 @@ namespace ssoescrow {
 
 Status harden_process() {
     ::umask(077);
+    // Writing to a bridge that exited early must be an error value (EPIPE), not a silent death
+    // that would skip the cleanup of temp files holding a .bak.
+    ::signal(SIGPIPE, SIG_IGN);
     struct rlimit no_core = {0, 0};
     if (::setrlimit(RLIMIT_CORE, &no_core) != 0) {
         return make_error(Errc::internal,

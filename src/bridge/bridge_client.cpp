@@ -1,0 +1,342 @@
+#include "src/bridge/bridge_client.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <regex>
+
+#include "src/bridge/command_line.hpp"
+
+namespace ssoescrow::bridge {
+namespace {
+
+using crypto::SecretBytes;
+using nlohmann::json;
+
+constexpr std::size_t k_max_diagnostic = 300;
+
+void append(SecretBytes& buffer, std::size_t& used, std::string_view text) {
+    std::copy(text.begin(), text.end(), buffer.data() + used);
+    used += text.size();
+}
+
+// Replaces every occurrence of the password in text from the bridge, then keeps a short,
+// printable tail for an error message.
+std::string diagnostic_tail(std::string text, const SecretBytes* password) {
+    if (password != nullptr && !password->empty()) {
+        auto secret_begin = reinterpret_cast<const char*>(password->data());
+        auto secret_end = secret_begin + password->size();
+        for (;;) {
+            auto found = std::search(text.begin(), text.end(), secret_begin, secret_end);
+            if (found == text.end())
+                break;
+            text.replace(found, found + static_cast<std::ptrdiff_t>(password->size()),
+                         "[redacted]");
+        }
+    }
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) {
+        text.pop_back();
+    }
+    if (text.size() > k_max_diagnostic)
+        text = "..." + text.substr(text.size() - k_max_diagnostic);
+    for (char& c : text) {
+        if (static_cast<unsigned char>(c) < 0x20)
+            c = ' ';
+    }
+    return text;
+}
+
+std::string format_duration(std::chrono::milliseconds duration) {
+    auto ms = duration.count();
+    return ms % 1000 == 0 ? std::to_string(ms / 1000) + " s" : std::to_string(ms) + " ms";
+}
+
+Error bridge_failure(std::string_view operation, const std::string& what, const std::string& tail) {
+    std::string message = "SSO bridge '" + std::string(operation) + "' failed: " + what;
+    if (!tail.empty())
+        message += " (bridge stderr: " + tail + ")";
+    return make_error(Errc::bridge_failed, message,
+                      "run the bridge by hand to see what it does: "
+                      "echo '{\"protocol\":\"ssoescrow-bridge/1\"}' | BRIDGE status");
+}
+
+Result<std::string> string_field(const json& body, const char* key, std::string_view operation) {
+    auto found = body.find(key);
+    if (found == body.end() || !found->is_string()) {
+        return bridge_failure(operation, std::string("response has no string field '") + key + "'",
+                              "");
+    }
+    return found->get<std::string>();
+}
+
+Result<std::optional<std::string>> msid_field(const json& body, const char* key,
+                                              std::string_view operation, bool nullable) {
+    auto found = body.find(key);
+    if (found != body.end() && found->is_null() && nullable)
+        return std::optional<std::string>{};
+    if (found == body.end() || !found->is_string() || !is_msid(found->get<std::string>())) {
+        return bridge_failure(
+            operation, std::string("response field '") + key + "' is not an MSID (GUID)", "");
+    }
+    return std::optional<std::string>(found->get<std::string>());
+}
+
+}  // namespace
+
+bool is_msid(std::string_view text) {
+    static const std::regex guid(
+        R"(^\{?[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}?$)");
+    if (text.size() > 38)
+        return false;
+    bool braced_open = !text.empty() && text.front() == '{';
+    bool braced_close = !text.empty() && text.back() == '}';
+    return braced_open == braced_close && std::regex_match(text.begin(), text.end(), guid);
+}
+
+Error entsso_error(int code, std::string_view bridge_message, std::string_view secret_server) {
+    std::string said = bridge_message.empty() ? "" : " (" + std::string(bridge_message) + ")";
+    std::string prefix = "ENTSSO error " + std::to_string(code) + ": ";
+    switch (code) {
+        case k_entsso_not_secret_server:
+            return make_error(
+                Errc::entsso_error, prefix + "this computer is not the master secret server" + said,
+                secret_server.empty()
+                    ? "run this on the master secret server (ssomanage -displaydb names it)"
+                    : "run this on the master secret server " + std::string(secret_server) +
+                          " (on a cluster: on the node that owns the SSO group)");
+        case k_entsso_wrong_password:
+            return make_error(Errc::entsso_error,
+                              prefix + "the backup file's password is wrong" + said,
+                              "the password does not belong to this .bak; check that the backup "
+                              "and its password come from the same envelope");
+        case k_entsso_bad_file_format:
+            return make_error(Errc::entsso_error,
+                              prefix + "the file is not an ENTSSO backup or is damaged" + said,
+                              "use another backup; run 'ssoescrow vault check' on the vault");
+        case k_entsso_cannot_open_file:
+            return make_error(Errc::entsso_error,
+                              prefix + "ENTSSO cannot open the backup file" + said,
+                              "the file must be on a local NTFS disk that the SSO service and "
+                              "this account can read and write");
+        case k_entsso_wrong_secret:
+            return make_error(Errc::entsso_error,
+                              prefix + "the backup holds a different master secret" + said,
+                              "restore the backup taken from this SSO system (compare MSIDs with "
+                              "'ssoescrow vault list')");
+        case k_entsso_password_too_short:
+        case k_entsso_password_too_long:
+        case k_entsso_reminder_too_long:
+            return make_error(Errc::entsso_error,
+                              prefix + "ENTSSO refused the password or reminder length" + said,
+                              "passwords must be 7 to 256 characters and reminders at most 512");
+        default:
+            return make_error(Errc::entsso_error, prefix + "ENTSSO reported a failure" + said,
+                              "look up the event in the Application log (source ENTSSO)");
+    }
+}
+
+Result<SecretBytes> build_request(const std::vector<std::pair<std::string, std::string>>& fields,
+                                  const SecretBytes* password) {
+    json object = json::object();
+    object["protocol"] = std::string(k_protocol);
+    for (const auto& [key, value] : fields)
+        object[key] = value;
+    std::string head;
+    try {
+        head = object.dump();  // strict: throws on invalid UTF-8 in a field
+    } catch (const json::exception&) {
+        return make_error(Errc::invalid_argument, "a bridge request field is not valid UTF-8");
+    }
+    head.pop_back();  // the closing brace; the password goes last
+
+    std::size_t escaped_size = 0;
+    if (password != nullptr) {
+        for (std::size_t i = 0; i < password->size(); ++i) {
+            std::uint8_t c = (*password)[i];
+            escaped_size += (c == '"' || c == '\\') ? 2 : (c < 0x20 ? 6 : 1);
+        }
+    }
+    constexpr std::string_view key = ",\"password\":\"";
+    SecretBytes request(head.size() + (password ? key.size() + escaped_size + 1 : 0) + 1);
+    std::size_t used = 0;
+    append(request, used, head);
+    if (password != nullptr) {
+        append(request, used, key);
+        static constexpr char hex[] = "0123456789abcdef";
+        for (std::size_t i = 0; i < password->size(); ++i) {
+            std::uint8_t c = (*password)[i];
+            if (c == '"' || c == '\\') {
+                request[used++] = '\\';
+                request[used++] = c;
+            } else if (c < 0x20) {
+                const char escape[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xf]};
+                append(request, used, std::string_view(escape, 6));
+            } else {
+                request[used++] = c;
+            }
+        }
+        request[used++] = '"';
+    }
+    request[used++] = '}';
+    return request;
+}
+
+struct BridgeClient::Response {
+    json body;
+};
+
+BridgeClient::BridgeClient(std::vector<std::string> argv, ChildLimits limits)
+    : m_argv(std::move(argv)), m_limits(limits) {}
+
+Result<BridgeClient> BridgeClient::from_command_line(std::string_view command,
+                                                     std::chrono::milliseconds timeout) {
+    TRY_ASSIGN(auto argv, split_command_line(command));
+    ChildLimits limits;
+    limits.timeout = timeout;
+    return BridgeClient(std::move(argv), limits);
+}
+
+Result<BridgeClient::Response> BridgeClient::call(std::string_view operation,
+                                                  const SecretBytes& request,
+                                                  const SecretBytes* password) const {
+    std::vector<std::string> argv = m_argv;
+    argv.emplace_back(operation);
+    TRY_ASSIGN(ChildOutcome outcome, run_child(argv, request, m_limits));
+    std::string tail = diagnostic_tail(std::move(outcome.stderr_tail), password);
+    using Ending = ChildOutcome::Ending;
+    switch (outcome.ending) {
+        case Ending::timed_out:
+            return bridge_failure(operation,
+                                  "no answer within " + format_duration(m_limits.timeout) +
+                                      "; the bridge was stopped",
+                                  tail);
+        case Ending::output_too_large:
+            return bridge_failure(operation,
+                                  "the bridge printed more than " +
+                                      std::to_string(m_limits.max_stdout_bytes) + " bytes",
+                                  tail);
+        case Ending::signalled:
+            return bridge_failure(
+                operation, "the bridge was killed by signal " + std::to_string(outcome.exit_status),
+                tail);
+        case Ending::exited:
+            break;
+    }
+    if (outcome.exit_status != 0) {
+        return bridge_failure(
+            operation, "the bridge exited with status " + std::to_string(outcome.exit_status),
+            tail);
+    }
+    json body = json::parse(outcome.stdout_text, nullptr, /*allow_exceptions=*/false);
+    if (body.is_discarded() || !body.is_object()) {
+        return bridge_failure(operation, "the bridge's answer is not one JSON object", tail);
+    }
+    auto protocol = body.find("protocol");
+    if (protocol == body.end() || *protocol != k_protocol) {
+        return bridge_failure(operation, "the bridge does not speak " + std::string(k_protocol),
+                              tail);
+    }
+    auto ok = body.find("ok");
+    if (ok == body.end() || !ok->is_boolean()) {
+        return bridge_failure(operation, "the bridge's answer has no boolean 'ok'", tail);
+    }
+    if (!ok->get<bool>()) {
+        auto code = body.find("code");
+        if (code == body.end() || !code->is_number_integer()) {
+            return bridge_failure(operation, "an error answer without an integer 'code'", tail);
+        }
+        std::string message;
+        if (auto text = body.find("message"); text != body.end() && text->is_string()) {
+            message = diagnostic_tail(text->get<std::string>(), password);
+        }
+        std::string secret_server;
+        if (auto server = body.find("secret_server"); server != body.end() && server->is_string()) {
+            secret_server = server->get<std::string>();
+        }
+        return entsso_error(code->get<int>(), message, secret_server);
+    }
+    return Response{std::move(body)};
+}
+
+Result<ServerStatus> BridgeClient::status() const {
+    TRY_ASSIGN(SecretBytes request, build_request({}, nullptr));
+    TRY_ASSIGN(Response response, call("status", request, nullptr));
+    const json& body = response.body;
+    ServerStatus status;
+    TRY_ASSIGN(status.computer, string_field(body, "computer", "status"));
+    TRY_ASSIGN(status.secret_server, string_field(body, "secret_server", "status"));
+    auto is_secret = body.find("is_secret_server");
+    if (is_secret == body.end() || !is_secret->is_boolean()) {
+        return bridge_failure("status", "response has no boolean 'is_secret_server'", "");
+    }
+    status.is_secret_server = is_secret->get<bool>();
+    TRY_ASSIGN(status.current_msid, msid_field(body, "current_msid", "status", true));
+    TRY_ASSIGN(status.previous_msid, msid_field(body, "previous_msid", "status", true));
+    TRY_ASSIGN(status.service_state, string_field(body, "service_state", "status"));
+    if (status.service_state != "running" && status.service_state != "stopped") {
+        return bridge_failure("status", "service_state is neither 'running' nor 'stopped'", "");
+    }
+    auto cluster = body.find("cluster");
+    if (cluster != body.end() && !cluster->is_null()) {
+        if (!cluster->is_object())
+            return bridge_failure("status", "'cluster' is not an object", "");
+        ClusterInfo info;
+        TRY_ASSIGN(info.name, string_field(*cluster, "name", "status"));
+        TRY_ASSIGN(info.node, string_field(*cluster, "node", "status"));
+        TRY_ASSIGN(info.group, string_field(*cluster, "group", "status"));
+        TRY_ASSIGN(info.owner_node, string_field(*cluster, "owner_node", "status"));
+        TRY_ASSIGN(info.resource_state, string_field(*cluster, "resource_state", "status"));
+        auto owners = cluster->find("possible_owners");
+        if (owners == cluster->end() || !owners->is_array()) {
+            return bridge_failure("status", "cluster.possible_owners is not a list", "");
+        }
+        for (const auto& owner : *owners) {
+            if (!owner.is_string()) {
+                return bridge_failure("status", "cluster.possible_owners holds a non-string", "");
+            }
+            info.possible_owners.push_back(owner.get<std::string>());
+        }
+        status.cluster = std::move(info);
+    }
+    return status;
+}
+
+Result<Msids> BridgeClient::msid_call(std::string_view operation, const SecretBytes& request,
+                                      const SecretBytes& password) const {
+    TRY_ASSIGN(Response response, call(operation, request, &password));
+    Msids msids;
+    TRY_ASSIGN(auto current, msid_field(response.body, "current_msid", operation, false));
+    msids.current_msid = *current;
+    TRY_ASSIGN(msids.previous_msid, msid_field(response.body, "previous_msid", operation, true));
+    return msids;
+}
+
+Result<Msids> BridgeClient::backup(const std::filesystem::path& file, const SecretBytes& password,
+                                   std::string_view reminder) const {
+    TRY_ASSIGN(
+        SecretBytes request,
+        build_request({{"file", file.string()}, {"reminder", std::string(reminder)}}, &password));
+    return msid_call("backup", request, password);
+}
+
+Result<Msids> BridgeClient::generate(const std::filesystem::path& file, const SecretBytes& password,
+                                     std::string_view reminder) const {
+    TRY_ASSIGN(
+        SecretBytes request,
+        build_request({{"file", file.string()}, {"reminder", std::string(reminder)}}, &password));
+    return msid_call("generate", request, password);
+}
+
+Result<Msids> BridgeClient::restore(const std::filesystem::path& file,
+                                    const SecretBytes& password) const {
+    TRY_ASSIGN(SecretBytes request, build_request({{"file", file.string()}}, &password));
+    return msid_call("restore", request, password);
+}
+
+Result<std::string> BridgeClient::reminder(const std::filesystem::path& file) const {
+    TRY_ASSIGN(SecretBytes request, build_request({{"file", file.string()}}, nullptr));
+    TRY_ASSIGN(Response response, call("reminder", request, nullptr));
+    return string_field(response.body, "reminder", "reminder");
+}
+
+}  // namespace ssoescrow::bridge

@@ -1,0 +1,103 @@
+// The client side of the SSO bridge protocol `ssoescrow-bridge/1` (README "The SSO bridge").
+//
+// ssoescrow runs the bridge command given with --bridge (argv split without a shell, see
+// command_line.hpp), appends the operation name, writes ONE JSON request to its stdin and reads
+// ONE JSON response from its stdout. Passwords travel only in that request. Exit status 0 means
+// the response is valid JSON (which may report an ENTSSO error); anything else -- non-zero exit,
+// a signal, a timeout, more output than allowed, unparsable or off-protocol JSON -- is
+// Errc::bridge_failed. An ENTSSO error is Errc::entsso_error with a message that says what to do.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "crypto/result.hpp"
+#include "crypto/secret_bytes.hpp"
+#include "src/bridge/child_process.hpp"
+
+namespace ssoescrow::bridge {
+
+inline constexpr std::string_view k_protocol = "ssoescrow-bridge/1";
+
+struct ClusterInfo {
+    std::string name;
+    std::string node;
+    std::string group;
+    std::string owner_node;
+    std::vector<std::string> possible_owners;
+    std::string resource_state;
+};
+
+struct ServerStatus {
+    std::string computer;
+    std::string secret_server;
+    bool is_secret_server = false;
+    std::optional<std::string> current_msid;
+    std::optional<std::string> previous_msid;
+    std::string service_state;  // "running" or "stopped"
+    std::optional<ClusterInfo> cluster;
+};
+
+struct Msids {
+    std::string current_msid;
+    std::optional<std::string> previous_msid;
+};
+
+// ENTSSO error codes the bridge reports (ENTSSO's own numbers).
+enum EntssoCode : int {
+    k_entsso_bad_file_format = 10564,
+    k_entsso_not_secret_server = 10766,
+    k_entsso_wrong_password = 10779,
+    k_entsso_cannot_open_file = 10784,
+    k_entsso_wrong_secret = 10815,
+    k_entsso_password_too_short = 10836,
+    k_entsso_password_too_long = 10839,
+    k_entsso_reminder_too_long = 10840,
+};
+
+// The Error for an ENTSSO code: what happened and what the operator should do.
+// `secret_server` (may be empty) is named in the 10766 hint.
+Error entsso_error(int code, std::string_view bridge_message, std::string_view secret_server);
+
+// A GUID as ENTSSO prints MSIDs: 8-4-4-4-12 hex digits, optionally in braces.
+bool is_msid(std::string_view text);
+
+class BridgeClient {
+  public:
+    BridgeClient(std::vector<std::string> argv, ChildLimits limits);
+    // Splits `command` (from --bridge) into argv; Errc::usage when it cannot.
+    static Result<BridgeClient> from_command_line(std::string_view command,
+                                                  std::chrono::milliseconds timeout);
+
+    Result<ServerStatus> status() const;
+    Result<Msids> backup(const std::filesystem::path& file, const crypto::SecretBytes& password,
+                         std::string_view reminder) const;
+    Result<Msids> generate(const std::filesystem::path& file, const crypto::SecretBytes& password,
+                           std::string_view reminder) const;
+    Result<Msids> restore(const std::filesystem::path& file,
+                          const crypto::SecretBytes& password) const;
+    Result<std::string> reminder(const std::filesystem::path& file) const;
+
+    const std::vector<std::string>& argv() const { return m_argv; }
+
+  private:
+    struct Response;
+    Result<Response> call(std::string_view operation, const crypto::SecretBytes& request,
+                          const crypto::SecretBytes* password) const;
+    Result<Msids> msid_call(std::string_view operation, const crypto::SecretBytes& request,
+                            const crypto::SecretBytes& password) const;
+
+    std::vector<std::string> m_argv;
+    ChildLimits m_limits;
+};
+
+// Builds a request object into a SecretBytes: the non-secret string fields, then the password
+// (JSON-escaped) when given. Exposed for tests.
+Result<crypto::SecretBytes> build_request(
+    const std::vector<std::pair<std::string, std::string>>& fields,
+    const crypto::SecretBytes* password);
+
+}  // namespace ssoescrow::bridge
