@@ -481,6 +481,15 @@ secret_hex=$(xxd -p -c 256 "$C/secrets/NODE1.secret")
 CHECKS=$((CHECKS + 1))
 grep -qi "${secret_hex:0:16}" "$WORK/show.json" && fail "admin show prints the secret"
 
+# The event log: one line per event, five tab-separated fields (time, node, id, level, text).
+CHECKS=$((CHECKS + 1))
+awk -F'\t' 'NF != 5 || $1 !~ /^[0-9][0-9-]*T[0-9:]*Z$/ || $3 !~ /^[0-9]+$/ ||
+    $4 !~ /^(Information|Warning|Error)$/ { bad = 1; print FILENAME ": " $0 > "/dev/stderr" }
+    END { exit bad }' "$S/events.log" "$C/events.log" "$F/events.log" "$U/events.log" ||
+    fail "malformed event log lines"
+expect_mode 600 "$S/events.log"
+expect_mode 600 "$S/state.json"
+
 # ---------------------------------------------------------------------------------------------
 # The canary password never leaves the request: not in any state folder (events, state, secret
 # files), not in any output, not in any .bak in clear.
