@@ -191,6 +191,11 @@ Result<json> parse_strict_json(std::string_view text, const StrictJsonLimits& li
     }
     if (text.empty())
         return make_error(Errc::parse, "document is empty");
+    // A raw NUL byte is never valid JSON (inside strings it must be escaped), but nlohmann's lexer
+    // takes it for the end of input and would accept whatever follows it.
+    if (const auto nul = text.find('\0'); nul != std::string_view::npos) {
+        return make_error(Errc::parse, "malformed JSON: NUL byte at offset " + std::to_string(nul));
+    }
 
     StrictDomBuilder builder(limits);
     const bool parsed = json::sax_parse(text.begin(), text.end(), &builder,

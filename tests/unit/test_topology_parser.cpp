@@ -373,6 +373,7 @@ TEST_CASE("strict JSON: malformed input is refused without echoing raw bytes", "
         std::string("{\"a\": \"\xff\"}"),
         std::string("{\"a\": \"x\0y\"}", 12),
         std::string("{\"a\": 1}\0", 9),
+        std::string("{\"a\": 1}\0{\"b\": 2}", 17),
         "{\"a\": \"line\nbreak\"}",
     };
     for (const auto& text : bad) {

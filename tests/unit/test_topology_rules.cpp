@@ -377,6 +377,8 @@ TEST_CASE("TOPO-TRACKING-HOST-INSTANCES: N+1 tracking instances that can run at 
     add_host(inventory, "TrackingSpread", HostType::in_process, true, "", {"BTS01", "BTS02"});
     CHECK(run(inventory, "TOPO-TRACKING-HOST-INSTANCES").status == RuleStatus::ok);
     inventory.biztalk.host_instances.back().disabled = true;
+    CHECK(run(inventory, "TOPO-TRACKING-HOST-INSTANCES").status == RuleStatus::ok);  // 2 + 1
+    inventory.biztalk.host_instances[inventory.biztalk.host_instances.size() - 2].disabled = true;
     CHECK(run(inventory, "TOPO-TRACKING-HOST-INSTANCES").status == RuleStatus::warning);
 
     inventory = no_cluster();
