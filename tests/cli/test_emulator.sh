@@ -231,7 +231,7 @@ admin "$S" admin service stop
 call "$S" status "$(req)"
 expect_eq "$(field .service_state)" stopped "status with the service stopped"
 call "$S" backup "$(backup_req "$WORK/stopped.bak")"
-expect_code 2147944122 "backup with the service stopped"
+expect_code -2147023174 "backup with the service stopped"
 expect_absent "$WORK/stopped.bak"
 admin "$S" admin service start
 call "$S" backup "$(backup_req "$WORK/started.bak")"
@@ -332,6 +332,7 @@ expect_eq "$(field .computer)" NODE1 "the default node is the owner"
 call "$C" backup "$(backup_req "$WORK/c2.bak")" --node NODE2
 expect_code 10766 "backup on the non-owner node"
 grep -q SSOVNN <<<"$(field .message)" || fail "10766 on a cluster does not name SSOVNN"
+expect_eq "$(field .secret_server)" SSOVNN "10766 carries the secret server as a member"
 call "$C" backup "$(backup_req "$WORK/c1.bak")" --node NODE1
 expect_ok "backup on the owner node"
 
@@ -345,7 +346,7 @@ expect_eq "$(field .cluster.owner_node)/$(field .service_state)" NODE2/running "
 
 admin "$C" admin resource offline
 call "$C" backup "$(backup_req "$WORK/off.bak")" --node NODE2
-expect_code 2147944122 "backup with the SSO resource offline"
+expect_code -2147023174 "backup with the SSO resource offline"
 call "$C" status "$(req)" --node NODE2
 expect_eq "$(field .cluster.resource_state)" offline "resource state offline"
 admin "$C" admin resource online

@@ -86,8 +86,8 @@ constexpr int k_reminder_long = 10840;
 constexpr int k_wrong_secret = 10815;
 constexpr int k_no_secrets = 10520;
 // Not an ENTSSO number: the HRESULT a COM call gets when the SSO service is not running
-// (0x800706BA, RPC_S_SERVER_UNAVAILABLE), as an unsigned decimal.
-constexpr long long k_rpc_unavailable = 0x800706BALL;
+// (0x800706BA, RPC_S_SERVER_UNAVAILABLE), as the signed 32-bit value .NET reports in HResult.
+constexpr long long k_rpc_unavailable = -2147023174LL;
 
 constexpr std::size_t k_password_min = 7;
 constexpr std::size_t k_password_max = 256;
@@ -114,6 +114,7 @@ json msid_json(const std::optional<std::string>& msid) {
 struct EntssoError {
     long long code;
     std::string message;
+    std::string secret_server = {};  // for 10766: also sent as "secret_server" (an extra member)
 };
 
 std::string standard_message(long long code) {
@@ -148,7 +149,10 @@ json ok_response() {
 }
 
 json error_response(const EntssoError& e) {
-    return json{{"protocol", k_protocol}, {"ok", false}, {"code", e.code}, {"message", e.message}};
+    json r{{"protocol", k_protocol}, {"ok", false}, {"code", e.code}, {"message", e.message}};
+    if (!e.secret_server.empty())
+        r["secret_server"] = e.secret_server;
+    return r;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -260,7 +264,8 @@ std::optional<EntssoError> check_secret_server(const Call& c) {
     return EntssoError{k_not_secret_server,
                        "This function can only be performed on the master secret server. The "
                        "master secret server is " +
-                           c.state.secret_server + "; this computer is " + c.node + "."};
+                           c.state.secret_server + "; this computer is " + c.node + ".",
+                       c.state.secret_server};
 }
 
 std::optional<EntssoError> check_service(const Call& c) {
