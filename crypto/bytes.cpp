@@ -22,6 +22,7 @@ Result<Bytes> from_hex(std::string_view hex, std::string_view what) {
                               std::string(what) + ": not canonical lower-case hex");
         }
     }
+    if (hex.empty()) return Bytes{};  // sodium_hex2bin's output pointer must not be null
     Bytes out(hex.size() / 2);
     size_t written = 0;
     if (sodium_hex2bin(out.data(), out.size(), hex.data(), hex.size(), nullptr, &written,
