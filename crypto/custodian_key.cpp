@@ -269,6 +269,10 @@ Result<Recipient> parse_recipient(std::string_view text, std::string_view source
         return make_error(Errc::parse, err_in(source, "public key has the wrong length"), hint);
     }
     TRY_ASSIGN(Bytes key, from_base64(key_text, err_in(source, "public key")));
+    if (key.size() != recipient.public_key.size()) {
+        // 44 base64 characters without padding decode to 33 bytes: never copy more than 32.
+        return make_error(Errc::parse, err_in(source, "public key has the wrong length"), hint);
+    }
     std::copy(key.begin(), key.end(), recipient.public_key.begin());
     std::string_view fingerprint = next_word();
     if (fingerprint != recipient.fingerprint()) {

@@ -93,6 +93,14 @@ TEST_CASE("recipient lines that are altered or malformed are refused", "[keys]")
         REQUIRE_FALSE(parse_recipient("hello world", "bob.pub").ok());
         REQUIRE_FALSE(parse_recipient("", "bob.pub").ok());
     }
+    SECTION("44 base64 characters that decode to 33 bytes") {
+        std::string bad = line;
+        auto key_at = bad.find(' ', bad.find("x25519")) + 1;
+        bad.replace(key_at, 44, std::string(44, 'A'));
+        auto parsed = parse_recipient(bad, "bob.pub");
+        REQUIRE(parsed.error().code == Errc::parse);
+        REQUIRE_THAT(parsed.error().message, Catch::Contains("wrong length"));
+    }
     SECTION("mangled base64 key") {
         std::string bad = line;
         auto key_at = bad.find(' ', bad.find("x25519")) + 1;
