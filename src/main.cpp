@@ -4,6 +4,7 @@
 
 #include <exception>
 #include <iostream>
+#include <string_view>
 
 #include "crypto/random.hpp"
 #include "src/cli/command.hpp"
@@ -19,6 +20,14 @@ int exit_code_for_error(const ssoescrow::Error& error, ssoescrow::cli::ExitConve
         return ssoescrow::k_monitor_unknown;
     }
     return ssoescrow::exit_code_for(error.code);
+}
+
+// Monitoring commands answer 3 (UNKNOWN) to a command-line error: a monitoring system must never
+// read a typo in its own configuration as CRITICAL (2).
+bool is_monitoring_invocation(int argc, char** argv) {
+    auto word = [&](int i) { return i < argc ? std::string_view(argv[i]) : std::string_view(); };
+    return word(1) == "status" || word(1) == "topology" ||
+           (word(1) == "vault" && word(2) == "check");
 }
 
 }  // namespace
@@ -51,7 +60,7 @@ int main(int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
         std::cerr << "ssoescrow: error: " << e.what() << '\n'
                   << "ssoescrow: hint: run 'ssoescrow --help' for usage\n";
-        return k_exit_usage;
+        return is_monitoring_invocation(argc, argv) ? int{k_monitor_unknown} : int{k_exit_usage};
     }
     if (!selected.run) {
         std::cerr << app.help();
