@@ -30,8 +30,8 @@ done
 if "$bin" vault --help >/dev/null 2>&1 && "$bin" vault init --help >/dev/null 2>&1; then
     step "a 2-of-3 vault is created from the three recipient files"
     "$bin" vault init --vault vault --threshold 2 \
-        --recipient alice.pub --recipient bob.pub --recipient carol.pub
-    "$bin" vault check --vault vault || true
+        --recipient alice.pub --recipient bob.pub --recipient carol.pub --state-dir state
+    "$bin" vault check --vault vault --state-dir state
 fi
 
 step "the crypto stack on this machine: split 2-of-3, wrap to custodians, combine every pair"
