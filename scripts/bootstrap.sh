@@ -12,6 +12,7 @@ packages=(
     python3                               # the bridge conformance check (shared/tools)
     nodejs npm                            # the PowerShell syntax check (shared/tools)
     procps                                # ps/pgrep in end-to-end tests
+    strace                                # the syscall-order test of durable writes (F4)
 )
 
 sudo_cmd=()
