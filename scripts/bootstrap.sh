@@ -10,10 +10,16 @@ packages=(
     catch2                                # unit tests (2.13)
     clang libclang-rt-14-dev              # libFuzzer targets and their sanitizer runtimes
     python3                               # the bridge conformance check (shared/tools)
-    nodejs npm                            # the PowerShell syntax check (shared/tools)
     procps                                # ps/pgrep in end-to-end tests
     strace                                # the syscall-order test of durable writes (F4)
 )
+
+# The PowerShell syntax check (shared/tools) needs Node.js with npm. Machines that already carry a
+# Node.js distribution (for example NodeSource's, which bundles npm and conflicts with Debian's npm
+# package) keep it; only a machine without them gets Debian's packages.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    packages+=(nodejs npm)
+fi
 
 sudo_cmd=()
 if [[ $(id -u) -ne 0 ]]; then
