@@ -730,6 +730,17 @@ Status check_envelope_policy(const EnvelopeHeader& header, const EscrowPolicy& p
 
 Result<Bytes> seal_envelope(const EscrowPolicy& policy, const SourceInfo& source,
                             const Bundle& bundle, std::int64_t created) {
+    return seal_envelope(policy, source, bundle, created, new_backup_id());
+}
+
+BackupId new_backup_id() {
+    BackupId id{};
+    crypto::random_fill(id);
+    return id;
+}
+
+Result<Bytes> seal_envelope(const EscrowPolicy& policy, const SourceInfo& source,
+                            const Bundle& bundle, std::int64_t created, const BackupId& backup_id) {
     TRY_ASSIGN(EscrowPolicy sorted, policy.normalised());
     TRY(source.validate());
     TRY(bundle.validate());
@@ -738,7 +749,7 @@ Result<Bytes> seal_envelope(const EscrowPolicy& policy, const SourceInfo& source
     }
 
     EnvelopeHeader header;
-    crypto::random_fill(header.backup_id);
+    header.backup_id = backup_id;
     header.created = created;
     header.source = source;
     header.policy_fingerprint = sorted.fingerprint();

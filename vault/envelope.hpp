@@ -159,6 +159,12 @@ ByteView envelope_payload(const EnvelopeHeader& header, ByteView file);
 // combine_and_open() and compares the result with `bundle`; Errc::internal if that fails.
 Result<Bytes> seal_envelope(const EscrowPolicy& policy, const SourceInfo& source,
                             const Bundle& bundle, std::int64_t created);
+// The same with a backup id chosen by the caller (from new_backup_id()), for callers that must
+// name the backup before sealing it (the backup job writes the id into the ENTSSO reminder).
+Result<Bytes> seal_envelope(const EscrowPolicy& policy, const SourceInfo& source,
+                            const Bundle& bundle, std::int64_t created, const BackupId& backup_id);
+// A fresh random backup id (128 bits from the CSPRNG).
+BackupId new_backup_id();
 
 // A custodian's share, once unwrapped (or received re-wrapped during a restore).
 struct CustodianShare {

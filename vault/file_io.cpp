@@ -293,6 +293,24 @@ Error errno_error(int err, std::string_view action, const path& file) {
     }
 }
 
+Status probe_directory_writable(const path& dir, std::size_t size) {
+    const path temp = dir / new_temp_name();
+    Status result;
+    {
+        Fd fd(open_hooked(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+        if (!fd.valid())
+            return errno_error(errno, "create a test file in", dir);
+        const Bytes zeros(size, 0);
+        result = write_all(fd.get(), zeros, temp);
+        if (result)
+            result = fsync_fd(fd.get(), temp);
+        if (const int err = fd.close_checked(); result && err != 0)
+            result = errno_error(err, "close", temp);
+    }
+    unlink_quietly(temp);
+    return result;
+}
+
 bool is_temp_name(std::string_view name) noexcept {
     return name.substr(0, k_temp_prefix.size()) == k_temp_prefix;
 }

@@ -141,6 +141,11 @@ enum class CreateIfMissing {
 // bits, else unsafe_permissions with the hint "chmod 700 DIR". The parent is fsynced after mkdir.
 [[nodiscard]] Status ensure_private_directory(const path& dir);
 
+// Creates a temp file (is_temp_name) of `size` zero bytes in `dir`, fsyncs and removes it: proof
+// that a commit there can succeed right now (not read-only, not full, fsync works). Errors as for
+// write_file_durably, naming `dir`.
+[[nodiscard]] Status probe_directory_writable(const path& dir, std::size_t size);
+
 // fsync of a directory (after creating, renaming or unlinking entries in it).
 [[nodiscard]] Status fsync_directory(const path& dir);
 

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <thread>
@@ -72,6 +73,9 @@ void set_nonblocking(int fd) {
     ::_exit(127);
 }
 
+std::atomic<int> g_running_child_group{0};
+static_assert(std::atomic<int>::is_always_lock_free);
+
 void kill_group(pid_t pid) {
     ::kill(-pid, SIGKILL);
     ::kill(pid, SIGKILL);
@@ -85,6 +89,10 @@ void keep_tail(std::string& buffer, const char* data, std::size_t size, std::siz
 }
 
 }  // namespace
+
+int running_child_group() noexcept {
+    return g_running_child_group.load();
+}
 
 Result<ChildOutcome> run_child(const std::vector<std::string>& argv,
                                const crypto::SecretBytes& request, const ChildLimits& limits) {
@@ -106,6 +114,7 @@ Result<ChildOutcome> run_child(const std::vector<std::string>& argv,
         exec_child(argv, in, out, err, exec_error);
 
     ::setpgid(pid, pid);  // also done in the child; whichever runs first wins the race
+    g_running_child_group.store(pid);
     in.read_end.close();
     out.write_end.close();
     err.write_end.close();
@@ -116,6 +125,7 @@ Result<ChildOutcome> run_child(const std::vector<std::string>& argv,
         static_cast<ssize_t>(sizeof exec_errno)) {
         int ignored_status = 0;
         ::waitpid(pid, &ignored_status, 0);
+        g_running_child_group.store(0);
         return make_error(Errc::bridge_failed,
                           "cannot start the bridge '" + argv[0] + "': " + std::strerror(exec_errno),
                           "check the --bridge command: the program must exist and be executable");
@@ -205,6 +215,7 @@ Result<ChildOutcome> run_child(const std::vector<std::string>& argv,
     }
     // Grandchildren left in the group are killed too: nothing of the bridge outlives the call.
     ::kill(-pid, SIGKILL);
+    g_running_child_group.store(0);
     outcome.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
     return outcome;
 }

@@ -34,6 +34,11 @@ struct ChildOutcome {
 
 // Errc::bridge_failed when the program cannot be started (names it and the reason). Everything
 // that happens after a successful start is reported in ChildOutcome for the caller to judge.
+// The process group of the bridge child running right now, or 0. Async-signal-safe (a lock-free
+// atomic): the interrupt handler (src/interrupt.hpp) kills this group before it exits, so a
+// bridge never outlives an interrupted ssoescrow.
+int running_child_group() noexcept;
+
 Result<ChildOutcome> run_child(const std::vector<std::string>& argv,
                                const crypto::SecretBytes& request, const ChildLimits& limits);
 

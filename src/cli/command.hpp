@@ -29,6 +29,9 @@ void add_custodian_commands(CLI::App& app, Command& selected);
 void add_topology_commands(CLI::App& app, Command& selected);
 void add_vault_commands(CLI::App& app, Command& selected);
 void add_selftest_command(CLI::App& app, Command& selected);
+void add_backup_command(CLI::App& app, Command& selected);
+void add_rotate_command(CLI::App& app, Command& selected);
+void add_import_command(CLI::App& app, Command& selected);
 
 void add_all_commands(CLI::App& app, Command& selected);
 

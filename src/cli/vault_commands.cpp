@@ -29,6 +29,12 @@ void remember_seen_or_warn(const std::string& state_dir_flag, const vault::Audit
     }
 }
 
+void warn_lock_taken_over(const vault::BrokenLock& broken) {
+    const vault::LockInfo& info = broken.previous.info;
+    print_warning("took over a stale writer lock of " + info.operation + " on " + info.host +
+                  " (pid " + std::to_string(info.pid) + "); recorded in the audit log");
+}
+
 Status flush_stdout() {
     std::cout.flush();
     if (!std::cout)

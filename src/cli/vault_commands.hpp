@@ -11,6 +11,7 @@
 #include "crypto/result.hpp"
 #include "src/cli/command.hpp"
 #include "vault/audit_log.hpp"
+#include "vault/lock.hpp"
 
 namespace ssoescrow::cli {
 
@@ -27,6 +28,9 @@ Result<std::filesystem::path> resolve_state_dir(const std::string& flag, std::st
 // succeeded, and a full disk must not turn a read into an error).
 void remember_seen_or_warn(const std::string& state_dir_flag, const vault::AuditChain& chain,
                            std::string_view vault_id, vault::UnixTime now);
+
+// The warning printed when a writer took over a stale lock (already audit-logged).
+void warn_lock_taken_over(const vault::BrokenLock& broken);
 
 // Flushes stdout; Errc::io when the output could not be written (closed pipe, full disk).
 Status flush_stdout();

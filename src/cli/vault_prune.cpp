@@ -9,6 +9,7 @@
 #include "vault/lock.hpp"
 #include "vault/prune.hpp"
 #include "vault/vault.hpp"
+#include "vault/writer.hpp"
 
 namespace ssoescrow::cli {
 
@@ -33,28 +34,6 @@ void print_plan(const vault::PrunePlan& plan, bool dry_run) {
               << plan.count(vault::PruneAction::skip) << " skipped (damaged or missing)\n";
 }
 
-Status audit_lock_takeover(const vault::Vault& opened, const vault::BrokenLock& broken,
-                           vault::Clock& clock) {
-    TRY_ASSIGN(vault::AuditChain chain, vault::read_audit_chain(opened.dir(), opened.vault_id()));
-    vault::AuditRecord record;
-    record.type = vault::AuditType::lock_override;
-    record.time = clock.now();
-    record.actor = vault::current_actor();
-    const vault::LockInfo& info = broken.previous.info;
-    record.fields.push_back({"holder-host", info.host.empty() ? "unknown" : info.host});
-    record.fields.push_back({"holder-pid", std::to_string(info.pid)});
-    record.fields.push_back({"holder-started", vault::format_time(info.started)});
-    std::string reason = broken.malformed ? "malformed lock file removed"
-                         : broken.previous.state == vault::LockState::stale_dead
-                             ? "stale lock of a dead process taken over by prune"
-                             : "expired lock taken over by prune";
-    record.fields.push_back({"reason", reason});
-    TRY(vault::append_audit_record(opened.dir(), chain, std::move(record)));
-    print_warning("took over a stale writer lock of " + info.operation + " on " + info.host +
-                  " (pid " + std::to_string(info.pid) + "); recorded in the audit log");
-    return {};
-}
-
 Result<int> run_vault_prune(const VaultPruneOptions& options) {
     TRY_ASSIGN(const vault::Vault opened, vault::Vault::open(options.vault));
     vault::Clock& clock = vault::system_clock();
@@ -71,9 +50,9 @@ Result<int> run_vault_prune(const VaultPruneOptions& options) {
     lock_options.operation = "prune";
     lock_options.clock = &clock;
     lock_options.wait = std::chrono::seconds(options.wait_seconds);
-    TRY_ASSIGN(vault::WriterLock lock, vault::WriterLock::acquire(opened.dir(), lock_options));
+    TRY_ASSIGN(vault::WriterLock lock, vault::acquire_writer_lock(opened, lock_options));
     if (lock.taken_over())
-        TRY(audit_lock_takeover(opened, *lock.taken_over(), clock));
+        warn_lock_taken_over(*lock.taken_over());
 
     vault::PruneOptions prune_options;
     prune_options.clock = &clock;

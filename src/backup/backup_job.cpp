@@ -1,0 +1,368 @@
+#include "src/backup/backup_job.hpp"
+
+#include <system_error>
+#include <utility>
+
+#include "crypto/bytes.hpp"
+#include "crypto/hash.hpp"
+#include "src/backup/password.hpp"
+#include "src/backup/scratch_dir.hpp"
+#include "src/bridge/bridge_client.hpp"
+#include "src/interrupt.hpp"
+#include "vault/audit_log.hpp"
+#include "vault/file_io.hpp"
+#include "vault/prune.hpp"
+#include "vault/test_hooks.hpp"
+#include "vault/text_format.hpp"
+#include "vault/vault.hpp"
+#include "vault/writer.hpp"
+
+namespace ssoescrow::backup {
+
+namespace fs = std::filesystem;
+using crypto::SecretBytes;
+
+std::string_view job_name(JobKind kind) noexcept {
+    switch (kind) {
+        case JobKind::backup:
+            return "backup";
+        case JobKind::rotate:
+            return "rotate";
+        case JobKind::import:
+            return "import";
+    }
+    return "backup";
+}
+
+namespace {
+
+vault::AuditType audit_type_of(JobKind kind) {
+    switch (kind) {
+        case JobKind::backup:
+            return vault::AuditType::backup;
+        case JobKind::rotate:
+            return vault::AuditType::rotate;
+        case JobKind::import:
+            return vault::AuditType::import;
+    }
+    return vault::AuditType::backup;
+}
+
+// An open vault with its writer lock held, checked for the pinned policy and writability.
+struct WriterSession {
+    vault::Vault vault;
+    vault::WriterLock lock;
+};
+
+Status check_pinned_policy(const vault::Vault& opened, const std::string& expected) {
+    if (expected.empty())
+        return {};
+    const std::string actual = opened.config().escrow.fingerprint();
+    if (actual == expected)
+        return {};
+    return make_error(Errc::policy_mismatch,
+                      "the escrow policy of vault " + opened.dir().string() + " is " + actual +
+                          ", not the pinned " + expected,
+                      "if the custodians or threshold were changed on purpose, check the new "
+                      "policy ('ssoescrow vault check --vault " +
+                          opened.dir().string() +
+                          "') and update --expect-policy in the scheduled task; otherwise treat "
+                          "the vault as tampered with and do not back up into it");
+}
+
+Result<WriterSession> open_for_writing(JobKind kind, const VaultTarget& target, JobLog& log,
+                                       vault::Clock& clock) {
+    TRY_ASSIGN(vault::Vault opened, vault::Vault::open(target.vault_dir));
+    TRY(check_pinned_policy(opened, target.expect_policy));
+    log.debug(
+        "vault-open",
+        "vault " + opened.vault_id() + " opened, policy " + opened.config().escrow.fingerprint(),
+        {{"vault", opened.vault_id()}, {"policy", opened.config().escrow.fingerprint()}});
+    vault::LockOptions lock_options;
+    lock_options.operation = std::string(job_name(kind));
+    lock_options.clock = &clock;
+    lock_options.wait = target.lock_wait;
+    TRY_ASSIGN(vault::WriterLock lock, vault::acquire_writer_lock(opened, lock_options));
+    if (const auto& broken = lock.taken_over()) {
+        const vault::LockInfo& info = broken->previous.info;
+        log.warning("lock-takeover",
+                    "took over a stale writer lock of " + info.operation + " on " + info.host +
+                        " (pid " + std::to_string(info.pid) + "); recorded in the audit log",
+                    {{"holder-host", info.host}, {"holder-pid", std::to_string(info.pid)}});
+    }
+    TRY(vault::check_vault_writable(opened));
+    return WriterSession{std::move(opened), std::move(lock)};
+}
+
+// Reads the .bak a bridge (or an operator) produced. A missing or empty file after a reported
+// success is a bridge failure, not an I/O error of ours.
+Result<SecretBytes> read_bak(const fs::path& file, bool from_bridge) {
+    auto read = vault::read_secret_file(file, vault::k_max_bak_size, vault::RequireOwnerOnly::no);
+    if (!read) {
+        Error error = std::move(read).error();
+        if (from_bridge && (error.code == Errc::not_found || error.code == Errc::limit_exceeded)) {
+            return make_error(Errc::bridge_failed,
+                              "the bridge reported success but did not produce a readable "
+                              "backup file: " +
+                                  error.message,
+                              "check the bridge's diagnostics; on Windows, the ENTSSO event log "
+                              "(events 10559/10560)");
+        }
+        return error;
+    }
+    if (read.value().empty()) {
+        if (from_bridge) {
+            return make_error(
+                Errc::bridge_failed,
+                "the bridge reported success but the backup file " + file.string() + " is empty");
+        }
+        return make_error(Errc::invalid_argument, "the backup file " + file.string() + " is empty");
+    }
+    return std::move(read).value();
+}
+
+std::array<std::uint8_t, 32> sha256_of(const SecretBytes& data) {
+    const crypto::Digest digest = crypto::sha256(data.view());
+    std::array<std::uint8_t, 32> out{};
+    std::copy(digest.begin(), digest.end(), out.begin());
+    return out;
+}
+
+// Steps 7..9: seal, commit, verify the commit, prune.
+Result<JobResult> seal_and_commit(JobKind kind, WriterSession& session,
+                                  const vault::BackupId& backup_id, vault::SourceInfo source,
+                                  vault::Bundle bundle, const VaultTarget& target, JobLog& log,
+                                  vault::Clock& clock, ScratchDir* scratch) {
+    JobResult result;
+    result.kind = kind;
+    result.bak_size = bundle.bak.size();
+    result.created = clock.now();
+    result.policy_fingerprint = session.vault.config().escrow.fingerprint();
+    TRY_ASSIGN(const Bytes envelope, vault::seal_envelope(session.vault.config().escrow, source,
+                                                          bundle, result.created, backup_id));
+    log.debug("sealed",
+              "sealed " + std::to_string(envelope.size()) + " bytes and opened them again with " +
+                  std::to_string(session.vault.config().escrow.threshold) + " shares",
+              {{"backup", vault::backup_id_hex(backup_id)}});
+    vault::test_hooks::crash_point("job-after-seal");
+    if (scratch != nullptr)
+        TRY(scratch->wipe_and_remove());
+
+    TRY(session.lock.refresh_if_due());
+    TRY_ASSIGN(result.stored, vault::store_envelope(session.vault, session.lock, envelope,
+                                                    audit_type_of(kind), clock.now()));
+    // Check our own output: the committed file must be byte for byte what was sealed.
+    TRY_ASSIGN(const Bytes committed, vault::read_file(session.vault.dir() / result.stored.path,
+                                                       vault::k_max_envelope_file_size));
+    if (committed != envelope) {
+        return make_error(
+            Errc::vault_damaged,
+            "the committed envelope " + result.stored.path + " does not read back as written",
+            "check the storage; run 'ssoescrow vault check --vault " +
+                session.vault.dir().string() + "'");
+    }
+    result.source = std::move(source);
+    log.info("committed",
+             std::string(job_name(kind)) + " " + result.stored.backup_id + " committed as " +
+                 result.stored.path,
+             {{"backup", result.stored.backup_id},
+              {"envelope-sha256", result.stored.envelope_hash},
+              {"audit-seq", std::to_string(result.stored.audit_seq)}});
+
+    if (target.prune) {
+        vault::PruneOptions prune_options;
+        prune_options.clock = &clock;
+        auto pruned = vault::execute_prune(session.vault, session.lock, prune_options);
+        if (pruned) {
+            result.pruned = pruned.value().removed;
+            if (!result.pruned.empty()) {
+                log.info("pruned", "pruned " + std::to_string(result.pruned.size()) +
+                                       " backup(s) the retention policy no longer keeps");
+            }
+        } else {
+            log.warning("prune-failed",
+                        "the backup is committed, but pruning failed: " + pruned.error().message);
+            result.prune_error = std::move(pruned).error();
+        }
+    }
+    if (Status released = session.lock.release(); !released)
+        log.warning("lock-release", "releasing the writer lock: " + released.error().message);
+    return result;
+}
+
+Result<fs::path> scratch_parent(const fs::path& requested) {
+    if (!requested.empty())
+        return requested;
+    std::error_code error;
+    fs::path temp = fs::temp_directory_path(error);
+    if (error) {
+        return make_error(Errc::io, "no temp directory: " + error.message(),
+                          "give a private directory on local disk with --temp-dir");
+    }
+    return temp;
+}
+
+Error not_escrowed(Error error, const std::string& msid, const BackupJobOptions& options) {
+    error.message = "a new master secret (MSID " + msid +
+                    ") was generated but is NOT escrowed: " + error.message;
+    error.hint = "run 'ssoescrow backup --vault " + options.vault.vault_dir.string() +
+                 " --bridge ...' on this computer now: until it succeeds, losing this server "
+                 "loses every credential BizTalk stores" +
+                 (error.hint.empty() ? std::string() : "; " + error.hint);
+    return error;
+}
+
+// Steps 3..6 and then seal_and_commit, with the scratch directory alive throughout.
+Result<JobResult> backup_through_bridge(JobKind kind, const BackupJobOptions& options,
+                                        WriterSession& session, const bridge::BridgeClient& client,
+                                        JobLog& log, vault::Clock& clock) {
+    TRY_ASSIGN(const bridge::ServerStatus status, client.status());
+    log.debug(
+        "bridge-status",
+        "bridge status: computer " + status.computer + ", secret server " + status.secret_server,
+        {{"computer", status.computer}, {"secret-server", status.secret_server}});
+    if (!status.is_secret_server) {
+        return bridge::entsso_error(
+            bridge::k_entsso_not_secret_server,
+            "this computer (" + status.computer + ") is not the master secret server",
+            status.secret_server);
+    }
+
+    TRY_ASSIGN(const fs::path parent, scratch_parent(options.temp_parent));
+    TRY_ASSIGN(const int abandoned, remove_abandoned_scratch_dirs(parent));
+    if (abandoned > 0) {
+        log.warning("scratch-cleanup", "removed " + std::to_string(abandoned) +
+                                           " scratch director(y/ies) of interrupted runs in " +
+                                           parent.string());
+    }
+    TRY_ASSIGN(InterruptCleanup interrupt_cleanup, InterruptCleanup::install());
+    TRY_ASSIGN(ScratchDir scratch, ScratchDir::create(parent));
+    TRY(interrupt_cleanup.watch_directory(scratch.dir()));
+
+    const vault::BackupId backup_id = vault::new_backup_id();
+    const std::string id_hex = vault::backup_id_hex(backup_id);
+    const std::string reminder = backup_reminder(id_hex, session.vault.vault_id());
+    SecretBytes password = generate_backup_password();
+    const fs::path bak_file = scratch.dir() / ("ssoescrow-" + id_hex + ".bak");
+
+    TRY(session.lock.refresh_if_due());
+    log.info(kind == JobKind::rotate ? "bridge-generate" : "bridge-backup",
+             kind == JobKind::rotate ? "generating a new master secret on " + status.computer
+                                     : "backing up the master secret of " + status.computer,
+             {{"backup", id_hex}});
+    TRY_ASSIGN(const bridge::Msids msids, kind == JobKind::rotate
+                                              ? client.generate(bak_file, password, reminder)
+                                              : client.backup(bak_file, password, reminder));
+    vault::test_hooks::crash_point("job-after-bridge");
+
+    auto escrow = [&]() -> Result<JobResult> {
+        log.info("bridge-done",
+                 "ENTSSO wrote the backup: current MSID " + msids.current_msid + ", previous " +
+                     msids.previous_msid.value_or(std::string(k_unknown_msid)),
+                 {{"current-msid", msids.current_msid},
+                  {"previous-msid", msids.previous_msid.value_or("")}});
+        if (kind == JobKind::backup && status.current_msid &&
+            *status.current_msid != msids.current_msid) {
+            log.warning("msid-changed", "the current MSID changed during the backup (" +
+                                            *status.current_msid + " -> " + msids.current_msid +
+                                            "): the backup holds the newer one");
+        }
+        TRY(session.lock.refresh_if_due());
+        TRY_ASSIGN(SecretBytes bak, read_bak(bak_file, true));
+        TRY_ASSIGN(const std::string read_back, client.reminder(bak_file));
+        if (read_back != reminder) {
+            return make_error(Errc::bridge_failed,
+                              "the backup file's reminder is not the one just set: " +
+                                  bak_file.string() + " is not the backup the bridge just wrote",
+                              "check the bridge; nothing was committed");
+        }
+        vault::Bundle bundle;
+        bundle.bak_sha256 = sha256_of(bak);
+        bundle.bak = std::move(bak);
+        bundle.password = std::move(password);
+        bundle.reminder = reminder;
+        vault::SourceInfo source;
+        source.computer = status.computer;
+        source.secret_server = status.secret_server;
+        source.current_msid = msids.current_msid;
+        source.previous_msid = msids.previous_msid.value_or("");
+        source.label = options.vault.label;
+        return seal_and_commit(kind, session, backup_id, std::move(source), std::move(bundle),
+                               options.vault, log, clock, &scratch);
+    };
+    auto escrowed = escrow();
+    if (!escrowed && kind == JobKind::rotate)
+        return not_escrowed(std::move(escrowed).error(), msids.current_msid, options);
+    return escrowed;
+}
+
+Status check_msid_option(const std::string& value, std::string_view option) {
+    if (value.empty() || bridge::is_msid(value))
+        return {};
+    return make_error(Errc::usage, std::string(option) + ": '" + value +
+                                       "' is not an MSID (a GUID such as "
+                                       "{0A1B2C3D-4E5F-6789-ABCD-EF0123456789})");
+}
+
+}  // namespace
+
+Result<JobResult> run_backup_job(JobKind kind, const BackupJobOptions& options, JobLog& log,
+                                 vault::Clock& clock) {
+    if (kind == JobKind::import)
+        return make_error(Errc::internal, "run_backup_job: import has its own entry point");
+    TRY_ASSIGN(
+        const bridge::BridgeClient client,
+        bridge::BridgeClient::from_command_line(options.bridge.command, options.bridge.timeout));
+    TRY_ASSIGN(WriterSession session, open_for_writing(kind, options.vault, log, clock));
+    return backup_through_bridge(kind, options, session, client, log, clock);
+}
+
+Result<JobResult> run_import(const ImportOptions& options, const SecretBytes& password, JobLog& log,
+                             vault::Clock& clock) {
+    TRY(check_msid_option(options.current_msid, "--current-msid"));
+    TRY(check_msid_option(options.previous_msid, "--previous-msid"));
+    if (password.size() < 7 || password.size() > 256) {
+        return make_error(Errc::invalid_argument,
+                          "the password of " + options.bak_file.string() + " has " +
+                              std::to_string(password.size()) +
+                              " characters; ENTSSO passwords have 7 to 256",
+                          "give the password typed when the backup was made (a trailing newline "
+                          "in a password file is removed)");
+    }
+    std::optional<bridge::BridgeClient> client;
+    if (!options.bridge.command.empty()) {
+        TRY_ASSIGN(client, bridge::BridgeClient::from_command_line(options.bridge.command,
+                                                                   options.bridge.timeout));
+    }
+    TRY_ASSIGN(SecretBytes bak, read_bak(options.bak_file, false));
+    std::string reminder;
+    if (client) {
+        TRY_ASSIGN(reminder, client->reminder(options.bak_file));
+        log.info("bridge-reminder", "ENTSSO reads the file; its reminder is recorded");
+    } else {
+        log.warning("no-bridge",
+                    "no --bridge: the file is not checked by ENTSSO; run a restore "
+                    "drill soon to prove it and its password");
+    }
+    TRY_ASSIGN(WriterSession session, open_for_writing(JobKind::import, options.vault, log, clock));
+
+    vault::Bundle bundle;
+    bundle.bak_sha256 = sha256_of(bak);
+    bundle.bak = std::move(bak);
+    bundle.password = password.clone();
+    bundle.reminder = std::move(reminder);
+    vault::SourceInfo source;
+    source.computer = options.computer.empty() ? std::string(k_unknown_msid) : options.computer;
+    source.secret_server =
+        options.secret_server.empty() ? std::string(k_unknown_msid) : options.secret_server;
+    source.current_msid =
+        options.current_msid.empty() ? std::string(k_unknown_msid) : options.current_msid;
+    source.previous_msid =
+        options.previous_msid.empty() ? std::string(k_unknown_msid) : options.previous_msid;
+    source.label = options.vault.label;
+    TRY(source.validate());
+    return seal_and_commit(JobKind::import, session, vault::new_backup_id(), std::move(source),
+                           std::move(bundle), options.vault, log, clock, nullptr);
+}
+
+}  // namespace ssoescrow::backup

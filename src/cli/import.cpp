@@ -1,0 +1,80 @@
+// `ssoescrow import --vault DIR --bak FILE [--password-file F]`: seals a backup made by hand
+// (ssoconfig -backupSecret) or by the configuration wizard (SSOxxxx.bak).
+#include <memory>
+#include <optional>
+
+#include "src/cli/command.hpp"
+#include "src/cli/job_options.hpp"
+#include "src/passphrase.hpp"
+#include "vault/clock.hpp"
+
+namespace ssoescrow::cli {
+
+namespace {
+
+struct ImportCliOptions {
+    JobCliOptions job;
+    std::string bak;
+    std::optional<std::string> password_file;
+    std::optional<int> password_fd;
+    std::string current_msid;
+    std::string previous_msid;
+    std::string computer;
+    std::string secret_server;
+};
+
+Result<int> run_import(const ImportCliOptions& options) {
+    TRY(validate_job_options(options.job));
+    vault::Clock& clock = vault::system_clock();
+    JobLog log("import", verbosity_of(options.job), clock);
+    if (!options.job.log_json.empty())
+        TRY(log.open_json(options.job.log_json));
+    PassphraseSource source{options.password_file, options.password_fd};
+    TRY_ASSIGN(const crypto::SecretBytes password,
+               obtain_passphrase(source, PassphrasePurpose::unlock,
+                                 "the ENTSSO backup file " + options.bak));
+    backup::ImportOptions job;
+    job.vault = vault_target_of(options.job);
+    job.bridge = bridge_target_of(options.job);
+    job.bak_file = options.bak;
+    job.current_msid = options.current_msid;
+    job.previous_msid = options.previous_msid;
+    job.computer = options.computer;
+    job.secret_server = options.secret_server;
+    return report_job(backup::run_import(job, password, log, clock), options.job, log);
+}
+
+}  // namespace
+
+void add_import_command(CLI::App& app, Command& selected) {
+    auto options = std::make_shared<ImportCliOptions>();
+    CLI::App* command = app.add_subcommand(
+        "import", "Seal an existing ENTSSO backup file (ssoconfig -backupSecret, the wizard)");
+    add_job_options(*command, options->job, false);
+    command->add_option("--bak", options->bak, "The .bak file to seal")->required();
+    command->add_option("--password-file,--passphrase-file", options->password_file,
+                        "File holding the .bak's password (owner-only; one trailing newline "
+                        "is removed). Default: asked on the terminal");
+    command->add_option("--password-fd,--passphrase-fd", options->password_fd,
+                        "Read the .bak's password from this open file descriptor");
+    command->add_option("--current-msid", options->current_msid,
+                        "The file's current MSID, if known (default: recorded as unknown)");
+    command->add_option("--previous-msid", options->previous_msid,
+                        "The file's previous MSID, if known");
+    command->add_option("--computer", options->computer,
+                        "The computer the backup was made on (default: unknown)");
+    command->add_option("--secret-server", options->secret_server,
+                        "The master secret server it belongs to (default: unknown)");
+    command->footer(
+        "With --bridge the file's reminder is read through ENTSSO (proving ENTSSO can read the\n"
+        "file) and stored; the password itself can only be proven by a restore drill, so run\n"
+        "one after importing. Imported backups whose MSIDs are unknown never count as\n"
+        "current for 'status'.\n"
+        "Exit status: as for backup; 3 also for a password outside ENTSSO's 7..256 characters.");
+    command->callback([&selected, options] {
+        selected.convention = ExitConvention::standard;
+        selected.run = [options]() { return run_import(*options); };
+    });
+}
+
+}  // namespace ssoescrow::cli

@@ -1,0 +1,155 @@
+#include "src/interrupt.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+
+#include "src/bridge/child_process.hpp"
+
+namespace ssoescrow {
+namespace {
+
+constexpr std::array<int, 3> k_signals = {SIGINT, SIGTERM, SIGHUP};
+
+// State read by the handler. Written only with the signals blocked (see Blocked), so the handler
+// never sees a half-written path.
+char g_directory[4096];
+std::atomic<bool> g_installed{false};
+struct sigaction g_previous[k_signals.size()];
+
+class Blocked {
+  public:
+    Blocked() {
+        sigset_t set;
+        ::sigemptyset(&set);
+        for (int sig : k_signals)
+            ::sigaddset(&set, sig);
+        ::sigprocmask(SIG_BLOCK, &set, &m_old);
+    }
+    ~Blocked() { ::sigprocmask(SIG_SETMASK, &m_old, nullptr); }
+    Blocked(const Blocked&) = delete;
+    Blocked& operator=(const Blocked&) = delete;
+
+  private:
+    sigset_t m_old;
+};
+
+// The record layout of getdents64(2).
+struct LinuxDirent64 {
+    std::uint64_t inode;
+    std::int64_t offset;
+    unsigned short record_length;
+    unsigned char type;
+    char name[1];
+};
+
+// Async-signal-safe: open, fstat, write, fsync, close, unlink.
+void wipe_file_at(int dir_fd, const char* name) {
+    int fd = ::openat(dir_fd, name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd >= 0) {
+        struct stat st;
+        if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+            static const char zeros[4096] = {};
+            off_t left = st.st_size;
+            while (left > 0) {
+                const size_t chunk = left > static_cast<off_t>(sizeof zeros)
+                                         ? sizeof zeros
+                                         : static_cast<size_t>(left);
+                const ssize_t n = ::write(fd, zeros, chunk);
+                if (n <= 0)
+                    break;
+                left -= n;
+            }
+            ::fsync(fd);
+        }
+        ::close(fd);
+    }
+    ::unlinkat(dir_fd, name, 0);
+}
+
+void wipe_directory() {
+    if (g_directory[0] == '\0')
+        return;
+    int dir_fd = ::open(g_directory, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dir_fd < 0)
+        return;
+    // getdents64 directly: opendir/readdir may allocate, which is not safe in a handler.
+    alignas(8) char buffer[4096];
+    for (;;) {
+        const long got = ::syscall(SYS_getdents64, dir_fd, buffer, sizeof buffer);
+        if (got <= 0)
+            break;
+        for (long offset = 0; offset < got;) {
+            const auto* entry = reinterpret_cast<const LinuxDirent64*>(buffer + offset);
+            if (std::strcmp(entry->name, ".") != 0 && std::strcmp(entry->name, "..") != 0)
+                wipe_file_at(dir_fd, entry->name);
+            offset += entry->record_length;
+        }
+    }
+    ::close(dir_fd);
+    ::rmdir(g_directory);
+}
+
+extern "C" void on_interrupt(int sig) {
+    const int saved_errno = errno;
+    if (const int group = bridge::running_child_group(); group > 0)
+        ::kill(-group, SIGKILL);
+    wipe_directory();
+    g_directory[0] = '\0';
+    ::signal(sig, SIG_DFL);
+    ::raise(sig);
+    errno = saved_errno;
+}
+
+}  // namespace
+
+Result<InterruptCleanup> InterruptCleanup::install() {
+    bool expected = false;
+    if (!g_installed.compare_exchange_strong(expected, true))
+        return make_error(Errc::internal, "interrupt cleanup installed twice");
+    Blocked blocked;
+    g_directory[0] = '\0';
+    struct sigaction action {};
+    action.sa_handler = on_interrupt;
+    ::sigemptyset(&action.sa_mask);
+    for (int sig : k_signals)
+        ::sigaddset(&action.sa_mask, sig);  // one cleanup at a time
+    for (std::size_t i = 0; i < k_signals.size(); ++i)
+        ::sigaction(k_signals[i], &action, &g_previous[i]);
+    InterruptCleanup cleanup;
+    cleanup.m_active = true;
+    return cleanup;
+}
+
+InterruptCleanup::InterruptCleanup(InterruptCleanup&& other) noexcept : m_active(other.m_active) {
+    other.m_active = false;
+}
+
+InterruptCleanup::~InterruptCleanup() {
+    if (!m_active)
+        return;
+    Blocked blocked;
+    for (std::size_t i = 0; i < k_signals.size(); ++i)
+        ::sigaction(k_signals[i], &g_previous[i], nullptr);
+    g_directory[0] = '\0';
+    g_installed.store(false);
+}
+
+Status InterruptCleanup::watch_directory(const std::filesystem::path& dir) {
+    const std::string text = dir.string();
+    if (text.size() >= sizeof g_directory)
+        return make_error(Errc::limit_exceeded, "scratch directory path too long: " + text);
+    Blocked blocked;
+    std::memcpy(g_directory, text.c_str(), text.size() + 1);
+    return {};
+}
+
+}  // namespace ssoescrow
