@@ -36,6 +36,18 @@ std::string_view job_name(JobKind kind) noexcept {
 
 namespace {
 
+// Windows compares computer names case-insensitively.
+bool names_equal(std::string_view a, std::string_view b) {
+    if (a.size() != b.size())
+        return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; };
+        if (lower(a[i]) != lower(b[i]))
+            return false;
+    }
+    return true;
+}
+
 vault::AuditType audit_type_of(JobKind kind) {
     switch (kind) {
         case JobKind::backup:
@@ -202,6 +214,23 @@ Result<fs::path> scratch_parent(const fs::path& requested) {
     return temp;
 }
 
+// The reminder of the file the bridge just wrote. ENTSSO refusing to read it (10564 bad format,
+// 10784 cannot open) means the bridge's success was false: a bridge failure, not an ENTSSO state
+// the operator has to fix.
+Result<std::string> reminder_of_written_file(const bridge::BridgeClient& client,
+                                             const fs::path& bak_file) {
+    auto reminder = client.reminder(bak_file);
+    if (!reminder && reminder.error().code == Errc::entsso_error) {
+        return make_error(Errc::bridge_failed,
+                          "the bridge reported success, but ENTSSO cannot read the backup file "
+                          "it wrote: " +
+                              reminder.error().message,
+                          "nothing was committed; check the bridge and the ENTSSO event log "
+                          "(10560), free space on the scratch disk, then run the job again");
+    }
+    return reminder;
+}
+
 Error not_escrowed(Error error, const std::string& msid, const BackupJobOptions& options) {
     error.message = "a new master secret (MSID " + msid +
                     ") was generated but is NOT escrowed: " + error.message;
@@ -222,10 +251,19 @@ Result<JobResult> backup_through_bridge(JobKind kind, const BackupJobOptions& op
         "bridge status: computer " + status.computer + ", secret server " + status.secret_server,
         {{"computer", status.computer}, {"secret-server", status.secret_server}});
     if (!status.is_secret_server) {
-        return bridge::entsso_error(
-            bridge::k_entsso_not_secret_server,
-            "this computer (" + status.computer + ") is not the master secret server",
-            status.secret_server);
+        if (options.skip_on_passive_node && status.cluster &&
+            !names_equal(status.cluster->owner_node, status.cluster->node)) {
+            JobResult skipped;
+            skipped.kind = kind;
+            skipped.skipped_reason = "this computer (" + status.cluster->node +
+                                     ") is a passive node of cluster " + status.cluster->name +
+                                     "; the SSO group " + status.cluster->group + " is owned by " +
+                                     status.cluster->owner_node;
+            log.info("skipped", *skipped.skipped_reason);
+            return skipped;
+        }
+        return bridge::entsso_error(bridge::k_entsso_not_secret_server,
+                                    "this computer is " + status.computer, status.secret_server);
     }
 
     TRY_ASSIGN(const fs::path parent, scratch_parent(options.temp_parent));
@@ -269,7 +307,7 @@ Result<JobResult> backup_through_bridge(JobKind kind, const BackupJobOptions& op
         }
         TRY(session.lock.refresh_if_due());
         TRY_ASSIGN(SecretBytes bak, read_bak(bak_file, true));
-        TRY_ASSIGN(const std::string read_back, client.reminder(bak_file));
+        TRY_ASSIGN(const std::string read_back, reminder_of_written_file(client, bak_file));
         if (read_back != reminder) {
             return make_error(Errc::bridge_failed,
                               "the backup file's reminder is not the one just set: " +

@@ -65,6 +65,10 @@ struct BackupJobOptions {
     VaultTarget vault;
     BridgeTarget bridge;
     std::filesystem::path temp_parent;  // empty: std::filesystem::temp_directory_path()
+    // On a cluster node that does not own the SSO group, succeed without doing anything (the
+    // same scheduled job runs on every node; the owner backs up). A standalone server that is
+    // not the secret server stays an error.
+    bool skip_on_passive_node = false;
 };
 
 struct ImportOptions {
@@ -84,8 +88,9 @@ struct JobResult {
     std::int64_t created = 0;
     std::string policy_fingerprint;
     std::size_t bak_size = 0;
-    std::vector<std::string> pruned;   // backup ids removed by the prune after the commit
-    std::optional<Error> prune_error;  // the backup is committed even then
+    std::vector<std::string> pruned;            // backup ids removed by the prune after the commit
+    std::optional<Error> prune_error;           // the backup is committed even then
+    std::optional<std::string> skipped_reason;  // set: nothing was done (passive cluster node)
 };
 
 [[nodiscard]] Result<JobResult> run_backup_job(JobKind kind, const BackupJobOptions& options,

@@ -12,6 +12,9 @@ void add_backup_command(CLI::App& app, Command& selected) {
     CLI::App* command = app.add_subcommand(
         "backup", "Back up the ENTSSO master secret through the bridge and seal it in the vault");
     add_job_options(*command, *options, true);
+    command->add_flag("--skip-on-passive-node", options->skip_on_passive_node,
+                      "On a cluster node that does not own the SSO group, exit 0 without doing "
+                      "anything (schedule the same job on every node)");
     command->footer(
         "Runs on the master secret server. ENTSSO writes the backup to a private scratch\n"
         "directory under a generated password; the file, its password and reminder are sealed\n"

@@ -44,6 +44,7 @@ nlohmann::ordered_json result_json(const backup::JobResult& result) {
     nlohmann::ordered_json doc;
     doc["schema"] = "ssoescrow-job-result/1";
     doc["operation"] = backup::job_name(result.kind);
+    doc["skipped"] = nullptr;
     doc["backup_id"] = result.stored.backup_id;
     doc["created"] = vault::format_time(result.created);
     doc["envelope"] = result.stored.path;
@@ -159,6 +160,7 @@ Result<int> run_bridge_job(backup::JobKind kind, const JobCliOptions& options) {
     job.vault = vault_target_of(options);
     job.bridge = bridge_target_of(options);
     job.temp_parent = options.temp_dir;
+    job.skip_on_passive_node = options.skip_on_passive_node;
     return report_job(backup::run_backup_job(kind, job, log, clock), options, log);
 }
 
@@ -169,6 +171,20 @@ Result<int> report_job(const Result<backup::JobResult>& outcome, const JobCliOpt
         return outcome.error();
     }
     const backup::JobResult& result = outcome.value();
+    if (result.skipped_reason) {
+        if (options.json) {
+            nlohmann::ordered_json doc;
+            doc["schema"] = "ssoescrow-job-result/1";
+            doc["operation"] = backup::job_name(result.kind);
+            doc["skipped"] = *result.skipped_reason;
+            std::cout << doc.dump(2) << "\n";
+        } else {
+            std::cout << backup::job_name(result.kind) << " skipped: " << *result.skipped_reason
+                      << "\n";
+        }
+        TRY(flush_stdout());
+        return 0;
+    }
     if (options.json)
         std::cout << result_json(result).dump(2) << "\n";
     else

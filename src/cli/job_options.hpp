@@ -26,6 +26,7 @@ struct JobCliOptions {
     bool verbose = false;
     bool quiet = false;
     std::string state_dir;
+    bool skip_on_passive_node = false;
 };
 
 // --vault, --expect-policy, --wait, --no-prune, --label, --json, --log-json, --verbose, --quiet,
