@@ -243,6 +243,7 @@ Error not_escrowed(Error error, const std::string& msid, const BackupJobOptions&
 
 // Steps 3..6 and then seal_and_commit, with the scratch directory alive throughout.
 Result<JobResult> backup_through_bridge(JobKind kind, const BackupJobOptions& options,
+                                        InterruptCleanup& interrupt_cleanup,
                                         WriterSession& session, const bridge::BridgeClient& client,
                                         JobLog& log, vault::Clock& clock) {
     TRY_ASSIGN(const bridge::ServerStatus status, client.status());
@@ -273,7 +274,6 @@ Result<JobResult> backup_through_bridge(JobKind kind, const BackupJobOptions& op
                                            " scratch director(y/ies) of interrupted runs in " +
                                            parent.string());
     }
-    TRY_ASSIGN(InterruptCleanup interrupt_cleanup, InterruptCleanup::install());
     TRY_ASSIGN(ScratchDir scratch, ScratchDir::create(parent));
     TRY(interrupt_cleanup.watch_directory(scratch.dir()));
 
@@ -351,8 +351,10 @@ Result<JobResult> run_backup_job(JobKind kind, const BackupJobOptions& options, 
     TRY_ASSIGN(
         const bridge::BridgeClient client,
         bridge::BridgeClient::from_command_line(options.bridge.command, options.bridge.timeout));
+    // Armed before the first bridge call: an interrupt at any point kills the bridge with us.
+    TRY_ASSIGN(InterruptCleanup interrupt_cleanup, InterruptCleanup::install());
     TRY_ASSIGN(WriterSession session, open_for_writing(kind, options.vault, log, clock));
-    return backup_through_bridge(kind, options, session, client, log, clock);
+    return backup_through_bridge(kind, options, interrupt_cleanup, session, client, log, clock);
 }
 
 Result<JobResult> run_import(const ImportOptions& options, const SecretBytes& password, JobLog& log,
@@ -367,6 +369,7 @@ Result<JobResult> run_import(const ImportOptions& options, const SecretBytes& pa
                           "give the password typed when the backup was made (a trailing newline "
                           "in a password file is removed)");
     }
+    TRY_ASSIGN(InterruptCleanup interrupt_cleanup, InterruptCleanup::install());
     std::optional<bridge::BridgeClient> client;
     if (!options.bridge.command.empty()) {
         TRY_ASSIGN(client, bridge::BridgeClient::from_command_line(options.bridge.command,

@@ -9,9 +9,9 @@ the run for secrets in the wrong places (scenarios S2, S3).
   every process it can read, its parent (ssoescrow) and itself included, for the password; any
   hit is written to RECORD_DIR/leaks. The number of processes scanned goes to RECORD_DIR/scans.
 - Appends the operation name to RECORD_DIR/operations.
-- SPY_SLEEP_AFTER=SECONDS in RECORD_DIR/sleep_after (a file, not the environment) makes it sleep
-  after the real bridge answered and before answering itself (to interrupt ssoescrow while the
-  .bak exists).
+- "OPERATION SECONDS" in RECORD_DIR/sleep_after makes it sleep after the real bridge answered
+  that operation and before answering itself (to interrupt ssoescrow while the .bak exists);
+  RECORD_DIR/sleeping is created when the sleep starts.
 - Then forwards the real bridge's stdout and exit status.
 """
 import json
@@ -61,10 +61,12 @@ def main():
     done = subprocess.run(bridge, input=request, stdout=subprocess.PIPE)
     sleep_file = os.path.join(record, "sleep_after")
     if os.path.exists(sleep_file):
-        with open(os.path.join(record, "sleeping"), "w") as f:
-            f.write(operation + "\n")
         with open(sleep_file) as f:
-            time.sleep(float(f.read().strip() or "0"))
+            sleep_operation, seconds = f.read().split()
+        if sleep_operation == operation:
+            with open(os.path.join(record, "sleeping"), "w") as f:
+                f.write(operation + "\n")
+            time.sleep(float(seconds))
     sys.stdout.buffer.write(done.stdout)
     sys.exit(done.returncode)
 
