@@ -128,7 +128,7 @@ Result<SecretBytes> read_bak(const fs::path& file, bool from_bridge) {
                 Errc::bridge_failed,
                 "the bridge reported success but the backup file " + file.string() + " is empty");
         }
-        return make_error(Errc::invalid_argument, "the backup file " + file.string() + " is empty");
+        return make_error(Errc::parse, "the backup file " + file.string() + " is empty");
     }
     return std::move(read).value();
 }
@@ -362,7 +362,7 @@ Result<JobResult> run_import(const ImportOptions& options, const SecretBytes& pa
     TRY(check_msid_option(options.current_msid, "--current-msid"));
     TRY(check_msid_option(options.previous_msid, "--previous-msid"));
     if (password.size() < 7 || password.size() > 256) {
-        return make_error(Errc::invalid_argument,
+        return make_error(Errc::limit_exceeded,
                           "the password of " + options.bak_file.string() + " has " +
                               std::to_string(password.size()) +
                               " characters; ENTSSO passwords have 7 to 256",
