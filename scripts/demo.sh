@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
-# The demo: builds ssoescrow and walks through its custodian-key and crypto round trip in a
-# throwaway directory. Nothing outside that directory is touched; it is removed at the end.
+# The demo: builds ssoescrow and the SSO emulator, then runs the scheduled backup job end to end
+# in a throwaway directory: three custodians, a 2-of-3 vault, the emulator standing in for an
+# ENTSSO master secret server, two backups, a secret rotation, the vault listing and check.
+# Nothing outside that directory is touched; it is removed at the end.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 jobs=$(nproc 2>/dev/null || echo 2)
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"$jobs" --target ssoescrow >/dev/null
+cmake --build build -j"$jobs" --target ssoescrow sso-emulator >/dev/null
 bin=$PWD/build/src/ssoescrow
+emulator=$PWD/build/tests/emulator/sso-emulator
 
 demo=$(mktemp -d "${TMPDIR:-/tmp}/ssoescrow-demo.XXXXXX")
 trap 'rm -rf "$demo"' EXIT
 cd "$demo"
+mkdir scratch
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 step "three custodians each create a key pair (passphrases from owner-only files for the demo)"
@@ -27,14 +31,33 @@ for name in alice bob carol; do
     "$bin" custodian verify --identity "$name.key" --passphrase-file "$name.pass" >/dev/null
 done
 
-if "$bin" vault --help >/dev/null 2>&1 && "$bin" vault init --help >/dev/null 2>&1; then
-    step "a 2-of-3 vault is created from the three recipient files"
-    "$bin" vault init --vault vault --threshold 2 \
-        --recipient alice.pub --recipient bob.pub --recipient carol.pub --state-dir state
-    "$bin" vault check --vault vault --state-dir state
-fi
+step "a 2-of-3 vault is created from the three recipient files"
+"$bin" vault init --vault vault --threshold 2 \
+    --recipient alice.pub --recipient bob.pub --recipient carol.pub --state-dir state | tee init.out
+policy=$(grep -Eo 'sha256:[0-9a-f]{64}' init.out | head -1)
 
-step "the crypto stack on this machine: split 2-of-3, wrap to custodians, combine every pair"
-"$bin" selftest --threshold 2 --shares 3
+step "the SSO emulator plays the master secret server SSO1"
+"$emulator" --state sso admin init --standalone SSO1
+bridge="$emulator --state $demo/sso"
+
+step "the scheduled job runs twice, with the policy pinned as the scheduled task does"
+for run in 1 2; do
+    "$bin" backup --vault vault --bridge "$bridge" --expect-policy "$policy" \
+        --temp-dir scratch --state-dir state --log-json job.log
+done
+
+step "a new master secret is generated and escrowed in the same run"
+"$bin" rotate --vault vault --bridge "$bridge" --expect-policy "$policy" --temp-dir scratch \
+    --state-dir state --log-json job.log
+
+step "the vault: every backup, its MSIDs and state"
+"$bin" vault list --vault vault
+"$bin" vault check --vault vault --state-dir state
+
+step "the job log (JSON Lines, for the scheduler and monitoring): the last event"
+tail -n 1 job.log
+
+step "nothing is left in the scratch directory"
+ls -A scratch | wc -l
 
 step "demo finished; the throwaway directory is removed"

@@ -243,9 +243,9 @@ Error not_escrowed(Error error, const std::string& msid, const BackupJobOptions&
 
 // Steps 3..6 and then seal_and_commit, with the scratch directory alive throughout.
 Result<JobResult> backup_through_bridge(JobKind kind, const BackupJobOptions& options,
-                                        InterruptCleanup& interrupt_cleanup,
-                                        WriterSession& session, const bridge::BridgeClient& client,
-                                        JobLog& log, vault::Clock& clock) {
+                                        InterruptCleanup& interrupt_cleanup, WriterSession& session,
+                                        const bridge::BridgeClient& client, JobLog& log,
+                                        vault::Clock& clock) {
     TRY_ASSIGN(const bridge::ServerStatus status, client.status());
     log.debug(
         "bridge-status",
@@ -296,7 +296,7 @@ Result<JobResult> backup_through_bridge(JobKind kind, const BackupJobOptions& op
     auto escrow = [&]() -> Result<JobResult> {
         log.info("bridge-done",
                  "ENTSSO wrote the backup: current MSID " + msids.current_msid + ", previous " +
-                     msids.previous_msid.value_or(std::string(k_unknown_msid)),
+                     msids.previous_msid.value_or("none"),
                  {{"current-msid", msids.current_msid},
                   {"previous-msid", msids.previous_msid.value_or("")}});
         if (kind == JobKind::backup && status.current_msid &&
