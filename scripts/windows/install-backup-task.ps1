@@ -319,7 +319,9 @@ if ($isGmsa) {
     if ($null -eq $Credential -and -not $WhatIfPreference) {
         $Credential = Get-Credential -UserName $RunAsAccount -Message ('Password of the account ' +
             'the ssoescrow tasks run as (stored by Task Scheduler, never by this script)')
-        if ($null -eq $Credential) { Stop-Installer 'no credential given' }
+        if ($null -eq $Credential) {
+            Stop-Installer 'no credential given'
+        }
     }
     if ($null -ne $Credential -and -not [string]::Equals($Credential.UserName, $RunAsAccount,
             [StringComparison]::OrdinalIgnoreCase)) {
