@@ -198,7 +198,8 @@ function ConvertFrom-RequestBytes {
     if ($PSVersionTable.PSEdition -eq 'Core') {
         $document = $null
         try {
-            $document = [System.Text.Json.JsonDocument]::Parse($text)
+            $options = New-Object System.Text.Json.JsonDocumentOptions
+            $document = [System.Text.Json.JsonDocument]::Parse($text, $options)
             if ($document.RootElement.ValueKind -eq [System.Text.Json.JsonValueKind]::Object) {
                 $parsed = $true
                 foreach ($property in $document.RootElement.EnumerateObject()) {
@@ -357,6 +358,17 @@ function Get-InteropClass {
     return $type
 }
 
+# The exception a .NET method raised, without the wrappers of PowerShell and reflection.
+function Get-InnerException {
+    param($Exception)
+    while ($null -ne $Exception.InnerException -and
+        ($Exception -is [System.Reflection.TargetInvocationException] -or
+        $Exception -is [System.Management.Automation.MethodInvocationException])) {
+        $Exception = $Exception.InnerException
+    }
+    return $Exception
+}
+
 # Calls a method of a COM interface through reflection (no cmdlet sees the arguments). Arguments
 # (an object[]; left untyped so that it is the caller's array) receives out parameters in place.
 # Returns $null on success, else the exception ENTSSO raised (unwrapped).
@@ -371,16 +383,16 @@ function Invoke-InterfaceMethod {
     $object = $null
     try {
         $object = [Activator]::CreateInstance($classType)
+    } catch {
+        $hresult = Format-Hresult (Get-InnerException $_.Exception).HResult
+        Stop-Bridge $ExitEnvironment ("cannot create the ENTSSO COM object $($classType.FullName) " +
+            "($hresult): repair the Enterprise Single Sign-On installation")
+    }
+    try {
         [void] $methodInfo.Invoke($object, $Arguments)
         return $null
     } catch {
-        $exception = $_.Exception
-        while ($null -ne $exception.InnerException -and
-            ($exception -is [System.Reflection.TargetInvocationException] -or
-            $exception -is [System.Management.Automation.MethodInvocationException])) {
-            $exception = $exception.InnerException
-        }
-        return $exception
+        return (Get-InnerException $_.Exception)
     } finally {
         if ($null -ne $object -and [Runtime.InteropServices.Marshal]::IsComObject($object)) {
             [void] [Runtime.InteropServices.Marshal]::ReleaseComObject($object)
@@ -876,11 +888,10 @@ function Invoke-Reminder {
 
 # --- main ---------------------------------------------------------------------------------------
 
-if ($args.Count -gt 0 -or $Operations -notcontains $Operation) {
+if ($args.Count -gt 0 -or $Operations -cnotcontains $Operation) {
     Stop-Bridge $ExitMisuse ("usage: sso-bridge.ps1 OPERATION (one of: $($Operations -join ', ')), " +
         'one JSON request on stdin')
 }
-$Operation = $Operation.ToLowerInvariant()
 
 try {
     $raw = Read-RequestBytes
@@ -889,7 +900,7 @@ try {
     $raw = $null
     if (-not $request.ContainsKey('password')) { $script:HoldsPassword = $false }
     $protocolName = Get-RequestText $request 'protocol'
-    if ($protocolName -ne $Protocol) {
+    if ($protocolName -cne $Protocol) {
         Stop-Bridge $ExitMisuse "malformed request: protocol is not $Protocol"
     }
     Test-Environment
