@@ -117,7 +117,14 @@ param(
 
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
+# stdout carries the one response line and nothing else: powershell.exe -File prints warnings,
+# information and progress of the cmdlets used here (e.g. Import-Module) through its host, which
+# is stdout when stdout is redirected.
 $ProgressPreference = 'SilentlyContinue'
+$WarningPreference = 'SilentlyContinue'
+$InformationPreference = 'SilentlyContinue'
+$VerbosePreference = 'SilentlyContinue'
+$DebugPreference = 'SilentlyContinue'
 
 $Protocol = 'ssoescrow-bridge/1'
 $Operations = @('status', 'backup', 'restore', 'generate', 'reminder')

@@ -90,6 +90,13 @@ check "bridge: restore/backup/generate dispatch" has "$bridge" \
     "default \{ \\\$response = Invoke-SecretOperation \\\$assembly \\\$Operation"
 check "bridge: generate maps to GenerateSecret" has "$bridge" "\\\$method = 'GenerateSecret'"
 check "bridge: restore maps to RestoreSecret" has "$bridge" "\\\$method = 'RestoreSecret'"
+check "bridge: protocol name compared case-sensitively" has "$bridge" '\$protocolName -cne \$Protocol'
+check "bridge: stdout carries only the response (no host output)" lacks "$bridge" \
+    'Write-(Host|Output|Information|Progress|Warning)|Out-Host|Out-Default|Write-Error'
+for pref in Progress Warning Information Verbose Debug; do
+    check "bridge: \$${pref}Preference silenced (the host prints it on stdout)" has "$bridge" \
+        "^\\\$${pref}Preference = 'SilentlyContinue'"
+done
 check "bridge: operation is the only argument" has "$bridge" "\\\$args.Count -gt 0"
 check "bridge: strict mode" has "$bridge" "^Set-StrictMode -Version Latest"
 check "bridge: stop on errors" has "$bridge" "^\\\$ErrorActionPreference = 'Stop'"
