@@ -9,7 +9,7 @@ Creates two Task Scheduler tasks in the folder -TaskPath (default \ssoescrow\):
   "ssoescrow backup"  daily at -BackupTime:
       ssoescrow.exe backup --vault VAULT
           --bridge "powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -File 'BRIDGE'"
-          --expect-policy sha256:... --log-json LOG
+          --expect-policy sha256:... --log-json LOG [--skip-on-passive-node] [--temp-dir DIR]
   "ssoescrow status"  weekly on -StatusDay at -StatusTime:
       cmd.exe /d /s /c ""ssoescrow.exe" status --vault VAULT --bridge "..." --format json > "REPORT""
       The JSON report is kept in -StatusReport; the task's "Last Run Result" is the status exit
@@ -64,7 +64,18 @@ Full path of ssoescrow.exe. Default: %ProgramFiles%\ssoescrow\ssoescrow.exe.
 Full path of sso-bridge.ps1. Default: sso-bridge.ps1 beside this script.
 
 .PARAMETER LogJson
-The backup job's JSON log (--log-json). Default: %ProgramData%\ssoescrow\backup-log.json.
+The backup job's log (--log-json: one JSON object per line, appended, schema ssoescrow-log/1).
+Default: %ProgramData%\ssoescrow\backup-log.jsonl.
+
+.PARAMETER SkipOnPassiveNode
+For an SSO failover cluster: install the same tasks on every node that can own the SSO cluster
+group; with this switch (--skip-on-passive-node) the node that owns the group takes the backup
+and the others exit 0 without doing anything.
+
+.PARAMETER TempDir
+Where ssoescrow makes its private scratch folder for the .bak (--temp-dir); default the task
+account's %TEMP%. It must be on a local NTFS disk (ENTSSO refuses other targets) that ENTSSO can
+write for this account.
 
 .PARAMETER StatusReport
 Where the weekly status job writes its JSON report. Default: %ProgramData%\ssoescrow\status.json.
@@ -100,11 +111,14 @@ vault check against the one recorded at 'vault init' before trusting it.
 .\install-backup-task.ps1 -Vault D:\Escrow -RunAsAccount 'CONTOSO\svc-ssoescrow$' -ExpectPolicy sha256:3f0c...e1 -BackupTime 01:15 -StatusDay Sunday -Force
 Replaces existing tasks with new times.
 
+.EXAMPLE
+.\install-backup-task.ps1 -Vault \\escrow01\vaults\biztalk -RunAsAccount 'CONTOSO\svc-ssoescrow$' -ExpectPolicy sha256:3f0c...e1 -SkipOnPassiveNode
+On each node of the SSO cluster group: only the node that owns the group takes the backup.
+
 .NOTES
-Run it elevated, on the master secret server (on a cluster: on every node that can own the SSO
-group, since the job must follow the secret server; on the nodes that do not own the group the
-bridge answers ENTSSO 10766 and the run fails, which is expected). Exit code 0 when the tasks
-were registered (or -WhatIf), 1 on any error.
+Run it elevated, on the master secret server. On a cluster run it on every node that can own the
+SSO cluster group, with -SkipOnPassiveNode: the job follows the secret server. Exit code 0 when
+the tasks were registered (or -WhatIf), 1 on any error.
 #>
 [CmdletBinding(SupportsShouldProcess = $true)]
 param(
@@ -133,6 +147,10 @@ param(
     [string] $LogJson = '',
 
     [string] $StatusReport = '',
+
+    [switch] $SkipOnPassiveNode,
+
+    [string] $TempDir = '',
 
     [ValidatePattern('^([01][0-9]|2[0-3]):[0-5][0-9]$')]
     [string] $BackupTime = '02:30',
@@ -231,7 +249,7 @@ if (-not $principal.IsInRole([Security.Principal.WindowsBuiltInRole]::Administra
 if ($SsoescrowPath -eq '') { $SsoescrowPath = Join-Path $env:ProgramFiles 'ssoescrow\ssoescrow.exe' }
 if ($BridgeScript -eq '') { $BridgeScript = Join-Path $PSScriptRoot 'sso-bridge.ps1' }
 $dataFolder = Join-Path $env:ProgramData 'ssoescrow'
-if ($LogJson -eq '') { $LogJson = Join-Path $dataFolder 'backup-log.json' }
+if ($LogJson -eq '') { $LogJson = Join-Path $dataFolder 'backup-log.jsonl' }
 if ($StatusReport -eq '') { $StatusReport = Join-Path $dataFolder 'status.json' }
 
 $SsoescrowPath = Resolve-FullPath $SsoescrowPath
@@ -246,6 +264,10 @@ Assert-PlainPath 'SsoescrowPath' $SsoescrowPath
 Assert-PlainPath 'BridgeScript' $BridgeScript
 Assert-PlainPath 'LogJson' $LogJson
 Assert-PlainPath 'StatusReport' $StatusReport
+if ($TempDir -ne '') {
+    $TempDir = Resolve-FullPath $TempDir
+    Assert-PlainPath 'TempDir' $TempDir
+}
 
 if (-not (Test-Path -LiteralPath $SsoescrowPath -PathType Leaf)) {
     Stop-Installer "$SsoescrowPath not found: install ssoescrow there or give -SsoescrowPath"
@@ -272,13 +294,16 @@ Assert-PlainPath 'SystemRoot' $powershellExe
 $bridgeCommand = (ConvertTo-PosixWord $powershellExe) + ' -NoProfile -NonInteractive ' +
     '-ExecutionPolicy Bypass -File ' + (ConvertTo-PosixWord $BridgeScript)
 
-$backupArguments = @(
+$backupWords = @(
     'backup',
     '--vault', (ConvertTo-WindowsArgument $Vault),
     '--bridge', (ConvertTo-WindowsArgument $bridgeCommand),
     '--expect-policy', $ExpectPolicy,
     '--log-json', (ConvertTo-WindowsArgument $LogJson)
-) -join ' '
+)
+if ($SkipOnPassiveNode) { $backupWords += '--skip-on-passive-node' }
+if ($TempDir -ne '') { $backupWords += @('--temp-dir', (ConvertTo-WindowsArgument $TempDir)) }
+$backupArguments = $backupWords -join ' '
 
 # cmd.exe /s /c "LINE" strips the outer quotes and runs LINE, whose redirection keeps the report;
 # the exit code of cmd.exe is that of ssoescrow status.

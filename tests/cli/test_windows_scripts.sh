@@ -189,6 +189,7 @@ check "install: weekly status trigger" has "$install" 'New-ScheduledTaskTrigger 
 check "install: backup command" has "$install" "'backup',"
 check "install: policy pinned" has "$install" "'--expect-policy', \\\$ExpectPolicy"
 check "install: JSON log" has "$install" "'--log-json'"
+check "install: cluster nodes skip when passive" has "$install" "'--skip-on-passive-node'"
 check "install: bridge command" has "$install" \
     "' -NoProfile -NonInteractive ' \+\s*$|-NoProfile -NonInteractive"
 check "install: bridge via -File and -ExecutionPolicy Bypass" has "$install" "'-ExecutionPolicy Bypass -File '"
