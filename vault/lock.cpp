@@ -130,8 +130,9 @@ Result<std::optional<LockInfo>> read_lock_file(const path& lock_file) {
             error.message = "malformed lock file " + lock_file.string() + ": larger than " +
                             std::to_string(k_lock_file_max_size) + " bytes";
             error.hint =
-                "if no ssoescrow job is running on any host, delete locks/writer.lock in the "
-                "vault by hand";
+                "if no ssoescrow job is running on any host, remove it with 'ssoescrow vault "
+                "unlock --vault " +
+                lock_file.parent_path().parent_path().string() + " --force'";
             return error;
         }
         return std::move(bytes).error();
@@ -141,8 +142,9 @@ Result<std::optional<LockInfo>> read_lock_file(const path& lock_file) {
     if (!info) {
         Error error = std::move(info).error();
         error.hint =
-            "if no ssoescrow job is running on any host, delete locks/writer.lock in the "
-            "vault by hand";
+            "if no ssoescrow job is running on any host, remove it with 'ssoescrow vault "
+            "unlock --vault " +
+            lock_file.parent_path().parent_path().string() + " --force'";
         return error;
     }
     return std::optional<LockInfo>(std::move(info).value());
@@ -189,8 +191,9 @@ Error locked_error(const LockStatus& status, const path& vault_dir, const LockOp
         hint = "wait for that job to finish; if " + status.info.host +
                " is down, the lock can be taken over once it has not been refreshed for " +
                format_age(limit) +
-               ", or, if you are sure no job runs there, delete locks/writer.lock in the vault "
-               "by hand";
+               ", or, if you are sure no job runs there, remove it with 'ssoescrow vault unlock "
+               "--vault " +
+               vault_dir.string() + " --force'";
         if (status.in_future)
             hint += "; check the clocks of both hosts (NTP)";
     }

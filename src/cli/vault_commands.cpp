@@ -49,6 +49,7 @@ void add_vault_commands(CLI::App& app, Command& selected) {
     add_vault_list_command(*vault, selected);
     add_vault_check_command(*vault, selected);
     add_vault_prune_command(*vault, selected);
+    add_vault_unlock_command(*vault, selected);
 }
 
 }  // namespace ssoescrow::cli
