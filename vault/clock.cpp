@@ -2,9 +2,13 @@
 
 #include <time.h>
 
+#include "vault/test_hooks.hpp"
+
 namespace ssoescrow::vault {
 
 std::int64_t SystemClock::now() {
+    if (const auto fixed = test_hooks::fixed_now())
+        return *fixed;
     struct timespec ts {};
     ::clock_gettime(CLOCK_REALTIME, &ts);
     return static_cast<std::int64_t>(ts.tv_sec);

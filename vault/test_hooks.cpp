@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <string>
@@ -123,6 +124,18 @@ void reset_counters() noexcept {
     std::lock_guard<std::mutex> lock(g_mutex);
     g_crash_counter = Counter{};
     g_fault_counter = Counter{};
+}
+
+std::optional<std::int64_t> fixed_now() noexcept {
+    const char* value = std::getenv("SSOESCROW_TEST_NOW");
+    if (value == nullptr || *value == '\0')
+        return std::nullopt;
+    std::int64_t seconds = 0;
+    const char* end = value + std::strlen(value);
+    const auto [ptr, ec] = std::from_chars(value, end, seconds);
+    if (ec != std::errc() || ptr != end || seconds < 0)
+        return std::nullopt;
+    return seconds;
 }
 
 }  // namespace ssoescrow::vault::test_hooks

@@ -32,8 +32,12 @@
 //                link(2) fallback of Overwrite::no
 //     read       each read(2) call
 //   Counters restart whenever the variable's value changes (or reset_counters() is called).
+//
+// Clock: SSOESCROW_TEST_NOW=<Unix seconds> fixes what vault::system_clock() reports.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string_view>
 
 namespace ssoescrow::vault::test_hooks {
@@ -52,6 +56,11 @@ int injected_fault(std::string_view operation) noexcept;
 // same variable value again in one process).
 void reset_counters() noexcept;
 
+// SSOESCROW_TEST_NOW=<Unix seconds>: system_clock() reports this time instead of the real one
+// (end-to-end tests of prune and freshness with backups "made" in the past). std::nullopt when
+// unset or malformed.
+std::optional<std::int64_t> fixed_now() noexcept;
+
 #else
 
 inline constexpr bool k_enabled = false;
@@ -61,6 +70,9 @@ inline int injected_fault(std::string_view) noexcept {
     return 0;
 }
 inline void reset_counters() noexcept {}
+inline std::optional<std::int64_t> fixed_now() noexcept {
+    return std::nullopt;
+}
 
 #endif
 

@@ -101,24 +101,39 @@ grep -q 'reason: malformed lock file removed' "$WORK"/v/audit/*.rec || fail "mal
 run 0 "$SSOESCROW" vault check --vault "$WORK/v" --state-dir "$WORK/state"
 
 # --- Crash points of prune ---------------------------------------------------------------------
+# Backups "made" 40 days ago (SSOESCROW_TEST_NOW) in a vault keeping the newest 2: a prune now
+# removes the older ones, one prune record and one unlink each.
 if [[ ${SSOESCROW_HOOKS:-0} == 1 ]]; then
+    past=$(($(date +%s) - 40 * 86400))
     for point in prune-after-record prune-after-unlink; do
-        # Enough backups with a retention of keep-last 1 so that prune removes some.
-        for _ in 1 2 3; do
-            run 0 "$SSOESCROW" backup "${COMMON[@]}" --bridge "$BRIDGE" --no-prune
+        rm -rf "$WORK/p" "$WORK/pstate"
+        run 0 env SSOESCROW_TEST_NOW=$past "$SSOESCROW" vault init --vault "$WORK/p" --threshold 2 \
+            --recipient alice.pub --recipient bob.pub --keep-last 2 --keep-within 1d \
+            --min-retained 2 --min-retention 7d --critical-backup-age 3d --state-dir "$WORK/pstate"
+        for i in 1 2 3 4; do
+            run 0 env SSOESCROW_TEST_NOW=$((past + i)) "$SSOESCROW" backup --vault "$WORK/p" \
+                --temp-dir "$WORK/tmp" --state-dir "$WORK/pstate" --bridge "$BRIDGE" --no-prune
         done
+        before=$(find "$WORK/p/envelopes" -name '*.envelope' | wc -l)
         status=0
-        SSOESCROW_TEST_CRASH_AT=$point "$SSOESCROW" vault prune --vault "$WORK/v" \
-            --state-dir "$WORK/state" >/dev/null 2>&1 || status=$?
-        if [[ $status -eq 137 ]]; then
-            check_not_damaged "prune crashing at $point"
-            run 0 "$SSOESCROW" vault prune --vault "$WORK/v" --state-dir "$WORK/state"
-            check_not_damaged "prune after a crash at $point"
-        else
-            # Nothing to prune under the vault's retention: the point is not reached.
+        SSOESCROW_TEST_CRASH_AT=$point:2 "$SSOESCROW" vault prune --vault "$WORK/p" \
+            --state-dir "$WORK/pstate" >/dev/null 2>&1 || status=$?
+        CHECKS=$((CHECKS + 1))
+        [[ $status -eq 137 ]] || fail "prune did not reach $point twice (exit $status)"
+        status=0
+        "$SSOESCROW" vault check --vault "$WORK/p" --no-state >"$WORK/check.out" 2>&1 || status=$?
+        CHECKS=$((CHECKS + 1))
+        [[ $status -le 1 ]] || { fail "vault damaged after prune crashed at $point"; cat "$WORK/check.out" >&2; }
+        if [[ $point == prune-after-record ]]; then
+            # The record is written, the file not yet removed: a warning the next prune finishes.
             CHECKS=$((CHECKS + 1))
-            [[ $status -eq 0 ]] || fail "prune with crash point $point exited $status"
+            grep -q 'prune-incomplete' "$WORK/check.out" || fail "no prune-incomplete warning after $point"
         fi
+        run 0 "$SSOESCROW" vault prune --vault "$WORK/p" --state-dir "$WORK/pstate"
+        after=$(find "$WORK/p/envelopes" -name '*.envelope' | wc -l)
+        CHECKS=$((CHECKS + 1))
+        [[ $after -eq 2 && $before -gt 2 ]] || fail "after $point and a second prune: $before -> $after envelopes, expected 2 kept"
+        run 0 "$SSOESCROW" vault check --vault "$WORK/p" --no-state
     done
 fi
 
