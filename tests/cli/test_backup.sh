@@ -181,7 +181,7 @@ run 0 "${CLUSTER[@]}" admin move-group N2
 run 0 "$SSOESCROW" backup "${COMMON[@]}" --bridge "$SSO_EMULATOR --state $WORK/cluster --node N2"
 expect_out '^backup [0-9a-f]{32} committed'
 
-# --- Concurrent backups ------------------------------------------------------------------------
+# --- Concurrent backups and a prune racing them ------------------------------------------------------------------------
 count=$(envelope_count)
 pids=()
 for i in 1 2 3; do
@@ -189,10 +189,15 @@ for i in 1 2 3; do
         >"$WORK/conc$i.out" 2>"$WORK/conc$i.err" &
     pids+=($!)
 done
+"$SSOESCROW" vault prune --vault "$WORK/v" --state-dir "$WORK/state" --wait 120 \
+    >"$WORK/conc-prune.out" 2>"$WORK/conc-prune.err" &
+prune_pid=$!
 for i in 0 1 2; do
     CHECKS=$((CHECKS + 1))
     wait "${pids[$i]}" || fail "concurrent backup $((i + 1)) failed: $(cat "$WORK/conc$((i + 1)).err")"
 done
+CHECKS=$((CHECKS + 1))
+wait "$prune_pid" || fail "prune racing the backups failed: $(cat "$WORK/conc-prune.err")"
 expect_equal "$(envelope_count)" "$((count + 3))" "envelopes after three concurrent backups"
 run 0 "$SSOESCROW" vault check --vault "$WORK/v" --state-dir "$WORK/state"
 # Without --wait a held lock is refused at once (exit 7) and nothing is written.
