@@ -1,5 +1,6 @@
 #include "src/backup/backup_job.hpp"
 
+#include <algorithm>
 #include <system_error>
 #include <utility>
 
@@ -82,7 +83,16 @@ Status check_pinned_policy(const vault::Vault& opened, const std::string& expect
                           "the vault as tampered with and do not back up into it");
 }
 
-Result<WriterSession> open_for_writing(JobKind kind, const VaultTarget& target, JobLog& log,
+// The lock's ttl covers the longest bridge call several times over: a holder refreshes only
+// between calls, and a live holder must never look expired to another writer.
+std::chrono::seconds lock_ttl_for(const BridgeTarget& bridge) {
+    const auto bridge_bound = std::chrono::duration_cast<std::chrono::seconds>(bridge.timeout) * 3 +
+                              std::chrono::seconds(60);
+    return std::max<std::chrono::seconds>(vault::LockOptions{}.ttl, bridge_bound);
+}
+
+Result<WriterSession> open_for_writing(JobKind kind, const VaultTarget& target,
+                                       const BridgeTarget& bridge, JobLog& log,
                                        vault::Clock& clock) {
     TRY_ASSIGN(vault::Vault opened, vault::Vault::open(target.vault_dir));
     TRY(check_pinned_policy(opened, target.expect_policy));
@@ -94,6 +104,7 @@ Result<WriterSession> open_for_writing(JobKind kind, const VaultTarget& target, 
     lock_options.operation = std::string(job_name(kind));
     lock_options.clock = &clock;
     lock_options.wait = target.lock_wait;
+    lock_options.ttl = lock_ttl_for(bridge);
     TRY_ASSIGN(vault::WriterLock lock, vault::acquire_writer_lock(opened, lock_options));
     if (const auto& broken = lock.taken_over()) {
         const vault::LockInfo& info = broken->previous.info;
@@ -353,7 +364,8 @@ Result<JobResult> run_backup_job(JobKind kind, const BackupJobOptions& options, 
         bridge::BridgeClient::from_command_line(options.bridge.command, options.bridge.timeout));
     // Armed before the first bridge call: an interrupt at any point kills the bridge with us.
     TRY_ASSIGN(InterruptCleanup interrupt_cleanup, InterruptCleanup::install());
-    TRY_ASSIGN(WriterSession session, open_for_writing(kind, options.vault, log, clock));
+    TRY_ASSIGN(WriterSession session,
+               open_for_writing(kind, options.vault, options.bridge, log, clock));
     return backup_through_bridge(kind, options, interrupt_cleanup, session, client, log, clock);
 }
 
@@ -385,7 +397,8 @@ Result<JobResult> run_import(const ImportOptions& options, const SecretBytes& pa
                     "no --bridge: the file is not checked by ENTSSO; run a restore "
                     "drill soon to prove it and its password");
     }
-    TRY_ASSIGN(WriterSession session, open_for_writing(JobKind::import, options.vault, log, clock));
+    TRY_ASSIGN(WriterSession session,
+               open_for_writing(JobKind::import, options.vault, options.bridge, log, clock));
 
     vault::Bundle bundle;
     bundle.bak_sha256 = sha256_of(bak);
