@@ -1,0 +1,260 @@
+// `ssoescrow restore apply REQ --vault DIR --approval X ... (--bridge CMD [--drill] | --drill |
+//  --extract DIR)`: step 3 of a restore (src/restore/apply.hpp has the steps), and
+// `ssoescrow restore record-receipt --vault DIR FILE` for receipts written by a restore from a
+// read-only copy of the vault.
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "src/cli/restore_commands.hpp"
+#include "src/cli/vault_commands.hpp"
+#include "src/restore/apply.hpp"
+#include "src/terminal.hpp"
+#include "vault/file_io.hpp"
+#include "vault/text_format.hpp"
+
+namespace ssoescrow::cli {
+
+namespace {
+
+struct ApplyCliOptions {
+    std::string request;
+    std::string key;
+    std::string vault;
+    std::vector<std::string> approvals;
+    std::string bridge;
+    unsigned bridge_timeout_seconds = 120;
+    bool drill = false;
+    std::string extract;
+    std::string receipt_out;
+    std::string temp_dir;
+    unsigned wait_seconds = 0;
+    bool json = false;
+    std::string log_json;
+    bool verbose = false;
+    bool quiet = false;
+};
+
+struct RecordOptions {
+    std::string vault;
+    std::string receipt;
+};
+
+std::string_view mode_word(restore::ApplyMode mode) {
+    switch (mode) {
+        case restore::ApplyMode::restore:
+            return "restore";
+        case restore::ApplyMode::drill:
+            return "drill";
+        case restore::ApplyMode::extract:
+            return "extract";
+    }
+    return "restore";
+}
+
+std::string receipt_text(const restore::ApplyResult& result) {
+    if (result.receipt_file) {
+        return "receipt written to " + result.receipt_file->string() +
+               " (the vault is read-only): run 'ssoescrow restore record-receipt --vault DIR " +
+               result.receipt_file->string() + "' where the vault is writable";
+    }
+    return "receipt: audit record " + std::to_string(result.audit_seq);
+}
+
+void print_result(const restore::ApplyResult& result, const ApplyCliOptions& options) {
+    if (options.json) {
+        nlohmann::ordered_json doc;
+        doc["schema"] = "ssoescrow-restore-result/1";
+        doc["operation"] = mode_word(result.mode);
+        doc["backup_id"] = result.backup_id;
+        doc["request_id"] = result.request_id;
+        doc["node"] = result.node;
+        doc["msid"] = result.msid;
+        doc["backup_current_msid"] = result.backup_msid;
+        doc["custodians"] = result.custodians;
+        doc["audit_seq"] = result.audit_seq == 0 ? nlohmann::ordered_json(nullptr)
+                                                 : nlohmann::ordered_json(result.audit_seq);
+        doc["receipt_file"] = result.receipt_file
+                                  ? nlohmann::ordered_json(result.receipt_file->string())
+                                  : nlohmann::ordered_json(nullptr);
+        doc["bak_file"] = result.bak_file.empty() ? nlohmann::ordered_json(nullptr)
+                                                  : nlohmann::ordered_json(result.bak_file);
+        doc["password_file"] = result.password_file.empty()
+                                   ? nlohmann::ordered_json(nullptr)
+                                   : nlohmann::ordered_json(result.password_file);
+        std::cout << doc.dump(2) << "\n";
+        return;
+    }
+    switch (result.mode) {
+        case restore::ApplyMode::restore:
+            std::cout << "restore of backup " << result.backup_id << " done on " << result.node
+                      << ": current MSID " << result.msid << ", service running; "
+                      << receipt_text(result) << "\n"
+                      << "next: on a cluster, restore on every other node that can own the SSO "
+                         "group (move the group there, take the ENTSSO resource offline and "
+                         "online, run this command there), then fail over to each node to "
+                         "verify; when every node is done, delete "
+                      << (options.key.empty() ? options.request + ".key" : options.key)
+                      << " (shred -u)\n";
+            break;
+        case restore::ApplyMode::drill:
+            std::cout << "drill of backup " << result.backup_id << " passed on " << result.node
+                      << ": " << result.custodians.size()
+                      << " approvals opened it, header MAC, payload and .bak SHA-256 verified"
+                      << (options.bridge.empty() ? std::string()
+                                                 : ", ENTSSO reads the .bak and its reminder")
+                      << "; MSID " << result.msid << "; " << receipt_text(result) << "\n";
+            break;
+        case restore::ApplyMode::extract:
+            std::cout << "extracted backup " << result.backup_id << " (current MSID "
+                      << result.backup_msid << "):\n"
+                      << "  " << result.bak_file.string() << "\n"
+                      << "  " << result.password_file.string() << "\n"
+                      << receipt_text(result) << "\n"
+                      << "manual restore, on the master secret server (on a cluster: on the "
+                         "node that owns the SSO group, after taking the ENTSSO resource "
+                         "offline and online):\n"
+                      << "  1. copy both files there over a trusted channel\n"
+                      << "  2. \"%CommonProgramW6432%\\Enterprise Single Sign-On\\ssoconfig.exe\" "
+                         "-restoreSecret "
+                      << result.bak_file.filename().string() << "\n"
+                      << "  3. when asked for the password, type the first line of "
+                      << result.password_file.filename().string() << "\n"
+                      << "  4. check 'The operation completed successfully' and event 10523\n"
+                      << "  5. delete both files securely everywhere (shred -u / sdelete): the "
+                         "pair is the master secret\n";
+            break;
+    }
+}
+
+Result<int> run_apply_cli(const ApplyCliOptions& options) {
+    restore::ApplyOptions job;
+    if (!options.extract.empty()) {
+        if (options.drill || !options.bridge.empty()) {
+            return make_error(Errc::usage,
+                              "--extract excludes --drill and --bridge (it writes files for a "
+                              "manual restore)");
+        }
+        job.mode = restore::ApplyMode::extract;
+    } else if (options.drill) {
+        job.mode = restore::ApplyMode::drill;
+    } else if (!options.bridge.empty()) {
+        job.mode = restore::ApplyMode::restore;
+    } else {
+        return make_error(Errc::usage,
+                          "say what to do: --bridge CMD (restore), --drill [--bridge CMD], or "
+                          "--extract DIR");
+    }
+    if (options.approvals.empty())
+        return make_error(Errc::usage, "give the custodians' approvals with --approval FILE");
+    if (options.bridge_timeout_seconds == 0 || options.bridge_timeout_seconds > 3600)
+        return make_error(Errc::usage, "--bridge-timeout: give 1 to 3600 seconds");
+    if (options.verbose && options.quiet)
+        return make_error(Errc::usage, "--verbose and --quiet exclude each other");
+    job.request_file = options.request;
+    job.key_file = options.key;
+    job.vault_dir = options.vault;
+    for (const auto& approval : options.approvals)
+        job.approvals.emplace_back(approval);
+    job.bridge_command = options.bridge;
+    job.bridge_timeout = std::chrono::seconds(options.bridge_timeout_seconds);
+    job.extract_dir = options.extract;
+    job.receipt_out = options.receipt_out;
+    job.temp_parent = options.temp_dir;
+    job.lock_wait = std::chrono::seconds(options.wait_seconds);
+
+    vault::Clock& clock = vault::system_clock();
+    JobLog log("restore",
+               options.verbose ? JobLog::Verbosity::verbose
+               : options.quiet ? JobLog::Verbosity::quiet
+                               : JobLog::Verbosity::normal,
+               clock);
+    if (!options.log_json.empty())
+        TRY(log.open_json(options.log_json));
+    auto outcome = restore::run_apply(job, log, clock);
+    if (!outcome) {
+        log.failure(outcome.error());
+        return outcome.error();
+    }
+    print_result(outcome.value(), options);
+    TRY(flush_stdout());
+    return 0;
+}
+
+Result<int> run_record_receipt(const RecordOptions& options) {
+    TRY_ASSIGN(const Bytes bytes, vault::read_file(options.receipt, restore::k_max_receipt_size));
+    TRY_ASSIGN(const restore::Receipt receipt, restore::parse_receipt(bytes, options.receipt));
+    TRY_ASSIGN(const vault::ChainRecord record,
+               restore::record_receipt(options.vault, receipt, vault::system_clock()));
+    std::cout << (receipt.drill ? "drill" : "restore") << " receipt of node " << receipt.node
+              << " (backup " << receipt.backup_id << ") recorded as " << record.file << "\n";
+    TRY(flush_stdout());
+    return 0;
+}
+
+}  // namespace
+
+void add_restore_apply_command(CLI::App& restore, Command& selected) {
+    auto options = std::make_shared<ApplyCliOptions>();
+    CLI::App* command = restore.add_subcommand(
+        "apply", "Step 3: check the approvals, open the backup, restore / drill / extract");
+    command->add_option("request", options->request, "The request file (REQ)")->required();
+    command->add_option("--vault", options->vault, "Vault directory (a read-only copy is fine)")
+        ->required();
+    command
+        ->add_option("--approval", options->approvals,
+                     "A custodian's approval file (repeat: at least K)")
+        ->required();
+    command->add_option("--key", options->key, "The request's key file (default: REQ.key)");
+    command->add_option("--bridge", options->bridge,
+                        "The SSO bridge command line: restore through it (with --drill: only "
+                        "check that ENTSSO reads the .bak)");
+    command->add_option("--bridge-timeout", options->bridge_timeout_seconds,
+                        "Seconds a bridge call may take (default 120)");
+    command->add_flag("--drill", options->drill,
+                      "Prove the backup restores without restoring it; recorded as a drill");
+    command->add_option("--extract", options->extract,
+                        "Break-glass: write <DIR>/ssoescrow-<backup>.bak and .password (0600) "
+                        "for a manual 'ssoconfig -restoreSecret'");
+    command->add_option("--receipt-out", options->receipt_out,
+                        "When the vault is read-only: write the receipt to this new file "
+                        "(record it later with 'restore record-receipt')");
+    command->add_option("--temp-dir", options->temp_dir,
+                        "Local directory for the private scratch directory of the .bak");
+    command->add_option("--wait", options->wait_seconds,
+                        "Seconds to wait for another writer's vault lock (default 0)");
+    command->add_flag("--json", options->json,
+                      "Print the result as JSON (ssoescrow-restore-result/1)");
+    command->add_option("--log-json", options->log_json,
+                        "Append every event as a JSON line to this file (ssoescrow-log/1)");
+    command->add_flag("--verbose,-v", options->verbose, "Also show debug events on stderr");
+    command->add_flag("--quiet,-q", options->quiet, "Only warnings and errors on stderr");
+    command->footer(
+        "Every approval is checked before anything is combined and each bad one is named.\n"
+        "--bridge: this computer must be the master secret server (cluster: own the SSO group,\n"
+        "resource online); afterwards ENTSSO must report the backup's MSID, else the restore\n"
+        "FAILED. Every restore, drill and extraction is recorded in the vault's audit log; a\n"
+        "read-only vault needs --receipt-out FILE. Exit status: 0 done; 2 usage; 3 bad input;\n"
+        "4 bad/foreign/duplicate-conflicting approval, too few approvals, MAC/payload failure;\n"
+        "5 I/O or read-only vault; 6 expired request, wrong node (cluster), output exists;\n"
+        "7 vault locked; 8 vault envelope changed; 9 bridge failed; 10 ENTSSO error or the\n"
+        "restore FAILED its check.");
+    command->callback(
+        [options, &selected] { selected.run = [options] { return run_apply_cli(*options); }; });
+
+    auto record = std::make_shared<RecordOptions>();
+    CLI::App* record_command = restore.add_subcommand(
+        "record-receipt", "Append a receipt written by a restore from a read-only vault copy");
+    record_command->add_option("--vault", record->vault, "Vault directory (writable)")->required();
+    record_command->add_option("receipt", record->receipt, "The receipt file (--receipt-out)")
+        ->required();
+    record_command->footer(
+        "Exit status: 0 recorded; 3 malformed receipt; 4 damaged receipt; 5 I/O; 6 another vault\n"
+        "or already recorded; 7 vault locked.");
+    record_command->callback(
+        [record, &selected] { selected.run = [record] { return run_record_receipt(*record); }; });
+}
+
+}  // namespace ssoescrow::cli

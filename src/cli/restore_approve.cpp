@@ -1,0 +1,207 @@
+// `ssoescrow restore approve REQ --identity A.key [--passphrase-file F | --passphrase-fd N]
+//  --out APPROVAL [--yes] [--vault DIR]`: step 2 of a restore, run by each custodian, offline.
+// Shows what is being approved, asks for confirmation on the terminal, opens the custodian's own
+// stanza, checks the share against its commitment and re-wraps it to the request's one-time key.
+// The approval holds no plaintext share.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+
+#include "src/cli/restore_commands.hpp"
+#include "src/identity_file.hpp"
+#include "src/restore/request.hpp"
+#include "src/terminal.hpp"
+#include "vault/file_io.hpp"
+#include "vault/text_format.hpp"
+#include "vault/vault.hpp"
+
+namespace ssoescrow::cli {
+
+namespace {
+
+struct ApproveOptions {
+    std::string request;
+    std::string identity;
+    PassphraseSource passphrase;
+    std::string out;
+    bool yes = false;
+    std::string vault;
+};
+
+bool exists_no_follow(const std::string& file) {
+    struct stat info {};
+    return ::lstat(file.c_str(), &info) == 0;
+}
+
+std::string summary(const restore::RestoreRequest& request, const vault::Stanza& stanza) {
+    const vault::EnvelopeHeader& header = request.header;
+    const vault::SourceInfo& source = header.source;
+    std::ostringstream out;
+    out << "restore request " << restore::request_id_hex(request.id) << "\n"
+        << "  fingerprint:   " << restore::request_fingerprint(request)
+        << "  (compare it with the requester by phone)\n"
+        << "  requester:     " << request.requester << "  (as the request claims)\n"
+        << "  reason:        " << (request.reason.empty() ? "(none given)" : request.reason) << "\n"
+        << "  created:       " << vault::format_time(request.created) << ", expires "
+        << vault::format_time(request.expires) << "\n"
+        << "  vault:         " << request.vault_id << "\n"
+        << "  backup:        " << vault::backup_id_hex(request.backup_id) << " of "
+        << vault::format_time(header.created) << "\n"
+        << "  computer:      " << source.computer << ", secret server " << source.secret_server
+        << "\n"
+        << "  MSIDs:         current " << source.current_msid << ", previous "
+        << (source.previous_msid.empty() ? std::string("none") : source.previous_msid) << "\n"
+        << "  label:         " << (source.label.empty() ? "(none)" : source.label) << "\n"
+        << "  sealed to:     " << header.threshold << " of " << header.stanzas.size()
+        << " custodians\n"
+        << "  your stanza:   " << stanza.describe() << "\n"
+        << "Approving gives the holder of this request's one-time key your share of this backup;\n"
+        << "with " << header.threshold << " approvals they can restore the ENTSSO master secret.\n";
+    return out.str();
+}
+
+// Asks on /dev/tty; only "yes" approves.
+Status confirm_on_terminal(const std::string& text) {
+    const int tty = ::open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+    if (tty < 0) {
+        return make_error(Errc::usage, "no terminal to confirm the approval on",
+                          "read the request's details above and, if you approve it, run the "
+                          "command again with --yes");
+    }
+    const std::string prompt = text + "Approve this restore request? Type 'yes' to approve: ";
+    bool written =
+        ::write(tty, prompt.data(), prompt.size()) == static_cast<ssize_t>(prompt.size());
+    std::string answer;
+    for (;;) {
+        char c = 0;
+        const ssize_t n = ::read(tty, &c, 1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0 || c == '\n' || answer.size() > 16)
+            break;
+        answer.push_back(c);
+    }
+    ::close(tty);
+    if (!written)
+        return make_error(Errc::io, "cannot write the confirmation prompt to the terminal");
+    if (!answer.empty() && answer.back() == '\r')
+        answer.pop_back();
+    if (answer != "yes") {
+        return make_error(Errc::precondition, "not approved: nothing was written",
+                          "run the command again when you want to approve the request");
+    }
+    return {};
+}
+
+Result<int> run_approve(const ApproveOptions& options) {
+    if (options.out == options.request || options.out == options.identity)
+        return make_error(Errc::usage, "--out must not name an input file");
+    if (exists_no_follow(options.out)) {
+        return make_error(Errc::already_exists, options.out + " already exists",
+                          "choose another --out; approvals are never overwritten");
+    }
+    TRY_ASSIGN(const Bytes request_bytes,
+               vault::read_file(options.request, restore::k_max_request_size));
+    TRY_ASSIGN(const restore::RestoreRequest request,
+               restore::parse_request(request_bytes, options.request));
+    vault::Clock& clock = vault::system_clock();
+    TRY(restore::check_request_current(request, clock.now()));
+
+    // Which custodian this identity is, without the passphrase: a foreign identity is named
+    // before any prompt.
+    TRY_ASSIGN(const crypto::SecretBytes identity_file,
+               vault::read_secret_file(options.identity, k_max_identity_file_size,
+                                       vault::RequireOwnerOnly::yes));
+    TRY_ASSIGN(const crypto::Recipient recipient,
+               crypto::identity_recipient(identity_file.view(), options.identity));
+    const std::string fingerprint = recipient.fingerprint();
+    auto stanza = vault::find_stanza(request.header, fingerprint);
+    if (!stanza) {
+        return make_error(Errc::share_mismatch,
+                          options.identity + " (custodian '" + recipient.label + "', " +
+                              fingerprint + ") holds no stanza in backup " +
+                              vault::backup_id_hex(request.backup_id) + " of request " +
+                              restore::request_id_hex(request.id),
+                          "this backup was sealed to other custodians; only they can approve");
+    }
+    if (!options.vault.empty()) {
+        // Optional cross-check against a vault the custodian can read: the header the request
+        // shows must be the envelope's.
+        TRY_ASSIGN(const vault::Vault opened, vault::Vault::open(options.vault));
+        TRY_ASSIGN(
+            const Bytes envelope,
+            vault::read_file(opened.dir() / vault::Vault::envelope_relative_path(request.backup_id),
+                             vault::k_max_envelope_file_size));
+        if (opened.vault_id() != request.vault_id ||
+            crypto::sha256(ByteView(envelope.data(),
+                                    std::min(envelope.size(), request.envelope_header.size()))) !=
+                request.header_sha256) {
+            return make_error(Errc::share_mismatch,
+                              "the request does not match vault " + options.vault +
+                                  ": its envelope header (or vault id) differs from the one the "
+                                  "request shows",
+                              "do not approve; ask the requester where the request came from");
+        }
+    }
+    const std::string text = summary(request, *stanza.value());
+    if (options.yes)
+        std::cerr << text;
+    else
+        TRY(confirm_on_terminal(text));
+
+    TRY_ASSIGN(const crypto::Identity identity,
+               load_identity(options.identity, options.passphrase));
+    TRY_ASSIGN(const restore::Approval approval,
+               restore::approve_request(request, identity, clock.now()));
+    const std::string approval_text = restore::serialise_approval(approval);
+    // Check our own output before reporting success.
+    TRY(restore::parse_approval(as_bytes(approval_text), options.out));
+    TRY(vault::write_secret_file_exclusive(options.out, as_bytes(approval_text)));
+    std::cout << "approval of " << approval.describe() << " for request "
+              << restore::request_id_hex(request.id) << " written to " << options.out << "\n"
+              << "send it to the requester; it only opens with the request's one-time key and "
+                 "expires "
+              << vault::format_time(request.expires) << "\n";
+    std::cout.flush();
+    if (!std::cout)
+        return make_error(Errc::io, "cannot write to standard output");
+    return 0;
+}
+
+}  // namespace
+
+void add_restore_approve_command(CLI::App& restore, Command& selected) {
+    auto options = std::make_shared<ApproveOptions>();
+    CLI::App* command = restore.add_subcommand(
+        "approve", "Step 2 (custodian): approve a restore request with your identity, offline");
+    command->add_option("request", options->request, "The request file (REQ)")->required();
+    command->add_option("--identity", options->identity, "Your identity file (NAME.key)")
+        ->required();
+    command->add_option("--passphrase-file", options->passphrase.file,
+                        "Read the passphrase from this owner-only file");
+    command->add_option("--passphrase-fd", options->passphrase.fd,
+                        "Read the passphrase from this open file descriptor");
+    command->add_option("--out", options->out, "The approval file to write")->required();
+    command->add_flag("--yes", options->yes,
+                      "Approve without asking on the terminal (the details are still printed)");
+    command->add_option("--vault", options->vault,
+                        "Optional: check the request against this vault (or copy) first");
+    command->footer(
+        "Shows the backup (time, computer, secret server, MSIDs), the requester, reason and\n"
+        "expiry, and asks for 'yes' on the terminal unless --yes. Refuses an expired request and\n"
+        "an identity the backup was not sealed to. The approval is your share encrypted to the\n"
+        "request's one-time key, bound to this request, vault, backup and envelope header.\n"
+        "Exit status: 0 written; 2 usage; 3 bad input; 4 wrong passphrase, damaged file or\n"
+        "stanza, no stanza for this identity; 5 I/O; 6 expired, not approved, output exists.");
+    command->callback(
+        [options, &selected] { selected.run = [options] { return run_approve(*options); }; });
+}
+
+}  // namespace ssoescrow::cli

@@ -1,0 +1,153 @@
+// `ssoescrow restore request --vault DIR [--backup ID|latest] --out REQ [--key FILE]
+//  [--reason TEXT] [--expires 24h]`: step 1 of a restore. Writes the request (public: send it to
+// the custodians) and its one-time X25519 secret key (REQ.key, 0600: keep it, never send it).
+// Read-only on the vault: works from a read-only copy.
+#include <sys/stat.h>
+
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "src/cli/restore_commands.hpp"
+#include "src/cli/vault_commands.hpp"
+#include "src/restore/request.hpp"
+#include "src/terminal.hpp"
+#include "vault/catalog.hpp"
+#include "vault/file_io.hpp"
+#include "vault/text_format.hpp"
+#include "vault/vault.hpp"
+
+namespace ssoescrow::cli {
+
+namespace {
+
+struct RequestOptions {
+    std::string vault;
+    std::string backup = "latest";
+    std::string out;
+    std::string key;
+    std::string reason;
+    std::string expires = "24h";
+};
+
+bool exists_no_follow(const std::string& file) {
+    struct stat info {};
+    return ::lstat(file.c_str(), &info) == 0;
+}
+
+Result<const vault::CatalogEntry*> resolve_backup(const vault::Catalog& catalog,
+                                                  const std::string& wanted,
+                                                  const std::string& vault_dir) {
+    if (wanted == "latest") {
+        const vault::CatalogEntry* newest = catalog.newest_verified();
+        if (newest == nullptr) {
+            return make_error(Errc::not_found, "vault " + vault_dir + " has no verified backup",
+                              "run 'ssoescrow vault list --vault " + vault_dir +
+                                  "' and 'ssoescrow vault check' to see what is there");
+        }
+        return newest;
+    }
+    TRY_ASSIGN(const vault::BackupId id, vault::parse_backup_id(wanted));
+    const vault::CatalogEntry* entry = catalog.find(vault::backup_id_hex(id));
+    if (entry == nullptr) {
+        return make_error(Errc::not_found, "backup " + wanted + " is not in vault " + vault_dir,
+                          "run 'ssoescrow vault list --vault " + vault_dir + "'");
+    }
+    if (!entry->usable()) {
+        return make_error(Errc::precondition,
+                          "backup " + wanted + " is " +
+                              std::string(vault::backup_state_name(entry->state)) +
+                              (entry->problem.empty() ? std::string() : ": " + entry->problem),
+                          "choose a verified backup ('ssoescrow vault list --vault " + vault_dir +
+                              "'), or check the vault ('ssoescrow vault check')");
+    }
+    return entry;
+}
+
+Result<int> run_request(const RequestOptions& options) {
+    TRY_ASSIGN(const std::int64_t lifetime,
+               vault::parse_duration_flag(options.expires, "--expires"));
+    if (lifetime <= 0 || lifetime > restore::k_max_request_lifetime)
+        return make_error(Errc::usage, "--expires: give 1s to 30d");
+    if (!options.reason.empty())
+        TRY(vault::check_text(options.reason, "--reason"));
+    const std::string key_file = options.key.empty() ? options.out + ".key" : options.key;
+    for (const std::string& file : {options.out, key_file}) {
+        if (exists_no_follow(file)) {
+            return make_error(Errc::already_exists, file + " already exists",
+                              "choose another --out (a request and its key are never "
+                              "overwritten)");
+        }
+    }
+    if (key_file == options.out)
+        return make_error(Errc::usage, "--key and --out name the same file");
+
+    TRY_ASSIGN(const vault::Vault opened, vault::Vault::open(options.vault));
+    TRY_ASSIGN(const vault::Catalog catalog, vault::build_catalog(opened));
+    TRY_ASSIGN(const vault::CatalogEntry* entry,
+               resolve_backup(catalog, options.backup, options.vault));
+    TRY_ASSIGN(const Bytes envelope,
+               vault::read_file(opened.dir() / entry->path, vault::k_max_envelope_file_size));
+    vault::Clock& clock = vault::system_clock();
+    TRY_ASSIGN(restore::NewRequest made,
+               restore::create_request(envelope, opened.vault_id(), vault::current_actor(),
+                                       options.reason, clock.now(), lifetime));
+    const std::string text = restore::serialise_request(made.request);
+    const crypto::SecretBytes key = restore::serialise_request_key(
+        made.request.id, made.request.ephemeral_key, made.secret_key);
+    TRY(vault::write_secret_file_exclusive(key_file, key));
+    if (auto written = vault::write_secret_file_exclusive(options.out, as_bytes(text)); !written) {
+        (void)vault::remove_file_durably(key_file);
+        return written.error();
+    }
+    const restore::RestoreRequest& request = made.request;
+    const vault::EnvelopeHeader& header = request.header;
+    std::cout << "restore request " << restore::request_id_hex(request.id) << " written to "
+              << options.out << "\n"
+              << "  fingerprint: " << restore::request_fingerprint(request) << "\n"
+              << "  backup:      " << vault::backup_id_hex(request.backup_id) << " of "
+              << vault::format_time(header.created) << ", computer " << header.source.computer
+              << ", current MSID " << header.source.current_msid << "\n"
+              << "  approvals:   " << header.threshold << " of " << header.stanzas.size()
+              << " custodians\n"
+              << "  expires:     " << vault::format_time(request.expires) << "\n"
+              << "  key:         " << key_file
+              << " (secret: keep it on this machine, never send it)\n"
+              << "next: send " << options.out << " to " << header.threshold
+              << " custodians; each runs 'ssoescrow restore approve " << options.out
+              << " --identity NAME.key --out NAME.approval' and sends the approval back;\n"
+              << "      tell them the fingerprint by phone; then run 'ssoescrow restore apply "
+              << options.out << " --vault " << options.vault
+              << " --approval A --approval B ... --drill | --bridge CMD'\n";
+    TRY(flush_stdout());
+    return 0;
+}
+
+}  // namespace
+
+void add_restore_request_command(CLI::App& restore, Command& selected) {
+    auto options = std::make_shared<RequestOptions>();
+    CLI::App* command = restore.add_subcommand(
+        "request", "Step 1: a restore request for the custodians, and its one-time key");
+    command->add_option("--vault", options->vault, "Vault directory (a read-only copy is fine)")
+        ->required();
+    command->add_option("--backup", options->backup,
+                        "Backup id to restore, or 'latest' (default): the newest verified backup");
+    command->add_option("--out", options->out, "The request file to write (REQ)")->required();
+    command->add_option("--key", options->key,
+                        "Where to write the request's secret key (default: REQ.key, mode 0600)");
+    command->add_option("--reason", options->reason,
+                        "Why the restore is needed (shown to every custodian)");
+    command->add_option("--expires", options->expires,
+                        "How long the request and its approvals are valid (default 24h, at most "
+                        "30d)");
+    command->footer(
+        "Writes REQ (no secret: send it to the custodians) and REQ.key (0600: the one-time key\n"
+        "that opens their approvals; keep it on this machine, outside the vault). Existing files\n"
+        "are never overwritten. Exit status: 0 written; 2 usage; 3 bad input; 5 I/O (vault\n"
+        "missing, output directory); 6 output exists or backup not verified.");
+    command->callback(
+        [options, &selected] { selected.run = [options] { return run_request(*options); }; });
+}
+
+}  // namespace ssoescrow::cli

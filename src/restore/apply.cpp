@@ -1,0 +1,785 @@
+#include "src/restore/apply.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <system_error>
+#include <utility>
+
+#include "src/backup/scratch_dir.hpp"
+#include "src/bridge/bridge_client.hpp"
+#include "src/freshness/cluster_coverage.hpp"
+#include "src/interrupt.hpp"
+#include "vault/file_io.hpp"
+#include "vault/lock.hpp"
+#include "vault/test_hooks.hpp"
+#include "vault/text_format.hpp"
+#include "vault/vault.hpp"
+#include "vault/writer.hpp"
+
+namespace ssoescrow::restore {
+
+namespace fs = std::filesystem;
+using crypto::SecretBytes;
+
+namespace {
+
+std::string join(const std::vector<std::string>& items, std::string_view separator) {
+    std::string out;
+    for (const auto& item : items) {
+        if (!out.empty())
+            out += separator;
+        out += item;
+    }
+    return out;
+}
+
+// Windows compares computer names case-insensitively.
+bool names_equal(std::string_view a, std::string_view b) {
+    if (a.size() != b.size())
+        return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; };
+        if (lower(a[i]) != lower(b[i]))
+            return false;
+    }
+    return true;
+}
+
+std::string_view mode_name(ApplyMode mode) {
+    switch (mode) {
+        case ApplyMode::restore:
+            return "restore";
+        case ApplyMode::drill:
+            return "drill";
+        case ApplyMode::extract:
+            return "extract";
+    }
+    return "restore";
+}
+
+bool vault_not_writable(const Error& error) {
+    return error.code == Errc::read_only || error.code == Errc::io || error.code == Errc::no_space;
+}
+
+bool exists_no_follow(const fs::path& file) {
+    struct stat info {};
+    return ::lstat(file.c_str(), &info) == 0;
+}
+
+}  // namespace
+
+// --- Approvals --------------------------------------------------------------------------------
+
+Result<CheckedApprovals> check_approvals(const RestoreRequest& request, const RequestKey& key,
+                                         std::span<const ApprovalInput> approvals,
+                                         std::int64_t now) {
+    TRY(check_request_current(request, now));
+    CheckedApprovals out;
+    std::vector<std::string> sources;  // of each accepted share
+    std::vector<Error> problems;
+    for (const ApprovalInput& input : approvals) {
+        if (!input.bytes) {
+            problems.push_back(input.bytes.error());
+            continue;
+        }
+        auto parsed = parse_approval(input.bytes.value(), input.source);
+        if (!parsed) {
+            Error error = std::move(parsed).error();
+            if (error.code == Errc::parse || error.code == Errc::limit_exceeded)
+                error.message = "corrupt approval: " + error.message;
+            problems.push_back(std::move(error));
+            continue;
+        }
+        auto share = open_approval(request, key, parsed.value(), input.source);
+        if (!share) {
+            problems.push_back(std::move(share).error());
+            continue;
+        }
+        bool counted = false;
+        for (std::size_t i = 0; i < out.shares.size(); ++i) {
+            const vault::CustodianShare& other = out.shares[i];
+            if (other.recipient_fingerprint != share->recipient_fingerprint &&
+                other.share.x != share->share.x) {
+                continue;
+            }
+            counted = true;
+            if (other.recipient_fingerprint == share->recipient_fingerprint &&
+                other.share.x == share->share.x && other.share.y.equals(share->share.y)) {
+                out.duplicates.push_back(input.source + " is another approval of " +
+                                         parsed->describe() + " (already given by " + sources[i] +
+                                         "): counted once");
+            } else {
+                problems.push_back(make_error(
+                    Errc::share_mismatch, input.source + " and " + sources[i] +
+                                              " carry conflicting shares (" + parsed->describe() +
+                                              ", x = " + to_hex(ByteView(&share->share.x, 1)) +
+                                              ")"));
+            }
+            break;
+        }
+        if (counted)
+            continue;
+        sources.push_back(input.source);
+        out.labels.push_back("'" + parsed->label + "' (" + parsed->custodian + ")");
+        out.custodians.push_back(parsed->custodian);
+        out.shares.push_back(std::move(share).value());
+    }
+    std::sort(out.custodians.begin(), out.custodians.end());
+    const unsigned threshold = request.header.threshold;
+    if (!problems.empty()) {
+        Error first = problems.front();
+        std::vector<std::string> messages;
+        for (const Error& problem : problems)
+            messages.push_back(problem.message);
+        first.message = std::to_string(problems.size()) + " of " +
+                        std::to_string(approvals.size()) +
+                        " approval(s) refused: " + join(messages, "; ");
+        first.hint = out.shares.empty()
+                         ? std::string("ask the custodians for new approvals of request ") +
+                               request_id_hex(request.id)
+                         : "these approvals are valid and stay usable: " + join(sources, ", ") +
+                               "; leave the refused ones out or ask their custodians for new "
+                               "approvals of request " +
+                               request_id_hex(request.id);
+        return first;
+    }
+    if (out.shares.size() < threshold) {
+        std::vector<std::string> missing;
+        for (const vault::Stanza& stanza : request.header.stanzas) {
+            if (std::find(out.custodians.begin(), out.custodians.end(),
+                          stanza.recipient_fingerprint) == out.custodians.end()) {
+                missing.push_back(stanza.describe());
+            }
+        }
+        return make_error(Errc::too_few_shares,
+                          "need " + std::to_string(threshold) + " approvals, have " +
+                              std::to_string(out.shares.size()) + " (backup " +
+                              vault::backup_id_hex(request.backup_id) + " is sealed " +
+                              std::to_string(threshold) + " of " +
+                              std::to_string(request.header.stanzas.size()) +
+                              "); nothing was decrypted",
+                          "ask " + std::to_string(threshold - out.shares.size()) +
+                              " more of these custodians to approve request " +
+                              request_id_hex(request.id) + ": " + join(missing, ", "));
+    }
+    return out;
+}
+
+// --- Receipts ---------------------------------------------------------------------------------
+
+vault::AuditRecord Receipt::to_record() const {
+    vault::AuditRecord record;
+    record.type = drill ? vault::AuditType::drill : vault::AuditType::restore;
+    record.time = time;
+    record.actor = actor;
+    record.vault_id = vault_id;
+    record.fields.push_back({"backup", backup_id});
+    record.fields.push_back({"request", request_id});
+    record.fields.push_back({"node", node});
+    record.fields.push_back({"msid", msid});
+    for (const auto& custodian : custodians)
+        record.fields.push_back({"custodian", custodian});
+    return record;
+}
+
+std::string serialise_receipt(const Receipt& receipt) {
+    std::string out = std::string(k_receipt_magic) + "\n";
+    out += "vault: " + receipt.vault_id + "\n";
+    out += "time: " + vault::format_time(receipt.time) + "\n";
+    out += "actor: " + receipt.actor + "\n";
+    out += std::string("type: ") + (receipt.drill ? "drill" : "restore") + "\n";
+    out += "backup: " + receipt.backup_id + "\n";
+    out += "request: " + receipt.request_id + "\n";
+    out += "node: " + receipt.node + "\n";
+    out += "msid: " + receipt.msid + "\n";
+    for (const auto& custodian : receipt.custodians)
+        out += "custodian: " + custodian + "\n";
+    out += "checksum: " + to_hex(crypto::sha256(as_bytes(out))) + "\n";
+    return out;
+}
+
+Result<Receipt> parse_receipt(ByteView file, std::string_view source) {
+    const std::string name(source);
+    if (file.size() > k_max_receipt_size) {
+        return make_error(Errc::limit_exceeded, name + ": larger than any restore receipt");
+    }
+    const std::string_view text(reinterpret_cast<const char*>(file.data()), file.size());
+    TRY_ASSIGN(const std::vector<std::string_view> lines,
+               vault::split_lines(text, vault::k_max_audit_fields + 20, name));
+    if (lines.empty() || lines[0] != k_receipt_magic) {
+        constexpr std::string_view k_prefix = "ssoescrow-restore-receipt/";
+        if (!lines.empty() && lines[0].substr(0, k_prefix.size()) == k_prefix) {
+            return make_error(Errc::unsupported_version,
+                              name + ": unsupported version " +
+                                  std::string(lines[0].substr(k_prefix.size()).substr(0, 16)));
+        }
+        return make_error(Errc::parse, name + ": not an ssoescrow restore receipt");
+    }
+    if (lines.size() < 11)
+        return make_error(Errc::parse, name + ": truncated restore receipt");
+    const std::string_view last = lines.back();
+    TRY_ASSIGN(const std::string_view checksum, vault::expect_field(last, "checksum", name));
+    const std::size_t covered = text.size() - last.size() - 1;
+    if (to_hex(crypto::sha256(as_bytes(text.substr(0, covered)))) != checksum) {
+        return make_error(Errc::auth_failed,
+                          name + ": the receipt is damaged: its checksum does not match");
+    }
+    Receipt receipt;
+    TRY_ASSIGN(const std::string_view vault_id, vault::expect_field(lines[1], "vault", name));
+    TRY(vault::check_hex(vault_id, 16, "vault"));
+    receipt.vault_id = std::string(vault_id);
+    TRY_ASSIGN(const std::string_view time, vault::expect_field(lines[2], "time", name));
+    TRY_ASSIGN(receipt.time, vault::parse_time(time, "time"));
+    TRY_ASSIGN(const std::string_view actor, vault::expect_field(lines[3], "actor", name));
+    receipt.actor = std::string(actor);
+    TRY_ASSIGN(const std::string_view type, vault::expect_field(lines[4], "type", name));
+    if (type != "restore" && type != "drill")
+        return make_error(Errc::parse, name + ": type must be restore or drill");
+    receipt.drill = type == "drill";
+    TRY_ASSIGN(const std::string_view backup, vault::expect_field(lines[5], "backup", name));
+    receipt.backup_id = std::string(backup);
+    TRY_ASSIGN(const std::string_view request, vault::expect_field(lines[6], "request", name));
+    receipt.request_id = std::string(request);
+    TRY_ASSIGN(const std::string_view node, vault::expect_field(lines[7], "node", name));
+    receipt.node = std::string(node);
+    TRY_ASSIGN(const std::string_view msid, vault::expect_field(lines[8], "msid", name));
+    receipt.msid = std::string(msid);
+    for (std::size_t i = 9; i + 1 < lines.size(); ++i) {
+        TRY_ASSIGN(const std::string_view custodian,
+                   vault::expect_field(lines[i], "custodian", name));
+        receipt.custodians.emplace_back(custodian);
+    }
+    // Everything the audit schema checks (value kinds, order), and the canonical form.
+    vault::AuditRecord record = receipt.to_record();
+    record.seq = 2;  // any record after vault-init
+    record.prev = std::string(64, '0');
+    if (auto valid = record.validate(); !valid)
+        return with_context(valid.error(), name);
+    if (serialise_receipt(receipt) != text)
+        return make_error(Errc::parse, name + ": not in canonical form");
+    return receipt;
+}
+
+namespace {
+
+bool same_receipt(const vault::AuditRecord& record, const vault::AuditRecord& candidate) {
+    return record.type == candidate.type && record.fields == candidate.fields;
+}
+
+// Appends under a held lock, after checking the chain and that it is not recorded yet.
+Result<vault::ChainRecord> append_receipt(const vault::Vault& opened, vault::WriterLock& lock,
+                                          const Receipt& receipt) {
+    TRY_ASSIGN(vault::AuditChain chain, vault::read_audit_chain(opened.dir(), opened.vault_id()));
+    vault::AuditRecord record = receipt.to_record();
+    // Already recorded: a record with the same type and fields dated at or after the receipt
+    // (a receipt is appended at its own time, or later when the chain head is newer).
+    for (const auto& existing : chain.records) {
+        if (same_receipt(existing.record, record) && existing.record.time >= record.time) {
+            return make_error(Errc::already_exists,
+                              "this receipt is already in the audit log as " + existing.file,
+                              "nothing to do");
+        }
+    }
+    if (!chain.records.empty())
+        record.time = std::max(record.time, chain.records.back().record.time);
+    TRY(lock.check_still_held());
+    return vault::append_audit_record(opened.dir(), chain, std::move(record));
+}
+
+}  // namespace
+
+Result<vault::ChainRecord> record_receipt(const fs::path& vault_dir, const Receipt& receipt,
+                                          vault::Clock& clock) {
+    TRY_ASSIGN(vault::Vault opened, vault::Vault::open(vault_dir));
+    if (opened.vault_id() != receipt.vault_id) {
+        return make_error(Errc::precondition,
+                          "the receipt is for vault " + receipt.vault_id + ", not " +
+                              opened.vault_id() + " (" + vault_dir.string() + ")",
+                          "record it in the vault the restore came from");
+    }
+    vault::LockOptions options;
+    options.operation = "record-receipt";
+    options.clock = &clock;
+    TRY_ASSIGN(vault::WriterLock lock, vault::acquire_writer_lock(opened, options));
+    TRY_ASSIGN(vault::ChainRecord appended, append_receipt(opened, lock, receipt));
+    (void)lock.release();
+    return appended;
+}
+
+std::string extract_name(const vault::BackupId& backup_id) {
+    return "ssoescrow-" + vault::backup_id_hex(backup_id);
+}
+
+// --- The apply job ----------------------------------------------------------------------------
+
+namespace {
+
+struct Loaded {
+    RestoreRequest request;
+    vault::Vault vault;
+    Bytes envelope;
+    CheckedApprovals approvals;
+};
+
+Result<Loaded> load_and_check(const ApplyOptions& options, JobLog& log, std::int64_t now) {
+    const std::string request_name = options.request_file.string();
+    TRY_ASSIGN(const Bytes request_bytes,
+               vault::read_file(options.request_file, k_max_request_size));
+    TRY_ASSIGN(RestoreRequest request, parse_request(request_bytes, request_name));
+    const fs::path key_file = options.key_file.empty()
+                                  ? fs::path(options.request_file.string() + ".key")
+                                  : options.key_file;
+    TRY_ASSIGN(
+        const SecretBytes key_bytes,
+        vault::read_secret_file(key_file, k_max_request_key_size, vault::RequireOwnerOnly::yes));
+    TRY_ASSIGN(const RequestKey key, parse_request_key(key_bytes, key_file.string()));
+    TRY(check_request_key(request, key, key_file.string()));
+    TRY(check_request_current(request, now));
+    log.info("request",
+             "request " + request_id_hex(request.id) + " for backup " +
+                 vault::backup_id_hex(request.backup_id) + " (fingerprint " +
+                 request_fingerprint(request) + ")",
+             {{"request", request_id_hex(request.id)},
+              {"backup", vault::backup_id_hex(request.backup_id)}});
+
+    TRY_ASSIGN(vault::Vault opened, vault::Vault::open(options.vault_dir));
+    if (opened.vault_id() != request.vault_id) {
+        return make_error(Errc::precondition,
+                          "request " + request_id_hex(request.id) + " is for vault " +
+                              request.vault_id + ", but " + options.vault_dir.string() +
+                              " is vault " + opened.vault_id(),
+                          "give --vault the vault (or a copy of it) the request was made from");
+    }
+    const fs::path envelope_path =
+        opened.dir() / vault::Vault::envelope_relative_path(request.backup_id);
+    auto envelope = vault::read_file(envelope_path, vault::k_max_envelope_file_size);
+    if (!envelope) {
+        Error error = std::move(envelope).error();
+        if (error.code == Errc::not_found) {
+            error.message = "backup " + vault::backup_id_hex(request.backup_id) +
+                            " of the request is not in the vault: " + error.message;
+            error.hint =
+                "use a copy of the vault that still holds it (an off-site copy), or "
+                "make a request for another backup";
+        }
+        return error;
+    }
+    TRY_ASSIGN(const vault::EnvelopeHeader header, vault::parse_envelope_header(*envelope));
+    const ByteView header_bytes(envelope->data(), header.header_size);
+    if (!crypto::constant_time_equal(crypto::sha256(header_bytes), request.header_sha256)) {
+        return make_error(Errc::vault_damaged,
+                          "the vault's envelope " + envelope_path.string() +
+                              " is not the one request " + request_id_hex(request.id) +
+                              " was made for: its header changed since the request",
+                          "run 'ssoescrow vault check --vault " + options.vault_dir.string() +
+                              "'; restore from an intact copy of the vault");
+    }
+
+    std::vector<ApprovalInput> inputs;
+    for (const fs::path& file : options.approvals) {
+        auto bytes = vault::read_file(file, k_max_approval_size);
+        if (!bytes) {
+            Error error = std::move(bytes).error();
+            if (error.code == Errc::limit_exceeded)
+                error.message = "corrupt approval: " + error.message;
+            bytes = std::move(error);
+        }
+        inputs.push_back(ApprovalInput{file.string(), std::move(bytes)});
+    }
+    TRY_ASSIGN(CheckedApprovals approvals, check_approvals(request, key, inputs, now));
+    for (const auto& note : approvals.duplicates)
+        log.warning("duplicate-approval", note);
+    log.info("approvals",
+             std::to_string(approvals.shares.size()) +
+                 " approvals checked: " + join(approvals.labels, ", "),
+             {{"custodians", join(approvals.custodians, " ")}});
+    return Loaded{std::move(request), std::move(opened), std::move(envelope).value(),
+                  std::move(approvals)};
+}
+
+// Where the receipt goes: the vault's audit log (lock held, commit proven possible), or a file.
+struct ReceiptTarget {
+    std::optional<vault::WriterLock> lock;
+    fs::path file;
+};
+
+Result<ReceiptTarget> prepare_receipt_target(const ApplyOptions& options,
+                                             const vault::Vault& opened, JobLog& log,
+                                             vault::Clock& clock) {
+    vault::LockOptions lock_options;
+    lock_options.operation = std::string("restore-") + std::string(mode_name(options.mode));
+    lock_options.clock = &clock;
+    lock_options.wait = options.lock_wait;
+    auto lock = vault::acquire_writer_lock(opened, lock_options);
+    Status writable;
+    if (lock)
+        writable = vault::check_vault_writable(opened);
+    const Error* failure = !lock ? &lock.error() : !writable ? &writable.error() : nullptr;
+    if (failure == nullptr) {
+        if (const auto& broken = lock->taken_over()) {
+            log.warning("lock-takeover",
+                        "took over a stale writer lock of " + broken->previous.info.operation +
+                            " on " + broken->previous.info.host + "; recorded in the audit log");
+        }
+        ReceiptTarget target;
+        target.lock.emplace(std::move(lock).value());
+        return target;
+    }
+    if (!vault_not_writable(*failure))
+        return *failure;
+    if (options.receipt_out.empty()) {
+        Error error = *failure;
+        error.message = "the " + std::string(mode_name(options.mode)) +
+                        " is refused because its receipt cannot be written to the vault's "
+                        "audit log: " +
+                        error.message;
+        error.hint =
+            "every restore, drill and extraction is recorded; on a read-only copy give "
+            "--receipt-out FILE and later run 'ssoescrow restore record-receipt --vault "
+            "DIR FILE' where the vault is writable";
+        return error;
+    }
+    if (exists_no_follow(options.receipt_out)) {
+        return make_error(Errc::already_exists,
+                          "receipt file " + options.receipt_out.string() + " already exists",
+                          "name a new file with --receipt-out");
+    }
+    fs::path parent = options.receipt_out.parent_path();
+    if (parent.empty())
+        parent = ".";
+    TRY(vault::probe_directory_writable(parent, 4096));
+    log.warning("receipt-file", "the vault is not writable (" + failure->message +
+                                    "): the receipt goes to " + options.receipt_out.string());
+    ReceiptTarget target;
+    target.file = options.receipt_out;
+    return target;
+}
+
+Result<fs::path> scratch_parent(const fs::path& requested) {
+    if (!requested.empty())
+        return requested;
+    std::error_code error;
+    fs::path temp = fs::temp_directory_path(error);
+    if (error) {
+        return make_error(Errc::io, "no temp directory: " + error.message(),
+                          "give a private directory on local disk with --temp-dir");
+    }
+    return temp;
+}
+
+std::string node_of(const bridge::ServerStatus& status) {
+    return status.cluster ? status.cluster->node : status.computer;
+}
+
+// The preflight of a restore through the bridge: this computer must be the node that owns the
+// SSO group with the resource online (cluster), or the master secret server (standalone), and
+// its service must run.
+Status preflight(const bridge::ServerStatus& status) {
+    if (status.cluster) {
+        const bridge::ClusterInfo& cluster = *status.cluster;
+        const std::string owners = join(cluster.possible_owners, ", ");
+        if (!names_equal(cluster.owner_node, cluster.node)) {
+            return make_error(
+                Errc::precondition,
+                "this computer (" + cluster.node + ") does not own the SSO cluster group " +
+                    cluster.group + " of cluster " + cluster.name +
+                    " (owner: " + cluster.owner_node +
+                    "): the master secret can only be restored on the node that runs the SSO "
+                    "service",
+                "move the SSO role here: 'Move-ClusterGroup -Name \"" + cluster.group +
+                    "\" -Node " + cluster.node +
+                    "'; then take the ENTSSO resource of the group offline and online "
+                    "('Stop-ClusterResource' / 'Start-ClusterResource', or Take Offline / Bring "
+                    "Online in Failover Cluster Manager) and run this command again on " +
+                    cluster.node + "; restore on every possible owner (" + owners + ")");
+        }
+        if (cluster.resource_state != "online") {
+            return make_error(
+                Errc::precondition,
+                "the ENTSSO resource of cluster group " + cluster.group + " is " +
+                    cluster.resource_state + " on " + cluster.node,
+                "bring it online ('Start-ClusterResource' on the ENTSSO Generic Service "
+                "resource of " +
+                    cluster.group +
+                    ", or Bring Online in Failover Cluster Manager), then run "
+                    "this command again");
+        }
+    }
+    if (!status.is_secret_server) {
+        Error error =
+            bridge::entsso_error(bridge::k_entsso_not_secret_server,
+                                 "this computer is " + status.computer, status.secret_server);
+        if (status.cluster) {
+            error.hint +=
+                "; on a cluster the SSO database must name the SSO role's network "
+                "name ('ssomanage -updatedb'), not the cluster name";
+        }
+        return error;
+    }
+    if (status.service_state != "running") {
+        return make_error(
+            Errc::precondition,
+            "the ENTSSO service on " + status.computer + " is " + status.service_state,
+            status.cluster ? "bring the ENTSSO cluster resource online, then run "
+                             "this command again"
+                           : "start it ('Start-Service ENTSSO'), then run this "
+                             "command again");
+    }
+    return {};
+}
+
+// Writes the .bak into a fresh private scratch directory, runs `body`, and wipes the directory
+// on every path (and on SIGINT/SIGTERM).
+template <class Body>
+auto with_scratch_bak(const ApplyOptions& options, const vault::Bundle& bundle,
+                      const std::string& name, JobLog& log, Body body)
+    -> decltype(body(fs::path())) {
+    TRY_ASSIGN(InterruptCleanup interrupt_cleanup, InterruptCleanup::install());
+    TRY_ASSIGN(const fs::path parent, scratch_parent(options.temp_parent));
+    TRY_ASSIGN(const int abandoned, backup::remove_abandoned_scratch_dirs(parent));
+    if (abandoned > 0) {
+        log.warning("scratch-cleanup", "removed " + std::to_string(abandoned) +
+                                           " scratch director(y/ies) of interrupted runs");
+    }
+    TRY_ASSIGN(backup::ScratchDir scratch, backup::ScratchDir::create(parent));
+    TRY(interrupt_cleanup.watch_directory(scratch.dir()));
+    const fs::path bak_file = scratch.dir() / (name + ".bak");
+    TRY(vault::write_secret_file_exclusive(bak_file, bundle.bak));
+    auto outcome = body(bak_file);
+    if (Status wiped = scratch.wipe_and_remove(); !wiped && outcome)
+        return std::move(wiped).error();
+    return outcome;
+}
+
+Status check_reminder(const bridge::BridgeClient& client, const fs::path& bak_file,
+                      const vault::Bundle& bundle) {
+    TRY_ASSIGN(const std::string reminder, client.reminder(bak_file));
+    if (reminder != bundle.reminder) {
+        return make_error(Errc::auth_failed,
+                          "ENTSSO reads the backup file, but its reminder is not the one sealed "
+                          "with it: the .bak is not the file that was escrowed",
+                          "restore from another backup and report this (the vault may have "
+                          "been tampered with)");
+    }
+    return {};
+}
+
+Status write_extracted(const ApplyOptions& options, const vault::Bundle& bundle,
+                       const std::string& name, ApplyResult& result) {
+    const fs::path& dir = options.extract_dir;
+    TRY(vault::ensure_private_directory(dir));
+    result.bak_file = dir / (name + ".bak");
+    result.password_file = dir / (name + ".password");
+    for (const fs::path& file : {result.bak_file, result.password_file}) {
+        if (exists_no_follow(file)) {
+            return make_error(Errc::already_exists,
+                              file.string() + " already exists; nothing was extracted",
+                              "choose another --extract directory, or remove the old files "
+                              "securely (shred -u) first");
+        }
+    }
+    TRY(vault::write_secret_file_exclusive(result.bak_file, bundle.bak));
+    SecretBytes password(bundle.password.size() + 1);
+    std::copy(bundle.password.data(), bundle.password.data() + bundle.password.size(),
+              password.data());
+    password[bundle.password.size()] = '\n';
+    if (auto written = vault::write_secret_file_exclusive(result.password_file, password);
+        !written) {
+        (void)backup::wipe_and_remove_file(result.bak_file);
+        return written;
+    }
+    return {};
+}
+
+Status remove_extracted(const ApplyResult& result) {
+    Status first;
+    for (const fs::path& file : {result.bak_file, result.password_file}) {
+        if (file.empty())
+            continue;
+        if (auto removed = backup::wipe_and_remove_file(file); !removed && first)
+            first = removed;
+    }
+    return first;
+}
+
+}  // namespace
+
+Result<ApplyResult> run_apply(const ApplyOptions& options, JobLog& log, vault::Clock& clock) {
+    if (options.mode == ApplyMode::restore && options.bridge_command.empty())
+        return make_error(Errc::usage, "a restore needs --bridge");
+    if (options.mode == ApplyMode::extract && options.extract_dir.empty())
+        return make_error(Errc::usage, "--extract needs a directory");
+    std::optional<bridge::BridgeClient> client;
+    if (!options.bridge_command.empty()) {
+        TRY_ASSIGN(client, bridge::BridgeClient::from_command_line(options.bridge_command,
+                                                                   options.bridge_timeout));
+    }
+    if (!options.receipt_out.empty() && exists_no_follow(options.receipt_out)) {
+        return make_error(Errc::already_exists,
+                          "receipt file " + options.receipt_out.string() + " already exists",
+                          "name a new file with --receipt-out");
+    }
+
+    TRY_ASSIGN(Loaded loaded, load_and_check(options, log, clock.now()));
+    const RestoreRequest& request = loaded.request;
+    TRY_ASSIGN(const vault::Bundle bundle,
+               vault::combine_and_open(loaded.envelope, loaded.approvals.shares));
+    // The header is now authenticated by the MAC: its MSIDs are the backup's.
+    TRY_ASSIGN(const vault::EnvelopeHeader header, vault::parse_envelope_header(loaded.envelope));
+    log.info("opened",
+             "backup " + vault::backup_id_hex(request.backup_id) +
+                 " opened: header MAC, payload and .bak SHA-256 verified",
+             {{"backup", vault::backup_id_hex(request.backup_id)}});
+
+    ApplyResult result;
+    result.mode = options.mode;
+    result.backup_id = vault::backup_id_hex(request.backup_id);
+    result.request_id = request_id_hex(request.id);
+    result.backup_msid = header.source.current_msid;
+    result.previous_msid = header.source.previous_msid;
+    result.computer = header.source.computer;
+    result.custodians = loaded.approvals.custodians;
+    result.notes = loaded.approvals.duplicates;
+
+    TRY_ASSIGN(ReceiptTarget target, prepare_receipt_target(options, loaded.vault, log, clock));
+    const std::string name = extract_name(request.backup_id);
+
+    Receipt receipt;
+    receipt.vault_id = loaded.vault.vault_id();
+    receipt.actor = vault::current_actor();
+    receipt.drill = options.mode == ApplyMode::drill;
+    receipt.backup_id = result.backup_id;
+    receipt.request_id = result.request_id;
+    receipt.custodians = result.custodians;
+
+    switch (options.mode) {
+        case ApplyMode::extract: {
+            TRY(write_extracted(options, bundle, name, result));
+            vault::test_hooks::crash_point("restore-after-extract");
+            receipt.node = "extract@" + vault::local_host_name();
+            receipt.msid = result.backup_msid;
+            break;
+        }
+        case ApplyMode::drill: {
+            if (!client) {
+                receipt.node = vault::local_host_name();
+                receipt.msid = result.backup_msid;
+                break;
+            }
+            TRY_ASSIGN(const bridge::ServerStatus status, client->status());
+            TRY(with_scratch_bak(options, bundle, name, log, [&](const fs::path& bak) -> Status {
+                return check_reminder(*client, bak, bundle);
+            }));
+            log.info("bridge-reminder", "ENTSSO on " + node_of(status) +
+                                            " reads the backup file and its reminder matches");
+            receipt.node = node_of(status);
+            receipt.msid = result.backup_msid;
+            break;
+        }
+        case ApplyMode::restore: {
+            TRY_ASSIGN(const bridge::ServerStatus before, client->status());
+            TRY(preflight(before));
+            const std::string node = node_of(before);
+            log.info("preflight",
+                     node + " may be restored: " +
+                         (before.cluster ? "it owns the SSO cluster group " + before.cluster->group
+                                         : std::string("it is the master secret "
+                                                       "server")));
+            if (target.lock)
+                TRY(target.lock->refresh_if_due());
+            TRY_ASSIGN(const bridge::Msids restored,
+                       with_scratch_bak(options, bundle, name, log,
+                                        [&](const fs::path& bak) -> Result<bridge::Msids> {
+                                            TRY(check_reminder(*client, bak, bundle));
+                                            log.info("bridge-restore",
+                                                     "restoring the master secret on " + node);
+                                            return client->restore(bak, bundle.password);
+                                        }));
+            vault::test_hooks::crash_point("restore-after-bridge");
+            const bool msid_known = bridge::is_msid(result.backup_msid);
+            const std::string expected = msid_known ? result.backup_msid : restored.current_msid;
+            if (!msid_known) {
+                log.warning("msid-unknown",
+                            "the backup does not record its MSID; checking "
+                            "against the MSID ENTSSO reported for the restore");
+            }
+            auto after = client->status();
+            if (!after) {
+                Error error = std::move(after).error();
+                error.message = "restore FAILED to verify on " + node +
+                                ": ENTSSO accepted the backup file, but the status afterwards "
+                                "could not be read: " +
+                                error.message;
+                error.hint = "check the ENTSSO event log (10523/10524) and the service on " + node +
+                             ", then run the restore again";
+                return error;
+            }
+            const std::string live = after->current_msid.value_or("none");
+            if (freshness::normalize_msid(live) != freshness::normalize_msid(expected) ||
+                after->service_state != "running") {
+                return make_error(
+                    Errc::entsso_error,
+                    "restore FAILED on " + node +
+                        ": after the restore the node's current MSID "
+                        "is " +
+                        live + " and its service is " + after->service_state + "; expected MSID " +
+                        expected + " and a running service",
+                    "the master secret on " + node +
+                        " is not the backup's: check the ENTSSO event log (10523/10524/10815), "
+                        "whether someone generated a new secret meanwhile, then run the "
+                        "restore again; no receipt was recorded");
+            }
+            log.info("verified", "ENTSSO on " + node + " runs with MSID " + live);
+            receipt.node = node;
+            receipt.msid = live;
+            break;
+        }
+    }
+    result.node = receipt.node;
+    result.msid = receipt.msid;
+    receipt.time = clock.now();
+
+    if (target.lock) {
+        auto appended = append_receipt(loaded.vault, *target.lock, receipt);
+        if (!appended) {
+            Error error = std::move(appended).error();
+            if (options.mode == ApplyMode::extract) {
+                (void)remove_extracted(result);
+                error.message = "nothing was extracted: the audit record could not be written: " +
+                                error.message;
+                return error;
+            }
+            if (options.mode == ApplyMode::drill)
+                return error;
+            // The restore happened: keep its receipt somewhere the operator can record it.
+            const fs::path fallback = options.request_file.string() + ".receipt-" +
+                                      vault::format_time(receipt.time).substr(0, 10) + "-" +
+                                      receipt.node;
+            const std::string text = serialise_receipt(receipt);
+            if (vault::write_secret_file_exclusive(fallback, as_bytes(text))) {
+                error.hint = "the restore on " + receipt.node + " WAS done; its receipt is in " +
+                             fallback.string() +
+                             ": run 'ssoescrow restore record-receipt --vault DIR " +
+                             fallback.string() + "'";
+            }
+            error.message = "restore done on " + receipt.node +
+                            ", but its audit record could not be written: " + error.message;
+            return error;
+        }
+        result.audit_seq = appended->record.seq;
+        (void)target.lock->release();
+    } else {
+        const std::string text = serialise_receipt(receipt);
+        auto written = vault::write_secret_file_exclusive(target.file, as_bytes(text));
+        if (!written) {
+            if (options.mode == ApplyMode::extract)
+                (void)remove_extracted(result);
+            return written.error();
+        }
+        result.receipt_file = target.file;
+    }
+    return result;
+}
+
+}  // namespace ssoescrow::restore

@@ -1,0 +1,145 @@
+// `restore apply`: from a request, its key and custodian approvals to a restored (or drilled, or
+// extracted) master secret, with a receipt in the vault's audit log. FORMAT.md 4.9 has the
+// MUST checks in order; README "Disaster-recovery restore" the operator's view.
+//
+// In this order (the first failure stops; nothing is written before step 7):
+//   1. read the request and its key (REQ.key, owner-only); the key must be the request's;
+//   2. the request must not be expired (and not from the future);
+//   3. open the vault read-only; it must be the request's vault; read the backup's envelope:
+//      its header must be byte for byte the one the request carries (its SHA-256);
+//   4. check every approval on its own (check_approvals): parse, bound to this request, vault,
+//      backup and header, a stanza for its custodian with its x, opens with the request key,
+//      matches its commitment; the same custodian twice is counted once, conflicting shares are
+//      refused; every bad approval is named; fewer than K good ones: "need K, have M";
+//   5. combine_and_open: header MAC, payload AEAD, .bak SHA-256;
+//   6. fail closed: take the writer lock and prove the vault takes a commit; a read-only vault is
+//      refused unless a receipt file (--receipt-out) was given, which must be creatable;
+//   7. the action: restore through the bridge (cluster/standalone preflight, .bak in a private
+//      scratch directory wiped on every path, restore, then `status` must show the backup's MSID
+//      and a running service), a drill (with a bridge: ENTSSO's reminder of the .bak must be the
+//      sealed one), or an extraction (DIR/<name>.bak and DIR/<name>.password, 0600, exclusive);
+//   8. the receipt: a `restore` or `drill` audit record (node, MSID, backup, request, approving
+//      custodians), or the receipt file for `restore record-receipt` when the vault is read-only.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "crypto/result.hpp"
+#include "src/job_log.hpp"
+#include "src/restore/request.hpp"
+#include "vault/audit_log.hpp"
+#include "vault/clock.hpp"
+
+namespace ssoescrow::restore {
+
+// --- Checking approvals -----------------------------------------------------------------------
+
+struct ApprovalInput {
+    std::string source;   // the file name, for messages
+    Result<Bytes> bytes;  // its contents, or why it could not be read
+};
+
+struct CheckedApprovals {
+    std::vector<vault::CustodianShare> shares;  // one per custodian, in the order given
+    std::vector<std::string> custodians;        // their fingerprints, ascending
+    std::vector<std::string> labels;            // "'label' (fingerprint)", in the order given
+    std::vector<std::string> duplicates;        // notes about approvals counted once
+};
+
+// Steps 2 and 4 above. Every bad approval is named in one error (Errc of the first problem);
+// the hint lists the good ones, which stay usable.
+Result<CheckedApprovals> check_approvals(const RestoreRequest& request, const RequestKey& key,
+                                         std::span<const ApprovalInput> approvals,
+                                         std::int64_t now);
+
+// --- Receipts ---------------------------------------------------------------------------------
+//
+// The receipt file written instead of an audit record when the vault is read-only:
+//   ssoescrow-restore-receipt/1
+//   vault: <vault id>
+//   time: <YYYY-MM-DDTHH:MM:SSZ>       when the restore/drill/extraction happened
+//   actor: <user@host>
+//   type: restore | drill
+//   backup: <32 hex>
+//   request: <32 hex>
+//   node: <text>
+//   msid: <text>
+//   custodian: <fingerprint>           one line per approving custodian, ascending
+//   checksum: <64 hex>                 SHA-256 of every byte before this line
+
+inline constexpr std::string_view k_receipt_magic = "ssoescrow-restore-receipt/1";
+inline constexpr std::size_t k_max_receipt_size = 32 * 1024;
+
+struct Receipt {
+    std::string vault_id;
+    std::int64_t time = 0;
+    std::string actor;
+    bool drill = false;
+    std::string backup_id;
+    std::string request_id;
+    std::string node;
+    std::string msid;
+    std::vector<std::string> custodians;
+
+    vault::AuditRecord to_record() const;
+};
+
+std::string serialise_receipt(const Receipt& receipt);
+Result<Receipt> parse_receipt(ByteView file, std::string_view source);
+
+// `restore record-receipt`: appends the receipt to the vault's audit log under the writer lock.
+// Refuses a receipt of another vault, and one already recorded (a record of the same type,
+// backup, request, node, MSID and custodians, dated at or after the receipt's time). The record's
+// time is the receipt's, or the chain head's when the receipt is older (records never go back in
+// time).
+Result<vault::ChainRecord> record_receipt(const std::filesystem::path& vault_dir,
+                                          const Receipt& receipt, vault::Clock& clock);
+
+// --- The apply job ----------------------------------------------------------------------------
+
+enum class ApplyMode { restore, drill, extract };
+
+struct ApplyOptions {
+    std::filesystem::path request_file;
+    std::filesystem::path key_file;  // empty: request_file + ".key"
+    std::filesystem::path vault_dir;
+    std::vector<std::filesystem::path> approvals;
+    ApplyMode mode = ApplyMode::drill;
+    std::string bridge_command;  // required for restore; optional for drill
+    std::chrono::milliseconds bridge_timeout{std::chrono::seconds(120)};
+    std::filesystem::path extract_dir;  // for extract
+    std::filesystem::path receipt_out;  // used only when the vault is read-only
+    std::filesystem::path temp_parent;  // scratch parent; empty: the system temp directory
+    std::chrono::seconds lock_wait{0};
+};
+
+struct ApplyResult {
+    ApplyMode mode = ApplyMode::drill;
+    std::string backup_id;
+    std::string request_id;
+    std::string node;
+    std::string msid;           // the receipt's MSID
+    std::string backup_msid;    // the backup's current MSID
+    std::string previous_msid;  // the backup's previous MSID
+    std::string computer;       // where the backup was made
+    std::vector<std::string> custodians;
+    std::uint64_t audit_seq = 0;                        // 0: not in the audit log
+    std::optional<std::filesystem::path> receipt_file;  // written instead of an audit record
+    std::filesystem::path bak_file;                     // extract
+    std::filesystem::path password_file;                // extract
+    std::vector<std::string> notes;                     // duplicates ignored etc.
+};
+
+// The name (without extension) of extracted files: "ssoescrow-<backup id>".
+std::string extract_name(const vault::BackupId& backup_id);
+
+[[nodiscard]] Result<ApplyResult> run_apply(const ApplyOptions& options, JobLog& log,
+                                            vault::Clock& clock);
+
+}  // namespace ssoescrow::restore
