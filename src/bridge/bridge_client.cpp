@@ -185,6 +185,95 @@ struct BridgeClient::Response {
     json body;
 };
 
+namespace {
+
+// Judges a bridge's stdout after a clean exit: ONE JSON object of our protocol with a boolean
+// "ok"; an ENTSSO error answer becomes entsso_error(). The body of a success answer is returned.
+Result<json> check_answer(std::string_view operation, std::string_view text,
+                          const SecretBytes* password, const std::string& tail) {
+    json body = json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (body.is_discarded() || !body.is_object()) {
+        return bridge_failure(operation, "the bridge's answer is not one JSON object", tail);
+    }
+    auto protocol = body.find("protocol");
+    if (protocol == body.end() || *protocol != k_protocol) {
+        return bridge_failure(operation, "the bridge does not speak " + std::string(k_protocol),
+                              tail);
+    }
+    auto ok = body.find("ok");
+    if (ok == body.end() || !ok->is_boolean()) {
+        return bridge_failure(operation, "the bridge's answer has no boolean 'ok'", tail);
+    }
+    if (!ok->get<bool>()) {
+        auto code = body.find("code");
+        if (code == body.end() || !code->is_number_integer()) {
+            return bridge_failure(operation, "an error answer without an integer 'code'", tail);
+        }
+        std::string message;
+        if (auto found = body.find("message"); found != body.end() && found->is_string()) {
+            message = diagnostic_tail(found->get<std::string>(), password);
+        }
+        std::string secret_server;
+        if (auto server = body.find("secret_server"); server != body.end() && server->is_string()) {
+            secret_server = server->get<std::string>();
+        }
+        return entsso_error(code->get<int>(), message, secret_server);
+    }
+    return body;
+}
+
+// The fields of a successful status answer.
+Result<ServerStatus> status_from(const json& body) {
+    ServerStatus status;
+    TRY_ASSIGN(status.computer, string_field(body, "computer", "status"));
+    TRY_ASSIGN(status.secret_server, string_field(body, "secret_server", "status"));
+    auto is_secret = body.find("is_secret_server");
+    if (is_secret == body.end() || !is_secret->is_boolean()) {
+        return bridge_failure("status", "response has no boolean 'is_secret_server'", "");
+    }
+    status.is_secret_server = is_secret->get<bool>();
+    TRY_ASSIGN(status.current_msid, msid_field(body, "current_msid", "status", true));
+    TRY_ASSIGN(status.previous_msid, msid_field(body, "previous_msid", "status", true));
+    TRY_ASSIGN(status.service_state, string_field(body, "service_state", "status"));
+    if (status.service_state != "running" && status.service_state != "stopped") {
+        return bridge_failure("status", "service_state is neither 'running' nor 'stopped'", "");
+    }
+    auto cluster = body.find("cluster");
+    if (cluster != body.end() && !cluster->is_null()) {
+        if (!cluster->is_object())
+            return bridge_failure("status", "'cluster' is not an object", "");
+        ClusterInfo info;
+        TRY_ASSIGN(info.name, string_field(*cluster, "name", "status"));
+        TRY_ASSIGN(info.node, string_field(*cluster, "node", "status"));
+        TRY_ASSIGN(info.group, string_field(*cluster, "group", "status"));
+        TRY_ASSIGN(info.owner_node, string_field(*cluster, "owner_node", "status"));
+        TRY_ASSIGN(info.resource_state, string_field(*cluster, "resource_state", "status"));
+        auto owners = cluster->find("possible_owners");
+        if (owners == cluster->end() || !owners->is_array()) {
+            return bridge_failure("status", "cluster.possible_owners is not a list", "");
+        }
+        for (const auto& owner : *owners) {
+            if (!owner.is_string()) {
+                return bridge_failure("status", "cluster.possible_owners holds a non-string", "");
+            }
+            info.possible_owners.push_back(owner.get<std::string>());
+        }
+        status.cluster = std::move(info);
+    }
+    return status;
+}
+
+// The MSIDs of a successful backup, generate or restore answer.
+Result<Msids> msids_from(const json& body, std::string_view operation) {
+    Msids msids;
+    TRY_ASSIGN(auto current, msid_field(body, "current_msid", operation, false));
+    msids.current_msid = *current;
+    TRY_ASSIGN(msids.previous_msid, msid_field(body, "previous_msid", operation, true));
+    return msids;
+}
+
+}  // namespace
+
 BridgeClient::BridgeClient(std::vector<std::string> argv, ChildLimits limits)
     : m_argv(std::move(argv)), m_limits(limits) {}
 
@@ -227,88 +316,20 @@ Result<BridgeClient::Response> BridgeClient::call(std::string_view operation,
             operation, "the bridge exited with status " + std::to_string(outcome.exit_status),
             tail);
     }
-    json body = json::parse(outcome.stdout_text, nullptr, /*allow_exceptions=*/false);
-    if (body.is_discarded() || !body.is_object()) {
-        return bridge_failure(operation, "the bridge's answer is not one JSON object", tail);
-    }
-    auto protocol = body.find("protocol");
-    if (protocol == body.end() || *protocol != k_protocol) {
-        return bridge_failure(operation, "the bridge does not speak " + std::string(k_protocol),
-                              tail);
-    }
-    auto ok = body.find("ok");
-    if (ok == body.end() || !ok->is_boolean()) {
-        return bridge_failure(operation, "the bridge's answer has no boolean 'ok'", tail);
-    }
-    if (!ok->get<bool>()) {
-        auto code = body.find("code");
-        if (code == body.end() || !code->is_number_integer()) {
-            return bridge_failure(operation, "an error answer without an integer 'code'", tail);
-        }
-        std::string message;
-        if (auto text = body.find("message"); text != body.end() && text->is_string()) {
-            message = diagnostic_tail(text->get<std::string>(), password);
-        }
-        std::string secret_server;
-        if (auto server = body.find("secret_server"); server != body.end() && server->is_string()) {
-            secret_server = server->get<std::string>();
-        }
-        return entsso_error(code->get<int>(), message, secret_server);
-    }
+    TRY_ASSIGN(json body, check_answer(operation, outcome.stdout_text, password, tail));
     return Response{std::move(body)};
 }
 
 Result<ServerStatus> BridgeClient::status() const {
     TRY_ASSIGN(SecretBytes request, build_request({}, nullptr));
     TRY_ASSIGN(Response response, call("status", request, nullptr));
-    const json& body = response.body;
-    ServerStatus status;
-    TRY_ASSIGN(status.computer, string_field(body, "computer", "status"));
-    TRY_ASSIGN(status.secret_server, string_field(body, "secret_server", "status"));
-    auto is_secret = body.find("is_secret_server");
-    if (is_secret == body.end() || !is_secret->is_boolean()) {
-        return bridge_failure("status", "response has no boolean 'is_secret_server'", "");
-    }
-    status.is_secret_server = is_secret->get<bool>();
-    TRY_ASSIGN(status.current_msid, msid_field(body, "current_msid", "status", true));
-    TRY_ASSIGN(status.previous_msid, msid_field(body, "previous_msid", "status", true));
-    TRY_ASSIGN(status.service_state, string_field(body, "service_state", "status"));
-    if (status.service_state != "running" && status.service_state != "stopped") {
-        return bridge_failure("status", "service_state is neither 'running' nor 'stopped'", "");
-    }
-    auto cluster = body.find("cluster");
-    if (cluster != body.end() && !cluster->is_null()) {
-        if (!cluster->is_object())
-            return bridge_failure("status", "'cluster' is not an object", "");
-        ClusterInfo info;
-        TRY_ASSIGN(info.name, string_field(*cluster, "name", "status"));
-        TRY_ASSIGN(info.node, string_field(*cluster, "node", "status"));
-        TRY_ASSIGN(info.group, string_field(*cluster, "group", "status"));
-        TRY_ASSIGN(info.owner_node, string_field(*cluster, "owner_node", "status"));
-        TRY_ASSIGN(info.resource_state, string_field(*cluster, "resource_state", "status"));
-        auto owners = cluster->find("possible_owners");
-        if (owners == cluster->end() || !owners->is_array()) {
-            return bridge_failure("status", "cluster.possible_owners is not a list", "");
-        }
-        for (const auto& owner : *owners) {
-            if (!owner.is_string()) {
-                return bridge_failure("status", "cluster.possible_owners holds a non-string", "");
-            }
-            info.possible_owners.push_back(owner.get<std::string>());
-        }
-        status.cluster = std::move(info);
-    }
-    return status;
+    return status_from(response.body);
 }
 
 Result<Msids> BridgeClient::msid_call(std::string_view operation, const SecretBytes& request,
                                       const SecretBytes& password) const {
     TRY_ASSIGN(Response response, call(operation, request, &password));
-    Msids msids;
-    TRY_ASSIGN(auto current, msid_field(response.body, "current_msid", operation, false));
-    msids.current_msid = *current;
-    TRY_ASSIGN(msids.previous_msid, msid_field(response.body, "previous_msid", operation, true));
-    return msids;
+    return msids_from(response.body, operation);
 }
 
 Result<Msids> BridgeClient::backup(const std::filesystem::path& file, const SecretBytes& password,
@@ -337,6 +358,16 @@ Result<std::string> BridgeClient::reminder(const std::filesystem::path& file) co
     TRY_ASSIGN(SecretBytes request, build_request({{"file", file.string()}}, nullptr));
     TRY_ASSIGN(Response response, call("reminder", request, nullptr));
     return string_field(response.body, "reminder", "reminder");
+}
+
+Result<ServerStatus> parse_status_answer(std::string_view text) {
+    TRY_ASSIGN(json body, check_answer("status", text, nullptr, ""));
+    return status_from(body);
+}
+
+Result<Msids> parse_msid_answer(std::string_view operation, std::string_view text) {
+    TRY_ASSIGN(json body, check_answer(operation, text, nullptr, ""));
+    return msids_from(body, operation);
 }
 
 }  // namespace ssoescrow::bridge

@@ -94,6 +94,12 @@ class BridgeClient {
     ChildLimits m_limits;
 };
 
+// The judgement of a bridge's stdout, as BridgeClient applies it after the bridge exited 0
+// (exposed for tests and the fuzz target): Errc::bridge_failed for anything off-protocol,
+// Errc::entsso_error for an ENTSSO error answer.
+Result<ServerStatus> parse_status_answer(std::string_view text);
+Result<Msids> parse_msid_answer(std::string_view operation, std::string_view text);
+
 // Builds a request object into a SecretBytes: the non-secret string fields, then the password
 // (JSON-escaped) when given. Exposed for tests.
 Result<crypto::SecretBytes> build_request(
