@@ -168,6 +168,23 @@ apply 10 "$N1"
 expect_err 'ENTSSO error 10779'
 "${CL[@]}" admin fail-next none >/dev/null
 
+# --- S2/S3: the .bak password travels only on the bridge's stdin -----------------------------------
+: >"$WORK/spy/operations"
+apply 10 "python3 $SPY $WORK/spy $N1"
+expect_err 'ENTSSO error 10815'
+expect_equal "$(tr '\n' ' ' <"$WORK/spy/operations")" "status reminder restore " "bridge calls of a restore"
+CHECKS=$((CHECKS + 1))
+[[ -s $WORK/spy/passwords ]] || fail "the spy bridge recorded no password"
+CHECKS=$((CHECKS + 1))
+[[ ! -s $WORK/spy/leaks ]] || { fail "password visible in /proc:"; cat "$WORK/spy/leaks" >&2; }
+while read -r password; do
+    CHECKS=$((CHECKS + 1))
+    if grep -rlF -- "$password" "$WORK" 2>/dev/null | grep -v "^$WORK/spy/passwords$"; then
+        fail "the .bak password was found outside the envelope (files above)"
+    fi
+done <"$WORK/spy/passwords"
+expect_equal "$(scratch_left)" 0 "scratch entries after a refused restore"
+
 # --- Standalone: not the secret server; service stopped -------------------------------------------
 run 0 "$SSO_EMULATOR" --state "$WORK/plain" admin init --standalone SSO2 --secret-server SSOMASTER
 apply 10 "$SSO_EMULATOR --state $WORK/plain"
