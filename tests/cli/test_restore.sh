@@ -334,8 +334,16 @@ run 4 "$SSOESCROW" restore apply "$WORK/req5" --vault "$WORK/v5" --approval "$WO
 expect_err 'need 3 approvals, have 2'
 run 0 "$SSOESCROW" restore apply "$WORK/req5" --vault "$WORK/v5" --approval "$WORK/bob-5.approval" \
     --approval "$WORK/dave-5.approval" --approval "$WORK/erin-5.approval" --bridge "$BRIDGE" \
-    --temp-dir "$WORK/tmp"
-expect_out '^restore of backup [0-9a-f]{32} done on SSO1'
+    --temp-dir "$WORK/tmp" --json
+cp "$WORK/out" "$WORK/restore5.json"
+run 0 python3 -c '
+import json, sys
+doc = json.load(open(sys.argv[1]))
+assert doc["schema"] == "ssoescrow-restore-result/1" and doc["operation"] == "restore", doc
+assert doc["node"] == "SSO1" and doc["msid"] == sys.argv[2] == doc["backup_current_msid"], doc
+assert len(doc["custodians"]) == 3 and doc["audit_seq"] >= 3 and doc["receipt_file"] is None, doc
+assert doc["bak_file"] is None and doc["password_file"] is None, doc
+' "$WORK/restore5.json" "$BACKUP_MSID"
 # An approval of the 2-of-3 vault's request does not open the 3-of-5 backup.
 run 4 "$SSOESCROW" restore apply "$WORK/req5" --vault "$WORK/v5" --approval "$WORK/bob-5.approval" \
     --approval "$WORK/dave-5.approval" --approval "$WORK/alice.approval" --drill
