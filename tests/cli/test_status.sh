@@ -251,6 +251,22 @@ grep -q 'only detected with --bridge' "$WORK/out" || fail "no-bridge note missin
 run 0 "$SSOESCROW" backup --vault "$WORK/v" --bridge "$BRIDGE" --state-dir "$WORK/state"
 run 1 "$SSOESCROW" status --vault "$WORK/v" --bridge "$BRIDGE" --state-dir "$WORK/state"
 expect_out "^OK       msid-current: .* holds the live master secret \\$second_msid\$"
+# A restore drill (2 of 3 custodians): now every check is OK against the live server.
+approve() {  # NAME REQ OUT
+    "$SSOESCROW" restore approve "$2" --identity "$WORK/$1.key" --passphrase-file "$WORK/$1.pass" \
+        --out "$3" --yes
+}
+mkdir -p "$WORK/tmp"
+run 0 "$SSOESCROW" restore request --vault "$WORK/v" --out "$WORK/req" --reason "quarterly drill"
+run 0 approve alice "$WORK/req" "$WORK/alice.approval"
+run 0 approve bob "$WORK/req" "$WORK/bob.approval"
+run 0 "$SSOESCROW" restore apply "$WORK/req" --vault "$WORK/v" --approval "$WORK/alice.approval" \
+    --approval "$WORK/bob.approval" --drill --temp-dir "$WORK/tmp"
+run 0 "$SSOESCROW" status --vault "$WORK/v" --bridge "$BRIDGE" --state-dir "$WORK/state"
+expect_out '^OK       drill-age: newest drill of backup [0-9a-f]{32} on [^ ]+ is [0-9]+s old'
+expect_out '^status OK: vault '
+run 0 "$SSOESCROW" status --vault "$WORK/v" --bridge "$BRIDGE" --state-dir "$WORK/state" --format nagios
+expect_out '^SSOESCROW OK - 7 checks ok, newest backup .* old \| backup_age='
 # A bridge that crashes: UNKNOWN, the vault-only checks still reported.
 run 0 "${EMU[@]}" admin fail-next crash --op status
 run 3 "$SSOESCROW" status --vault "$WORK/v" --bridge "$BRIDGE" --state-dir "$WORK/state" --bridge-timeout 10
@@ -281,5 +297,29 @@ expect_out '^UNKNOWN  msid-current: NODE2 is not the master secret server'
 run 2 "$SSOESCROW" status --vault "$WORK/v2" --vault "$WORK/v" \
     --bridge "$SSO_EMULATOR --state $WORK/es2 --node NODE1" --state-dir "$WORK/state"
 expect_out '^overall CRITICAL: 2 vaults'
+# The documented fix: move the group to NODE2, restore there (a receipt), and every node is covered.
+run 0 "$SSOESCROW" restore request --vault "$WORK/v2" --out "$WORK/req2"
+run 0 approve alice "$WORK/req2" "$WORK/alice2.approval"
+run 0 approve carol "$WORK/req2" "$WORK/carol2.approval"
+run 0 "${EMU2[@]}" admin move-group NODE2
+run 0 "${EMU2[@]}" admin resource offline
+run 0 "${EMU2[@]}" admin resource online
+run 0 "$SSOESCROW" restore apply "$WORK/req2" --vault "$WORK/v2" --approval "$WORK/alice2.approval" \
+    --approval "$WORK/carol2.approval" --bridge "$SSO_EMULATOR --state $WORK/es2 --node NODE2" \
+    --temp-dir "$WORK/tmp"
+run 0 "$SSOESCROW" status --vault "$WORK/v2" --bridge "$SSO_EMULATOR --state $WORK/es2 --node NODE2" \
+    --state-dir "$WORK/state"
+expect_out '^OK       cluster-coverage: all 2 possible owners of group SSO hold \{'
+run 0 "$SSOESCROW" status --vault "$WORK/v2" --bridge "$SSO_EMULATOR --state $WORK/es2 --node NODE2" \
+    --state-dir "$WORK/state" --format json
+cp "$WORK/out" "$WORK/cluster.json"
+run 0 python3 -c '
+import json, sys
+doc = json.load(open(sys.argv[1]))
+c = next(c for c in doc["vaults"][0]["checks"] if c["id"] == "cluster-coverage")
+nodes = {n["node"]: n for n in c["evidence"]["nodes"]}
+assert nodes["NODE1"]["covered"] and nodes["NODE2"]["covered"], nodes
+assert c["evidence"]["missing"] == [], c
+' "$WORK/cluster.json"
 
 finish
