@@ -135,19 +135,31 @@ Result<int> run_approve(const ApproveOptions& options) {
         // Optional cross-check against a vault the custodian can read: the header the request
         // shows must be the envelope's.
         TRY_ASSIGN(const vault::Vault opened, vault::Vault::open(options.vault));
-        TRY_ASSIGN(
-            const Bytes envelope,
-            vault::read_file(opened.dir() / vault::Vault::envelope_relative_path(request.backup_id),
-                             vault::k_max_envelope_file_size));
-        if (opened.vault_id() != request.vault_id ||
-            crypto::sha256(ByteView(envelope.data(),
-                                    std::min(envelope.size(), request.envelope_header.size()))) !=
-                request.header_sha256) {
+        const std::string refuse_hint =
+            "do not approve; ask the requester where the request came from";
+        if (opened.vault_id() != request.vault_id) {
             return make_error(Errc::share_mismatch,
                               "the request does not match vault " + options.vault +
-                                  ": its envelope header (or vault id) differs from the one the "
-                                  "request shows",
-                              "do not approve; ask the requester where the request came from");
+                                  ": it is for vault " + request.vault_id + ", this is vault " +
+                                  opened.vault_id(),
+                              refuse_hint);
+        }
+        auto envelope =
+            vault::read_file(opened.dir() / vault::Vault::envelope_relative_path(request.backup_id),
+                             vault::k_max_envelope_file_size);
+        if (!envelope) {
+            return make_error(Errc::share_mismatch,
+                              "the request does not match vault " + options.vault +
+                                  ": its backup " + vault::backup_id_hex(request.backup_id) +
+                                  " cannot be read there: " + envelope.error().message,
+                              refuse_hint);
+        }
+        const std::size_t compared = std::min(envelope->size(), request.envelope_header.size());
+        if (crypto::sha256(ByteView(envelope->data(), compared)) != request.header_sha256) {
+            return make_error(Errc::share_mismatch,
+                              "the request does not match vault " + options.vault +
+                                  ": the envelope header it shows is not the vault's",
+                              refuse_hint);
         }
     }
     const std::string text = summary(request, *stanza.value());

@@ -329,6 +329,13 @@ run 0 "$SSOESCROW" backup --vault "$WORK/v5" --bridge "$BRIDGE" --temp-dir "$WOR
     --state-dir "$WORK/state"
 run 0 "$SSOESCROW" restore request --vault "$WORK/v5" --out "$WORK/req5"
 for name in bob dave erin; do run 0 approve "$name" "$WORK/req5" "$WORK/$name-5.approval"; done
+# approve --vault refuses a request that is not about this vault.
+run 4 approve bob "$WORK/req" "$WORK/bob-wrong-vault.approval" --vault "$WORK/v5"
+expect_err "the request does not match vault $WORK/v5: it is for vault [0-9a-f]{32}, this is vault"
+expect_absent "$WORK/bob-wrong-vault.approval"
+run 4 approve bob "$WORK/req" "$WORK/bob-tampered.approval" --vault "$WORK/v-tampered"
+expect_err "the envelope header it shows is not the vault's"
+expect_absent "$WORK/bob-tampered.approval"
 run 4 "$SSOESCROW" restore apply "$WORK/req5" --vault "$WORK/v5" --approval "$WORK/bob-5.approval" \
     --approval "$WORK/dave-5.approval" --drill
 expect_err 'need 3 approvals, have 2'
