@@ -365,7 +365,7 @@ TEST_CASE("cluster-coverage: not applicable, standalone, missing node named, com
     SECTION("without a bridge") {
         const CheckResult r = check_cluster_coverage(in);
         CHECK(r.state == CheckState::not_applicable);
-        CHECK(r.evidence["machines_holding_it"] == nlohmann::json::array({"NODE1"}));
+        CHECK(r.evidence["machines_holding_it"] == nlohmann::ordered_json::array({"NODE1"}));
     }
     SECTION("standalone secret server") {
         in.bridge_given = true;
@@ -384,7 +384,7 @@ TEST_CASE("cluster-coverage: not applicable, standalone, missing node named, com
         CheckResult r = check_cluster_coverage(in);
         CHECK(r.state == CheckState::critical);
         CHECK(contains(r.summary, "nodes NODE2, NODE3 of group SSO"));
-        CHECK(r.evidence["missing"] == nlohmann::json::array({"NODE2", "NODE3"}));
+        CHECK(r.evidence["missing"] == nlohmann::ordered_json::array({"NODE2", "NODE3"}));
         CHECK(find_metric(r, "cluster_nodes_missing_secret")->value == 2);
 
         in.records.push_back(restore_on("node2.contoso.com", k_msid_a, k_now, 5));

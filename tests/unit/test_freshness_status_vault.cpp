@@ -299,7 +299,7 @@ TEST_CASE("status and topology agree on a vault's cluster coverage", "[freshness
     const auto s = freshness::evaluate(*collected);
     const auto& c = check(s, "cluster-coverage");
     CHECK(c.state == freshness::CheckState::critical);
-    CHECK(c.evidence["missing"] == nlohmann::json::array({"BTS02"}));
+    CHECK(c.evidence["missing"] == nlohmann::ordered_json::array({"BTS02"}));
     CHECK(check(s, "msid-current").state == freshness::CheckState::ok);
 }
 
