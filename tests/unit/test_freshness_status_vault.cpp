@@ -9,6 +9,7 @@
 #include "test_vault_layout_support.hpp"
 #include "vault/catalog.hpp"
 #include "vault/lock.hpp"
+#include "vault/prune.hpp"
 
 using namespace vault_test;
 namespace freshness = ssoescrow::freshness;
@@ -175,6 +176,41 @@ TEST_CASE("status on a vault: fresh, as of the past, before any backup", "[fresh
     // As of before any backup.
     const auto before = status_at(vault, k_t0 + 86400 + 3600, k_t0 + 60);
     CHECK(check(before, "backup-age").state == freshness::CheckState::critical);
+}
+
+TEST_CASE("status --as-of counts backups that a later prune removed", "[freshness][status]") {
+    TempDir tmp;
+    const Custodians custodians = make_custodians(2, 3, "status");
+    const Vault vault = make_vault(tmp.path() / "v", custodians.policy, k_t0);
+    for (int d = 1; d <= 50; ++d)
+        store(vault, custodians.policy, k_t0 + d * 86400, "BTS01", k_msid_a, "");
+    {
+        FakeClock clock(k_t0 + 50 * 86400 + 3600);
+        LockOptions lock_options;
+        lock_options.operation = "prune";
+        lock_options.clock = &clock;
+        auto lock = WriterLock::acquire(vault.dir(), lock_options);
+        REQUIRE(lock.ok());
+        PruneOptions prune_options;
+        prune_options.clock = &clock;
+        auto pruned = execute_prune(vault, *lock, prune_options);
+        REQUIRE(pruned.ok());
+        REQUIRE(pruned->removed.size() >= 10);
+        REQUIRE(lock->release().ok());
+    }
+    // Now: the pruned backups are gone and do not count; retention is what prune left.
+    const auto now = status_at(vault, k_t0 + 50 * 86400 + 7200);
+    CHECK(check(now, "retention").state == freshness::CheckState::ok);
+    CHECK(check(now, "backup-age").state == freshness::CheckState::ok);
+    CHECK(check(now, "retention").evidence["verified"] < 50);
+    // As of day 12: twelve backups existed, all of them removed later by the prune.
+    const auto past = status_at(vault, k_t0 + 50 * 86400 + 7200, k_t0 + 12 * 86400 + 3600);
+    const auto& retention = check(past, "retention");
+    CHECK(retention.state == freshness::CheckState::ok);
+    CHECK(retention.evidence["verified"] == 12);
+    const auto& age = check(past, "backup-age");
+    CHECK(age.state == freshness::CheckState::ok);
+    CHECK(age.evidence["backup"]["state"] == "pruned-later");
 }
 
 TEST_CASE("status on a vault: a missing envelope, a broken chain, a rollback",
