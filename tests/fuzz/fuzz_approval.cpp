@@ -2,6 +2,7 @@
 //
 // Properties checked on every input:
 // - parsing never crashes, hangs or allocates beyond the ceilings (ASan/UBSan);
+// - the same with the checksum line recomputed, so mutations reach the field parsers;
 // - canonical encoding: whatever parse_approval accepts serialises back to exactly the input,
 //   with a non-zero x and a wrapped share of exactly 104 bytes;
 // - the same for request keys (serialise(parse(x)) == x).
@@ -12,11 +13,23 @@
 #include <string>
 #include <string_view>
 
+#include "crypto/hash.hpp"
 #include "crypto/random.hpp"
 #include "crypto/secret_bytes.hpp"
 #include "src/restore/request.hpp"
 
 using namespace ssoescrow;
+
+// The input with its last line replaced by a correct "checksum: " line, so that mutations reach
+// the field parsers behind the checksum (which a fuzzer cannot recompute by itself).
+static std::string with_valid_checksum(std::string_view text) {
+    std::string body(text);
+    const std::size_t last = body.rfind("checksum: ");
+    if (last != std::string::npos && (last == 0 || body[last - 1] == '\n'))
+        body.erase(last);
+    const crypto::Digest digest = crypto::sha256(as_bytes(body));
+    return body + "checksum: " + to_hex(digest) + "\n";
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     static const bool initialised = crypto::initialize().ok();
@@ -30,6 +43,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             approval->x == 0 || approval->wrapped.size() != vault::k_wrapped_share_size) {
             std::abort();
         }
+    }
+    {
+        const std::string fixed =
+            with_valid_checksum(std::string_view(reinterpret_cast<const char*>(data), size));
+        auto again = restore::parse_approval(as_bytes(fixed), "fuzz");
+        if (again.ok() && restore::serialise_approval(again.value()) != fixed)
+            std::abort();
     }
     if (size <= restore::k_max_request_key_size) {
         const crypto::SecretBytes file = crypto::SecretBytes::copy_of(input);
