@@ -491,7 +491,8 @@ TEST_CASE("F10: another host's lock is not broken before ttl + allowed clock ske
     CHECK_THAT(refused.error().message, Catch::Contains("other-host"));
     CHECK_THAT(refused.error().message, Catch::Contains("pid 777"));
     CHECK_THAT(refused.error().message, Catch::Contains("10m 0s ago"));
-    CHECK_THAT(refused.error().hint, Catch::Contains("locks/writer.lock"));
+    CHECK_THAT(refused.error().hint, Catch::Contains("ssoescrow vault unlock --vault " +
+                                                     vault.path().string() + " --force"));
     CHECK(current_lock(vault).id == foreign.id);
 
     clock.set(k_t0 + 900 + 7200);  // ttl + 2 h: still not
@@ -713,7 +714,8 @@ TEST_CASE("a malformed lock file blocks writers until removed by force", "[vault
     REQUIRE_FALSE(refused);
     CHECK(refused.error().code == Errc::parse);
     CHECK_THAT(refused.error().message, Catch::Contains("writer.lock"));
-    CHECK_THAT(refused.error().hint, Catch::Contains("locks/writer.lock"));
+    CHECK_THAT(refused.error().hint, Catch::Contains("ssoescrow vault unlock --vault " +
+                                                     vault.path().string() + " --force"));
 
     REQUIRE_FALSE(break_lock(vault.path(), BreakMode::stale_only, options));
     CHECK(fs::exists(vault.lock_file()));
