@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The demo: builds ssoescrow and the SSO emulator, then runs the scheduled backup job end to end
 # in a throwaway directory: three custodians, a 2-of-3 vault, the emulator standing in for an
-# ENTSSO master secret server, two backups, a secret rotation, the vault listing and check.
+# ENTSSO master secret server, two backups, a secret rotation, the vault listing and check, a
+# restore drill approved by two custodians, and the freshness status.
 # Nothing outside that directory is touched; it is removed at the end.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -53,6 +54,19 @@ step "a new master secret is generated and escrowed in the same run"
 step "the vault: every backup, its MSIDs and state"
 "$bin" vault list --vault vault
 "$bin" vault check --vault vault --state-dir state
+
+step "a restore drill: the operator requests, two of the three custodians approve offline"
+"$bin" restore request --vault vault --backup latest --out drill.req --reason "quarterly drill"
+for name in alice carol; do
+    "$bin" restore approve drill.req --identity "$name.key" --passphrase-file "$name.pass" \
+        --out "$name.approval" --yes
+done
+"$bin" restore apply drill.req --vault vault --approval alice.approval \
+    --approval carol.approval --drill --bridge "$bridge"
+
+step "the secret-freshness compliance check, as monitoring and auditors see it"
+"$bin" status --vault vault --bridge "$bridge" --state-dir state ||
+    echo "(status exit code $?: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)"
 
 step "the job log (JSON Lines, for the scheduler and monitoring): the last event"
 tail -n 1 job.log
