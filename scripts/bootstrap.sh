@@ -12,6 +12,7 @@ packages=(
     python3                               # the bridge conformance check (shared/tools)
     procps                                # ps/pgrep in end-to-end tests
     strace                                # the syscall-order test of durable writes (F4)
+    prometheus                            # promtool validates `status --format prometheus`
 )
 
 # The PowerShell syntax check (shared/tools) needs Node.js with npm. Machines that already carry a
