@@ -10,6 +10,7 @@
 #include "src/backup/scratch_dir.hpp"
 #include "src/bridge/bridge_client.hpp"
 #include "src/interrupt.hpp"
+#include "src/topology/names.hpp"
 #include "vault/audit_log.hpp"
 #include "vault/file_io.hpp"
 #include "vault/prune.hpp"
@@ -36,18 +37,6 @@ std::string_view job_name(JobKind kind) noexcept {
 }
 
 namespace {
-
-// Windows compares computer names case-insensitively.
-bool names_equal(std::string_view a, std::string_view b) {
-    if (a.size() != b.size())
-        return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; };
-        if (lower(a[i]) != lower(b[i]))
-            return false;
-    }
-    return true;
-}
 
 vault::AuditType audit_type_of(JobKind kind) {
     switch (kind) {
@@ -264,7 +253,7 @@ Result<JobResult> backup_through_bridge(JobKind kind, const BackupJobOptions& op
         {{"computer", status.computer}, {"secret-server", status.secret_server}});
     if (!status.is_secret_server) {
         if (options.skip_on_passive_node && status.cluster &&
-            !names_equal(status.cluster->owner_node, status.cluster->node)) {
+            !topology::same_machine(status.cluster->owner_node, status.cluster->node)) {
             JobResult skipped;
             skipped.kind = kind;
             skipped.skipped_reason = "this computer (" + status.cluster->node +

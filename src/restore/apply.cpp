@@ -10,6 +10,7 @@
 #include "src/bridge/bridge_client.hpp"
 #include "src/freshness/cluster_coverage.hpp"
 #include "src/interrupt.hpp"
+#include "src/topology/names.hpp"
 #include "vault/file_io.hpp"
 #include "vault/lock.hpp"
 #include "vault/test_hooks.hpp"
@@ -32,18 +33,6 @@ std::string join(const std::vector<std::string>& items, std::string_view separat
         out += item;
     }
     return out;
-}
-
-// Windows compares computer names case-insensitively.
-bool names_equal(std::string_view a, std::string_view b) {
-    if (a.size() != b.size())
-        return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; };
-        if (lower(a[i]) != lower(b[i]))
-            return false;
-    }
-    return true;
 }
 
 std::string_view mode_name(ApplyMode mode) {
@@ -479,7 +468,7 @@ Status preflight(const bridge::ServerStatus& status) {
     if (status.cluster) {
         const bridge::ClusterInfo& cluster = *status.cluster;
         const std::string owners = join(cluster.possible_owners, ", ");
-        if (!names_equal(cluster.owner_node, cluster.node)) {
+        if (!topology::same_machine(cluster.owner_node, cluster.node)) {
             return make_error(
                 Errc::precondition,
                 "this computer (" + cluster.node + ") does not own the SSO cluster group " +
