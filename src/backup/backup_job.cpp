@@ -202,18 +202,6 @@ Result<JobResult> seal_and_commit(JobKind kind, WriterSession& session,
     return result;
 }
 
-Result<fs::path> scratch_parent(const fs::path& requested) {
-    if (!requested.empty())
-        return requested;
-    std::error_code error;
-    fs::path temp = fs::temp_directory_path(error);
-    if (error) {
-        return make_error(Errc::io, "no temp directory: " + error.message(),
-                          "give a private directory on local disk with --temp-dir");
-    }
-    return temp;
-}
-
 // The reminder of the file the bridge just wrote. ENTSSO refusing to read it (10564 bad format,
 // 10784 cannot open) means the bridge's success was false: a bridge failure, not an ENTSSO state
 // the operator has to fix.

@@ -92,6 +92,18 @@ Status wipe_and_remove_file(const fs::path& file) {
     return result;
 }
 
+Result<fs::path> scratch_parent(const fs::path& requested) {
+    if (!requested.empty())
+        return requested;
+    std::error_code error;
+    fs::path temp = fs::temp_directory_path(error);
+    if (error) {
+        return make_error(Errc::io, "no temp directory: " + error.message(),
+                          "give a private directory on local disk with --temp-dir");
+    }
+    return temp;
+}
+
 Result<ScratchDir> ScratchDir::create(const fs::path& parent) {
     TRY(check_parent(parent));
     std::string pattern =

@@ -43,6 +43,10 @@ class ScratchDir {
     std::filesystem::path m_dir;
 };
 
+// Where scratch directories go: `requested` (--temp-dir) when given, else the system temp
+// directory ($TMPDIR or /tmp); Errc::io when there is none.
+[[nodiscard]] Result<std::filesystem::path> scratch_parent(const std::filesystem::path& requested);
+
 // Overwrites `file` with zeros, fsyncs it and unlinks it (never following a symlink: a symlink
 // is only unlinked). A missing file is not an error.
 [[nodiscard]] Status wipe_and_remove_file(const std::filesystem::path& file);

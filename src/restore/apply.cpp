@@ -445,18 +445,6 @@ Result<ReceiptTarget> prepare_receipt_target(const ApplyOptions& options,
     return target;
 }
 
-Result<fs::path> scratch_parent(const fs::path& requested) {
-    if (!requested.empty())
-        return requested;
-    std::error_code error;
-    fs::path temp = fs::temp_directory_path(error);
-    if (error) {
-        return make_error(Errc::io, "no temp directory: " + error.message(),
-                          "give a private directory on local disk with --temp-dir");
-    }
-    return temp;
-}
-
 std::string node_of(const bridge::ServerStatus& status) {
     return status.cluster ? status.cluster->node : status.computer;
 }
@@ -525,7 +513,7 @@ auto with_scratch_bak(const ApplyOptions& options, const vault::Bundle& bundle,
                       const std::string& name, JobLog& log, Body body)
     -> decltype(body(fs::path())) {
     TRY_ASSIGN(InterruptCleanup interrupt_cleanup, InterruptCleanup::install());
-    TRY_ASSIGN(const fs::path parent, scratch_parent(options.temp_parent));
+    TRY_ASSIGN(const fs::path parent, backup::scratch_parent(options.temp_parent));
     TRY_ASSIGN(const int abandoned, backup::remove_abandoned_scratch_dirs(parent));
     if (abandoned > 0) {
         log.warning("scratch-cleanup", "removed " + std::to_string(abandoned) +
