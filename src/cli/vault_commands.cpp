@@ -43,7 +43,7 @@ Status flush_stdout() {
 }
 
 void add_vault_commands(CLI::App& app, Command& selected) {
-    CLI::App* vault = app.add_subcommand("vault", "Create, list, check and prune vaults");
+    CLI::App* vault = app.add_subcommand("vault", "Create, list, check, prune and unlock vaults");
     vault->require_subcommand(1);
     add_vault_init_command(*vault, selected);
     add_vault_list_command(*vault, selected);
