@@ -42,14 +42,17 @@ JobLog::~JobLog() {
 }
 
 Status JobLog::open_json(const std::filesystem::path& file) {
-    const int fd =
-        ::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    // O_NONBLOCK: a FIFO given by mistake must be refused, not block the job waiting for a
+    // reader (it has no effect on the regular file we accept).
+    const int fd = ::open(
+        file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
     if (fd < 0)
         return with_context(vault::errno_error(errno, "opening the JSON log", file), "--log-json");
     struct stat st;
     if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         ::close(fd);
-        return make_error(Errc::io, "--log-json: " + file.string() + " is not a regular file");
+        return make_error(Errc::io, "--log-json: " + file.string() + " is not a regular file",
+                          "give the path of a log file (it is created if missing)");
     }
     m_json_fd = fd;
     m_json_path = file;

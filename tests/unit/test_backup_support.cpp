@@ -231,6 +231,12 @@ TEST_CASE("the JSON job log writes one object per line, 0600, never through a sy
     REQUIRE(lines[2]["fields"]["exit-code"] == "9");
     REQUIRE(lines[2]["fields"]["hint"] == "run it by hand");
 
+    // A FIFO is refused at once instead of blocking the job until someone reads it.
+    const fs::path fifo = temp.path() / "fifo.log";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    JobLog to_fifo("backup", JobLog::Verbosity::quiet, clock);
+    REQUIRE_FALSE(to_fifo.open_json(fifo));
+
     const fs::path link = temp.path() / "link.log";
     fs::create_symlink(file, link);
     JobLog other("backup", JobLog::Verbosity::quiet, clock);
