@@ -56,6 +56,14 @@ const std::vector<FieldSpec>& receipt_fields() {
     return fields;
 }
 
+const std::vector<FieldSpec>& custodian_fields() {
+    static const std::vector<FieldSpec> fields{
+        {"custodian", Kind::fingerprint, Count::one},
+        {"reason", Kind::text, Count::one},
+    };
+    return fields;
+}
+
 const std::vector<TypeSpec>& type_specs() {
     static const std::vector<TypeSpec> specs{
         {AuditType::vault_init,
@@ -94,6 +102,8 @@ const std::vector<TypeSpec>& type_specs() {
           {"holder-pid", Kind::integer, Count::one},
           {"holder-started", Kind::time, Count::one},
           {"reason", Kind::text, Count::one}}},
+        {AuditType::custodian_departed, "custodian-departed", custodian_fields()},
+        {AuditType::custodian_reinstated, "custodian-reinstated", custodian_fields()},
     };
     return specs;
 }

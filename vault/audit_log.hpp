@@ -25,6 +25,8 @@
 //   rekey          old-backup new-backup old-policy new-policy
 //   policy-change  old-config new-config policy threshold custodian+
 //   lock-override  holder-host holder-pid holder-started reason
+//   custodian-departed, custodian-reinstated
+//                  custodian reason        (vault/custodians.hpp: who may still open backups)
 // Value kinds: backup/request/old-backup/new-backup = 32 hex (ids); config/envelope/old-config/
 // new-config = 64 hex (SHA-256 of the file); policy = "sha256:<64 hex>"; custodian = recipient
 // fingerprint; threshold/holder-pid = integer; created/holder-started = time; computer,
@@ -74,6 +76,8 @@ enum class AuditType {
     rekey,
     policy_change,
     lock_override,
+    custodian_departed,
+    custodian_reinstated,
 };
 
 std::string_view audit_type_name(AuditType type) noexcept;

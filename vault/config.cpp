@@ -42,6 +42,8 @@ Status VaultConfig::validate() const {
     TRY(check_age(freshness.max_drill_age, "max-drill-age"));
     TRY(check_age(freshness.min_retention, "min-retention"));
     TRY(check_age(retention.keep_within, "keep-within"));
+    if (freshness.max_key_age)
+        TRY(check_age(*freshness.max_key_age, "max-key-age"));
     if (freshness.critical_backup_age < freshness.max_backup_age) {
         return make_error(Errc::invalid_argument,
                           "critical-backup-age (" + format_duration(freshness.critical_backup_age) +
@@ -78,6 +80,8 @@ std::string VaultConfig::serialise() const {
     out += "min-retention: " + format_duration(freshness.min_retention) + "\n";
     out += "keep-last: " + std::to_string(retention.keep_last) + "\n";
     out += "keep-within: " + format_duration(retention.keep_within) + "\n";
+    if (freshness.max_key_age)
+        out += "max-key-age: " + format_duration(*freshness.max_key_age) + "\n";
     out += escrow.serialise();
     out += std::string(k_checksum_key) + checksum_hex(out) + "\n";
     return out;
@@ -161,8 +165,19 @@ Result<VaultConfig> parse_config(std::string_view text, std::string_view source)
     TRY_ASSIGN(const std::string_view keep_last, expect_field(lines[8], "keep-last", what));
     TRY_ASSIGN(config.retention.keep_last, parse_integer(keep_last, what + ": keep-last"));
 
-    // The policy block starts after the 10 fixed lines and must end exactly at the checksum line.
-    const std::size_t policy_start = static_cast<std::size_t>(lines[10].data() - body.data());
+    // The optional max-key-age line, then the policy block, which must end exactly at the
+    // checksum line.
+    std::size_t policy_line = 10;
+    constexpr std::string_view k_key_age_key = "max-key-age: ";
+    if (lines[10].substr(0, k_key_age_key.size()) == k_key_age_key) {
+        TRY_ASSIGN(const std::string_view value, expect_field(lines[10], "max-key-age", what));
+        TRY_ASSIGN(config.freshness.max_key_age, parse_duration(value, what + ": max-key-age"));
+        policy_line = 11;
+        if (lines.size() <= policy_line)
+            return damaged(source, "is truncated (missing fields)");
+    }
+    const std::size_t policy_start =
+        static_cast<std::size_t>(lines[policy_line].data() - body.data());
     const std::string_view policy_text = body.substr(policy_start);
     TRY_ASSIGN(ParsedPolicyPrefix parsed, parse_policy_prefix(policy_text, source));
     if (parsed.consumed != policy_text.size()) {

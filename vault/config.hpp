@@ -11,6 +11,8 @@
 //   min-retention: <duration>             prune never removes a backup younger than this
 //   keep-last: <integer>                  prune keeps the newest N backups
 //   keep-within: <duration>               prune keeps every backup younger than D
+//   max-key-age: <duration>               optional (absent: the default, 730d): a custodian key in
+//                                         the policy longer than this is a warning
 //   ssoescrow-policy/1                    the escrow policy block (policy.hpp), verbatim
 //   ...
 //   checksum: <64 lower hex>              SHA-256 of every byte before this line
@@ -23,6 +25,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -43,6 +46,10 @@ using VaultId = std::array<std::uint8_t, k_vault_id_size>;
 inline constexpr std::int64_t k_hour = 3600;
 inline constexpr std::int64_t k_day = 86400;
 
+// NIST SP 800-57 Part 1 (rev. 5), section 5.3.6: the cryptoperiod of a private static
+// key-agreement key (a custodian's X25519 identity) is one to two years.
+inline constexpr std::int64_t k_default_max_key_age = 730 * k_day;
+
 // Defaults after AWS Backup Audit Manager's "backup plan minimum frequency and minimum retention"
 // control: daily backups, retained at least 35 days. max-backup-age allows a daily job two hours
 // of slack.
@@ -52,6 +59,13 @@ struct FreshnessPolicy {
     std::int64_t max_drill_age = 90 * k_day;
     std::uint64_t min_retained = 7;
     std::int64_t min_retention = 35 * k_day;
+    // Written by every `vault init` since it exists; vaults created before have no line and get
+    // k_default_max_key_age. Kept optional so such a config still serialises to its own bytes.
+    std::optional<std::int64_t> max_key_age;
+
+    std::int64_t effective_max_key_age() const noexcept {
+        return max_key_age.value_or(k_default_max_key_age);
+    }
 
     friend bool operator==(const FreshnessPolicy&, const FreshnessPolicy&) = default;
 };

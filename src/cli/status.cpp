@@ -33,6 +33,7 @@ struct StatusOptions {
     std::string max_drill_age;
     std::string min_retention;
     std::string min_retained;
+    std::string max_key_age;
     std::string state_dir;
     bool no_state = false;
 };
@@ -71,6 +72,7 @@ Result<freshness::PolicyOverrides> overrides_of(const StatusOptions& options) {
                duration_flag(options.critical_backup_age, "--critical-backup-age"));
     TRY_ASSIGN(o.max_drill_age, duration_flag(options.max_drill_age, "--max-drill-age"));
     TRY_ASSIGN(o.min_retention, duration_flag(options.min_retention, "--min-retention"));
+    TRY_ASSIGN(o.max_key_age, duration_flag(options.max_key_age, "--max-key-age"));
     if (!options.min_retained.empty()) {
         auto n = vault::parse_integer(options.min_retained, "--min-retained");
         if (!n || *n == 0) {
@@ -213,6 +215,9 @@ void add_status_command(CLI::App& app, Command& selected) {
                         "Override the vault's min-retained (verified backups expected)");
     command->add_option("--min-retention", options->min_retention,
                         "Override the vault's min-retention (how far back they must reach)");
+    command->add_option("--max-key-age", options->max_key_age,
+                        "Override the vault's max-key-age (a custodian key in the policy longer "
+                        "is a WARNING), e.g. 365d");
     command->add_option("--state-dir", options->state_dir,
                         "Where this machine keeps the latest-seen audit head (rollback "
                         "detection; default ~/.local/state/ssoescrow)");

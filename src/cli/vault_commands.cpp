@@ -1,10 +1,12 @@
 // `ssoescrow vault ...`: create, list, check and prune vaults. Each subcommand lives in its own
-// file (vault_init.cpp, vault_list.cpp, vault_check.cpp, vault_prune.cpp).
+// file (vault_init.cpp, vault_list.cpp, vault_check.cpp, vault_prune.cpp, vault_unlock.cpp,
+// vault_custodian.cpp).
 #include "src/cli/vault_commands.hpp"
 
 #include <iostream>
 
 #include "src/terminal.hpp"
+#include "vault/file_io.hpp"
 
 namespace ssoescrow::cli {
 
@@ -35,6 +37,25 @@ void warn_lock_taken_over(const vault::BrokenLock& broken) {
                   " (pid " + std::to_string(info.pid) + "); recorded in the audit log");
 }
 
+namespace {
+constexpr std::size_t k_max_recipient_file_size = 4096;
+
+}  // namespace
+
+Result<crypto::Recipient> read_recipient_file(const std::string& file) {
+    TRY_ASSIGN(const Bytes bytes, vault::read_file(file, k_max_recipient_file_size));
+    const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    auto recipient = crypto::parse_recipient(text, file);
+    if (!recipient) {
+        Error error = std::move(recipient).error();
+        if (error.hint.empty()) {
+            error.hint = "a recipient file is the NAME.pub written by 'ssoescrow custodian keygen'";
+        }
+        return error;
+    }
+    return recipient;
+}
+
 Status flush_stdout() {
     std::cout.flush();
     if (!std::cout)
@@ -43,13 +64,14 @@ Status flush_stdout() {
 }
 
 void add_vault_commands(CLI::App& app, Command& selected) {
-    CLI::App* vault = app.add_subcommand("vault", "Create, list, check, prune and unlock vaults");
+    CLI::App* vault = app.add_subcommand("vault", "Create, list, check, prune and unlock vaults; record departed custodians");
     vault->require_subcommand(1);
     add_vault_init_command(*vault, selected);
     add_vault_list_command(*vault, selected);
     add_vault_check_command(*vault, selected);
     add_vault_prune_command(*vault, selected);
     add_vault_unlock_command(*vault, selected);
+    add_vault_custodian_commands(*vault, selected);
 }
 
 }  // namespace ssoescrow::cli

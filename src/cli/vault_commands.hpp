@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "crypto/custodian_key.hpp"
 #include "crypto/result.hpp"
 #include "src/cli/command.hpp"
 #include "vault/audit_log.hpp"
@@ -20,6 +21,7 @@ void add_vault_list_command(CLI::App& vault, Command& selected);
 void add_vault_check_command(CLI::App& vault, Command& selected);
 void add_vault_prune_command(CLI::App& vault, Command& selected);
 void add_vault_unlock_command(CLI::App& vault, Command& selected);
+void add_vault_custodian_commands(CLI::App& vault, Command& selected);
 
 // The directory that keeps the latest-seen audit head of a vault, outside the vault:
 // `--state-dir` when given, else vault::default_state_dir(vault_id).
@@ -32,6 +34,9 @@ void remember_seen_or_warn(const std::string& state_dir_flag, const vault::Audit
 
 // The warning printed when a writer took over a stale lock (already audit-logged).
 void warn_lock_taken_over(const vault::BrokenLock& broken);
+
+// Reads a NAME.pub written by `custodian keygen` (Errc::parse naming the file, with a hint).
+Result<crypto::Recipient> read_recipient_file(const std::string& file);
 
 // Flushes stdout; Errc::io when the output could not be written (closed pipe, full disk).
 Status flush_stdout();

@@ -25,26 +25,11 @@ struct VaultInitOptions {
     std::string max_drill_age;
     std::string min_retention;
     std::string keep_within;
+    std::string max_key_age;
     std::optional<std::uint64_t> min_retained;
     std::optional<std::uint64_t> keep_last;
     std::string state_dir;
 };
-
-constexpr std::size_t k_max_recipient_file_size = 4096;
-
-Result<crypto::Recipient> read_recipient_file(const std::string& file) {
-    TRY_ASSIGN(const Bytes bytes, vault::read_file(file, k_max_recipient_file_size));
-    const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-    auto recipient = crypto::parse_recipient(text, file);
-    if (!recipient) {
-        Error error = std::move(recipient).error();
-        if (error.hint.empty()) {
-            error.hint = "a recipient file is the NAME.pub written by 'ssoescrow custodian keygen'";
-        }
-        return error;
-    }
-    return recipient;
-}
 
 Status set_duration(const std::string& flag_value, std::string_view flag, std::int64_t& target) {
     if (flag_value.empty())
@@ -74,6 +59,9 @@ Result<int> run_vault_init(const VaultInitOptions& options) {
     TRY(set_duration(options.max_drill_age, "--max-drill-age", init.freshness.max_drill_age));
     TRY(set_duration(options.min_retention, "--min-retention", init.freshness.min_retention));
     TRY(set_duration(options.keep_within, "--keep-within", init.retention.keep_within));
+    std::int64_t max_key_age = vault::k_default_max_key_age;
+    TRY(set_duration(options.max_key_age, "--max-key-age", max_key_age));
+    init.freshness.max_key_age = max_key_age;
     if (options.min_retained)
         init.freshness.min_retained = *options.min_retained;
     if (options.keep_last)
@@ -133,6 +121,9 @@ void add_vault_init_command(CLI::App& vault, Command& selected) {
                      "Prune keeps the newest N backups (default 35)");
     init->add_option("--keep-within", options->keep_within,
                      "Prune keeps every backup younger than this (default 35d)");
+    init->add_option("--max-key-age", options->max_key_age,
+                     "A custodian key in the policy longer than this: warning (default 730d, "
+                     "NIST SP 800-57's cryptoperiod for key-agreement keys)");
     init->add_option("--state-dir", options->state_dir,
                      "Where this machine remembers the newest audit record it has seen, outside "
                      "the vault (default ~/.local/state/ssoescrow)");

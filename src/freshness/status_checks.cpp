@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "src/backup/backup_job.hpp"
 #include "vault/check.hpp"
+#include "vault/custodians.hpp"
 #include "vault/text_format.hpp"
 
 namespace ssoescrow::freshness {
@@ -692,43 +694,202 @@ CheckResult check_cluster_coverage(const StatusInput& input) {
 
 // --- escrow-health -------------------------------------------------------------------------------
 
+namespace {
+
+// The custodians of the current policy, with what the audit log says about each.
+ordered_json custodians_json(const StatusInput& input, const vault::CustodianRoster& roster) {
+    ordered_json custodians = ordered_json::array();
+    for (std::size_t i = 0; i < input.recipients.size(); ++i) {
+        const vault::CustodianHistory* history = roster.find(input.recipients[i]);
+        ordered_json j;
+        j["fingerprint"] = input.recipients[i];
+        j["label"] = i < input.recipient_labels.size() ? input.recipient_labels[i] : "";
+        const bool known = history != nullptr && history->in_policy_since;
+        j["in_policy_since"] =
+            known ? ordered_json(vault::format_time(*history->in_policy_since)) : nullptr;
+        j["key_age_seconds"] =
+            known ? ordered_json(age_at(input.now, *history->in_policy_since)) : nullptr;
+        if (history != nullptr && history->departed) {
+            const vault::Departure& d = *history->departed;
+            ordered_json departed;
+            departed["time"] = vault::format_time(d.time);
+            departed["actor"] = d.actor;
+            departed["reason"] = d.reason;
+            departed["audit_seq"] = d.seq;
+            j["departed"] = std::move(departed);
+        } else {
+            j["departed"] = nullptr;
+        }
+        custodians.push_back(std::move(j));
+    }
+    return custodians;
+}
+
+std::string label_of(const StatusInput& input, const std::string& fingerprint) {
+    for (std::size_t i = 0; i < input.recipients.size() && i < input.recipient_labels.size(); ++i) {
+        if (input.recipients[i] == fingerprint)
+            return input.recipient_labels[i] + " (" + fingerprint + ")";
+    }
+    return fingerprint;
+}
+
+std::vector<std::string> departed_among(const std::vector<std::string>& fingerprints,
+                                        const vault::CustodianRoster& roster) {
+    std::vector<std::string> out;
+    for (const std::string& fp : fingerprints) {
+        if (roster.is_departed(fp))
+            out.push_back(fp);
+    }
+    return out;
+}
+
+// ssoescrow has no rekey command yet: moving the escrow to a new vault and rotating the master
+// secret there is the rekey (the departed custodian's share then opens only a retired secret).
+std::string move_escrow_fix(const StatusInput& input) {
+    return "Rekey: create a vault whose policy leaves out the departed custodians (ssoescrow vault "
+           "init --vault NEW --threshold K --recipient ... for the custodians who are here and "
+           "their replacements), run 'ssoescrow rotate --vault NEW --bridge \"...\"' so the "
+           "master secret the departed hold shares of is no longer the live one, then point the "
+           "scheduled job (--expect-policy) and monitoring at NEW; keep " +
+           input.vault + " only while its backups may still be needed.";
+}
+
+}  // namespace
+
 CheckResult check_escrow_health(const StatusInput& input) {
     CheckResult result = start("escrow-health");
+    const vault::CustodianRoster roster = vault::custodian_roster(input.records);
     const std::size_t n = input.recipients.size();
     const unsigned k = input.threshold;
+    const std::size_t present = roster.count_present(input.recipients);
+    const std::int64_t max_key_age = input.policy.effective_max_key_age();
     result.observed = std::to_string(k) + " of " + std::to_string(n) + " custodians";
-    result.threshold =
-        "more custodians than the threshold; newest backup sealed to the current "
-        "policy";
+    if (present < n)
+        result.observed += ", " + std::to_string(n - present) + " departed";
+    result.threshold = "more custodians than the threshold, none departed; no retained backup "
+                       "sealed to a departed custodian; newest backup sealed to the current "
+                       "policy; keys in the policy at most " +
+                       vault::format_duration(max_key_age) + " (max-key-age)";
     result.metrics.push_back(
         metric("custodians", "Recipients of the vault's escrow policy", static_cast<double>(n)));
     result.metrics.push_back(metric("custodian_threshold", "Custodians needed to open a backup (K)",
                                     static_cast<double>(k)));
-    // When each custodian entered the policy (vault-init / policy-change records).
-    std::map<std::string, UnixTime> since;
-    for (const vault::ChainRecord& c : input.records) {
-        if (c.record.type != vault::AuditType::vault_init &&
-            c.record.type != vault::AuditType::policy_change)
-            continue;
-        for (const std::string& fp : c.record.fields_named("custodian"))
-            since.emplace(fp, c.record.time);
-    }
-    ordered_json custodians = ordered_json::array();
-    for (std::size_t i = 0; i < n; ++i) {
-        ordered_json j;
-        j["fingerprint"] = input.recipients[i];
-        j["label"] = i < input.recipient_labels.size() ? input.recipient_labels[i] : "";
-        const auto it = since.find(input.recipients[i]);
-        j["in_policy_since"] = it == since.end() ? ordered_json(nullptr)
-                                                 : ordered_json(vault::format_time(it->second));
-        custodians.push_back(std::move(j));
-    }
+    result.metrics.push_back(metric("custodians_departed",
+                                    "Recipients of the escrow policy marked departed",
+                                    static_cast<double>(n - present)));
     result.evidence["policy"] = input.policy_fingerprint;
     result.evidence["threshold"] = k;
-    result.evidence["custodians"] = std::move(custodians);
-    result.evidence["departed_custodians"] =
-        "not recorded: the escrow policy has no departure marker; replace a departed custodian "
-        "with a policy change and rekey";
+    result.evidence["max_key_age"] = vault::format_duration(max_key_age);
+    result.evidence["custodians"] = custodians_json(input, roster);
+
+    std::vector<std::string> problems;
+    std::vector<std::string> fixes;
+    CheckState state = CheckState::ok;
+    auto flag = [&](CheckState level, std::string problem, std::string fix) {
+        state = worse(state, level);
+        problems.push_back(std::move(problem));
+        if (!fix.empty() && std::find(fixes.begin(), fixes.end(), fix) == fixes.end())
+            fixes.push_back(std::move(fix));
+    };
+
+    // Departures in the current policy.
+    const std::vector<std::string> departed_now = departed_among(input.recipients, roster);
+    std::vector<std::string> departed_names;
+    for (const std::string& fp : departed_now)
+        departed_names.push_back(label_of(input, fp));
+    if (present < k) {
+        flag(CheckState::critical,
+             "only " + std::to_string(present) + " of the " + std::to_string(n) + " custodians " +
+                 (present == 1 ? "is" : "are") + " still here (threshold " + std::to_string(k) +
+                 "): every backup sealed to this policy needs a departed custodian's key",
+             move_escrow_fix(input));
+    } else if (!departed_now.empty()) {
+        flag(CheckState::warning,
+             "the current policy still seals every new backup to departed custodian" +
+                 std::string(departed_now.size() > 1 ? "s " : " ") + join(departed_names) +
+                 " (rekey needed)",
+             move_escrow_fix(input));
+    }
+    if (present == k && k > 0) {
+        flag(CheckState::warning,
+             "every one of the " + std::to_string(present) + " custodians" +
+                 (present < n ? " still here" : "") + " is needed (threshold " +
+                 std::to_string(k) +
+                 "): one lost key loses every backup",
+             "Add at least one custodian beyond the threshold (a new vault with more "
+             "recipients).");
+    }
+
+    // Retained backups holding a departed custodian's share.
+    ordered_json sealed_to_departed = ordered_json::array();
+    std::set<std::string> departed_with_share;
+    const StatusBackup* newest = newest_usable(input.backups);
+    for (const StatusBackup& b : input.backups) {
+        if (!b.usable)
+            continue;
+        const std::vector<std::string> departed = departed_among(b.custodians, roster);
+        if (departed.empty())
+            continue;
+        departed_with_share.insert(departed.begin(), departed.end());
+        const std::size_t remaining = b.custodians.size() - departed.size();
+        ordered_json j = backup_json(b);
+        j["threshold"] = b.threshold;
+        j["departed_custodians"] = departed;
+        j["custodians_still_here"] = remaining;
+        j["openable_without_departed"] = remaining >= b.threshold;
+        sealed_to_departed.push_back(std::move(j));
+        if (&b == newest && remaining < b.threshold) {
+            flag(CheckState::critical,
+                 "the newest backup " + b.id + " cannot be opened without a departed custodian (" +
+                     std::to_string(remaining) + " of the " + std::to_string(b.threshold) +
+                     " needed " + (remaining == 1 ? "is" : "are") + " still here)",
+                 move_escrow_fix(input));
+        }
+    }
+    result.evidence["backups_sealed_to_departed"] = sealed_to_departed;
+    result.metrics.push_back(metric("backups_sealed_to_departed",
+                                    "Verified backups holding a share of a departed custodian",
+                                    static_cast<double>(sealed_to_departed.size())));
+    if (!sealed_to_departed.empty()) {
+        std::vector<std::string> names;
+        for (const std::string& fp : departed_with_share)
+            names.push_back(label_of(input, fp));
+        flag(CheckState::warning,
+             std::to_string(sealed_to_departed.size()) + " retained backup" +
+                 (sealed_to_departed.size() > 1 ? "s are" : " is") +
+                 " sealed to departed custodian" + (names.size() > 1 ? "s " : " ") +
+                 join(names) + " (rekey needed)",
+             move_escrow_fix(input));
+    }
+
+    // Key age: how long each key still here has been in the vault's policies.
+    std::int64_t oldest_key = 0;
+    std::vector<std::string> old_keys;
+    for (const std::string& fp : input.recipients) {
+        const vault::CustodianHistory* history = roster.find(fp);
+        if (history == nullptr || !history->in_policy_since || history->departed)
+            continue;
+        const std::int64_t age = age_at(input.now, *history->in_policy_since);
+        oldest_key = std::max(oldest_key, age);
+        if (age > max_key_age)
+            old_keys.push_back(label_of(input, fp) + " for " + human_duration(age));
+    }
+    result.metrics.push_back(metric("custodian_key_age_max_seconds",
+                                    "Longest time a present custodian's key has been in the "
+                                    "vault's escrow policies",
+                                    static_cast<double>(oldest_key)));
+    result.metrics.push_back(metric("custodian_key_age_limit_seconds",
+                                    "max-key-age: a key in the policy longer is a warning",
+                                    static_cast<double>(max_key_age)));
+    if (!old_keys.empty()) {
+        flag(CheckState::warning,
+             "key" + std::string(old_keys.size() > 1 ? "s" : "") + " in the policy longer than " +
+                 vault::format_duration(max_key_age) + " (max-key-age): " + join(old_keys),
+             "Renew the keys: each custodian concerned runs 'ssoescrow custodian keygen' for a new "
+             "key; then move the escrow to a vault with the new keys (vault init --vault NEW, "
+             "then 'ssoescrow rotate --vault NEW --bridge \"...\"').");
+    }
+
     std::size_t other_policy = 0;
     for (const StatusBackup& b : input.backups) {
         if (b.usable && b.policy != input.policy_fingerprint)
@@ -738,33 +899,21 @@ CheckResult check_escrow_health(const StatusInput& input) {
     result.metrics.push_back(metric("backups_other_policy",
                                     "Verified backups sealed to an earlier escrow policy",
                                     static_cast<double>(other_policy)));
-
-    std::vector<std::string> problems;
-    std::vector<std::string> fixes;
-    if (n <= k) {
-        problems.push_back("every one of the " + std::to_string(n) +
-                           " custodians is needed (threshold " + std::to_string(k) +
-                           "): one lost key loses every backup");
-        fixes.push_back(
-            "Add at least one custodian beyond the threshold (a new vault or a policy "
-            "change with more recipients).");
-    }
-    const StatusBackup* newest = newest_usable(input.backups);
     if (newest != nullptr && newest->policy != input.policy_fingerprint) {
-        problems.push_back("the newest backup " + newest->id + " is sealed to " + newest->policy +
-                           ", not the current policy");
-        fixes.push_back(
-            "Take a backup now so the newest backup is sealed to the current "
-            "custodians: " +
-            backup_command(input) + ".");
+        flag(CheckState::warning,
+             "the newest backup " + newest->id + " is sealed to " + newest->policy +
+                 ", not the current policy",
+             "Take a backup now so the newest backup is sealed to the current custodians: " +
+                 backup_command(input) + ".");
     }
+
     if (problems.empty()) {
         result.summary = std::to_string(k) + " of " + std::to_string(n) + " custodians needed" +
                          (newest != nullptr ? "; newest backup sealed to the current policy"
                                             : "; no backup sealed yet");
         return result;
     }
-    result.state = CheckState::warning;
+    result.state = state;
     result.summary = join(problems, "; ");
     result.fix = join(fixes, " ");
     return result;

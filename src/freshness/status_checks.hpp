@@ -16,8 +16,11 @@
 //                                                     own history: a young vault is not penalised)
 //   cluster-coverage  CRITICAL                        every possible owner of the SSO group holds
 //                                                     the live MSID (needs --bridge; else N/A)
-//   escrow-health     WARNING                         a spare custodian; newest backup sealed to
-//                                                     the current policy
+//   escrow-health     WARNING / CRITICAL              a spare custodian; newest backup sealed to
+//                                                     the current policy; no retained backup
+//                                                     sealed to a departed custodian (CRITICAL
+//                                                     when departures leave fewer than K);
+//                                                     no key in the policy beyond max-key-age
 //   vault-integrity   CRITICAL / WARNING              vault check: structure, envelopes, audit
 //                                                     chain, rollback against the latest-seen state
 //   clock-sanity      WARNING                         no timestamp in the future, no clock stepped
@@ -90,6 +93,10 @@ struct StatusBackup {
     std::string current_msid;  // "unknown" for an import without MSIDs: never current
     std::string previous_msid;
     std::string policy;  // "sha256:..."
+    // Who holds a share: the envelope's stanzas when the file is there, else the custodians its
+    // policy's vault-init / policy-change record names. Empty and 0 when neither is known.
+    std::vector<std::string> custodians;
+    unsigned threshold = 0;
     std::uint64_t seq = 0;
     // "verified" (file present and verified now), "pruned-later" (pruned after the as-of time:
     // vouched for by the audit chain), or the catalog state that makes it unusable ("missing",

@@ -7,6 +7,7 @@
 
 #include "vault/catalog.hpp"
 #include "vault/check.hpp"
+#include "vault/custodians.hpp"
 #include "vault/text_format.hpp"
 
 namespace ssoescrow::freshness {
@@ -127,12 +128,15 @@ Result<vault::FreshnessPolicy> effective_policy(const vault::FreshnessPolicy& ba
         policy.critical_backup_age = *overrides.critical_backup_age;
     if (overrides.max_drill_age)
         policy.max_drill_age = *overrides.max_drill_age;
+    if (overrides.max_key_age)
+        policy.max_key_age = *overrides.max_key_age;
     if (overrides.min_retained)
         policy.min_retained = *overrides.min_retained;
     if (overrides.min_retention)
         policy.min_retention = *overrides.min_retention;
     if (policy.max_backup_age <= 0 || policy.critical_backup_age <= 0 ||
-        policy.max_drill_age <= 0 || policy.min_retention <= 0) {
+        policy.max_drill_age <= 0 || policy.min_retention <= 0 ||
+        policy.effective_max_key_age() <= 0) {
         return make_error(Errc::usage, "every age must be above 0s");
     }
     if (policy.min_retained == 0)
@@ -188,6 +192,7 @@ Result<Collected> collect_status_input(const vault::Vault& vault, const CollectO
         if (r.record.type == vault::AuditType::prune)
             pruned.insert(std::string(r.record.field("backup")));
     }
+    const vault::CustodianRoster roster = vault::custodian_roster(in.records);
     std::set<std::string> seen_ids;
     for (const vault::ChainRecord& r : in.records) {
         if (!is_sealing(r.record.type))
@@ -208,6 +213,14 @@ Result<Collected> collect_status_input(const vault::Vault& vault, const CollectO
         b.policy = std::string(r.record.field("policy"));
         b.seq = r.record.seq;
         const vault::CatalogEntry* entry = catalog.find(b.id);
+        if (entry != nullptr && !entry->custodians.empty()) {
+            b.custodians = entry->custodians;
+            b.threshold = entry->threshold;
+        } else if (const auto members = roster.policies.find(b.policy);
+                   members != roster.policies.end()) {
+            b.custodians = members->second.custodians;
+            b.threshold = members->second.threshold;
+        }
         if (pruned.count(b.id) != 0) {
             b.state = "pruned";
         } else if (entry != nullptr) {

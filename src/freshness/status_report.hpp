@@ -45,6 +45,7 @@ struct PolicyOverrides {
     std::optional<std::int64_t> max_drill_age;
     std::optional<std::uint64_t> min_retained;
     std::optional<std::int64_t> min_retention;
+    std::optional<std::int64_t> max_key_age;
 };
 
 // The vault's freshness policy with the overrides applied. Errc::usage when the result breaks a

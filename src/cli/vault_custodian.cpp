@@ -1,0 +1,249 @@
+// `ssoescrow vault mark-departed` and `vault reinstate`: record in the audit log that a custodian
+// has left (or that a departure was recorded in error). Nothing else changes: envelopes keep the
+// departed custodian's share until they are rekeyed or pruned, and `status` (escrow-health) says
+// which backups that concerns and what to do. Both are idempotent: a custodian already in the
+// requested state gets no second record.
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "src/cli/vault_commands.hpp"
+#include "src/terminal.hpp"
+#include "vault/catalog.hpp"
+#include "vault/custodians.hpp"
+#include "vault/text_format.hpp"
+#include "vault/vault.hpp"
+#include "vault/writer.hpp"
+
+namespace ssoescrow::cli {
+
+namespace {
+
+enum class Change { depart, reinstate };
+
+struct CustodianOptions {
+    std::string vault;
+    std::string custodian;  // a fingerprint or a NAME.pub file
+    std::string reason;
+    unsigned wait_seconds = 0;
+    std::string state_dir;
+};
+
+// 8 groups of 4 hex digits joined by '-' (FORMAT.md 2.1); upper case is accepted and lowered.
+std::optional<std::string> as_fingerprint(std::string_view text) {
+    if (text.size() != 39)
+        return std::nullopt;
+    std::string out;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (i % 5 == 4) {
+            if (c != '-')
+                return std::nullopt;
+            out += c;
+            continue;
+        }
+        if (c >= '0' && c <= '9') {
+            out += c;
+        } else if ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) {
+            out += static_cast<char>(c | 0x20);
+        } else {
+            return std::nullopt;
+        }
+    }
+    return out;
+}
+
+Result<std::string> resolve_fingerprint(const std::string& given) {
+    if (auto fingerprint = as_fingerprint(given))
+        return *fingerprint;
+    std::error_code ec;
+    if (!std::filesystem::exists(given, ec)) {
+        return make_error(Errc::usage,
+                          "--custodian: '" + given +
+                              "' is neither a recipient fingerprint nor an existing file",
+                          "give the custodian's fingerprint (xxxx-xxxx-...-xxxx, as 'vault init' "
+                          "and 'vault list' print it) or their NAME.pub file");
+    }
+    TRY_ASSIGN(const crypto::Recipient recipient, read_recipient_file(given));
+    return recipient.fingerprint();
+}
+
+// "alice (1a2b-...)" when the current policy knows a label, else the fingerprint.
+std::string describe_custodian(const vault::Vault& opened, const std::string& fingerprint) {
+    for (const crypto::Recipient& r : opened.config().escrow.recipients) {
+        if (r.fingerprint() == fingerprint)
+            return r.label + " (" + fingerprint + ")";
+    }
+    return fingerprint;
+}
+
+std::string known_custodians(const vault::Vault& opened, const vault::CustodianRoster& roster) {
+    std::string out;
+    for (const auto& [fingerprint, history] : roster.custodians) {
+        if (!history.in_policy_since)
+            continue;
+        out += (out.empty() ? "" : ", ") + describe_custodian(opened, fingerprint);
+    }
+    return out;
+}
+
+// What the departure means for the backups in the vault now: printed after the record is written.
+void report_impact(const vault::Vault& opened, const vault::CustodianRoster& roster,
+                   const std::string& fingerprint) {
+    const vault::EscrowPolicy& policy = opened.config().escrow;
+    std::vector<std::string> current;
+    for (const crypto::Recipient& r : policy.recipients)
+        current.push_back(r.fingerprint());
+    const std::size_t present = roster.count_present(current);
+    std::cout << "custodians of the current policy not departed: " << present << " of "
+              << current.size() << " (threshold " << policy.threshold << ")\n";
+    auto catalog = vault::build_catalog(opened);
+    if (!catalog) {
+        print_warning("could not list the backups sealed to this custodian: " +
+                      catalog.error().message);
+        return;
+    }
+    std::size_t verified = 0;
+    std::size_t sealed_to_them = 0;
+    for (const vault::CatalogEntry& entry : catalog->entries) {
+        if (!entry.usable())
+            continue;
+        ++verified;
+        if (std::find(entry.custodians.begin(), entry.custodians.end(), fingerprint) !=
+            entry.custodians.end()) {
+            ++sealed_to_them;
+        }
+    }
+    std::cout << "verified backups sealed to them: " << sealed_to_them << " of " << verified
+              << "\n";
+    if (present < policy.threshold) {
+        print_warning("fewer custodians than the threshold remain: new backups can only be opened "
+                      "with a departed custodian's key; move the escrow to a new vault now (see "
+                      "'ssoescrow status --vault " +
+                      opened.dir().string() + "')");
+    } else if (sealed_to_them > 0 || present < current.size()) {
+        print_info("rekey needed: run 'ssoescrow status --vault " + opened.dir().string() +
+                   "' for the backups concerned and what to do");
+    }
+}
+
+Result<int> run_custodian_change(Change change, const CustodianOptions& options) {
+    TRY_ASSIGN(const std::string fingerprint, resolve_fingerprint(options.custodian));
+    if (auto valid = vault::check_text(options.reason, "--reason"); !valid) {
+        Error error = std::move(valid).error();
+        error.code = Errc::usage;
+        error.hint = "say why in 1 to 256 printable characters, e.g. --reason \"left the company "
+                     "2026-11-20\"";
+        return error;
+    }
+    TRY_ASSIGN(const vault::Vault opened, vault::Vault::open(options.vault));
+    vault::Clock& clock = vault::system_clock();
+    vault::LockOptions lock_options;
+    lock_options.operation = change == Change::depart ? "mark-departed" : "reinstate";
+    lock_options.clock = &clock;
+    lock_options.wait = std::chrono::seconds(options.wait_seconds);
+    TRY_ASSIGN(vault::WriterLock lock, vault::acquire_writer_lock(opened, lock_options));
+    if (lock.taken_over())
+        warn_lock_taken_over(*lock.taken_over());
+
+    // Read under the lock: the state it decides on cannot change before the record is written.
+    TRY_ASSIGN(vault::AuditChain chain, vault::read_audit_chain(opened.dir(), opened.vault_id()));
+    vault::CustodianRoster roster = vault::custodian_roster(chain.records);
+    const vault::CustodianHistory* history = roster.find(fingerprint);
+    if (history == nullptr || !history->in_policy_since) {
+        return make_error(Errc::invalid_argument,
+                          "custodian " + fingerprint + " is not a custodian of vault " +
+                              opened.dir().string(),
+                          "its custodians: " + known_custodians(opened, roster));
+    }
+    const std::string who = describe_custodian(opened, fingerprint);
+    if (change == Change::depart && history->departed) {
+        TRY(lock.release());
+        std::cout << "custodian " << who << " was already marked departed on "
+                  << vault::format_time(history->departed->time) << " by "
+                  << history->departed->actor << " (reason: " << history->departed->reason
+                  << "); nothing written\n";
+        TRY(flush_stdout());
+        return 0;
+    }
+    if (change == Change::reinstate && !history->departed) {
+        TRY(lock.release());
+        std::cout << "custodian " << who << " is not marked departed; nothing written\n";
+        TRY(flush_stdout());
+        return 0;
+    }
+
+    vault::AuditRecord record;
+    record.type = change == Change::depart ? vault::AuditType::custodian_departed
+                                           : vault::AuditType::custodian_reinstated;
+    record.time = clock.now();
+    record.actor = vault::current_actor();
+    record.fields.push_back({"custodian", fingerprint});
+    record.fields.push_back({"reason", options.reason});
+    TRY_ASSIGN(const vault::ChainRecord written,
+               vault::append_audit_record(opened.dir(), chain, std::move(record)));
+    TRY(lock.release());
+    remember_seen_or_warn(options.state_dir, chain, opened.vault_id(), clock.now());
+
+    roster = vault::custodian_roster(chain.records);
+    std::cout << (change == Change::depart ? "marked departed: " : "reinstated: ") << who
+              << " (audit record " << written.record.seq << ")\n";
+    if (change == Change::depart) {
+        report_impact(opened, roster, fingerprint);
+    } else {
+        std::vector<std::string> current;
+        for (const crypto::Recipient& r : opened.config().escrow.recipients)
+            current.push_back(r.fingerprint());
+        std::cout << "custodians of the current policy not departed: "
+                  << roster.count_present(current) << " of " << current.size() << " (threshold "
+                  << opened.config().escrow.threshold << ")\n";
+    }
+    TRY(flush_stdout());
+    return 0;
+}
+
+void add_change_command(CLI::App& vault, Command& selected, Change change) {
+    auto options = std::make_shared<CustodianOptions>();
+    const bool depart = change == Change::depart;
+    CLI::App* command = vault.add_subcommand(
+        depart ? "mark-departed" : "reinstate",
+        depart ? "Record that a custodian has left (audit-logged); status then flags every backup "
+                 "sealed to them"
+               : "Undo a departure recorded in error (audit-logged)");
+    command->add_option("--vault", options->vault, "Vault directory")->required();
+    command
+        ->add_option("--custodian", options->custodian,
+                     "The custodian: their fingerprint (as 'vault init' printed it) or NAME.pub")
+        ->required();
+    command
+        ->add_option("--reason", options->reason,
+                     "Why, for the audit log (1..256 printable characters; no secrets)")
+        ->required();
+    command->add_option("--wait", options->wait_seconds,
+                        "Seconds to wait for another writer's lock (default 0: fail at once)");
+    command->add_option("--state-dir", options->state_dir,
+                        "Where this machine remembers the newest audit record it has seen "
+                        "(default ~/.local/state/ssoescrow)");
+    command->footer(
+        depart ? "The envelopes are not changed: backups sealed to the departed custodian keep\n"
+                 "their share until they are rekeyed or pruned, and 'ssoescrow status' flags\n"
+                 "them (escrow-health). Marking an already departed custodian writes nothing.\n"
+                 "Exit status: 0 recorded (or already departed); 2 not a custodian of the vault;\n"
+                 "5 I/O; 7 locked; 8 the audit log is damaged."
+               : "Marking a custodian who is not departed writes nothing.\n"
+                 "Exit status: 0 recorded (or not departed); 2 not a custodian of the vault;\n"
+                 "5 I/O; 7 locked; 8 the audit log is damaged.");
+    command->callback([&selected, options, change] {
+        selected.convention = ExitConvention::standard;
+        selected.run = [options, change]() { return run_custodian_change(change, *options); };
+    });
+}
+
+}  // namespace
+
+void add_vault_custodian_commands(CLI::App& vault, Command& selected) {
+    add_change_command(vault, selected, Change::depart);
+    add_change_command(vault, selected, Change::reinstate);
+}
+
+}  // namespace ssoescrow::cli
