@@ -5,6 +5,8 @@
 #     overdue WARNING then CRITICAL, drill overdue WARNING, clock skew flagged;
 #   - golden outputs in every format (tests/fixtures/status/golden; UPDATE_GOLDEN=1 rewrites them);
 #   - the exit code of every state in every format; several vaults (worst overall);
+#   - departed custodians (fixture vault "departed"): OK before, WARNING (rekey needed) after the
+#     first departure, CRITICAL when fewer than K remain; keys older than --max-key-age;
 #   - a broken audit chain and a rollback against the latest-seen state: CRITICAL;
 #   - Prometheus output accepted by `promtool check metrics` (skipped only when promtool is absent);
 #   - with the SSO emulator: a live secret generated without a backup is CRITICAL naming both
@@ -131,6 +133,37 @@ CHECKS=$((CHECKS + 1))
 grep -q -- '-[0-9]' <(grep '^ssoescrow_.*_seconds' <("${S[@]}" --vault skewed --format prometheus)) &&
     fail "a negative age in the Prometheus output"
 
+# --- Departed custodians: rekey needed (WARNING), fewer than K left (CRITICAL) -------------------
+# The departed vault: the history, with fixture custodians marked departed on day 25 and day 38.
+run 0 "${S[@]}" --vault departed --as-of 2026-01-25T12:00:00Z --max-backup-age 2d
+expect_out '^OK       escrow-health: 2 of 3 custodians needed'
+run 1 "${S[@]}" --vault departed --as-of 2026-02-01T12:00:00Z
+golden warning-departed.text
+expect_out '^WARNING  escrow-health: the current policy still seals every new backup to departed custodian fixture-[0-9] \([0-9a-f-]{39}\) \(rekey needed\)'
+expect_out 'escrow-health: .*31 retained backups are sealed to departed custodian fixture-[0-9]'
+expect_out '^  escrow-health: Rekey: create a vault whose policy leaves out the departed custodians'
+run 2 "${S[@]}" --vault departed --as-of "$OK_AT" --format json
+golden critical-departed.json
+run 2 "${S[@]}" --vault departed --as-of "$OK_AT"
+expect_out '^CRITICAL escrow-health: only 1 of the 3 custodians is still here \(threshold 2\)'
+run 2 "${S[@]}" --vault departed --as-of "$OK_AT" --format prometheus
+expect_out '^ssoescrow_custodians_departed\{vault="departed",secret_server="SSOBTS"\} 2$'
+expect_out '^ssoescrow_backups_sealed_to_departed\{vault="departed",secret_server="SSOBTS"\} 40$'
+run 2 "${S[@]}" --vault departed --as-of "$OK_AT" --format nagios
+expect_out '^SSOESCROW CRITICAL - CRITICAL escrow-health: only 1 of the 3 custodians is still here'
+# vault check accepts the departure records.
+run 0 "$SSOESCROW" vault check --vault departed --state-dir "$WORK/state-departed"
+
+# --- Key age: keys in the policy longer than max-key-age (default 730d) ------------------------
+run 1 "${S[@]}" --vault history --as-of "$OK_AT" --max-key-age 30d
+golden warning-key-age.text
+expect_out '^WARNING  escrow-health: keys in the policy longer than 30d \(max-key-age\): fixture-[0-9] \([0-9a-f-]{39}\) for 40d 12h'
+expect_out '^  escrow-health: Renew the keys: '
+run 0 "${S[@]}" --vault history --as-of "$OK_AT" --max-key-age 41d
+run 3 "${S[@]}" --vault history --max-key-age 0s
+run 3 "${S[@]}" --vault history --max-key-age long
+expect_err '--max-key-age "long" is not a duration'
+
 # --- Rollback against the latest-seen state ----------------------------------------------------
 cp -r history rolled
 chmod -R u+w rolled
@@ -177,6 +210,7 @@ if command -v promtool >/dev/null; then
     for at in "$OK_AT" 2026-02-14T00:00:00Z; do
         run 0 bash -c "'$SSOESCROW' status --no-state --vault history --vault covered --as-of $at --format prometheus | promtool check metrics"
     done
+    run 0 bash -c "'$SSOESCROW' status --no-state --vault departed --vault history --as-of $OK_AT --format prometheus | promtool check metrics"
     run 0 bash -c "'$SSOESCROW' status --no-state --vault broken --vault '$WORK/no-such-vault' --format prometheus | promtool check metrics"
 else
     echo "promtool not installed: Prometheus output not validated (Debian package prometheus)"

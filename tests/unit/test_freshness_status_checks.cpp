@@ -437,6 +437,123 @@ TEST_CASE("escrow-health: spare custodian, all needed, newest sealed to another 
     CHECK(r.evidence["backups_sealed_to_other_policies"] == 1);
 }
 
+namespace {
+
+vault::ChainRecord departure(const std::string& fp, std::int64_t time, std::uint64_t seq,
+                             bool reinstated = false) {
+    vault::ChainRecord c = record(reinstated ? vault::AuditType::custodian_reinstated
+                                             : vault::AuditType::custodian_departed,
+                                  time, seq, {{"custodian", fp}, {"reason", "left the company"}});
+    c.record.actor = "ops@bts01";
+    return c;
+}
+
+StatusInput departure_input() {
+    StatusInput in = base_input();
+    in.records.push_back(record(vault::AuditType::vault_init, k_now - 100 * k_day, 1,
+                                {{"policy", k_policy},
+                                 {"threshold", "2"},
+                                 {"custodian", "fp-alice"},
+                                 {"custodian", "fp-bob"},
+                                 {"custodian", "fp-carol"}}));
+    for (int i = 0; i < 3; ++i) {
+        StatusBackup b = backup(std::string(32, static_cast<char>('1' + i)),
+                                k_now - (30 - 10 * i) * k_day, k_msid_a, 2 + i);
+        b.custodians = {"fp-alice", "fp-bob", "fp-carol"};
+        b.threshold = 2;
+        in.backups.push_back(b);
+    }
+    return in;
+}
+
+}  // namespace
+
+TEST_CASE("escrow-health: a departed custodian needs a rekey; too few left is CRITICAL",
+          "[freshness][status]") {
+    StatusInput in = departure_input();
+    CheckResult r = check_escrow_health(in);
+    CHECK(r.state == CheckState::ok);
+    CHECK(find_metric(r, "custodians_departed")->value == 0);
+    CHECK(find_metric(r, "backups_sealed_to_departed")->value == 0);
+    CHECK(r.evidence["custodians"][2]["departed"].is_null());
+
+    // carol leaves: every retained backup still holds her share, and so will every new one.
+    in.records.push_back(departure("fp-carol", k_now - 5 * k_day, 5));
+    r = check_escrow_health(in);
+    CHECK(r.state == CheckState::warning);
+    CHECK(r.observed == "2 of 3 custodians, 1 departed");
+    CHECK(contains(r.summary, "the current policy still seals every new backup to departed "
+                              "custodian carol (fp-carol) (rekey needed)"));
+    CHECK(contains(r.summary, "3 retained backups are sealed to departed custodian carol"));
+    CHECK(contains(r.summary, "every one of the 2 custodians still here is needed"));
+    CHECK(contains(r.fix, "Rekey: create a vault whose policy leaves out the departed"));
+    CHECK(contains(r.fix, "ssoescrow rotate --vault NEW"));
+    CHECK(find_metric(r, "custodians_departed")->value == 1);
+    CHECK(find_metric(r, "backups_sealed_to_departed")->value == 3);
+    CHECK(r.evidence["custodians"][2]["departed"]["reason"] == "left the company");
+    CHECK(r.evidence["custodians"][2]["departed"]["time"] == vault::format_time(k_now - 5 * k_day));
+    CHECK(r.evidence["custodians"][2]["departed"]["audit_seq"] == 5);
+    REQUIRE(r.evidence["backups_sealed_to_departed"].size() == 3);
+    CHECK(r.evidence["backups_sealed_to_departed"][0]["departed_custodians"][0] == "fp-carol");
+    CHECK(r.evidence["backups_sealed_to_departed"][0]["openable_without_departed"] == true);
+
+    // A pruned (unusable) backup is not counted; as of before the departure nothing is flagged.
+    in.backups[0].usable = false;
+    CHECK(find_metric(check_escrow_health(in), "backups_sealed_to_departed")->value == 2);
+    StatusInput before = in;
+    before.records.pop_back();
+    CHECK(check_escrow_health(before).state == CheckState::ok);
+
+    // bob leaves too: fewer than K remain; the newest backup cannot be opened without them.
+    in.records.push_back(departure("fp-bob", k_now - k_day, 6));
+    r = check_escrow_health(in);
+    CHECK(r.state == CheckState::critical);
+    CHECK(contains(r.summary, "only 1 of the 3 custodians is still here (threshold 2)"));
+    CHECK(contains(r.summary, "the newest backup " + std::string(32, '3') +
+                                  " cannot be opened without a departed custodian (1 of the 2 "
+                                  "needed is still here)"));
+    CHECK(find_metric(r, "custodians_departed")->value == 2);
+
+    // Reinstating bob (recorded in error) brings it back to WARNING.
+    in.records.push_back(departure("fp-bob", k_now, 7, true));
+    CHECK(check_escrow_health(in).state == CheckState::warning);
+
+    // A departed custodian outside the current policy who still holds a share of a backup.
+    StatusInput moved = departure_input();
+    moved.recipients = {"fp-alice", "fp-bob", "fp-dave"};
+    moved.recipient_labels = {"alice", "bob", "dave"};
+    moved.records.push_back(departure("fp-carol", k_now - 5 * k_day, 5));
+    r = check_escrow_health(moved);
+    CHECK(r.state == CheckState::warning);
+    CHECK(contains(r.summary, "3 retained backups are sealed to departed custodian fp-carol"));
+    CHECK_FALSE(contains(r.summary, "current policy still seals"));
+}
+
+TEST_CASE("escrow-health: keys in the policy longer than max-key-age", "[freshness][status]") {
+    StatusInput in = departure_input();  // vault-init 100 days ago
+    CheckResult r = check_escrow_health(in);
+    CHECK(r.state == CheckState::ok);
+    CHECK(r.evidence["max_key_age"] == "730d");
+    CHECK(find_metric(r, "custodian_key_age_max_seconds")->value == 100 * k_day);
+    CHECK(find_metric(r, "custodian_key_age_limit_seconds")->value == 730 * k_day);
+    CHECK(r.evidence["custodians"][0]["key_age_seconds"] == 100 * k_day);
+
+    in.policy.max_key_age = 90 * k_day;
+    r = check_escrow_health(in);
+    CHECK(r.state == CheckState::warning);
+    CHECK(contains(r.summary, "keys in the policy longer than 90d (max-key-age): alice (fp-alice) "
+                              "for 100d 0h"));
+    CHECK(contains(r.fix, "ssoescrow custodian keygen"));
+    // A departed custodian's key is reported as departed, not as old.
+    in.records.push_back(departure("fp-carol", k_now - k_day, 5));
+    r = check_escrow_health(in);
+    CHECK_FALSE(contains(r.summary, "carol (fp-carol) for"));
+    // At exactly the limit it is still fine.
+    in.policy.max_key_age = 100 * k_day;
+    in.records.pop_back();
+    CHECK(check_escrow_health(in).state == CheckState::ok);
+}
+
 TEST_CASE("vault-integrity and clock-sanity split the vault check findings",
           "[freshness][status]") {
     StatusInput in = base_input();

@@ -76,6 +76,26 @@ void add_receipt(const Vault& vault, AuditType type, std::int64_t time, const st
     REQUIRE(lock->release().ok());
 }
 
+// A custodian-departed record as `vault mark-departed` writes it.
+void add_departure(const Vault& vault, const std::string& fingerprint, std::int64_t time) {
+    FakeClock clock(time);
+    LockOptions lock_options;
+    lock_options.operation = "mark-departed";
+    lock_options.clock = &clock;
+    auto lock = WriterLock::acquire(vault.dir(), lock_options);
+    REQUIRE(lock.ok());
+    auto chain = read_audit_chain(vault.dir(), vault.vault_id());
+    REQUIRE(chain.ok());
+    AuditRecord record;
+    record.type = AuditType::custodian_departed;
+    record.time = time;
+    record.actor = "operator@bts01";
+    record.fields.push_back({"custodian", fingerprint});
+    record.fields.push_back({"reason", "left the company"});
+    REQUIRE(append_audit_record(vault.dir(), *chain, record).ok());
+    REQUIRE(lock->release().ok());
+}
+
 freshness::VaultStatus status_at(const Vault& vault, std::int64_t now,
                                  std::optional<std::int64_t> as_of = std::nullopt,
                                  std::optional<SeenState> seen = std::nullopt) {
@@ -108,9 +128,10 @@ struct History {
     std::vector<StoredBackup> backups;
 };
 
-// With `restore_b_on_bts02`, B is also restored on BTS02 on day 35.
+// With `restore_b_on_bts02`, B is also restored on BTS02 on day 35. With `departures`, the third
+// custodian is marked departed on day 25 and the second on day 38 (at 05:00).
 History write_history(const Vault& vault, const Custodians& custodians, int days,
-                      bool restore_b_on_bts02 = false) {
+                      bool restore_b_on_bts02 = false, bool departures = false) {
     History h;
     for (int d = 1; d <= days; ++d) {
         const std::int64_t at = k_t0_fixture + d * k_fixture_day + 2 * 3600;
@@ -134,6 +155,10 @@ History write_history(const Vault& vault, const Custodians& custodians, int days
         if (d == 20) {
             add_receipt(vault, AuditType::drill, at + 3600, "DR01", k_msid_a,
                         h.backups.back().backup_id, approvers);
+        }
+        if (departures && (d == 25 || d == 38)) {
+            add_departure(vault, custodians.policy.recipients[d == 25 ? 2 : 1].fingerprint(),
+                          at + 3 * 3600);
         }
     }
     return h;
@@ -261,6 +286,33 @@ TEST_CASE("status on a vault: a missing envelope, a broken chain, a rollback",
     }
 }
 
+TEST_CASE("status on a vault: departed custodians, as of before and after", "[freshness][status]") {
+    TempDir tmp;
+    const Custodians custodians = make_custodians(2, 3, "status");
+    const Vault vault = make_vault(tmp.path() / "v", custodians.policy, k_t0_fixture);
+    write_history(vault, custodians, 40, false, true);
+    const std::int64_t now = k_t0_fixture + 40 * k_fixture_day + 4 * 3600;
+    const std::int64_t day = k_fixture_day;
+    CHECK(check(status_at(vault, now, k_t0_fixture + 24 * day), "escrow-health").state ==
+          freshness::CheckState::ok);
+    const auto one = status_at(vault, now, k_t0_fixture + 30 * day);
+    const auto& warning = check(one, "escrow-health");
+    CHECK(warning.state == freshness::CheckState::warning);
+    // Every verified backup before day 30 (days 1..29) is sealed to the departed custodian (the envelopes'
+    // stanzas say so, not only the policy).
+    CHECK(warning.evidence["backups_sealed_to_departed"].size() == 29);
+    std::vector<std::string> departed;
+    for (const auto& c : warning.evidence["custodians"]) {
+        if (!c["departed"].is_null())
+            departed.push_back(c["fingerprint"]);
+    }
+    CHECK(departed == std::vector<std::string>{custodians.policy.recipients[2].fingerprint()});
+    const auto both = status_at(vault, now);
+    CHECK(check(both, "escrow-health").state == freshness::CheckState::critical);
+    CHECK(both.overall == freshness::CheckState::critical);
+    CHECK(check(both, "vault-integrity").state == freshness::CheckState::ok);
+}
+
 TEST_CASE("topology rule TOPO-SSO-NODES-HOLD-SECRET uses the vault's receipts",
           "[freshness][topology]") {
     topology::Inventory inventory;
@@ -366,6 +418,12 @@ TEST_CASE("generate the status fixtures", "[.][generate-status-fixtures]") {
         const Vault vault = make_vault(base / "covered", custodians.policy, k_t0_fixture);
         write_history(vault, custodians, 40, true);
         normalise(base / "covered");
+    }
+    {
+        // The history, with one custodian departed on day 25 and a second on day 38.
+        const Vault vault = make_vault(base / "departed", custodians.policy, k_t0_fixture);
+        write_history(vault, custodians, 40, false, true);
+        normalise(base / "departed");
     }
     {
         // Three backups, then one written by a host whose clock ran in 2099.

@@ -3,6 +3,7 @@
 // for rollback detection (F16), and the reading APIs used by status and topology check.
 #include "test_vault_layout_support.hpp"
 #include "vault/audit_log.hpp"
+#include "vault/custodians.hpp"
 
 using namespace vault_test;
 
@@ -82,6 +83,13 @@ TEST_CASE("audit records round-trip byte-exactly for every type", "[vault][audit
                    {"holder-started", "2026-11-26T01:00:00Z"},
                    {"reason", "stale lock of a dead process"}};
     records.push_back(lock);
+    for (AuditType type : {AuditType::custodian_departed, AuditType::custodian_reinstated}) {
+        AuditRecord custodian;
+        custodian.type = type;
+        custodian.fields = {{"custodian", "f768-5705-09cb-449f-ec0b-a407-307b-99aa"},
+                            {"reason", "left the company 2026-11-20"}};
+        records.push_back(custodian);
+    }
     AuditRecord backup;
     backup.type = AuditType::backup;
     backup.fields = {{"backup", k_id_b},
@@ -407,4 +415,73 @@ TEST_CASE("a clock stepped back between records is a warning, not damage (F12)",
     const AuditChain read = read_chain(tmp.path());
     CHECK(read.intact());
     CHECK(has_finding(read.findings, Severity::warning, "audit-time-backwards"));
+}
+
+TEST_CASE("custodian departure records: schema and the roster built from them", "[vault][audit]") {
+    const std::string alice = "e2c4-8ec7-55c8-1fb5-1c9e-e06f-0063-7eea";
+    const std::string bob = "f768-5705-09cb-449f-ec0b-a407-307b-99aa";
+    auto departure = [](AuditType type, const std::string& fp, std::int64_t time) {
+        AuditRecord r;
+        r.time = time;
+        r.actor = "ops@bts01";
+        r.type = type;
+        r.fields = {{"custodian", fp}, {"reason", "left"}};
+        return r;
+    };
+    // Both fields are required, exactly once, in order.
+    AuditRecord bad = departure(AuditType::custodian_departed, bob, k_t0);
+    bad.seq = 2;
+    bad.prev = k_hash_a;
+    bad.vault_id = k_vault_id;
+    REQUIRE(bad.validate().ok());
+    bad.fields = {{"reason", "left"}, {"custodian", bob}};
+    CHECK_FALSE(bad.validate().ok());
+    bad.fields = {{"custodian", bob}};
+    CHECK_FALSE(bad.validate().ok());
+    bad.fields = {{"custodian", bob}, {"custodian", alice}, {"reason", "left"}};
+    CHECK_FALSE(bad.validate().ok());
+    bad.fields = {{"custodian", "a b"}, {"reason", "left"}};
+    CHECK_FALSE(bad.validate().ok());
+
+    TempDir dir;
+    AuditChain chain = make_chain(dir.path(), 1);
+    REQUIRE(append_audit_record(dir.path(), chain,
+                                departure(AuditType::custodian_departed, bob, k_t0 + 100))
+                .ok());
+    CustodianRoster roster = custodian_roster(chain.records);
+    REQUIRE(roster.find(alice) != nullptr);
+    CHECK(*roster.find(alice)->in_policy_since == k_t0);
+    CHECK_FALSE(roster.is_departed(alice));
+    REQUIRE(roster.is_departed(bob));
+    CHECK(roster.find(bob)->departed->time == k_t0 + 100);
+    CHECK(roster.find(bob)->departed->reason == "left");
+    CHECK(roster.find(bob)->departed->seq == 2);
+    CHECK(roster.count_present({alice, bob}) == 1);
+    REQUIRE(roster.policies.count("sha256:" + k_hash_a) == 1);
+    CHECK(roster.policies.at("sha256:" + k_hash_a).threshold == 2);
+    CHECK(roster.policies.at("sha256:" + k_hash_a).custodians == std::vector<std::string>{alice, bob});
+
+    // A second departure keeps the first date; a reinstatement clears it; the chain verifies.
+    REQUIRE(append_audit_record(dir.path(), chain,
+                                departure(AuditType::custodian_departed, bob, k_t0 + 200))
+                .ok());
+    CHECK(custodian_roster(chain.records).find(bob)->departed->time == k_t0 + 100);
+    REQUIRE(append_audit_record(dir.path(), chain,
+                                departure(AuditType::custodian_reinstated, bob, k_t0 + 300))
+                .ok());
+    CHECK_FALSE(custodian_roster(chain.records).is_departed(bob));
+    // The roster of a prefix is the state at that time (status --as-of).
+    const std::vector<ChainRecord> before(chain.records.begin(), chain.records.begin() + 2);
+    CHECK(custodian_roster(before).is_departed(bob));
+    const AuditChain reread = read_chain(dir.path());
+    CHECK(reread.intact());
+    CHECK(reread.records.size() == 4);
+    // A departure of a key no policy names is kept, without a since date.
+    const std::string stranger = "0000-0000-0000-0000-0000-0000-0000-0000";
+    ChainRecord odd;
+    odd.record = departure(AuditType::custodian_departed, stranger, k_t0 + 400);
+    const CustodianRoster with_stranger = custodian_roster({reread.records[0], odd});
+    REQUIRE(with_stranger.find(stranger) != nullptr);
+    CHECK_FALSE(with_stranger.find(stranger)->in_policy_since.has_value());
+    CHECK(with_stranger.is_departed(stranger));
 }

@@ -136,6 +136,44 @@ TEST_CASE("config defaults follow daily backups retained 35 days", "[vault][layo
     CHECK(text.find("min-retention: 35d\n") != std::string::npos);
 }
 
+TEST_CASE("max-key-age: optional line, absent means the default, canonical when present",
+          "[vault][layout]") {
+    // A config written before the line existed keeps its bytes and gets the default.
+    const std::string without = sample_config().serialise();
+    CHECK(without.find("max-key-age") == std::string::npos);
+    auto old = parse_config(without, "config");
+    REQUIRE(old.ok());
+    CHECK_FALSE(old->freshness.max_key_age.has_value());
+    CHECK(old->freshness.effective_max_key_age() == k_default_max_key_age);
+    CHECK(k_default_max_key_age == 730 * k_day);
+
+    VaultConfig config = sample_config();
+    config.freshness.max_key_age = 365 * k_day;
+    const std::string with = config.serialise();
+    CHECK(with.find("keep-within: 35d\nmax-key-age: 365d\nssoescrow-policy/1\n") !=
+          std::string::npos);
+    auto parsed = parse_config(with, "config");
+    REQUIRE(parsed.ok());
+    CHECK(parsed->freshness == config.freshness);
+    CHECK(parsed->serialise() == with);
+
+    // Not canonical, zero, out of place or repeated: refused.
+    for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
+             {"max-key-age: 365d\n", "max-key-age: 8760h\n"},
+             {"max-key-age: 365d\n", "max-key-age:365d\n"},
+             {"max-key-age: 365d\n", "max-key-age: 365d\nmax-key-age: 365d\n"},
+             {"keep-within: 35d\nmax-key-age: 365d\n", "max-key-age: 365d\nkeep-within: 35d\n"},
+             {"max-key-age: 365d\nssoescrow-policy/1\n", "ssoescrow-policy/1\nmax-key-age: 365d\n"},
+         }) {
+        INFO(from << " -> " << to);
+        CHECK_FALSE(parse_config(with_checksum(replace_once(with, from, to)), "config").ok());
+    }
+    CHECK(parse_code(with_checksum(replace_once(with, "max-key-age: 365d", "max-key-age: 0s"))) ==
+          Errc::invalid_argument);
+    config.freshness.max_key_age = 0;
+    CHECK_FALSE(config.validate().ok());
+}
+
 TEST_CASE("only the canonical config is accepted", "[vault][layout]") {
     const std::string good = sample_config().serialise();
     const std::vector<std::pair<std::string, std::string>> variants{
