@@ -11,6 +11,7 @@
 #include "src/freshness/cluster_coverage.hpp"
 #include "src/interrupt.hpp"
 #include "src/topology/names.hpp"
+#include "vault/custodians.hpp"
 #include "vault/file_io.hpp"
 #include "vault/lock.hpp"
 #include "vault/test_hooks.hpp"
@@ -311,6 +312,28 @@ struct Loaded {
     CheckedApprovals approvals;
 };
 
+// An approval from a custodian marked departed still counts (the envelope is sealed to them, and
+// refusing it could make a disaster unrecoverable), but the operator is told, so the escrow is
+// moved to the custodians who are still here once the restore is done.
+void warn_departed_approvers(const vault::Vault& opened, const std::vector<std::string>& custodians,
+                             JobLog& log) {
+    auto chain = vault::read_audit_chain(opened.dir(), opened.vault_id());
+    if (!chain)
+        return;  // the receipt step reports an unreadable audit log
+    const vault::CustodianRoster roster = vault::custodian_roster(chain->records);
+    for (const std::string& fingerprint : custodians) {
+        const vault::CustodianHistory* history = roster.find(fingerprint);
+        if (history == nullptr || !history->departed)
+            continue;
+        log.warning("departed-custodian",
+                    "the approval of custodian " + fingerprint + " counts although they were "
+                    "marked departed on " + vault::format_time(history->departed->time) +
+                    " (" + history->departed->reason + "); after the restore, move the escrow "
+                    "to the custodians who are still here (ssoescrow status: escrow-health)",
+                    {{"custodian", fingerprint}});
+    }
+}
+
 Result<Loaded> load_and_check(const ApplyOptions& options, JobLog& log, std::int64_t now) {
     const std::string request_name = options.request_file.string();
     TRY_ASSIGN(const Bytes request_bytes,
@@ -379,6 +402,7 @@ Result<Loaded> load_and_check(const ApplyOptions& options, JobLog& log, std::int
     TRY_ASSIGN(CheckedApprovals approvals, check_approvals(request, key, inputs, now));
     for (const auto& note : approvals.duplicates)
         log.warning("duplicate-approval", note);
+    warn_departed_approvers(opened, approvals.custodians, log);
     log.info("approvals",
              std::to_string(approvals.shares.size()) +
                  " approvals checked: " + join(approvals.labels, ", "),

@@ -168,6 +168,14 @@ grep -lq '^type: drill$' $(ls "$WORK"/v/audit/*.rec | sort | tail -1) || fail "t
 run 0 "$SSOESCROW" restore apply "$WORK/req" --vault "$WORK/v" --approval "$WORK/alice.approval" \
     --approval "$WORK/alice2.approval" --approval "$WORK/carol.approval" --drill
 expect_err "alice2.approval is another approval of custodian 'alice'.*counted once"
+# A departed custodian's approval still counts (the backup is sealed to them), with a warning.
+run 0 "$SSOESCROW" vault mark-departed --vault "$WORK/v" --custodian "$WORK/carol.pub" \
+    --reason "left the company" --state-dir "$WORK/state"
+run 0 "$SSOESCROW" restore apply "$WORK/req" --vault "$WORK/v" --approval "$WORK/bob.approval" \
+    --approval "$WORK/carol.approval" --drill
+expect_err "warning: restore: the approval of custodian [0-9a-f-]{39} counts although they were marked departed on .* \\(left the company\\); after the restore, move the escrow"
+run 0 "$SSOESCROW" vault reinstate --vault "$WORK/v" --custodian "$WORK/carol.pub" \
+    --reason "test over" --state-dir "$WORK/state"
 run 4 "$SSOESCROW" restore apply "$WORK/req" --vault "$WORK/v" --approval "$WORK/alice.approval" \
     --approval "$WORK/alice2.approval" --drill
 expect_err 'need 2 approvals, have 1'
