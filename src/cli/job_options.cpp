@@ -65,16 +65,6 @@ nlohmann::ordered_json result_json(const backup::JobResult& result) {
     return doc;
 }
 
-void remember_audit_head(const JobCliOptions& options) {
-    auto opened = vault::Vault::open(options.vault);
-    if (!opened)
-        return;
-    if (auto chain = vault::read_audit_chain(opened->dir(), opened->vault_id()); chain) {
-        remember_seen_or_warn(options.state_dir, *chain, opened->vault_id(),
-                              vault::system_clock().now());
-    }
-}
-
 }  // namespace
 
 void add_job_options(CLI::App& command, JobCliOptions& options, bool bridge_required) {
@@ -190,7 +180,7 @@ Result<int> report_job(const Result<backup::JobResult>& outcome, const JobCliOpt
     else
         std::cout << result_line(result) << "\n";
     TRY(flush_stdout());
-    remember_audit_head(options);
+    remember_vault_head_or_warn(options.vault, options.state_dir);
     if (result.prune_error) {
         Error error = *result.prune_error;
         error.message = "backup " + result.stored.backup_id +

@@ -35,11 +35,13 @@ struct ApplyCliOptions {
     std::string log_json;
     bool verbose = false;
     bool quiet = false;
+    std::string state_dir;
 };
 
 struct RecordOptions {
     std::string vault;
     std::string receipt;
+    std::string state_dir;
 };
 
 std::string_view mode_word(restore::ApplyMode mode) {
@@ -178,6 +180,8 @@ Result<int> run_apply_cli(const ApplyCliOptions& options) {
         log.failure(outcome.error());
         return outcome.error();
     }
+    if (outcome->audit_seq != 0)
+        remember_vault_head_or_warn(options.vault, options.state_dir);
     print_result(outcome.value(), options);
     TRY(flush_stdout());
     return 0;
@@ -188,6 +192,7 @@ Result<int> run_record_receipt(const RecordOptions& options) {
     TRY_ASSIGN(const restore::Receipt receipt, restore::parse_receipt(bytes, options.receipt));
     TRY_ASSIGN(const vault::ChainRecord record,
                restore::record_receipt(options.vault, receipt, vault::system_clock()));
+    remember_vault_head_or_warn(options.vault, options.state_dir);
     std::cout << (receipt.drill ? "drill" : "restore") << " receipt of node " << receipt.node
               << " (backup " << receipt.backup_id << ") recorded as " << record.file << "\n";
     TRY(flush_stdout());
@@ -229,6 +234,9 @@ void add_restore_apply_command(CLI::App& restore, Command& selected) {
                       "Print the result as JSON (ssoescrow-restore-result/1)");
     command->add_option("--log-json", options->log_json,
                         "Append every event as a JSON line to this file (ssoescrow-log/1)");
+    command->add_option("--state-dir", options->state_dir,
+                        "Where this machine remembers the newest audit record it has seen "
+                        "(default ~/.local/state/ssoescrow)");
     command->add_flag("--verbose,-v", options->verbose, "Also show debug events on stderr");
     command->add_flag("--quiet,-q", options->quiet, "Only warnings and errors on stderr");
     command->footer(
@@ -250,6 +258,9 @@ void add_restore_apply_command(CLI::App& restore, Command& selected) {
     record_command->add_option("--vault", record->vault, "Vault directory (writable)")->required();
     record_command->add_option("receipt", record->receipt, "The receipt file (--receipt-out)")
         ->required();
+    record_command->add_option("--state-dir", record->state_dir,
+                               "Where this machine remembers the newest audit record it has "
+                               "seen (default ~/.local/state/ssoescrow)");
     record_command->footer(
         "Exit status: 0 recorded; 3 malformed receipt; 4 damaged receipt; 5 I/O; 6 another vault\n"
         "or already recorded; 7 vault locked.");

@@ -7,6 +7,7 @@
 
 #include "src/terminal.hpp"
 #include "vault/file_io.hpp"
+#include "vault/vault.hpp"
 
 namespace ssoescrow::cli {
 
@@ -28,6 +29,16 @@ void remember_seen_or_warn(const std::string& state_dir_flag, const vault::Audit
     if (auto done = vault::remember_seen(*dir, chain, vault_id, now); !done) {
         print_warning("the audit head was not remembered for rollback detection: " +
                       done.error().message);
+    }
+}
+
+void remember_vault_head_or_warn(const std::string& vault_dir, const std::string& state_dir_flag) {
+    auto opened = vault::Vault::open(vault_dir);
+    if (!opened)
+        return;
+    if (auto chain = vault::read_audit_chain(opened->dir(), opened->vault_id()); chain) {
+        remember_seen_or_warn(state_dir_flag, *chain, opened->vault_id(),
+                              vault::system_clock().now());
     }
 }
 

@@ -32,6 +32,11 @@ Result<std::filesystem::path> resolve_state_dir(const std::string& flag, std::st
 void remember_seen_or_warn(const std::string& state_dir_flag, const vault::AuditChain& chain,
                            std::string_view vault_id, vault::UnixTime now);
 
+// Re-reads the audit chain of the vault at `vault_dir` after a write and remembers its head as
+// seen (remember_seen_or_warn). Nothing happens when the vault cannot be read again: the write
+// itself succeeded and its error paths reported what matters.
+void remember_vault_head_or_warn(const std::string& vault_dir, const std::string& state_dir_flag);
+
 // The warning printed when a writer took over a stale lock (already audit-logged).
 void warn_lock_taken_over(const vault::BrokenLock& broken);
 

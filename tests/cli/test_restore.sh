@@ -172,7 +172,11 @@ expect_err "alice2.approval is another approval of custodian 'alice'.*counted on
 run 0 "$SSOESCROW" vault mark-departed --vault "$WORK/v" --custodian "$WORK/carol.pub" \
     --reason "left the company" --state-dir "$WORK/state"
 run 0 "$SSOESCROW" restore apply "$WORK/req" --vault "$WORK/v" --approval "$WORK/bob.approval" \
-    --approval "$WORK/carol.approval" --drill
+    --approval "$WORK/carol.approval" --drill --state-dir "$WORK/state"
+# Like every writer, apply remembers the audit head it wrote (rollback detection).
+CHECKS=$((CHECKS + 1))
+grep -qx "seq: $(audit_count "$WORK/v")" "$WORK"/state/*/latest-seen ||
+    fail "restore apply did not remember the audit head: $(cat "$WORK"/state/*/latest-seen)"
 expect_err "warning: restore: the approval of custodian [0-9a-f-]{39} counts although they were marked departed on .* \\(left the company\\); after the restore, move the escrow"
 run 0 "$SSOESCROW" vault reinstate --vault "$WORK/v" --custodian "$WORK/carol.pub" \
     --reason "test over" --state-dir "$WORK/state"
