@@ -148,6 +148,15 @@ Result<int> run_custodian_change(Change change, const CustodianOptions& options)
 
     // Read under the lock: the state it decides on cannot change before the record is written.
     TRY_ASSIGN(vault::AuditChain chain, vault::read_audit_chain(opened.dir(), opened.vault_id()));
+    // Every answer below comes from the chain, so a damaged one is refused before any of them
+    // (not only when a record would be appended).
+    if (!chain.intact()) {
+        return make_error(Errc::vault_damaged,
+                          "the audit log of " + opened.dir().string() +
+                              " is damaged; custodian departures cannot be read or recorded",
+                          "run 'ssoescrow vault check --vault " + opened.dir().string() +
+                              "' to see what is wrong");
+    }
     vault::CustodianRoster roster = vault::custodian_roster(chain.records);
     const vault::CustodianHistory* history = roster.find(fingerprint);
     if (history == nullptr || !history->in_policy_since) {

@@ -765,7 +765,7 @@ CheckResult check_escrow_health(const StatusInput& input) {
     const std::int64_t max_key_age = input.policy.effective_max_key_age();
     result.observed = std::to_string(k) + " of " + std::to_string(n) + " custodians";
     if (present < n)
-        result.observed += ", " + std::to_string(n - present) + " departed";
+        result.observed += ", " + std::to_string(present) + " still here";
     result.threshold = "more custodians than the threshold, none departed; no retained backup "
                        "sealed to a departed custodian; newest backup sealed to the current "
                        "policy; keys in the policy at most " +
@@ -975,9 +975,10 @@ CheckResult check_vault_integrity(const StatusInput& input) {
                      "' for details (a later prune adopts orphans and "
                      "finishes interrupted prunes).";
     } else {
+        // The chain as it is now: in an as-of report more records may follow the visible ones.
+        const std::size_t records = std::max(input.chain_records, input.records.size());
         result.summary = "vault check clean (structure, envelopes, audit chain of " +
-                         std::to_string(input.records.size()) +
-                         (input.records.size() == 1 ? " record" : " records") +
+                         std::to_string(records) + (records == 1 ? " record" : " records") +
                          (input.as_of ? ", as the vault is now)" : ")");
     }
     return result;

@@ -120,6 +120,7 @@ struct StatusInput {
 
     std::vector<StatusBackup> backups;          // every sealing record visible, ascending seq
     std::vector<vault::ChainRecord> records;    // the visible audit records, ascending seq
+    std::size_t chain_records = 0;              // every record of the chain as it is now
     std::vector<vault::RestoreReceipt> drills;  // drill and restore records visible
 
     bool integrity_checked = false;

@@ -134,10 +134,20 @@ Result<vault::FreshnessPolicy> effective_policy(const vault::FreshnessPolicy& ba
         policy.min_retained = *overrides.min_retained;
     if (overrides.min_retention)
         policy.min_retention = *overrides.min_retention;
-    if (policy.max_backup_age <= 0 || policy.critical_backup_age <= 0 ||
-        policy.max_drill_age <= 0 || policy.min_retention <= 0 ||
-        policy.effective_max_key_age() <= 0) {
-        return make_error(Errc::usage, "every age must be above 0s");
+    const std::pair<std::string_view, std::int64_t> ages[] = {
+        {"max-backup-age", policy.max_backup_age},
+        {"critical-backup-age", policy.critical_backup_age},
+        {"max-drill-age", policy.max_drill_age},
+        {"min-retention", policy.min_retention},
+        {"max-key-age", policy.effective_max_key_age()},
+    };
+    for (const auto& [name, value] : ages) {
+        if (value <= 0) {
+            return make_error(Errc::usage,
+                              "--" + std::string(name) + " " + vault::format_duration(value) +
+                                  ": every age must be above 0s",
+                              "give a duration such as 26h, 90d or 730d");
+        }
     }
     if (policy.min_retained == 0)
         return make_error(Errc::usage, "--min-retained must be at least 1");
@@ -248,6 +258,7 @@ Result<Collected> collect_status_input(const vault::Vault& vault, const CollectO
     } else if (const vault::CatalogEntry* newest = catalog.newest_verified()) {
         out.secret_server = newest->secret_server;
     }
+    in.chain_records = catalog.chain.records.size();
     out.chain = catalog.chain;
     return out;
 }

@@ -197,10 +197,13 @@ run 2 "$SSOESCROW" vault check --vault "$WORK/broken" "${BST[@]}"
 expect_out 'audit-record-altered'
 bcount=$(audit_count "$WORK/broken")
 run 8 "$SSOESCROW" vault mark-departed --vault "$WORK/broken" --custodian bob.pub --reason "left" "${BST[@]}"
-expect_err "the audit log of $WORK/broken is damaged; refusing to extend it"
+expect_err "the audit log of $WORK/broken is damaged; custodian departures cannot be read or recorded"
 expect_err "hint: run 'ssoescrow vault check --vault $WORK/broken'"
 run 8 "$SSOESCROW" vault reinstate --vault "$WORK/broken" --custodian carol.pub --reason "back" "${BST[@]}"
-expect_err 'is damaged; refusing to extend it'
+expect_err 'is damaged; custodian departures cannot be read or recorded'
+# Answers that would write nothing are refused too: the chain they come from cannot be trusted.
+run 8 "$SSOESCROW" vault mark-departed --vault "$WORK/broken" --custodian carol.pub --reason "left" "${BST[@]}"
+run 8 "$SSOESCROW" vault reinstate --vault "$WORK/broken" --custodian alice.pub --reason "back" "${BST[@]}"
 expect_equal "$(audit_count "$WORK/broken")" "$bcount" "audit records of the damaged vault"
 
 # Idempotent: already departed (by NAME.pub, or the fingerprint in upper case), and a reinstatement

@@ -161,6 +161,7 @@ expect_out '^WARNING  escrow-health: keys in the policy longer than 30d \(max-ke
 expect_out '^  escrow-health: Renew the keys: '
 run 0 "${S[@]}" --vault history --as-of "$OK_AT" --max-key-age 41d
 run 3 "${S[@]}" --vault history --max-key-age 0s
+expect_err 'error: --max-key-age 0s: every age must be above 0s'
 run 3 "${S[@]}" --vault history --max-key-age long
 expect_err '--max-key-age "long" is not a duration'
 

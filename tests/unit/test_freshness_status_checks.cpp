@@ -481,7 +481,7 @@ TEST_CASE("escrow-health: a departed custodian needs a rekey; too few left is CR
     in.records.push_back(departure("fp-carol", k_now - 5 * k_day, 5));
     r = check_escrow_health(in);
     CHECK(r.state == CheckState::warning);
-    CHECK(r.observed == "2 of 3 custodians, 1 departed");
+    CHECK(r.observed == "2 of 3 custodians, 2 still here");
     CHECK(contains(r.summary, "the current policy still seals every new backup to departed "
                               "custodian carol (fp-carol) (rekey needed)"));
     CHECK(contains(r.summary, "3 retained backups are sealed to departed custodian carol"));
