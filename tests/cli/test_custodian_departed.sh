@@ -53,9 +53,9 @@ expect_escrow() {
         { fail "escrow-health line does not match /$1/"; sed 's/^/  stdout: /' "$WORK/out" >&2; }
 }
 # wait_past TIME: until the clock has passed TIME (YYYY-MM-DDTHH:MM:SSZ) by at least one second.
-wait_past() {
+wait_past() {  # TIME [SECONDS, default 1]: until the clock is at least SECONDS past TIME
     local limit
-    limit=$(($(date -u -d "$1" +%s) + 1))
+    limit=$(($(date -u -d "$1" +%s) + ${2:-1}))
     for _ in $(seq 50); do
         [[ $(date -u +%s) -ge $limit ]] && return 0
         sleep 0.1
@@ -292,7 +292,7 @@ run 0 "$SSOESCROW" vault check --vault "$V" "${ST[@]}"
 expect_out 'clean'
 
 # --- Key age: max-key-age 1s ------------------------------------------------------------------------
-wait_past "$(record_time "$K" 1)"
+wait_past "$(record_time "$K" 1)" 2  # a key age above max-key-age 1s
 run 1 "$SSOESCROW" status --vault "$K" --no-state
 expect_escrow "^WARNING  escrow-health: keys in the policy longer than 1s \(max-key-age\): .*carol \($FP_C\) for [0-9]+s"
 run 1 "$SSOESCROW" status --vault "$K" --no-state --max-key-age 30d
