@@ -62,7 +62,7 @@ for name in alice carol; do
         --out "$name.approval" --yes
 done
 "$bin" restore apply drill.req --vault vault --approval alice.approval \
-    --approval carol.approval --drill --bridge "$bridge"
+    --approval carol.approval --drill --bridge "$bridge" --state-dir state
 
 step "the secret-freshness compliance check, as monitoring and auditors see it"
 "$bin" status --vault vault --bridge "$bridge" --state-dir state ||
