@@ -47,7 +47,7 @@ Status JobLog::open_json(const std::filesystem::path& file) {
     const int fd = ::open(
         file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
     if (fd < 0)
-        return with_context(vault::errno_error(errno, "opening the JSON log", file), "--log-json");
+        return with_context(vault::errno_error(errno, "open the JSON log", file), "--log-json");
     struct stat st;
     if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         ::close(fd);

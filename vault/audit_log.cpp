@@ -406,11 +406,11 @@ Result<AuditChain> read_audit_chain(const fs::path& vault_dir, std::string_view 
     std::vector<Entry> entries;
     fs::directory_iterator it(dir, ec);
     if (ec)
-        return errno_error(ec.value(), "listing", dir);
+        return errno_error(ec.value(), "list", dir);
     std::size_t count = 0;
     for (; it != fs::directory_iterator(); it.increment(ec)) {
         if (ec)
-            return errno_error(ec.value(), "listing", dir);
+            return errno_error(ec.value(), "list", dir);
         if (++count > k_max_audit_records) {
             return make_error(Errc::limit_exceeded,
                               "audit directory " + dir.string() + " holds more than " +
@@ -575,7 +575,7 @@ Result<AuditChain> start_audit_log(const fs::path& vault_dir, AuditRecord record
         }
     }
     if (ec)
-        return errno_error(ec.value(), "listing", vault_dir / k_audit_dir);
+        return errno_error(ec.value(), "list", vault_dir / k_audit_dir);
     TRY(write_file_durably(vault_dir / k_audit_dir / name, as_bytes(text), Overwrite::no,
                            FinalMode::read_only));
     AuditChain chain;
@@ -723,7 +723,7 @@ Status remember_seen(const fs::path& state_dir, const AuditChain& chain, std::st
         if (state_dir.has_parent_path()) {
             fs::create_directories(state_dir.parent_path(), ec);
             if (ec)
-                return errno_error(ec.value(), "creating", state_dir.parent_path());
+                return errno_error(ec.value(), "create", state_dir.parent_path());
         }
         TRY(ensure_private_directory(state_dir));
     }

@@ -127,11 +127,11 @@ Result<Catalog> build_catalog(const Vault& vault) {
     } else {
         fs::directory_iterator it(dir, ec);
         if (ec)
-            return errno_error(ec.value(), "listing", dir);
+            return errno_error(ec.value(), "list", dir);
         std::vector<std::string> names;
         for (; it != fs::directory_iterator(); it.increment(ec)) {
             if (ec)
-                return errno_error(ec.value(), "listing", dir);
+                return errno_error(ec.value(), "list", dir);
             if (names.size() == k_max_envelopes) {
                 return make_error(Errc::limit_exceeded,
                                   "envelope directory " + dir.string() + " holds more than " +

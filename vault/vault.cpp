@@ -37,7 +37,7 @@ Status check_empty_for_init(const fs::path& dir) {
     }
     fs::directory_iterator it(dir, ec);
     if (ec)
-        return errno_error(ec.value(), "listing", dir);
+        return errno_error(ec.value(), "list", dir);
     if (it != fs::directory_iterator()) {
         return make_error(Errc::already_exists,
                           dir.string() + " is not empty (no vault config in it)",

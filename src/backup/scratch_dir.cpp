@@ -8,6 +8,7 @@
 #include <array>
 #include <cerrno>
 #include <charconv>
+#include <cstdlib>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -22,14 +23,15 @@ namespace {
 Status check_parent(const fs::path& parent) {
     struct stat st;
     if (::lstat(parent.c_str(), &st) != 0)
-        return vault::errno_error(errno, "checking the temp directory", parent);
+        return vault::errno_error(errno, "check the temp directory", parent);
     if (S_ISLNK(st.st_mode)) {
         return make_error(Errc::unsafe_permissions,
                           "temp directory " + parent.string() + " is a symbolic link",
                           "give a real directory on local disk with --temp-dir");
     }
     if (!S_ISDIR(st.st_mode))
-        return make_error(Errc::io, "temp directory " + parent.string() + " is not a directory");
+        return make_error(Errc::io, "temp directory " + parent.string() + " is not a directory",
+                          "give a private directory on local disk with --temp-dir");
     if ((st.st_mode & S_IWOTH) != 0 && (st.st_mode & S_ISVTX) == 0) {
         return make_error(
             Errc::unsafe_permissions,
@@ -77,7 +79,7 @@ Status wipe_and_remove_file(const fs::path& file) {
                 if (n < 0 && errno == EINTR)
                     continue;
                 if (n <= 0)
-                    result = vault::errno_error(n < 0 ? errno : EIO, "overwriting", file);
+                    result = vault::errno_error(n < 0 ? errno : EIO, "overwrite", file);
                 else
                     left -= n;
             }
@@ -88,7 +90,7 @@ Status wipe_and_remove_file(const fs::path& file) {
     }
     // ELOOP (a symlink) or another open failure: still remove the name, never follow it.
     if (::unlink(file.c_str()) != 0 && errno != ENOENT && result)
-        result = vault::errno_error(errno, "removing", file);
+        result = vault::errno_error(errno, "remove", file);
     return result;
 }
 
@@ -98,8 +100,13 @@ Result<fs::path> scratch_parent(const fs::path& requested) {
     std::error_code error;
     fs::path temp = fs::temp_directory_path(error);
     if (error) {
-        return make_error(Errc::io, "no temp directory: " + error.message(),
-                          "give a private directory on local disk with --temp-dir");
+        const char* tmpdir = std::getenv("TMPDIR");
+        return make_error(Errc::io,
+                          "no temp directory (TMPDIR=" +
+                              std::string(tmpdir != nullptr ? tmpdir : "unset, /tmp") +
+                              "): " + error.message(),
+                          "give a private directory on local disk with --temp-dir, or set "
+                          "TMPDIR to one");
     }
     return temp;
 }
@@ -112,11 +119,11 @@ Result<ScratchDir> ScratchDir::create(const fs::path& parent) {
     std::vector<char> buffer(pattern.begin(), pattern.end());
     buffer.push_back('\0');
     if (::mkdtemp(buffer.data()) == nullptr)
-        return vault::errno_error(errno, "creating a scratch directory in", parent);
+        return vault::errno_error(errno, "create a scratch directory in", parent);
     ScratchDir scratch;
     scratch.m_dir = fs::path(buffer.data());
     if (::chmod(scratch.m_dir.c_str(), 0700) != 0)
-        return vault::errno_error(errno, "setting the mode of", scratch.m_dir);
+        return vault::errno_error(errno, "set the mode of", scratch.m_dir);
     return scratch;
 }
 
@@ -146,7 +153,7 @@ Status ScratchDir::wipe_and_remove() {
             result = std::move(wiped);
     }
     if (::rmdir(m_dir.c_str()) != 0 && errno != ENOENT && result)
-        result = vault::errno_error(errno, "removing", m_dir);
+        result = vault::errno_error(errno, "remove", m_dir);
     if (result)
         m_dir.clear();
     return result;

@@ -296,4 +296,24 @@ else
     echo "no test hooks in this build: read-only vault and crash-point checks skipped"
 fi
 
+# --- An unusable place for the scratch directory: refused with a hint, nothing sealed ------------
+count=$(envelope_count)
+: >"$WORK/not-a-dir"
+run 5 "$SSOESCROW" backup --vault "$WORK/v" --state-dir "$WORK/state" --bridge "$BRIDGE" \
+    --temp-dir "$WORK/not-a-dir"
+expect_err "error: temp directory $WORK/not-a-dir is not a directory"
+expect_err 'hint: give a private directory on local disk with --temp-dir'
+run 5 "$SSOESCROW" backup --vault "$WORK/v" --state-dir "$WORK/state" --bridge "$BRIDGE" \
+    --temp-dir "$WORK/no/such/dir"
+expect_err "error: cannot check the temp directory $WORK/no/such/dir: no such file or directory"
+run 5 env TMPDIR="$WORK/no-tmp" "$SSOESCROW" backup --vault "$WORK/v" --state-dir "$WORK/state" \
+    --bridge "$BRIDGE"
+expect_err "error: no temp directory \\(TMPDIR=$WORK/no-tmp\\): "
+expect_err 'or set TMPDIR to one'
+long="$WORK/$(printf 'd%.0s' {1..200})/$(printf 'e%.0s' {1..200})/$(printf 'f%.0s' {1..200})"
+run 5 "$SSOESCROW" backup --vault "$WORK/v" --state-dir "$WORK/state" --bridge "$BRIDGE" \
+    --temp-dir "$long"
+expect_equal "$(envelope_count)" "$count" "envelopes after the refused scratch directories"
+expect_no_bridge_left "refused scratch directories"
+
 finish
