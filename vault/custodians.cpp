@@ -36,7 +36,8 @@ CustodianRoster custodian_roster(const std::vector<ChainRecord>& records) {
             case AuditType::policy_change: {
                 PolicyMembers members;
                 auto threshold = parse_integer(record.field("threshold"), "threshold");
-                members.threshold = threshold && *threshold <= 255 ? static_cast<unsigned>(*threshold) : 0;
+                members.threshold =
+                    threshold && *threshold <= 255 ? static_cast<unsigned>(*threshold) : 0;
                 members.custodians = record.fields_named("custodian");
                 for (const std::string& fp : members.custodians) {
                     CustodianHistory& history = history_of(fp);

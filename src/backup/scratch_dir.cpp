@@ -101,12 +101,12 @@ Result<fs::path> scratch_parent(const fs::path& requested) {
     fs::path temp = fs::temp_directory_path(error);
     if (error) {
         const char* tmpdir = std::getenv("TMPDIR");
-        return make_error(Errc::io,
-                          "no temp directory (TMPDIR=" +
-                              std::string(tmpdir != nullptr ? tmpdir : "unset, /tmp") +
-                              "): " + error.message(),
-                          "give a private directory on local disk with --temp-dir, or set "
-                          "TMPDIR to one");
+        return make_error(
+            Errc::io,
+            "no temp directory (TMPDIR=" + std::string(tmpdir != nullptr ? tmpdir : "unset, /tmp") +
+                "): " + error.message(),
+            "give a private directory on local disk with --temp-dir, or set "
+            "TMPDIR to one");
     }
     return temp;
 }

@@ -75,7 +75,8 @@ Status flush_stdout() {
 }
 
 void add_vault_commands(CLI::App& app, Command& selected) {
-    CLI::App* vault = app.add_subcommand("vault", "Create, list, check, prune and unlock vaults; record departed custodians");
+    CLI::App* vault = app.add_subcommand(
+        "vault", "Create, list, check, prune and unlock vaults; record departed custodians");
     vault->require_subcommand(1);
     add_vault_init_command(*vault, selected);
     add_vault_list_command(*vault, selected);

@@ -58,11 +58,11 @@ Result<std::string> resolve_fingerprint(const std::string& given) {
         return *fingerprint;
     std::error_code ec;
     if (!std::filesystem::exists(given, ec)) {
-        return make_error(Errc::usage,
-                          "--custodian: '" + given +
-                              "' is neither a recipient fingerprint nor an existing file",
-                          "give the custodian's fingerprint (xxxx-xxxx-...-xxxx, as 'vault init' "
-                          "and 'vault list' print it) or their NAME.pub file");
+        return make_error(
+            Errc::usage,
+            "--custodian: '" + given + "' is neither a recipient fingerprint nor an existing file",
+            "give the custodian's fingerprint (xxxx-xxxx-...-xxxx, as 'vault init' "
+            "and 'vault list' print it) or their NAME.pub file");
     }
     TRY_ASSIGN(const crypto::Recipient recipient, read_recipient_file(given));
     return recipient.fingerprint();
@@ -117,10 +117,11 @@ void report_impact(const vault::Vault& opened, const vault::CustodianRoster& ros
     std::cout << "verified backups sealed to them: " << sealed_to_them << " of " << verified
               << "\n";
     if (present < policy.threshold) {
-        print_warning("fewer custodians than the threshold remain: new backups can only be opened "
-                      "with a departed custodian's key; move the escrow to a new vault now (see "
-                      "'ssoescrow status --vault " +
-                      opened.dir().string() + "')");
+        print_warning(
+            "fewer custodians than the threshold remain: new backups can only be opened "
+            "with a departed custodian's key; move the escrow to a new vault now (see "
+            "'ssoescrow status --vault " +
+            opened.dir().string() + "')");
     } else if (sealed_to_them > 0 || present < current.size()) {
         print_info("rekey needed: run 'ssoescrow status --vault " + opened.dir().string() +
                    "' for the backups concerned and what to do");
@@ -132,8 +133,9 @@ Result<int> run_custodian_change(Change change, const CustodianOptions& options)
     if (auto valid = vault::check_text(options.reason, "--reason"); !valid) {
         Error error = std::move(valid).error();
         error.code = Errc::usage;
-        error.hint = "say why in 1 to 256 printable characters, e.g. --reason \"left the company "
-                     "2026-11-20\"";
+        error.hint =
+            "say why in 1 to 256 printable characters, e.g. --reason \"left the company "
+            "2026-11-20\"";
         return error;
     }
     TRY_ASSIGN(const vault::Vault opened, vault::Vault::open(options.vault));
@@ -160,10 +162,10 @@ Result<int> run_custodian_change(Change change, const CustodianOptions& options)
     vault::CustodianRoster roster = vault::custodian_roster(chain.records);
     const vault::CustodianHistory* history = roster.find(fingerprint);
     if (history == nullptr || !history->in_policy_since) {
-        return make_error(Errc::invalid_argument,
-                          "custodian " + fingerprint + " is not a custodian of vault " +
-                              opened.dir().string(),
-                          "its custodians: " + known_custodians(opened, roster));
+        return make_error(
+            Errc::invalid_argument,
+            "custodian " + fingerprint + " is not a custodian of vault " + opened.dir().string(),
+            "its custodians: " + known_custodians(opened, roster));
     }
     const std::string who = describe_custodian(opened, fingerprint);
     if (change == Change::depart && history->departed) {

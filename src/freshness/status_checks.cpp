@@ -766,10 +766,11 @@ CheckResult check_escrow_health(const StatusInput& input) {
     result.observed = std::to_string(k) + " of " + std::to_string(n) + " custodians";
     if (present < n)
         result.observed += ", " + std::to_string(present) + " still here";
-    result.threshold = "more custodians than the threshold, none departed; no retained backup "
-                       "sealed to a departed custodian; newest backup sealed to the current "
-                       "policy; keys in the policy at most " +
-                       vault::format_duration(max_key_age) + " (max-key-age)";
+    result.threshold =
+        "more custodians than the threshold, none departed; no retained backup "
+        "sealed to a departed custodian; newest backup sealed to the current "
+        "policy; keys in the policy at most " +
+        vault::format_duration(max_key_age) + " (max-key-age)";
     result.metrics.push_back(
         metric("custodians", "Recipients of the vault's escrow policy", static_cast<double>(n)));
     result.metrics.push_back(metric("custodian_threshold", "Custodians needed to open a backup (K)",
@@ -813,8 +814,7 @@ CheckResult check_escrow_health(const StatusInput& input) {
     if (present == k && k > 0) {
         flag(CheckState::warning,
              "every one of the " + std::to_string(present) + " custodians" +
-                 (present < n ? " still here" : "") + " is needed (threshold " +
-                 std::to_string(k) +
+                 (present < n ? " still here" : "") + " is needed (threshold " + std::to_string(k) +
                  "): one lost key loses every backup",
              "Add at least one custodian beyond the threshold (a new vault with more "
              "recipients).");
@@ -857,8 +857,8 @@ CheckResult check_escrow_health(const StatusInput& input) {
         flag(CheckState::warning,
              std::to_string(sealed_to_departed.size()) + " retained backup" +
                  (sealed_to_departed.size() > 1 ? "s are" : " is") +
-                 " sealed to departed custodian" + (names.size() > 1 ? "s " : " ") +
-                 join(names) + " (rekey needed)",
+                 " sealed to departed custodian" + (names.size() > 1 ? "s " : " ") + join(names) +
+                 " (rekey needed)",
              move_escrow_fix(input));
     }
 

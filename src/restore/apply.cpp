@@ -326,10 +326,13 @@ void warn_departed_approvers(const vault::Vault& opened, const std::vector<std::
         if (history == nullptr || !history->departed)
             continue;
         log.warning("departed-custodian",
-                    "the approval of custodian " + fingerprint + " counts although they were "
-                    "marked departed on " + vault::format_time(history->departed->time) +
-                    " (" + history->departed->reason + "); after the restore, move the escrow "
-                    "to the custodians who are still here (ssoescrow status: escrow-health)",
+                    "the approval of custodian " + fingerprint +
+                        " counts although they were "
+                        "marked departed on " +
+                        vault::format_time(history->departed->time) + " (" +
+                        history->departed->reason +
+                        "); after the restore, move the escrow "
+                        "to the custodians who are still here (ssoescrow status: escrow-health)",
                     {{"custodian", fingerprint}});
     }
 }

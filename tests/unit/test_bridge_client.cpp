@@ -9,6 +9,7 @@
 
 #include "src/bridge/bridge_client.hpp"
 #include "src/bridge/command_line.hpp"
+#include "test_support.hpp"
 
 using namespace ssoescrow;
 using namespace ssoescrow::bridge;
@@ -19,15 +20,8 @@ namespace {
 
 // A scratch directory with fake bridges written as shell scripts.
 struct FakeBridges {
-    fs::path dir;
-    FakeBridges() {
-        char pattern[] = "/tmp/ssoescrow-bridge-test.XXXXXX";
-        dir = ::mkdtemp(pattern);
-    }
-    ~FakeBridges() {
-        std::error_code ignored;
-        fs::remove_all(dir, ignored);
-    }
+    test_support::TempDir tmp{"ssoescrow-bridge-test"};
+    fs::path dir = tmp.path();
     std::string script(const std::string& name, const std::string& body) const {
         fs::path path = dir / name;
         std::ofstream(path) << "#!/bin/sh\n" << body << "\n";

@@ -441,9 +441,9 @@ namespace {
 
 vault::ChainRecord departure(const std::string& fp, std::int64_t time, std::uint64_t seq,
                              bool reinstated = false) {
-    vault::ChainRecord c = record(reinstated ? vault::AuditType::custodian_reinstated
-                                             : vault::AuditType::custodian_departed,
-                                  time, seq, {{"custodian", fp}, {"reason", "left the company"}});
+    vault::ChainRecord c = record(
+        reinstated ? vault::AuditType::custodian_reinstated : vault::AuditType::custodian_departed,
+        time, seq, {{"custodian", fp}, {"reason", "left the company"}});
     c.record.actor = "ops@bts01";
     return c;
 }
@@ -482,8 +482,9 @@ TEST_CASE("escrow-health: a departed custodian needs a rekey; too few left is CR
     r = check_escrow_health(in);
     CHECK(r.state == CheckState::warning);
     CHECK(r.observed == "2 of 3 custodians, 2 still here");
-    CHECK(contains(r.summary, "the current policy still seals every new backup to departed "
-                              "custodian carol (fp-carol) (rekey needed)"));
+    CHECK(contains(r.summary,
+                   "the current policy still seals every new backup to departed "
+                   "custodian carol (fp-carol) (rekey needed)"));
     CHECK(contains(r.summary, "3 retained backups are sealed to departed custodian carol"));
     CHECK(contains(r.summary, "every one of the 2 custodians still here is needed"));
     CHECK(contains(r.fix, "Rekey: create a vault whose policy leaves out the departed"));
@@ -541,8 +542,9 @@ TEST_CASE("escrow-health: keys in the policy longer than max-key-age", "[freshne
     in.policy.max_key_age = 90 * k_day;
     r = check_escrow_health(in);
     CHECK(r.state == CheckState::warning);
-    CHECK(contains(r.summary, "keys in the policy longer than 90d (max-key-age): alice (fp-alice) "
-                              "for 100d 0h"));
+    CHECK(contains(r.summary,
+                   "keys in the policy longer than 90d (max-key-age): alice (fp-alice) "
+                   "for 100d 0h"));
     CHECK(contains(r.fix, "ssoescrow custodian keygen"));
     // A departed custodian's key is reported as departed, not as old.
     in.records.push_back(departure("fp-carol", k_now - k_day, 5));

@@ -298,8 +298,8 @@ TEST_CASE("status on a vault: departed custodians, as of before and after", "[fr
     const auto one = status_at(vault, now, k_t0_fixture + 30 * day);
     const auto& warning = check(one, "escrow-health");
     CHECK(warning.state == freshness::CheckState::warning);
-    // Every verified backup before day 30 (days 1..29) is sealed to the departed custodian (the envelopes'
-    // stanzas say so, not only the policy).
+    // Every verified backup before day 30 (days 1..29) is sealed to the departed custodian (the
+    // envelopes' stanzas say so, not only the policy).
     CHECK(warning.evidence["backups_sealed_to_departed"].size() == 29);
     std::vector<std::string> departed;
     for (const auto& c : warning.evidence["custodians"]) {

@@ -459,7 +459,8 @@ TEST_CASE("custodian departure records: schema and the roster built from them", 
     CHECK(roster.count_present({alice, bob}) == 1);
     REQUIRE(roster.policies.count("sha256:" + k_hash_a) == 1);
     CHECK(roster.policies.at("sha256:" + k_hash_a).threshold == 2);
-    CHECK(roster.policies.at("sha256:" + k_hash_a).custodians == std::vector<std::string>{alice, bob});
+    CHECK(roster.policies.at("sha256:" + k_hash_a).custodians ==
+          std::vector<std::string>{alice, bob});
 
     // A second departure keeps the first date; a reinstatement clears it; the chain verifies.
     REQUIRE(append_audit_record(dir.path(), chain,

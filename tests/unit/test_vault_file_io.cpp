@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "test_support.hpp"
 #include "vault/file_io.hpp"
 #include "vault/test_hooks.hpp"
 
@@ -29,44 +30,8 @@ using namespace ssoescrow::vault;
 
 namespace {
 
-class TempDir {
-  public:
-    TempDir() {
-        std::string pattern = (fs::temp_directory_path() / "ssoescrow-fileio-XXXXXX").string();
-        if (::mkdtemp(pattern.data()) == nullptr)
-            throw std::runtime_error("mkdtemp failed");
-        m_path = pattern;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::permissions(m_path, fs::perms::owner_all, ec);
-        fs::remove_all(m_path, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    const fs::path& path() const { return m_path; }
-    fs::path operator/(const std::string& name) const { return m_path / name; }
-
-  private:
-    fs::path m_path;
-};
-
-class EnvGuard {
-  public:
-    EnvGuard(const char* name, const std::string& value) : m_name(name) {
-        ::setenv(name, value.c_str(), 1);
-        test_hooks::reset_counters();
-    }
-    ~EnvGuard() {
-        ::unsetenv(m_name);
-        test_hooks::reset_counters();
-    }
-    EnvGuard(const EnvGuard&) = delete;
-    EnvGuard& operator=(const EnvGuard&) = delete;
-
-  private:
-    const char* m_name;
-};
+using test_support::EnvGuard;
+using test_support::TempDir;
 
 class UmaskGuard {
   public:

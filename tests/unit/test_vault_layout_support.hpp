@@ -17,6 +17,7 @@
 
 #include "crypto/custodian_key.hpp"
 #include "crypto/hash.hpp"
+#include "test_support.hpp"
 #include "vault/audit_log.hpp"
 #include "vault/clock.hpp"
 #include "vault/envelope.hpp"
@@ -32,26 +33,7 @@ using namespace ssoescrow::vault;
 
 inline constexpr std::int64_t k_t0 = 1795696496;  // 2026-11-26T12:34:56Z
 
-class TempDir {
-  public:
-    TempDir() {
-        std::string pattern = (fs::temp_directory_path() / "ssoescrow-layout-XXXXXX").string();
-        if (::mkdtemp(pattern.data()) == nullptr)
-            throw std::runtime_error("mkdtemp failed");
-        m_path = pattern;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        // Envelopes and records are 0400 in 0700 directories: removable by the owner.
-        fs::remove_all(m_path, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    const fs::path& path() const { return m_path; }
-
-  private:
-    fs::path m_path;
-};
+using TempDir = test_support::TempDir;
 
 inline std::string read_text(const fs::path& file) {
     std::ifstream in(file, std::ios::binary);

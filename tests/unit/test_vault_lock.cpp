@@ -21,6 +21,7 @@
 
 #include "crypto/bytes.hpp"
 #include "crypto/random.hpp"
+#include "test_support.hpp"
 #include "vault/file_io.hpp"
 #include "vault/lock.hpp"
 #include "vault/test_hooks.hpp"
@@ -32,42 +33,13 @@ using namespace std::chrono_literals;
 
 namespace {
 
-class TempVault {
+using test_support::EnvGuard;
+
+// A directory standing in for a vault: only locks/ matters here.
+class TempVault : public test_support::TempDir {
   public:
-    TempVault() {
-        std::string pattern = (fs::temp_directory_path() / "ssoescrow-lock-XXXXXX").string();
-        if (::mkdtemp(pattern.data()) == nullptr)
-            throw std::runtime_error("mkdtemp failed");
-        m_path = pattern;
-    }
-    ~TempVault() {
-        std::error_code ec;
-        fs::remove_all(m_path, ec);
-    }
-    TempVault(const TempVault&) = delete;
-    TempVault& operator=(const TempVault&) = delete;
-    const fs::path& path() const { return m_path; }
-    fs::path lock_file() const { return m_path / "locks" / "writer.lock"; }
-
-  private:
-    fs::path m_path;
-};
-
-class EnvGuard {
-  public:
-    EnvGuard(const char* name, const std::string& value) : m_name(name) {
-        ::setenv(name, value.c_str(), 1);
-        test_hooks::reset_counters();
-    }
-    ~EnvGuard() {
-        ::unsetenv(m_name);
-        test_hooks::reset_counters();
-    }
-    EnvGuard(const EnvGuard&) = delete;
-    EnvGuard& operator=(const EnvGuard&) = delete;
-
-  private:
-    const char* m_name;
+    TempVault() : TempDir("ssoescrow-lock") {}
+    std::filesystem::path lock_file() const { return path() / "locks" / "writer.lock"; }
 };
 
 constexpr std::int64_t k_t0 = 1800000000;  // 2027-01-15
