@@ -41,6 +41,29 @@ void check_config_recorded(const Vault& vault, const AuditChain& chain, Findings
                        ": it was replaced outside ssoescrow (custodians may have been swapped)"});
 }
 
+// A departure or reinstatement names a custodian: one that some policy of the vault had at that
+// point of the chain (the writer checks it; a record written by hand may not).
+void check_custodian_records(const AuditChain& chain, Findings& out) {
+    std::set<std::string, std::less<>> known;
+    for (const ChainRecord& r : chain.records) {
+        const AuditRecord& record = r.record;
+        if (record.type == AuditType::vault_init || record.type == AuditType::policy_change) {
+            for (const std::string& fp : record.fields_named("custodian"))
+                known.insert(fp);
+        } else if (record.type == AuditType::custodian_departed ||
+                   record.type == AuditType::custodian_reinstated) {
+            const std::string_view fp = record.field("custodian");
+            if (known.count(fp) == 0) {
+                out.push_back({Severity::warning, "audit-unknown-custodian", r.file,
+                               std::string(audit_type_name(record.type)) + " record names " +
+                                   std::string(fp) +
+                                   ", which no escrow policy of this vault had: status ignores "
+                                   "it"});
+            }
+        }
+    }
+}
+
 void check_top_level(const Vault& vault, Findings& out) {
     static const std::set<std::string> k_known{
         std::string(k_config_file), std::string(k_envelopes_dir), std::string(k_audit_dir),
@@ -119,6 +142,7 @@ Result<CheckReport> check_vault(const Vault& vault, const CheckOptions& options)
     out.insert(out.end(), report.catalog.findings.begin(), report.catalog.findings.end());
     check_top_level(vault, out);
     check_config_recorded(vault, report.catalog.chain, out);
+    check_custodian_records(report.catalog.chain, out);
     check_lock(vault, clock, out);
     if (options.seen) {
         const Findings rollback = compare_with_seen(report.catalog.chain, *options.seen);

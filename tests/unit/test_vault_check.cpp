@@ -258,6 +258,28 @@ TEST_CASE("leftovers, unknown files, locks and future times are warnings", "[vau
     }
 }
 
+TEST_CASE("a departure record must name a custodian of the vault", "[vault][check]") {
+    Fixture f;
+    auto append_departure = [&](const std::string& fingerprint) {
+        auto chain = read_audit_chain(f.vault.dir(), f.vault.vault_id());
+        REQUIRE(chain.ok());
+        AuditRecord record;
+        record.type = AuditType::custodian_departed;
+        record.time = k_t0 + 600;
+        record.actor = "ops@bts01";
+        record.fields = {{"custodian", fingerprint}, {"reason", "left"}};
+        auto written = append_audit_record(f.vault.dir(), *chain, record);
+        REQUIRE(written.ok());
+        return written->file;
+    };
+    append_departure(f.custodians.policy.recipients[0].fingerprint());
+    CHECK(run_check(f.vault, k_t0 + 3600).findings.empty());
+    const std::string file = append_departure("0000-0000-0000-0000-0000-0000-0000-0000");
+    const CheckReport report = run_check(f.vault, k_t0 + 3600);
+    CHECK(has_finding(report.findings, Severity::warning, "audit-unknown-custodian", file));
+    CHECK_FALSE(report.damaged());
+}
+
 TEST_CASE("check compares the chain with the latest-seen state (F16)", "[vault][check]") {
     Fixture f;
     AuditChain chain = *read_audit_chain(f.vault.dir(), f.vault.vault_id());
