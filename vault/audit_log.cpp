@@ -128,7 +128,13 @@ Status check_value(Kind kind, std::string_view value, const std::string& what) {
             }
             return check_hex(value.substr(7), 32, what);
         case Kind::fingerprint:
-            return check_token(value, what);
+            if (!is_fingerprint_text(value)) {
+                return make_error(Errc::parse,
+                                  what +
+                                      ": expected a recipient fingerprint (8 groups of 4 "
+                                      "lower-case hex digits joined by '-')");
+            }
+            return {};
         case Kind::integer: {
             TRY(parse_integer(value, what));
             return {};

@@ -10,6 +10,7 @@
 #include "crypto/random.hpp"
 #include "crypto/x25519.hpp"
 #include "vault/envelope_text.hpp"
+#include "vault/text_format.hpp"
 
 namespace ssoescrow::vault {
 namespace {
@@ -24,7 +25,6 @@ constexpr std::string_view k_mac_label = "header-mac";
 constexpr std::string_view k_payload_label = "payload";
 constexpr std::string_view k_payload_algorithm = "xchacha20poly1305";
 constexpr std::string_view k_recipient_type = "x25519";
-constexpr std::size_t k_fingerprint_text_size = 39;  // 8 groups of 4 hex digits, 7 dashes
 constexpr std::size_t k_wrapped_share_base64_size = 140;
 constexpr std::size_t k_mac_line_size = 5 + 64 + 1;  // "mac: " + hex + LF
 constexpr std::size_t k_min_payload_plaintext_size = 4 + 1 + 4 + 1 + 4 + 0 + 32;
@@ -41,19 +41,6 @@ std::string_view as_text(ByteView bytes) {
 bool is_lower_hex(std::string_view text) {
     return std::all_of(text.begin(), text.end(),
                        [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-}
-
-bool is_fingerprint_text(std::string_view text) {
-    if (text.size() != k_fingerprint_text_size) {
-        return false;
-    }
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        bool dash = i % 5 == 4;
-        if (dash ? text[i] != '-' : !is_lower_hex(text.substr(i, 1))) {
-            return false;
-        }
-    }
-    return true;
 }
 
 std::string hex_byte(std::uint8_t value) {

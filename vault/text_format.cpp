@@ -304,6 +304,21 @@ Result<std::string_view> expect_field(std::string_view line, std::string_view ke
     return line.substr(key.size() + 2);
 }
 
+bool is_fingerprint_text(std::string_view text) noexcept {
+    if (text.size() != k_fingerprint_text_size)
+        return false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (i % 5 == 4) {
+            if (c != '-')
+                return false;
+        } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+            return false;
+        }
+    }
+    return true;
+}
+
 Status check_hex(std::string_view value, std::size_t size, std::string_view what) {
     if (value.size() != size * 2) {
         return make_error(Errc::parse, std::string(what) + ": expected " +

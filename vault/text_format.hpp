@@ -52,6 +52,11 @@ Result<std::vector<std::string_view>> split_lines(std::string_view text, std::si
 Result<std::string_view> expect_field(std::string_view line, std::string_view key,
                                       std::string_view what);
 
+// A recipient fingerprint as written everywhere (FORMAT.md 2.1): 8 groups of 4 lower-case hex
+// digits joined by '-', 39 characters.
+inline constexpr std::size_t k_fingerprint_text_size = 39;
+bool is_fingerprint_text(std::string_view text) noexcept;
+
 // Lower-case hex of exactly `size` bytes.
 Status check_hex(std::string_view value, std::size_t size, std::string_view what);
 

@@ -3,6 +3,8 @@
 // departed custodian's share until they are rekeyed or pruned, and `status` (escrow-health) says
 // which backups that concerns and what to do. Both are idempotent: a custodian already in the
 // requested state gets no second record.
+#include <algorithm>
+#include <cctype>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -29,33 +31,13 @@ struct CustodianOptions {
     std::string state_dir;
 };
 
-// 8 groups of 4 hex digits joined by '-' (FORMAT.md 2.1); upper case is accepted and lowered.
-std::optional<std::string> as_fingerprint(std::string_view text) {
-    if (text.size() != 39)
-        return std::nullopt;
-    std::string out;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        const char c = text[i];
-        if (i % 5 == 4) {
-            if (c != '-')
-                return std::nullopt;
-            out += c;
-            continue;
-        }
-        if (c >= '0' && c <= '9') {
-            out += c;
-        } else if ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) {
-            out += static_cast<char>(c | 0x20);
-        } else {
-            return std::nullopt;
-        }
-    }
-    return out;
-}
-
+// A fingerprint (upper case accepted, as people copy it from other tools) or a NAME.pub file.
 Result<std::string> resolve_fingerprint(const std::string& given) {
-    if (auto fingerprint = as_fingerprint(given))
-        return *fingerprint;
+    std::string lowered = given;
+    std::transform(lowered.begin(), lowered.end(), lowered.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (vault::is_fingerprint_text(lowered))
+        return lowered;
     std::error_code ec;
     if (!std::filesystem::exists(given, ec)) {
         return make_error(
@@ -87,16 +69,28 @@ std::string known_custodians(const vault::Vault& opened, const vault::CustodianR
     return out;
 }
 
+std::vector<std::string> current_custodians(const vault::Vault& opened) {
+    std::vector<std::string> out;
+    for (const crypto::Recipient& r : opened.config().escrow.recipients)
+        out.push_back(r.fingerprint());
+    return out;
+}
+
+// Prints how many custodians of the current policy are still here; returns that number.
+std::size_t report_present(const vault::Vault& opened, const vault::CustodianRoster& roster) {
+    const std::vector<std::string> current = current_custodians(opened);
+    const std::size_t present = roster.count_present(current);
+    std::cout << "custodians of the current policy not departed: " << present << " of "
+              << current.size() << " (threshold " << opened.config().escrow.threshold << ")\n";
+    return present;
+}
+
 // What the departure means for the backups in the vault now: printed after the record is written.
 void report_impact(const vault::Vault& opened, const vault::CustodianRoster& roster,
                    const std::string& fingerprint) {
-    const vault::EscrowPolicy& policy = opened.config().escrow;
-    std::vector<std::string> current;
-    for (const crypto::Recipient& r : policy.recipients)
-        current.push_back(r.fingerprint());
-    const std::size_t present = roster.count_present(current);
-    std::cout << "custodians of the current policy not departed: " << present << " of "
-              << current.size() << " (threshold " << policy.threshold << ")\n";
+    const std::size_t present = report_present(opened, roster);
+    const std::size_t custodians = opened.config().escrow.recipients.size();
+    const unsigned threshold = opened.config().escrow.threshold;
     auto catalog = vault::build_catalog(opened);
     if (!catalog) {
         print_warning("could not list the backups sealed to this custodian: " +
@@ -116,13 +110,13 @@ void report_impact(const vault::Vault& opened, const vault::CustodianRoster& ros
     }
     std::cout << "verified backups sealed to them: " << sealed_to_them << " of " << verified
               << "\n";
-    if (present < policy.threshold) {
+    if (present < threshold) {
         print_warning(
             "fewer custodians than the threshold remain: new backups can only be opened "
             "with a departed custodian's key; move the escrow to a new vault now (see "
             "'ssoescrow status --vault " +
             opened.dir().string() + "')");
-    } else if (sealed_to_them > 0 || present < current.size()) {
+    } else if (sealed_to_them > 0 || present < custodians) {
         print_info("rekey needed: run 'ssoescrow status --vault " + opened.dir().string() +
                    "' for the backups concerned and what to do");
     }
@@ -202,12 +196,7 @@ Result<int> run_custodian_change(Change change, const CustodianOptions& options)
     if (change == Change::depart) {
         report_impact(opened, roster, fingerprint);
     } else {
-        std::vector<std::string> current;
-        for (const crypto::Recipient& r : opened.config().escrow.recipients)
-            current.push_back(r.fingerprint());
-        std::cout << "custodians of the current policy not departed: "
-                  << roster.count_present(current) << " of " << current.size() << " (threshold "
-                  << opened.config().escrow.threshold << ")\n";
+        report_present(opened, roster);
     }
     TRY(flush_stdout());
     return 0;

@@ -115,21 +115,6 @@ Result<std::int64_t> parse_time_field(std::string_view text, const Lines& lines,
     return time.value();
 }
 
-bool is_fingerprint_text(std::string_view text) {
-    if (text.size() != 39)
-        return false;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        const char c = text[i];
-        if (i % 5 == 4) {
-            if (c != '-')
-                return false;
-        } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-            return false;
-        }
-    }
-    return true;
-}
-
 // Splits off and verifies the final checksum line. Returns the bytes it covers.
 Result<std::string_view> verify_checksum(std::string_view text, std::string_view source,
                                          std::string_view kind) {
@@ -568,7 +553,7 @@ Result<Approval> parse_approval(ByteView file, std::string_view source) {
     }
     {
         TRY_ASSIGN(const std::string_view value, lines.field("custodian"));
-        if (!is_fingerprint_text(value))
+        if (!vault::is_fingerprint_text(value))
             return lines.error(Errc::parse, "custodian", "not a recipient fingerprint");
         approval.custodian = std::string(value);
     }

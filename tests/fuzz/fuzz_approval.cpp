@@ -17,19 +17,9 @@
 #include "crypto/random.hpp"
 #include "crypto/secret_bytes.hpp"
 #include "src/restore/request.hpp"
+#include "tests/fuzz/fuzz_support.hpp"
 
 using namespace ssoescrow;
-
-// The input with its last line replaced by a correct "checksum: " line, so that mutations reach
-// the field parsers behind the checksum (which a fuzzer cannot recompute by itself).
-static std::string with_valid_checksum(std::string_view text) {
-    std::string body(text);
-    const std::size_t last = body.rfind("checksum: ");
-    if (last != std::string::npos && (last == 0 || body[last - 1] == '\n'))
-        body.erase(last);
-    const crypto::Digest digest = crypto::sha256(as_bytes(body));
-    return body + "checksum: " + to_hex(digest) + "\n";
-}
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     static const bool initialised = crypto::initialize().ok();
@@ -46,7 +36,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     {
         const std::string fixed =
-            with_valid_checksum(std::string_view(reinterpret_cast<const char*>(data), size));
+            fuzz::with_valid_checksum(std::string_view(reinterpret_cast<const char*>(data), size));
         auto again = restore::parse_approval(as_bytes(fixed), "fuzz");
         if (again.ok() && restore::serialise_approval(again.value()) != fixed)
             std::abort();

@@ -49,18 +49,24 @@ StoredBackup store(const Vault& vault, const EscrowPolicy& policy, std::int64_t 
     return std::move(stored).value();
 }
 
-// A restore receipt (or drill record) as the restore command writes it: FORMAT.md 4.3.
-void add_receipt(const Vault& vault, AuditType type, std::int64_t time, const std::string& node,
-                 const std::string& msid, const std::string& backup_id,
-                 const std::vector<std::string>& custodians) {
-    FakeClock clock(time);
+// Appends `record` under the writer lock at its own time, as the command `operation` does.
+void append_at(const Vault& vault, const std::string& operation, const AuditRecord& record) {
+    FakeClock clock(record.time);
     LockOptions lock_options;
-    lock_options.operation = "restore";
+    lock_options.operation = operation;
     lock_options.clock = &clock;
     auto lock = WriterLock::acquire(vault.dir(), lock_options);
     REQUIRE(lock.ok());
     auto chain = read_audit_chain(vault.dir(), vault.vault_id());
     REQUIRE(chain.ok());
+    REQUIRE(append_audit_record(vault.dir(), *chain, record).ok());
+    REQUIRE(lock->release().ok());
+}
+
+// A restore receipt (or drill record) as the restore command writes it: FORMAT.md 4.3.
+void add_receipt(const Vault& vault, AuditType type, std::int64_t time, const std::string& node,
+                 const std::string& msid, const std::string& backup_id,
+                 const std::vector<std::string>& custodians) {
     AuditRecord record;
     record.type = type;
     record.time = time;
@@ -71,29 +77,18 @@ void add_receipt(const Vault& vault, AuditType type, std::int64_t time, const st
     record.fields.push_back({"msid", msid});
     for (const std::string& c : custodians)
         record.fields.push_back({"custodian", c});
-    auto appended = append_audit_record(vault.dir(), *chain, record);
-    REQUIRE(appended.ok());
-    REQUIRE(lock->release().ok());
+    append_at(vault, "restore", record);
 }
 
 // A custodian-departed record as `vault mark-departed` writes it.
 void add_departure(const Vault& vault, const std::string& fingerprint, std::int64_t time) {
-    FakeClock clock(time);
-    LockOptions lock_options;
-    lock_options.operation = "mark-departed";
-    lock_options.clock = &clock;
-    auto lock = WriterLock::acquire(vault.dir(), lock_options);
-    REQUIRE(lock.ok());
-    auto chain = read_audit_chain(vault.dir(), vault.vault_id());
-    REQUIRE(chain.ok());
     AuditRecord record;
     record.type = AuditType::custodian_departed;
     record.time = time;
     record.actor = "operator@bts01";
     record.fields.push_back({"custodian", fingerprint});
     record.fields.push_back({"reason", "left the company"});
-    REQUIRE(append_audit_record(vault.dir(), *chain, record).ok());
-    REQUIRE(lock->release().ok());
+    append_at(vault, "mark-departed", record);
 }
 
 freshness::VaultStatus status_at(const Vault& vault, std::int64_t now,

@@ -442,6 +442,10 @@ TEST_CASE("custodian departure records: schema and the roster built from them", 
     CHECK_FALSE(bad.validate().ok());
     bad.fields = {{"custodian", "a b"}, {"reason", "left"}};
     CHECK_FALSE(bad.validate().ok());
+    bad.fields = {{"custodian", "alice"}, {"reason", "left"}};  // a token, not a fingerprint
+    CHECK_FALSE(bad.validate().ok());
+    bad.fields = {{"custodian", "F768-5705-09CB-449F-EC0B-A407-307B-99AA"}, {"reason", "left"}};
+    CHECK_FALSE(bad.validate().ok());
 
     TempDir dir;
     AuditChain chain = make_chain(dir.path(), 1);
