@@ -1,0 +1,21 @@
+// Well-known directories: where scratch files and the rollback witness (latest-seen state) go.
+#pragma once
+
+#include <filesystem>
+
+#include "crypto/result.hpp"
+
+namespace ssoescrow::platform {
+
+// The directory for temporary files: $TMPDIR (else /tmp) on POSIX, GetTempPathW on Windows.
+// Errc::not_found / io with a hint naming the variable when it is unusable.
+Result<std::filesystem::path> temp_directory();
+
+// The default root of ssoescrow's per-vault state (rollback witness), created by the caller:
+//   POSIX:   $XDG_STATE_HOME/ssoescrow, else $HOME/.local/state/ssoescrow
+//   Windows: %ProgramData%\ssoescrow for service accounts (LocalSystem, LocalService,
+//            NetworkService: the scheduled backup job), %LOCALAPPDATA%\ssoescrow for people.
+// Errc::not_found with a hint to pass --state-dir when no such directory can be determined.
+Result<std::filesystem::path> default_state_root();
+
+}  // namespace ssoescrow::platform
