@@ -8,7 +8,7 @@ Creates two Task Scheduler tasks in the folder -TaskPath (default \ssoescrow\):
 
   "ssoescrow backup"  daily at -BackupTime:
       ssoescrow.exe backup --vault VAULT
-          --bridge "powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -File 'BRIDGE'"
+          --bridge "\"POWERSHELL\" -NoProfile -NonInteractive -ExecutionPolicy Bypass -File \"BRIDGE\""
           --expect-policy sha256:... --log-json LOG [--skip-on-passive-node] [--temp-dir DIR]
   "ssoescrow status"  weekly on -StatusDay at -StatusTime:
       cmd.exe /d /s /c ""ssoescrow.exe" status --vault VAULT --bridge "..." --format json > "REPORT""
@@ -37,10 +37,10 @@ first with 'Test-ADServiceAccount name$'.
 Quoting. Task Scheduler passes the arguments string unchanged to ssoescrow.exe, which splits it
 with the Windows rules (CommandLineToArgvW): arguments with blanks are put in double quotes,
 with backslashes doubled only before a double quote. The --bridge value is ONE such argument;
-ssoescrow then splits that value itself as a POSIX shell would, where a backslash outside quotes
-is an escape character: so inside it the script and PowerShell paths are put in single quotes,
-which keep backslashes and blanks literally. Hence paths may not contain a single quote, a
-double quote or '%' (Task Scheduler expands %VARIABLES% in arguments); the script refuses them.
+ssoescrow.exe then splits that value itself with the same Windows rules, so inside it the
+PowerShell and script paths are Windows arguments too (double quotes around a path with blanks),
+and the whole value is quoted once more as one argument. Hence paths may not contain a single
+quote, a double quote or '%' (Task Scheduler expands %VARIABLES% in arguments); the script refuses them.
 
 Before relying on the job, run it once by hand (Start-ScheduledTask) and check the log and
 'ssoescrow vault list', and run the bridge conformance test (see sso-bridge.ps1).
@@ -209,13 +209,6 @@ function ConvertTo-WindowsArgument {
     return $builder.ToString()
 }
 
-# One word of the --bridge value, which ssoescrow splits as a POSIX shell would: single quotes
-# keep everything literally (the paths have been checked to hold no single quote).
-function ConvertTo-PosixWord {
-    param([string] $Value)
-    return "'" + $Value + "'"
-}
-
 function Assert-PlainPath {
     param([string] $Name, [string] $Value)
     if ($Value.IndexOfAny([char[]] "'`"%") -ge 0) {
@@ -291,8 +284,10 @@ foreach ($existing in @($BackupTaskName, $StatusTaskName)) {
 
 $powershellExe = Join-Path $env:SystemRoot 'System32\WindowsPowerShell\v1.0\powershell.exe'
 Assert-PlainPath 'SystemRoot' $powershellExe
-$bridgeCommand = (ConvertTo-PosixWord $powershellExe) + ' -NoProfile -NonInteractive ' +
-    '-ExecutionPolicy Bypass -File ' + (ConvertTo-PosixWord $BridgeScript)
+# ssoescrow.exe splits the --bridge value with the Windows rules (CommandLineToArgvW), as it
+# splits its own command line: each path is one Windows argument inside it.
+$bridgeCommand = (ConvertTo-WindowsArgument $powershellExe) + ' -NoProfile -NonInteractive ' +
+    '-ExecutionPolicy Bypass -File ' + (ConvertTo-WindowsArgument $BridgeScript)
 
 $backupWords = @(
     'backup',

@@ -195,7 +195,9 @@ check "install: bridge command" has "$install" \
 check "install: bridge via -File and -ExecutionPolicy Bypass" has "$install" "'-ExecutionPolicy Bypass -File '"
 check "install: status as JSON" has "$install" "'--format', 'json'"
 check "install: Windows argument quoting" has "$install" 'function ConvertTo-WindowsArgument'
-check "install: POSIX quoting inside --bridge" has "$install" 'function ConvertTo-PosixWord'
+check "install: Windows quoting inside --bridge" has "$install" \
+    'bridgeCommand = \(ConvertTo-WindowsArgument \$powershellExe\)'
+check "install: no POSIX quoting left inside --bridge" lacks "$install" 'ConvertTo-PosixWord'
 check "install: unsafe characters refused" has "$install" "IndexOfAny\(\[char\[\]\] \"'\`\"%\"\)"
 
 # --- 4. systemd units ---------------------------------------------------------------------------
