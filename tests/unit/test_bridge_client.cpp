@@ -1,20 +1,17 @@
+// The bridge protocol on every system: --bridge splitting (POSIX rules; both rule sets in
+// test_command_line.cpp), requests and answers. Runs against fake bridges are in
+// posix/test_bridge_client_posix.cpp and windows/test_child_process_windows.cpp.
 #include <catch2/catch.hpp>
 
 #include <nlohmann/json.hpp>
 
-#include <chrono>
-#include <filesystem>
-#include <fstream>
-
 #include "platform/command_line.hpp"
 #include "src/bridge/bridge_client.hpp"
-#include "test_support.hpp"
 
 using namespace ssoescrow;
 using namespace ssoescrow::bridge;
 using crypto::SecretBytes;
 using ssoescrow::platform::split_posix_command_line;
-namespace fs = std::filesystem;
 
 namespace {
 
