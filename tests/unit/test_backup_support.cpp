@@ -18,7 +18,7 @@
 #include "src/interrupt.hpp"
 #include "src/job_log.hpp"
 #include "test_vault_layout_support.hpp"
-#include "vault/file_io.hpp"
+#include "platform/file_io.hpp"
 #include "vault/writer.hpp"
 
 using namespace vault_test;
@@ -248,9 +248,9 @@ TEST_CASE("the JSON job log writes one object per line, 0600, never through a sy
 TEST_CASE("the writability probe leaves nothing behind and reports a read-only target",
           "[backup]") {
     TempDir temp;
-    REQUIRE(ssoescrow::vault::probe_directory_writable(temp.path(), 64 * 1024));
+    REQUIRE(ssoescrow::platform::probe_directory_writable(temp.path(), 64 * 1024));
     REQUIRE(fs::is_empty(temp.path()));
-    auto missing = ssoescrow::vault::probe_directory_writable(temp.path() / "missing", 10);
+    auto missing = ssoescrow::platform::probe_directory_writable(temp.path() / "missing", 10);
     REQUIRE_FALSE(missing);
     REQUIRE(missing.error().code == Errc::not_found);
 }
