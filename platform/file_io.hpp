@@ -9,8 +9,8 @@
 //
 //   ENOSPC, EDQUOT / ERROR_DISK_FULL, ERROR_HANDLE_DISK_FULL, ERROR_DISK_QUOTA_EXCEEDED
 //                                  -> Errc::no_space         "no space left on device writing FILE"
-//   EROFS / ERROR_WRITE_PROTECT    -> Errc::read_only        "vault is read-only: cannot write FILE"
-//   EACCES, EPERM / ERROR_ACCESS_DENIED
+//   EROFS / ERROR_WRITE_PROTECT    -> Errc::read_only        "vault is read-only: cannot write
+//   FILE" EACCES, EPERM / ERROR_ACCESS_DENIED
 //                                  -> Errc::io               "permission denied ...", hint: check
 //                                                            owner and mode (ls -ld / icacls)
 //   ENOENT / ERROR_FILE_NOT_FOUND, ERROR_PATH_NOT_FOUND -> Errc::not_found
@@ -138,7 +138,10 @@ enum class CreateIfMissing {
 [[nodiscard]] Result<Bytes> read_file(const path& file, std::size_t max_size);
 
 // Like read_file, into a SecretBytes. With RequireOwnerOnly::yes a file readable or writable by
-// group or others is refused with unsafe_permissions and the hint "chmod 600 FILE".
+// group or others is refused with unsafe_permissions and the hint "chmod 600 FILE". On Windows
+// "owner-only" means a DACL that lets nobody but the owner, this account, SYSTEM and the
+// Administrators read or change the file (platform/windows/acl_check.hpp); the message names the
+// other account and the hint is the icacls command that fixes it.
 [[nodiscard]] Result<crypto::SecretBytes> read_secret_file(const path& file, std::size_t max_size,
                                                            RequireOwnerOnly require);
 
@@ -154,7 +157,9 @@ enum class CreateIfMissing {
 
 // Creates `dir` with mode 0700 (regardless of the umask) if it does not exist; the parent must
 // exist. An existing `dir` must be a real directory (not a symlink) with no group/other access
-// bits, else unsafe_permissions with the hint "chmod 700 DIR". The parent is fsynced after mkdir.
+// bits, else unsafe_permissions with the hint "chmod 700 DIR" (Windows: a protected owner-only
+// DACL is created, and an existing DACL is judged as for read_secret_file). The parent is fsynced
+// after mkdir.
 [[nodiscard]] Status ensure_private_directory(const path& dir);
 
 // Creates a temp file (is_temp_name) of `size` zero bytes in `dir`, fsyncs and removes it: proof
@@ -205,8 +210,7 @@ bool exists_no_follow(const path& file);
 // `max_size` bytes. The open never blocks (a FIFO is refused, not waited on); a file that grows
 // past the limit while being read is still refused. Errors: not_found; invalid_argument when it
 // is not a regular file; limit_exceeded (its size at open goes to *size_at_open when given); io.
-[[nodiscard]] Result<std::string> read_regular_file_bounded(const path& file,
-                                                            std::size_t max_size,
+[[nodiscard]] Result<std::string> read_regular_file_bounded(const path& file, std::size_t max_size,
                                                             std::uint64_t* size_at_open = nullptr);
 
 // An append-only log (--log-json): created owner-only when missing, a symbolic link refused,

@@ -3,9 +3,9 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "platform/file_io.hpp"
 #include "src/exit_codes.hpp"
 #include "src/terminal.hpp"
-#include "platform/file_io.hpp"
 #include "vault/text_format.hpp"
 
 namespace ssoescrow {

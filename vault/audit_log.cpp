@@ -543,8 +543,8 @@ Result<ChainRecord> append_audit_record(const fs::path& vault_dir, AuditChain& c
     const std::string text = record.serialise();
     const std::string hash = audit_hash(text);
     const std::string name = audit_file_name(record.seq, hash);
-    TRY(platform::write_file_durably(vault_dir / k_audit_dir / name, as_bytes(text), platform::Overwrite::no,
-                           platform::FinalMode::read_only));
+    TRY(platform::write_file_durably(vault_dir / k_audit_dir / name, as_bytes(text),
+                                     platform::Overwrite::no, platform::FinalMode::read_only));
     chain.records.push_back({std::move(record), hash, std::string(k_audit_dir) + "/" + name});
     return chain.records.back();
 }
@@ -566,8 +566,8 @@ Result<AuditChain> start_audit_log(const fs::path& vault_dir, AuditRecord record
     }
     if (ec)
         return platform::file_error(ec, "list", vault_dir / k_audit_dir);
-    TRY(platform::write_file_durably(vault_dir / k_audit_dir / name, as_bytes(text), platform::Overwrite::no,
-                           platform::FinalMode::read_only));
+    TRY(platform::write_file_durably(vault_dir / k_audit_dir / name, as_bytes(text),
+                                     platform::Overwrite::no, platform::FinalMode::read_only));
     AuditChain chain;
     chain.records.push_back({std::move(record), hash, std::string(k_audit_dir) + "/" + name});
     return chain;
@@ -713,8 +713,8 @@ Status remember_seen(const fs::path& state_dir, const AuditChain& chain, std::st
     }
     SeenState state{std::string(vault_id), chain.head_seq(), chain.head_hash(), now};
     const std::string text = serialise_seen_state(state);
-    return platform::write_file_durably(state_dir / k_seen_file, as_bytes(text), platform::Overwrite::yes,
-                              platform::FinalMode::read_write);
+    return platform::write_file_durably(state_dir / k_seen_file, as_bytes(text),
+                                        platform::Overwrite::yes, platform::FinalMode::read_write);
 }
 
 }  // namespace ssoescrow::vault

@@ -390,7 +390,8 @@ Result<WriterLock> WriterLock::acquire(const path& vault_dir, const LockOptions&
     }
     // Temp files of lock writes by processes that crashed; young ones may belong to a write in
     // progress right now and are left alone.
-    if (Status cleaned = platform::remove_stale_temp_files(lock_dir, std::chrono::hours(1)); !cleaned) {
+    if (Status cleaned = platform::remove_stale_temp_files(lock_dir, std::chrono::hours(1));
+        !cleaned) {
         return with_read_only_wording(std::move(cleaned).error(), vault_dir);
     }
 
@@ -410,8 +411,8 @@ Result<WriterLock> WriterLock::acquire(const path& vault_dir, const LockOptions&
         info.ttl_seconds = options.ttl.count();
         const std::string text = serialise_lock(info);
 
-        Status created =
-            platform::write_file_durably(lock_file, as_bytes(text), platform::Overwrite::no, platform::FinalMode::read_write);
+        Status created = platform::write_file_durably(
+            lock_file, as_bytes(text), platform::Overwrite::no, platform::FinalMode::read_write);
         if (created) {
             platform::test_hooks::crash_point("lock-after-create");
             lock.m_info = std::move(info);
@@ -438,8 +439,9 @@ Result<WriterLock> WriterLock::acquire(const path& vault_dir, const LockOptions&
             status = judge(std::move(*again), options, clock.now());
             if (status.state == LockState::live)
                 continue;
-            Status replaced = platform::write_file_durably(lock_file, as_bytes(text), platform::Overwrite::yes,
-                                                 platform::FinalMode::read_write);
+            Status replaced =
+                platform::write_file_durably(lock_file, as_bytes(text), platform::Overwrite::yes,
+                                             platform::FinalMode::read_write);
             if (!replaced)
                 return with_read_only_wording(std::move(replaced).error(), vault_dir);
             platform::test_hooks::crash_point("lock-after-create");
@@ -507,8 +509,8 @@ Status WriterLock::refresh() {
     TRY(check_still_held());  // again, now that nobody else can change it
     LockInfo updated = m_info;
     updated.refreshed = std::max<std::int64_t>(0, clock_of(m_options).now());
-    TRY(platform::write_file_durably(lock_file, as_bytes(serialise_lock(updated)), platform::Overwrite::yes,
-                           platform::FinalMode::read_write));
+    TRY(platform::write_file_durably(lock_file, as_bytes(serialise_lock(updated)),
+                                     platform::Overwrite::yes, platform::FinalMode::read_write));
     m_info = std::move(updated);
     m_last_refresh = std::chrono::steady_clock::now();
     return {};

@@ -1,9 +1,9 @@
 #include "vault/store.hpp"
 
 #include "crypto/hash.hpp"
-#include "vault/envelope.hpp"
 #include "platform/file_io.hpp"
 #include "platform/test_hooks.hpp"
+#include "vault/envelope.hpp"
 
 namespace ssoescrow::vault {
 
@@ -61,7 +61,7 @@ Result<StoredBackup> store_envelope(const Vault& vault, WriterLock& lock, ByteVi
 
     TRY(lock.refresh_if_due());
     TRY(platform::write_file_durably(vault.dir() / stored.path, envelope, platform::Overwrite::no,
-                           platform::FinalMode::read_only));
+                                     platform::FinalMode::read_only));
     platform::test_hooks::crash_point("store-after-envelope");
 
     TRY(lock.check_still_held());

@@ -4,8 +4,8 @@
 
 #include "crypto/random.hpp"
 #include "platform/file_io.hpp"
-#include "vault/lock.hpp"
 #include "platform/test_hooks.hpp"
+#include "vault/lock.hpp"
 
 namespace ssoescrow::vault {
 
@@ -126,7 +126,7 @@ Result<Vault> Vault::init(const fs::path& dir, const InitOptions& options) {
     platform::test_hooks::crash_point("init-after-audit");
     TRY(lock.check_still_held());
     TRY(platform::write_file_durably(dir / k_config_file, as_bytes(text), platform::Overwrite::no,
-                           platform::FinalMode::read_only));
+                                     platform::FinalMode::read_only));
     platform::test_hooks::crash_point("init-after-config");
     TRY(lock.release());
 

@@ -2,8 +2,8 @@
 
 #include <string>
 
-#include "vault/audit_log.hpp"
 #include "platform/file_io.hpp"
+#include "vault/audit_log.hpp"
 #include "vault/text_format.hpp"
 
 namespace ssoescrow::vault {

@@ -632,10 +632,11 @@ Result<FileStatus> file_status(const path& file) {
     status.size = st.st_size > 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
     status.last_write = std::chrono::system_clock::time_point(
         std::chrono::duration_cast<std::chrono::system_clock::duration>(
-            std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec)));
+            std::chrono::seconds(st.st_mtim.tv_sec) +
+            std::chrono::nanoseconds(st.st_mtim.tv_nsec)));
     status.owned_by_current_user = st.st_uid == ::geteuid();
-    status.others_may_replace_entries = S_ISDIR(st.st_mode) && (st.st_mode & S_IWOTH) != 0 &&
-                                        (st.st_mode & S_ISVTX) == 0;
+    status.others_may_replace_entries =
+        S_ISDIR(st.st_mode) && (st.st_mode & S_IWOTH) != 0 && (st.st_mode & S_ISVTX) == 0;
     return status;
 }
 
@@ -691,8 +692,8 @@ Result<std::string> read_regular_file_bounded(const path& file, std::size_t max_
 Result<AppendOnlyFile> AppendOnlyFile::open(const path& file, std::string_view action) {
     // O_NONBLOCK: a FIFO given by mistake must be refused, not block waiting for a reader (it
     // has no effect on the regular file we accept).
-    const int fd = ::open(file.c_str(),
-                          O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
+    const int fd = ::open(
+        file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
     if (fd < 0)
         return errno_error(errno, action, file);
     AppendOnlyFile log(fd, file);

@@ -50,17 +50,18 @@ Result<std::filesystem::path> temp_directory() {
     const DWORD length = ::GetTempPathW(MAX_PATH + 2, buffer);
     const std::string tmp = environment_variable("TMP").value_or("unset");
     if (length == 0 || length > MAX_PATH + 1) {
-        return make_error(Errc::io, "no temp directory (TMP=" + tmp + "): " +
-                                        windows::error_text(::GetLastError()),
-                          "set TMP to an existing private directory");
+        return make_error(
+            Errc::io,
+            "no temp directory (TMP=" + tmp + "): " + windows::error_text(::GetLastError()),
+            "set TMP to an existing private directory");
     }
     std::filesystem::path temp(std::wstring(buffer, length));
     const DWORD attributes = ::GetFileAttributesW(temp.c_str());
     if (attributes == INVALID_FILE_ATTRIBUTES || !(attributes & FILE_ATTRIBUTE_DIRECTORY)) {
-        return make_error(Errc::io,
-                          "no temp directory (TMP=" + tmp + "): " + path_to_utf8(temp) +
-                              " is not a directory",
-                          "set TMP to an existing private directory");
+        return make_error(
+            Errc::io,
+            "no temp directory (TMP=" + tmp + "): " + path_to_utf8(temp) + " is not a directory",
+            "set TMP to an existing private directory");
     }
     return temp;
 }

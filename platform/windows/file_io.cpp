@@ -19,8 +19,8 @@
 #include "platform/test_hooks.hpp"
 #include "platform/windows/acl_check.hpp"
 #include "platform/windows/security.hpp"
-#include "platform/windows/win_text.hpp"
 #include "platform/windows/wide_path.hpp"
+#include "platform/windows/win_text.hpp"
 
 namespace ssoescrow::platform {
 namespace {
@@ -86,8 +86,8 @@ Error win_error(DWORD err, std::string_view action, const path& file) {
         case ERROR_PRIVILEGE_NOT_HELD:
             return make_error(Errc::io, what + ": permission denied",
                               "check the owner and access list of the file and its directory "
-                              "(icacls \"" + describe(file) +
-                                  "\"), or run as the account that owns them");
+                              "(icacls \"" +
+                                  describe(file) + "\"), or run as the account that owns them");
         case ERROR_FILE_NOT_FOUND:
         case ERROR_PATH_NOT_FOUND:
         case ERROR_INVALID_NAME:
@@ -116,10 +116,10 @@ Error win_error(DWORD err, std::string_view action, const path& file) {
 }
 
 Error symlink_error(std::string_view action, const path& file) {
-    return make_error(Errc::unsafe_permissions,
-                      "cannot " + std::string(action) + " " + describe(file) +
-                          ": it is a symbolic link",
-                      "ssoescrow never follows symbolic links here; use the real path");
+    return make_error(
+        Errc::unsafe_permissions,
+        "cannot " + std::string(action) + " " + describe(file) + ": it is a symbolic link",
+        "ssoescrow never follows symbolic links here; use the real path");
 }
 
 // CreateFileW with the "open" fault hook. Every open names the object itself, never the target
@@ -257,10 +257,10 @@ Status check_regular(HANDLE handle, const path& file, std::string_view action,
         return symlink_error(action, file);
     if ((info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) ||
         ::GetFileType(handle) != FILE_TYPE_DISK) {
-        return make_error(Errc::io,
-                          "cannot " + std::string(action) + " " + describe(file) +
-                              ": not a regular file",
-                          "give the path of a regular file (not a directory, pipe or device)");
+        return make_error(
+            Errc::io,
+            "cannot " + std::string(action) + " " + describe(file) + ": not a regular file",
+            "give the path of a regular file (not a directory, pipe or device)");
     }
     return {};
 }
@@ -272,11 +272,10 @@ std::uint64_t size_of(const BY_HANDLE_FILE_INFORMATION& info) {
 Result<Handle> open_for_reading(const path& file, BY_HANDLE_FILE_INFORMATION& info) {
     // FILE_FLAG_BACKUP_SEMANTICS lets a directory be opened too, so that it is reported as "not a
     // regular file" like on POSIX. Sharing read/write/delete: never in another program's way.
-    Handle handle(::CreateFileW(wide_path(file).c_str(), GENERIC_READ | READ_CONTROL,
-                                FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr,
-                                OPEN_EXISTING,
-                                FILE_FLAG_OPEN_REPARSE_POINT | FILE_FLAG_BACKUP_SEMANTICS,
-                                nullptr));
+    Handle handle(::CreateFileW(
+        wide_path(file).c_str(), GENERIC_READ | READ_CONTROL,
+        FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr, OPEN_EXISTING,
+        FILE_FLAG_OPEN_REPARSE_POINT | FILE_FLAG_BACKUP_SEMANTICS, nullptr));
     if (!handle.valid())
         return win_error(::GetLastError(), "open", file);
     TRY(check_regular(handle.get(), file, "read", info));
@@ -360,11 +359,10 @@ Status check_owner_only(HANDLE handle, const path& file, std::string_view refusa
 }
 
 Status check_directory_owner_only(const path& dir) {
-    Handle handle(::CreateFileW(wide_path(dir).c_str(), READ_CONTROL | FILE_READ_ATTRIBUTES,
-                                FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr,
-                                OPEN_EXISTING,
-                                FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT,
-                                nullptr));
+    Handle handle(::CreateFileW(
+        wide_path(dir).c_str(), READ_CONTROL | FILE_READ_ATTRIBUTES,
+        FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr, OPEN_EXISTING,
+        FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, nullptr));
     if (!handle.valid())
         return win_error(::GetLastError(), "open directory", dir);
     return check_owner_only(handle.get(), dir, "refusing to use", "in");
@@ -372,13 +370,15 @@ Status check_directory_owner_only(const path& dir) {
 
 // Commits `temp` under `final_path` (see the header's step 7).
 DWORD commit(const path& temp, const path& final_path, Overwrite overwrite) {
-    if (const int fault = test_hooks::injected_fault(
-            overwrite == Overwrite::no ? "rename-noreplace" : "rename"))
-        return static_cast<DWORD>(fault);
     if (overwrite == Overwrite::no) {
-        if (const int fault = test_hooks::injected_fault("rename"))
+        // "einval:rename-noreplace" selects the link(2) fallback on POSIX; Windows has a single
+        // no-replace commit, so that fault only leads to the same commit here.
+        const int fault = test_hooks::injected_fault("rename-noreplace");
+        if (fault != 0 && static_cast<DWORD>(fault) != ERROR_INVALID_PARAMETER)
             return static_cast<DWORD>(fault);
     }
+    if (const int fault = test_hooks::injected_fault("rename"))
+        return static_cast<DWORD>(fault);
     const std::wstring from = wide_path(temp);
     const std::wstring to = wide_path(final_path);
     DWORD flags = MOVEFILE_WRITE_THROUGH;
@@ -429,7 +429,8 @@ Error file_error(const std::error_code& error, std::string_view action, const pa
         return win_error(ERROR_DISK_FULL, action, file);
     if (condition == std::errc::read_only_file_system)
         return win_error(ERROR_WRITE_PROTECT, action, file);
-    if (condition == std::errc::permission_denied || condition == std::errc::operation_not_permitted)
+    if (condition == std::errc::permission_denied ||
+        condition == std::errc::operation_not_permitted)
         return win_error(ERROR_ACCESS_DENIED, action, file);
     if (condition == std::errc::no_such_file_or_directory ||
         condition == std::errc::not_a_directory)
@@ -438,10 +439,9 @@ Error file_error(const std::error_code& error, std::string_view action, const pa
         return win_error(ERROR_ALREADY_EXISTS, action, file);
     if (condition == std::errc::too_many_symbolic_link_levels)
         return symlink_error(action, file);
-    return make_error(Errc::io,
-                      "cannot " + std::string(action) + " " + describe(file) + ": " +
-                          error.message(),
-                      "check the disk and the System event log (Event Viewer)");
+    return make_error(
+        Errc::io, "cannot " + std::string(action) + " " + describe(file) + ": " + error.message(),
+        "check the disk and the System event log (Event Viewer)");
 }
 
 Status probe_directory_writable(const path& dir, std::size_t size) {
@@ -474,7 +474,8 @@ Status write_file_durably(const path& final_path, ByteView data, Overwrite overw
     }
     if (const DWORD err = commit(temp, final_path, overwrite)) {
         unlink_quietly(temp);
-        if (overwrite == Overwrite::no && (err == ERROR_ALREADY_EXISTS || err == ERROR_FILE_EXISTS)) {
+        if (overwrite == Overwrite::no &&
+            (err == ERROR_ALREADY_EXISTS || err == ERROR_FILE_EXISTS)) {
             return make_error(Errc::already_exists,
                               "cannot create " + describe(final_path) + ": it already exists",
                               "an object is never replaced; the existing file was left as it "
@@ -739,7 +740,8 @@ Result<FileStatus> file_status(const path& file) {
     if (::GetNamedSecurityInfoW(name.c_str(), SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION, &owner,
                                 nullptr, nullptr, nullptr, &descriptor) == ERROR_SUCCESS) {
         std::vector<std::uint8_t> user = windows::current_user_sid();
-        status.owned_by_current_user = owner != nullptr && !user.empty() && ::EqualSid(owner, user.data());
+        status.owned_by_current_user =
+            owner != nullptr && !user.empty() && ::EqualSid(owner, user.data());
         ::LocalFree(descriptor);
     }
     return status;
@@ -766,9 +768,9 @@ Result<std::string> read_regular_file_bounded(const path& file, std::size_t max_
     if (size_at_open != nullptr)
         *size_at_open = size;
     if (size > max_size) {
-        return make_error(Errc::limit_exceeded,
-                          describe(file) + " is " + std::to_string(size) + " bytes, above the " +
-                              std::to_string(max_size) + "-byte limit");
+        return make_error(Errc::limit_exceeded, describe(file) + " is " + std::to_string(size) +
+                                                    " bytes, above the " +
+                                                    std::to_string(max_size) + "-byte limit");
     }
     // Read at most one byte past the limit, so a file that grows meanwhile is still refused.
     std::string text(static_cast<std::size_t>(size) + 1, '\0');
@@ -800,11 +802,10 @@ Result<AppendOnlyFile> AppendOnlyFile::open(const path& file, std::string_view a
     // FILE_APPEND_DATA without FILE_WRITE_DATA: every write goes to the end of the file, as with
     // O_APPEND. OPEN_ALWAYS creates it owner-only when missing.
     windows::OwnerOnlySecurity security(false);
-    HANDLE raw = ::CreateFileW(wide_path(file).c_str(),
-                               FILE_APPEND_DATA | FILE_READ_ATTRIBUTES | SYNCHRONIZE,
-                               FILE_SHARE_READ | FILE_SHARE_WRITE, security.attributes(),
-                               OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT,
-                               nullptr);
+    HANDLE raw = ::CreateFileW(
+        wide_path(file).c_str(), FILE_APPEND_DATA | FILE_READ_ATTRIBUTES | SYNCHRONIZE,
+        FILE_SHARE_READ | FILE_SHARE_WRITE, security.attributes(), OPEN_ALWAYS,
+        FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT, nullptr);
     if (raw == INVALID_HANDLE_VALUE)
         return win_error(::GetLastError(), action, file);
     AppendOnlyFile log(reinterpret_cast<std::intptr_t>(raw), file);
@@ -813,7 +814,8 @@ Result<AppendOnlyFile> AppendOnlyFile::open(const path& file, std::string_view a
         return win_error(::GetLastError(), "stat", file);
     if (info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT)
         return symlink_error(action, file);
-    if ((info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) || ::GetFileType(raw) != FILE_TYPE_DISK) {
+    if ((info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) ||
+        ::GetFileType(raw) != FILE_TYPE_DISK) {
         return make_error(Errc::invalid_argument, describe(file) + " is not a regular file",
                           "give the path of a regular file");
     }
@@ -868,10 +870,9 @@ Result<path> create_private_temp_directory(const path& parent, std::string_view 
 Status overwrite_and_remove_file(const path& file) {
     Status result;
     {
-        Handle handle(::CreateFileW(wide_path(file).c_str(), GENERIC_WRITE, FILE_SHARE_DELETE,
-                                    nullptr, OPEN_EXISTING,
-                                    FILE_FLAG_OPEN_REPARSE_POINT | FILE_FLAG_WRITE_THROUGH,
-                                    nullptr));
+        Handle handle(::CreateFileW(
+            wide_path(file).c_str(), GENERIC_WRITE, FILE_SHARE_DELETE, nullptr, OPEN_EXISTING,
+            FILE_FLAG_OPEN_REPARSE_POINT | FILE_FLAG_WRITE_THROUGH, nullptr));
         if (!handle.valid()) {
             const DWORD err = ::GetLastError();
             if (err == ERROR_FILE_NOT_FOUND || err == ERROR_PATH_NOT_FOUND)

@@ -14,8 +14,7 @@ std::vector<std::uint8_t> current_user_sid() {
     ::GetTokenInformation(token, TokenUser, nullptr, 0, &needed);
     std::vector<std::uint8_t> buffer(needed);
     std::vector<std::uint8_t> sid;
-    if (needed != 0 &&
-        ::GetTokenInformation(token, TokenUser, buffer.data(), needed, &needed)) {
+    if (needed != 0 && ::GetTokenInformation(token, TokenUser, buffer.data(), needed, &needed)) {
         PSID user = reinterpret_cast<TOKEN_USER*>(buffer.data())->User.Sid;
         const DWORD length = ::GetLengthSid(user);
         sid.resize(length);
@@ -60,7 +59,7 @@ OwnerOnlySecurity::OwnerOnlySecurity(bool container) {
     const std::wstring sddl = L"D:P(A;" + flags + L";FA;;;" + user_sid + L")(A;" + flags +
                               L";FA;;;SY)(A;" + flags + L";FA;;;BA)";
     if (!::ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl.c_str(), SDDL_REVISION_1,
-                                                                 &m_descriptor, nullptr)) {
+                                                                &m_descriptor, nullptr)) {
         m_descriptor = nullptr;
         return;
     }

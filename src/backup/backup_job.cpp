@@ -6,15 +6,15 @@
 
 #include "crypto/bytes.hpp"
 #include "crypto/hash.hpp"
+#include "platform/file_io.hpp"
+#include "platform/test_hooks.hpp"
 #include "src/backup/password.hpp"
 #include "src/backup/scratch_dir.hpp"
 #include "src/bridge/bridge_client.hpp"
 #include "src/interrupt.hpp"
 #include "src/topology/names.hpp"
 #include "vault/audit_log.hpp"
-#include "platform/file_io.hpp"
 #include "vault/prune.hpp"
-#include "platform/test_hooks.hpp"
 #include "vault/text_format.hpp"
 #include "vault/vault.hpp"
 #include "vault/writer.hpp"
@@ -109,7 +109,8 @@ Result<WriterSession> open_for_writing(JobKind kind, const VaultTarget& target,
 // Reads the .bak a bridge (or an operator) produced. A missing or empty file after a reported
 // success is a bridge failure, not an I/O error of ours.
 Result<SecretBytes> read_bak(const fs::path& file, bool from_bridge) {
-    auto read = platform::read_secret_file(file, vault::k_max_bak_size, platform::RequireOwnerOnly::no);
+    auto read =
+        platform::read_secret_file(file, vault::k_max_bak_size, platform::RequireOwnerOnly::no);
     if (!read) {
         Error error = std::move(read).error();
         if (from_bridge && (error.code == Errc::not_found || error.code == Errc::limit_exceeded)) {
@@ -165,7 +166,7 @@ Result<JobResult> seal_and_commit(JobKind kind, WriterSession& session,
                                                     audit_type_of(kind), clock.now()));
     // Check our own output: the committed file must be byte for byte what was sealed.
     TRY_ASSIGN(const Bytes committed, platform::read_file(session.vault.dir() / result.stored.path,
-                                                       vault::k_max_envelope_file_size));
+                                                          vault::k_max_envelope_file_size));
     if (committed != envelope) {
         return make_error(
             Errc::vault_damaged,

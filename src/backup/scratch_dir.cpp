@@ -81,10 +81,9 @@ Result<fs::path> scratch_parent(const fs::path& requested) {
 
 Result<ScratchDir> ScratchDir::create(const fs::path& parent) {
     TRY(check_parent(parent));
-    TRY_ASSIGN(fs::path dir,
-               platform::create_private_temp_directory(
-                   parent, std::string(k_scratch_prefix) +
-                               std::to_string(platform::current_process_id()) + "-"));
+    TRY_ASSIGN(fs::path dir, platform::create_private_temp_directory(
+                                 parent, std::string(k_scratch_prefix) +
+                                             std::to_string(platform::current_process_id()) + "-"));
     ScratchDir scratch;
     scratch.m_dir = std::move(dir);
     return scratch;

@@ -13,12 +13,12 @@
 #include <sstream>
 #include <string>
 
+#include "platform/file_io.hpp"
+#include "platform/path_text.hpp"
 #include "src/cli/restore_commands.hpp"
 #include "src/identity_file.hpp"
 #include "src/restore/request.hpp"
 #include "src/terminal.hpp"
-#include "platform/file_io.hpp"
-#include "platform/path_text.hpp"
 #include "vault/text_format.hpp"
 #include "vault/vault.hpp"
 
@@ -117,7 +117,7 @@ Result<int> run_approve(const ApproveOptions& options) {
     // before any prompt.
     TRY_ASSIGN(const crypto::SecretBytes identity_file,
                platform::read_secret_file(options.identity, k_max_identity_file_size,
-                                       platform::RequireOwnerOnly::yes));
+                                          platform::RequireOwnerOnly::yes));
     TRY_ASSIGN(const crypto::Recipient recipient,
                crypto::identity_recipient(identity_file.view(), options.identity));
     const std::string fingerprint = recipient.fingerprint();
@@ -143,9 +143,9 @@ Result<int> run_approve(const ApproveOptions& options) {
                                   opened.vault_id(),
                               refuse_hint);
         }
-        auto envelope =
-            platform::read_file(opened.dir() / vault::Vault::envelope_relative_path(request.backup_id),
-                             vault::k_max_envelope_file_size);
+        auto envelope = platform::read_file(
+            opened.dir() / vault::Vault::envelope_relative_path(request.backup_id),
+            vault::k_max_envelope_file_size);
         if (!envelope) {
             return make_error(Errc::share_mismatch,
                               "the request does not match vault " + options.vault +

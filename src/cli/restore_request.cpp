@@ -7,13 +7,13 @@
 #include <memory>
 #include <string>
 
+#include "platform/file_io.hpp"
+#include "platform/path_text.hpp"
 #include "src/cli/restore_commands.hpp"
 #include "src/cli/vault_commands.hpp"
 #include "src/restore/request.hpp"
 #include "src/terminal.hpp"
 #include "vault/catalog.hpp"
-#include "platform/file_io.hpp"
-#include "platform/path_text.hpp"
 #include "vault/text_format.hpp"
 #include "vault/vault.hpp"
 
@@ -95,7 +95,8 @@ Result<int> run_request(const RequestOptions& options) {
     const crypto::SecretBytes key = restore::serialise_request_key(
         made.request.id, made.request.ephemeral_key, made.secret_key);
     TRY(platform::write_secret_file_exclusive(key_file, key));
-    if (auto written = platform::write_secret_file_exclusive(options.out, as_bytes(text)); !written) {
+    if (auto written = platform::write_secret_file_exclusive(options.out, as_bytes(text));
+        !written) {
         (void)platform::remove_file_durably(key_file);
         return written.error();
     }

@@ -5,8 +5,8 @@
 
 #include <iostream>
 
-#include "src/terminal.hpp"
 #include "platform/file_io.hpp"
+#include "src/terminal.hpp"
 #include "vault/vault.hpp"
 
 namespace ssoescrow::cli {

@@ -1,19 +1,18 @@
 #include "src/restore/apply.hpp"
 
-
 #include <algorithm>
 #include <system_error>
 #include <utility>
 
+#include "platform/file_io.hpp"
+#include "platform/test_hooks.hpp"
 #include "src/backup/scratch_dir.hpp"
 #include "src/bridge/bridge_client.hpp"
 #include "src/freshness/cluster_coverage.hpp"
 #include "src/interrupt.hpp"
 #include "src/topology/names.hpp"
 #include "vault/custodians.hpp"
-#include "platform/file_io.hpp"
 #include "vault/lock.hpp"
-#include "platform/test_hooks.hpp"
 #include "vault/text_format.hpp"
 #include "vault/vault.hpp"
 #include "vault/writer.hpp"
@@ -343,9 +342,9 @@ Result<Loaded> load_and_check(const ApplyOptions& options, JobLog& log, std::int
     const fs::path key_file = options.key_file.empty()
                                   ? fs::path(options.request_file.string() + ".key")
                                   : options.key_file;
-    TRY_ASSIGN(
-        const SecretBytes key_bytes,
-        platform::read_secret_file(key_file, k_max_request_key_size, platform::RequireOwnerOnly::yes));
+    TRY_ASSIGN(const SecretBytes key_bytes,
+               platform::read_secret_file(key_file, k_max_request_key_size,
+                                          platform::RequireOwnerOnly::yes));
     TRY_ASSIGN(const RequestKey key, parse_request_key(key_bytes, key_file.string()));
     TRY(check_request_key(request, key, key_file.string()));
     TRY(check_request_current(request, now));

@@ -469,9 +469,8 @@ Result<Inventory> load_inventory(const std::string& path) {
     // Never blocks: a FIFO is refused, not waited on; a file growing past the limit while it is
     // read is refused too.
     std::uint64_t size = 0;
-    Result<std::string> read =
-        platform::read_regular_file_bounded(platform::path_from_utf8(path), limits.max_input_bytes,
-                                            &size);
+    Result<std::string> read = platform::read_regular_file_bounded(platform::path_from_utf8(path),
+                                                                   limits.max_input_bytes, &size);
     if (!read) {
         const Error& error = read.error();
         switch (error.code) {
@@ -484,12 +483,12 @@ Result<Inventory> load_inventory(const std::string& path) {
                 return make_error(Errc::invalid_argument,
                                   "inventory " + quote_text(path) + " is not a regular file");
             case Errc::limit_exceeded:
-                return make_error(Errc::limit_exceeded,
-                                  "inventory file " + quote_text(path) + " is " +
-                                      std::to_string(std::max<std::uint64_t>(
-                                          size, limits.max_input_bytes + 1)) +
-                                      " bytes, above the " +
-                                      std::to_string(limits.max_input_bytes) + "-byte limit");
+                return make_error(
+                    Errc::limit_exceeded,
+                    "inventory file " + quote_text(path) + " is " +
+                        std::to_string(std::max<std::uint64_t>(size, limits.max_input_bytes + 1)) +
+                        " bytes, above the " + std::to_string(limits.max_input_bytes) +
+                        "-byte limit");
             default:
                 return std::move(read).error();  // "cannot open/read FILE: reason"
         }

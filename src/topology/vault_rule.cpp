@@ -25,9 +25,10 @@ std::string format_receipt(const freshness::RestoreReceipt& r) {
     const std::chrono::year_month_day date(day);
     const std::chrono::hh_mm_ss time(r.time - day);
     char when[48];
-    std::snprintf(when, sizeof when, "%04d-%02u-%02uT%02d:%02d:%02dZ", static_cast<int>(date.year()),
-                  static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
-                  static_cast<int>(time.hours().count()), static_cast<int>(time.minutes().count()),
+    std::snprintf(when, sizeof when, "%04d-%02u-%02uT%02d:%02d:%02dZ",
+                  static_cast<int>(date.year()), static_cast<unsigned>(date.month()),
+                  static_cast<unsigned>(date.day()), static_cast<int>(time.hours().count()),
+                  static_cast<int>(time.minutes().count()),
                   static_cast<int>(time.seconds().count()));
     return std::string(when) + ", backup " + r.backup_id;
 }

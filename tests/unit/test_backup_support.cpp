@@ -13,12 +13,12 @@
 #include <set>
 #include <string>
 
+#include "platform/file_io.hpp"
 #include "src/backup/password.hpp"
 #include "src/backup/scratch_dir.hpp"
 #include "src/interrupt.hpp"
 #include "src/job_log.hpp"
 #include "test_vault_layout_support.hpp"
-#include "platform/file_io.hpp"
 #include "vault/writer.hpp"
 
 using namespace vault_test;

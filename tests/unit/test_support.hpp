@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "platform/file_io.hpp"
 #include "platform/test_hooks.hpp"
 
 namespace test_support {
@@ -16,11 +17,11 @@ namespace test_support {
 class TempDir {
   public:
     explicit TempDir(std::string_view prefix = "ssoescrow-test") {
-        std::string pattern =
-            (std::filesystem::temp_directory_path() / (std::string(prefix) + "-XXXXXX")).string();
-        if (::mkdtemp(pattern.data()) == nullptr)
-            throw std::runtime_error("mkdtemp failed");
-        m_path = pattern;
+        auto created = ssoescrow::platform::create_private_temp_directory(
+            std::filesystem::temp_directory_path(), std::string(prefix) + "-");
+        if (!created)
+            throw std::runtime_error(created.error().message);
+        m_path = std::move(created).value();
     }
     ~TempDir() {
         std::error_code ec;

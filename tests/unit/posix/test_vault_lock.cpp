@@ -21,10 +21,10 @@
 
 #include "crypto/bytes.hpp"
 #include "crypto/random.hpp"
-#include "test_support.hpp"
 #include "platform/file_io.hpp"
-#include "vault/lock.hpp"
 #include "platform/test_hooks.hpp"
+#include "test_support.hpp"
+#include "vault/lock.hpp"
 
 namespace fs = std::filesystem;
 using namespace ssoescrow;

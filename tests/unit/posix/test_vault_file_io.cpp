@@ -20,9 +20,9 @@
 #include <string>
 #include <vector>
 
-#include "test_support.hpp"
 #include "platform/file_io.hpp"
 #include "platform/test_hooks.hpp"
+#include "test_support.hpp"
 
 namespace fs = std::filesystem;
 using namespace ssoescrow;
