@@ -6,9 +6,9 @@
 #include <vector>
 
 #include "crypto/custodian_key.hpp"
+#include "platform/file_io.hpp"
 #include "src/cli/vault_commands.hpp"
 #include "src/terminal.hpp"
-#include "vault/file_io.hpp"
 #include "vault/vault.hpp"
 
 namespace ssoescrow::cli {

@@ -9,18 +9,19 @@
 #include <string>
 #include <string_view>
 
-#include "vault/test_hooks.hpp"
+#include "platform/file_io.hpp"
+#include "platform/test_hooks.hpp"
 
 namespace test_support {
 
 class TempDir {
   public:
     explicit TempDir(std::string_view prefix = "ssoescrow-test") {
-        std::string pattern =
-            (std::filesystem::temp_directory_path() / (std::string(prefix) + "-XXXXXX")).string();
-        if (::mkdtemp(pattern.data()) == nullptr)
-            throw std::runtime_error("mkdtemp failed");
-        m_path = pattern;
+        auto created = ssoescrow::platform::create_private_temp_directory(
+            std::filesystem::temp_directory_path(), std::string(prefix) + "-");
+        if (!created)
+            throw std::runtime_error(created.error().message);
+        m_path = std::move(created).value();
     }
     ~TempDir() {
         std::error_code ec;
@@ -43,11 +44,11 @@ class EnvGuard {
   public:
     EnvGuard(const char* name, const std::string& value) : m_name(name) {
         ::setenv(name, value.c_str(), 1);
-        ssoescrow::vault::test_hooks::reset_counters();
+        ssoescrow::platform::test_hooks::reset_counters();
     }
     ~EnvGuard() {
         ::unsetenv(m_name);
-        ssoescrow::vault::test_hooks::reset_counters();
+        ssoescrow::platform::test_hooks::reset_counters();
     }
     EnvGuard(const EnvGuard&) = delete;
     EnvGuard& operator=(const EnvGuard&) = delete;

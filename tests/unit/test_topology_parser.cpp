@@ -4,13 +4,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include <unistd.h>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
 
+#include "platform/process_info.hpp"
 #include "src/topology/inventory.hpp"
 #include "src/topology/names.hpp"
 #include "src/topology/strict_json.hpp"
@@ -435,8 +435,9 @@ TEST_CASE("strict JSON: limits are enforced before building large values", "[top
 }
 
 TEST_CASE("topology loader: file errors name the file", "[topology]") {
-    const auto dir = std::filesystem::temp_directory_path() /
-                     ("ssoescrow-topology-" + std::to_string(::getpid()));
+    const auto dir =
+        std::filesystem::temp_directory_path() /
+        ("ssoescrow-topology-" + std::to_string(ssoescrow::platform::current_process_id()));
     std::filesystem::create_directories(dir);
 
     const auto missing = load_inventory((dir / "missing.json").string());

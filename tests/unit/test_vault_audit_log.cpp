@@ -237,9 +237,11 @@ TEST_CASE("a chain of records verifies; names carry seq and hash", "[vault][audi
         CHECK(r.file == "audit/" + audit_file_name(i + 1, r.hash));
         if (i > 0)
             CHECK(r.record.prev == read.records[i - 1].hash);
-        struct stat st {};
-        REQUIRE(::stat((tmp.path() / r.file).c_str(), &st) == 0);
-        CHECK((st.st_mode & 0777) == 0400);
+        // Write-once: nobody may write it (0400 on POSIX, read-only attribute on Windows).
+        const fs::perms perms = fs::status(tmp.path() / r.file).permissions();
+        CHECK((perms & fs::perms::all) != fs::perms::none);
+        CHECK((perms & (fs::perms::owner_write | fs::perms::group_write |
+                        fs::perms::others_write)) == fs::perms::none);
     }
     auto parsed = parse_audit_file_name(audit_file_name(42, k_hash_a));
     REQUIRE(parsed.has_value());

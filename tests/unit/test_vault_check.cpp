@@ -5,10 +5,10 @@
 #include <algorithm>
 #include <map>
 
+#include "platform/file_io.hpp"
 #include "test_vault_layout_support.hpp"
 #include "vault/catalog.hpp"
 #include "vault/check.hpp"
-#include "vault/file_io.hpp"
 #include "vault/lock.hpp"
 #include "vault/prune.hpp"
 

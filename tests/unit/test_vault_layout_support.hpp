@@ -5,7 +5,6 @@
 #include <catch2/catch.hpp>
 
 #include <stdlib.h>
-#include <sys/stat.h>
 
 #include <cstdint>
 #include <filesystem>
