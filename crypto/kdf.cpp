@@ -1,16 +1,14 @@
 #include "crypto/kdf.hpp"
 
-#include <openssl/core_names.h>
-#include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/kdf.h>
-#include <openssl/params.h>
 #include <sodium.h>
 
+#include <algorithm>
 #include <cerrno>
-#include <memory>
+#include <cstring>
+#include <new>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 namespace ssoescrow::crypto {
 
@@ -19,31 +17,25 @@ namespace {
 constexpr std::size_t k_sha256_size = 32;
 constexpr std::size_t k_hkdf_max_out = 255 * k_sha256_size;
 
-// OpenSSL's most recent error as text (never contains key material), and the queue cleared.
-std::string openssl_error_text() {
-    unsigned long code = ERR_get_error();
-    std::string text = "unknown error";
-    if (code != 0) {
-        char buffer[256];
-        ERR_error_string_n(code, buffer, sizeof buffer);
-        text = buffer;
-    }
-    ERR_clear_error();
-    return text;
-}
-
-struct KdfDeleter {
-    void operator()(EVP_KDF* kdf) const noexcept { EVP_KDF_free(kdf); }
-    void operator()(EVP_KDF_CTX* ctx) const noexcept { EVP_KDF_CTX_free(ctx); }
+// Everything HKDF computes from the input key: the HMAC state (which holds the hashed key pads),
+// the pseudorandom key and the previous output block. It lives in one sodium_malloc'd buffer
+// (SecretBytes) so that it is guarded, locked where the OS allows it, and wiped on every path;
+// nothing derived from the key is left on the stack.
+struct HkdfScratch {
+    crypto_auth_hmacsha256_state hmac;
+    std::uint8_t prk[k_sha256_size];
+    std::uint8_t block[k_sha256_size];
 };
+static_assert(std::is_trivially_copyable_v<HkdfScratch>);
+// sodium_malloc places the buffer at the end of a page: the start is suitably aligned only when
+// the size is a multiple of the alignment.
+static_assert(sizeof(HkdfScratch) % alignof(HkdfScratch) == 0);
 
-// OSSL_PARAM wants a non-const void*; OpenSSL only reads these buffers. An empty input gets a
-// valid pointer so that OpenSSL never sees a null one.
-void* param_data(ByteView data) {
-    static std::uint8_t empty_marker = 0;
-    if (data.empty())
-        return &empty_marker;
-    return const_cast<std::uint8_t*>(data.data());
+// libsodium's HMAC-SHA256 functions always return 0; an empty message is simply not fed (no null
+// pointer reaches libsodium).
+void hmac_update(crypto_auth_hmacsha256_state& state, ByteView data) {
+    if (!data.empty())
+        crypto_auth_hmacsha256_update(&state, data.data(), data.size());
 }
 
 std::string gib_or_bytes(std::uint64_t bytes) {
@@ -65,42 +57,32 @@ Result<SecretBytes> hkdf_sha256(ByteView input_key, ByteView salt, ByteView info
                                                       std::to_string(out_size) + " is outside 1.." +
                                                       std::to_string(k_hkdf_max_out));
     }
-    std::unique_ptr<EVP_KDF, KdfDeleter> kdf(EVP_KDF_fetch(nullptr, OSSL_KDF_NAME_HKDF, nullptr));
-    if (!kdf) {
-        return make_error(Errc::internal,
-                          "openssl has no hkdf implementation: " + openssl_error_text(),
-                          "check the OpenSSL 3 installation and its provider configuration");
-    }
-    std::unique_ptr<EVP_KDF_CTX, KdfDeleter> ctx(EVP_KDF_CTX_new(kdf.get()));
-    if (!ctx) {
-        return make_error(Errc::internal,
-                          "hkdf context allocation failed: " + openssl_error_text());
-    }
+    // RFC 5869 2.2, extract: PRK = HMAC-SHA256(salt, IKM). An absent salt is HashLen zero bytes.
+    SecretBytes scratch_memory(sizeof(HkdfScratch));
+    auto* scratch = ::new (scratch_memory.data()) HkdfScratch{};
+    static constexpr std::uint8_t zero_salt[k_sha256_size] = {};
+    const ByteView salt_key = salt.empty() ? ByteView(zero_salt) : salt;
+    crypto_auth_hmacsha256_init(&scratch->hmac, salt_key.data(), salt_key.size());
+    hmac_update(scratch->hmac, input_key);
+    crypto_auth_hmacsha256_final(&scratch->hmac, scratch->prk);
 
-    char digest_name[] = "SHA256";
-    int mode = EVP_KDF_HKDF_MODE_EXTRACT_AND_EXPAND;
-    OSSL_PARAM params[6];
-    std::size_t n = 0;
-    params[n++] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest_name, 0);
-    params[n++] = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
-    params[n++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, param_data(input_key),
-                                                    input_key.size());
-    // An absent salt is, per RFC 5869, HashLen zero bytes; OpenSSL does that when none is set.
-    if (!salt.empty()) {
-        params[n++] =
-            OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, param_data(salt), salt.size());
-    }
-    if (!info.empty()) {
-        params[n++] =
-            OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, param_data(info), info.size());
-    }
-    params[n] = OSSL_PARAM_construct_end();
-
+    // RFC 5869 2.3, expand: T(i) = HMAC-SHA256(PRK, T(i-1) | info | i), T(0) empty; the output
+    // is the first out_size bytes of T(1) | T(2) | ... (at most 255 blocks, checked above).
     SecretBytes out(out_size);
-    if (EVP_KDF_derive(ctx.get(), out.data(), out.size(), params) != 1) {
-        out.reset();
-        return make_error(Errc::internal, "hkdf-sha256 derivation failed: " + openssl_error_text());
+    std::size_t done = 0;
+    for (unsigned counter = 1; done < out_size; ++counter) {
+        crypto_auth_hmacsha256_init(&scratch->hmac, scratch->prk, sizeof scratch->prk);
+        if (counter > 1)
+            hmac_update(scratch->hmac, ByteView(scratch->block));
+        hmac_update(scratch->hmac, info);
+        const std::uint8_t counter_byte = static_cast<std::uint8_t>(counter);
+        hmac_update(scratch->hmac, ByteView(&counter_byte, 1));
+        crypto_auth_hmacsha256_final(&scratch->hmac, scratch->block);
+        const std::size_t take = std::min(k_sha256_size, out_size - done);
+        std::memcpy(out.data() + done, scratch->block, take);
+        done += take;
     }
+    // scratch_memory's destructor wipes the PRK, the last block and the HMAC state.
     return out;
 }
 
@@ -109,7 +91,7 @@ SecretBytes derive_subkey(const SecretBytes& key, std::string_view label, std::s
     info += label;
     auto derived = hkdf_sha256(key.view(), {}, as_bytes(info), out_size);
     if (!derived) {
-        // Only reachable with an out_size outside 1..8160 or a broken OpenSSL: a bug.
+        // Only reachable with an out_size outside 1..8160: a bug.
         throw std::logic_error("derive_subkey(" + std::string(label) +
                                "): " + derived.error().message);
     }

@@ -1,6 +1,7 @@
 // Key derivation.
 //
-// - hkdf_sha256: RFC 5869 HKDF with SHA-256 (OpenSSL EVP_KDF "HKDF").
+// - hkdf_sha256: RFC 5869 HKDF with SHA-256, built on libsodium's HMAC-SHA256 (the same code on
+//   every system).
 // - derive_subkey: every subkey in ssoescrow is HKDF-SHA256(ikm = key, salt = empty,
 //   info = "ssoescrow/1 " + label), so keys for different purposes never coincide.
 // - argon2id: passphrase -> key (libsodium crypto_pwhash, ALG_ARGON2ID13). Its parameters are
@@ -21,8 +22,8 @@ namespace ssoescrow::crypto {
 Result<SecretBytes> hkdf_sha256(ByteView input_key, ByteView salt, ByteView info,
                                 std::size_t out_size);
 
-// out_size must be 1..255*32 (callers pass constants); outside that, or if OpenSSL fails, it
-// throws std::logic_error: a bug, not an input error.
+// out_size must be 1..255*32 (callers pass constants); outside that it throws std::logic_error:
+// a bug, not an input error.
 SecretBytes derive_subkey(const SecretBytes& key, std::string_view label, std::size_t out_size);
 
 inline constexpr std::size_t k_argon2_salt_size = 16;
