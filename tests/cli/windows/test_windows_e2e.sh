@@ -61,9 +61,10 @@ COMMON=(--vault "$(wpath "$V")" --temp-dir "$(wpath "$TMPD")" --state-dir "$(wpa
 envelope_count() { find "$V/envelopes" -name '*.envelope' 2>/dev/null | wc -l; }
 audit_count() { find "$V/audit" -name '*.rec' 2>/dev/null | wc -l; }
 scratch_left() { find "$TMPD" -mindepth 1 -maxdepth 1 | wc -l; }
-# Wine runs every Windows process as a Linux process whose command line holds the program's path,
-# so the emulator copy's folder (unique to this run) finds any of them.
-bridge_processes() { pgrep -f -- "$(basename "$WORK")/Bridge" || true; }
+# Wine runs every Windows process as a Linux process whose command line (ps, /proc/PID/cmdline) is
+# the Windows one with the program's bare name: "sso-emulator.exe --state Z:\tmp\...". The
+# program name followed by this run's folder (unique) finds an emulator of this run either way.
+bridge_processes() { pgrep -f -- "sso-emulator.*$(basename "$WORK")" || true; }
 expect_no_bridge_left() {
     CHECKS=$((CHECKS + 1))
     local left
