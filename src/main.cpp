@@ -1,5 +1,5 @@
-// The thin executable: harden the process, parse the command line, run the chosen subcommand and
-// turn its result into the exit code. Nothing else happens here.
+// The thin executable: harden the process, take the arguments as UTF-8, parse the command line, run
+// the chosen subcommand and turn its result into the exit code. Nothing else happens here.
 #include <CLI/CLI.hpp>
 
 #include <exception>
@@ -7,9 +7,10 @@
 #include <string_view>
 
 #include "crypto/random.hpp"
+#include "platform/arguments.hpp"
+#include "platform/hardening.hpp"
 #include "src/cli/command.hpp"
 #include "src/exit_codes.hpp"
-#include "src/hardening.hpp"
 #include "src/terminal.hpp"
 
 namespace {
@@ -32,9 +33,9 @@ bool is_monitoring_invocation(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int system_argc, char** system_argv) {
     using namespace ssoescrow;
-    if (auto hardened = harden_process(); !hardened) {
+    if (auto hardened = platform::harden_process(); !hardened) {
         print_error(hardened.error());
         return k_exit_failure;
     }
@@ -42,6 +43,12 @@ int main(int argc, char** argv) {
         print_error(initialised.error());
         return k_exit_failure;
     }
+
+    // UTF-8 arguments and console on every system (on Windows argv is in the ANSI code page).
+    platform::use_utf8_console();
+    platform::Utf8Arguments arguments = platform::utf8_arguments(system_argc, system_argv);
+    const int argc = arguments.argc();
+    char** argv = arguments.argv();
 
     CLI::App app{"ssoescrow: escrow, restore and monitor the ENTSSO master secret"};
     app.require_subcommand(1);

@@ -1,8 +1,11 @@
 // Where passphrases come from. Never argv, never the environment:
-//   - the terminal (/dev/tty, echo off; asked twice when a new passphrase is chosen);
-//   - --passphrase-file F: refused unless the file is owner-only (mode 0600 or stricter), a
-//     regular file and not a symlink;
-//   - --passphrase-fd N: read to end of file from an inherited descriptor (e.g. a pipe).
+//   - the terminal (/dev/tty or the Windows console, echo off and restored on every path,
+//     Ctrl-C included; asked twice when a new passphrase is chosen);
+//   - --passphrase-file F: refused unless the file is owner-only (mode 0600 or stricter; on
+//     Windows a DACL granting only you, SYSTEM and Administrators), a regular file and not a
+//     symlink (platform/secret_input.hpp);
+//   - --passphrase-fd N: read to end of file from an inherited descriptor (e.g. a pipe); on
+//     Windows N is a C runtime descriptor number, in practice 0 (standard input).
 // File and descriptor input: exactly one trailing LF (or CR LF) is removed, nothing else; an empty
 // passphrase is refused. Passphrases are at most k_max_passphrase_size bytes.
 #pragma once

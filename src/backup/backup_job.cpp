@@ -6,10 +6,10 @@
 
 #include "crypto/bytes.hpp"
 #include "crypto/hash.hpp"
+#include "platform/interrupt.hpp"
 #include "src/backup/password.hpp"
 #include "src/backup/scratch_dir.hpp"
 #include "src/bridge/bridge_client.hpp"
-#include "src/interrupt.hpp"
 #include "src/topology/names.hpp"
 #include "vault/audit_log.hpp"
 #include "vault/file_io.hpp"
@@ -23,6 +23,7 @@ namespace ssoescrow::backup {
 
 namespace fs = std::filesystem;
 using crypto::SecretBytes;
+using platform::InterruptCleanup;
 
 std::string_view job_name(JobKind kind) noexcept {
     switch (kind) {

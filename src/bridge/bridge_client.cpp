@@ -5,7 +5,8 @@
 #include <algorithm>
 #include <regex>
 
-#include "src/bridge/command_line.hpp"
+#include "platform/command_line.hpp"
+#include "platform/path_text.hpp"
 
 namespace ssoescrow::bridge {
 namespace {
@@ -279,7 +280,7 @@ BridgeClient::BridgeClient(std::vector<std::string> argv, ChildLimits limits)
 
 Result<BridgeClient> BridgeClient::from_command_line(std::string_view command,
                                                      std::chrono::milliseconds timeout) {
-    TRY_ASSIGN(auto argv, split_command_line(command));
+    TRY_ASSIGN(auto argv, platform::split_command_line(command));
     ChildLimits limits;
     limits.timeout = timeout;
     return BridgeClient(std::move(argv), limits);
@@ -290,7 +291,7 @@ Result<BridgeClient::Response> BridgeClient::call(std::string_view operation,
                                                   const SecretBytes* password) const {
     std::vector<std::string> argv = m_argv;
     argv.emplace_back(operation);
-    TRY_ASSIGN(ChildOutcome outcome, run_child(argv, request, m_limits));
+    TRY_ASSIGN(ChildOutcome outcome, platform::run_child(argv, request, m_limits));
     std::string tail = diagnostic_tail(std::move(outcome.stderr_tail), password);
     using Ending = ChildOutcome::Ending;
     switch (outcome.ending) {
@@ -334,28 +335,30 @@ Result<Msids> BridgeClient::msid_call(std::string_view operation, const SecretBy
 
 Result<Msids> BridgeClient::backup(const std::filesystem::path& file, const SecretBytes& password,
                                    std::string_view reminder) const {
-    TRY_ASSIGN(
-        SecretBytes request,
-        build_request({{"file", file.string()}, {"reminder", std::string(reminder)}}, &password));
+    TRY_ASSIGN(SecretBytes request, build_request({{"file", platform::path_to_utf8(file)},
+                                                   {"reminder", std::string(reminder)}},
+                                                  &password));
     return msid_call("backup", request, password);
 }
 
 Result<Msids> BridgeClient::generate(const std::filesystem::path& file, const SecretBytes& password,
                                      std::string_view reminder) const {
-    TRY_ASSIGN(
-        SecretBytes request,
-        build_request({{"file", file.string()}, {"reminder", std::string(reminder)}}, &password));
+    TRY_ASSIGN(SecretBytes request, build_request({{"file", platform::path_to_utf8(file)},
+                                                   {"reminder", std::string(reminder)}},
+                                                  &password));
     return msid_call("generate", request, password);
 }
 
 Result<Msids> BridgeClient::restore(const std::filesystem::path& file,
                                     const SecretBytes& password) const {
-    TRY_ASSIGN(SecretBytes request, build_request({{"file", file.string()}}, &password));
+    TRY_ASSIGN(SecretBytes request,
+               build_request({{"file", platform::path_to_utf8(file)}}, &password));
     return msid_call("restore", request, password);
 }
 
 Result<std::string> BridgeClient::reminder(const std::filesystem::path& file) const {
-    TRY_ASSIGN(SecretBytes request, build_request({{"file", file.string()}}, nullptr));
+    TRY_ASSIGN(SecretBytes request,
+               build_request({{"file", platform::path_to_utf8(file)}}, nullptr));
     TRY_ASSIGN(Response response, call("reminder", request, nullptr));
     return string_field(response.body, "reminder", "reminder");
 }

@@ -1,10 +1,10 @@
 // The client side of the SSO bridge protocol `ssoescrow-bridge/1` (README "The SSO bridge").
 //
 // ssoescrow runs the bridge command given with --bridge (argv split without a shell, see
-// command_line.hpp), appends the operation name, writes ONE JSON request to its stdin and reads
-// ONE JSON response from its stdout. Passwords travel only in that request. Exit status 0 means
-// the response is valid JSON (which may report an ENTSSO error); anything else -- non-zero exit,
-// a signal, a timeout, more output than allowed, unparsable or off-protocol JSON -- is
+// platform/command_line.hpp), appends the operation name, writes ONE JSON request to its stdin and
+// reads ONE JSON response from its stdout. Passwords travel only in that request. Exit status 0
+// means the response is valid JSON (which may report an ENTSSO error); anything else -- non-zero
+// exit, a signal, a timeout, more output than allowed, unparsable or off-protocol JSON -- is
 // Errc::bridge_failed. An ENTSSO error is Errc::entsso_error with a message that says what to do.
 #pragma once
 
@@ -16,9 +16,12 @@
 
 #include "crypto/result.hpp"
 #include "crypto/secret_bytes.hpp"
-#include "src/bridge/child_process.hpp"
+#include "platform/child_process.hpp"
 
 namespace ssoescrow::bridge {
+
+using platform::ChildLimits;
+using platform::ChildOutcome;
 
 inline constexpr std::string_view k_protocol = "ssoescrow-bridge/1";
 

@@ -3,17 +3,15 @@
 // Shows what is being approved, asks for confirmation on the terminal, opens the custodian's own
 // stanza, checks the share against its commitment and re-wraps it to the request's one-time key.
 // The approval holds no plaintext share.
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <optional>
 #include <sstream>
 #include <string>
 
+#include "platform/path_text.hpp"
+#include "platform/terminal.hpp"
 #include "src/cli/restore_commands.hpp"
 #include "src/identity_file.hpp"
 #include "src/restore/request.hpp"
@@ -36,8 +34,11 @@ struct ApproveOptions {
 };
 
 bool exists_no_follow(const std::string& file) {
-    struct stat info {};
-    return ::lstat(file.c_str(), &info) == 0;
+    std::error_code ignored;
+    const auto type =
+        std::filesystem::symlink_status(platform::path_from_utf8(file), ignored).type();
+    return type != std::filesystem::file_type::not_found &&
+           type != std::filesystem::file_type::none;
 }
 
 std::string summary(const restore::RestoreRequest& request, const vault::Stanza& stanza) {
@@ -67,33 +68,21 @@ std::string summary(const restore::RestoreRequest& request, const vault::Stanza&
     return out.str();
 }
 
-// Asks on /dev/tty; only "yes" approves.
+// Asks on the terminal (platform/terminal.hpp); only "yes" approves.
 Status confirm_on_terminal(const std::string& text) {
-    const int tty = ::open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
-    if (tty < 0) {
+    const std::string prompt = text + "Approve this restore request? Type 'yes' to approve: ";
+    auto answer = platform::read_answer_from_terminal(prompt, 16);
+    if (!answer && answer.error().code == Errc::usage) {
         return make_error(Errc::usage, "no terminal to confirm the approval on",
                           "read the request's details above and, if you approve it, run the "
                           "command again with --yes");
     }
-    const std::string prompt = text + "Approve this restore request? Type 'yes' to approve: ";
-    bool written =
-        ::write(tty, prompt.data(), prompt.size()) == static_cast<ssize_t>(prompt.size());
-    std::string answer;
-    for (;;) {
-        char c = 0;
-        const ssize_t n = ::read(tty, &c, 1);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0 || c == '\n' || answer.size() > 16)
-            break;
-        answer.push_back(c);
-    }
-    ::close(tty);
-    if (!written)
-        return make_error(Errc::io, "cannot write the confirmation prompt to the terminal");
-    if (!answer.empty() && answer.back() == '\r')
-        answer.pop_back();
-    if (answer != "yes") {
+    if (!answer)
+        return make_error(
+            Errc::io, "cannot ask for the confirmation on the terminal: " + answer.error().message);
+    if (!answer->empty() && answer->back() == '\r')
+        answer->pop_back();
+    if (*answer != "yes") {
         return make_error(Errc::precondition, "not approved: nothing was written",
                           "run the command again when you want to approve the request");
     }

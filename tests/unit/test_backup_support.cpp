@@ -1,41 +1,31 @@
 // The pieces of the backup job that hold or touch secrets: the generated ENTSSO password and its
-// reminder, the private scratch directory, the interrupt cleanup (a forked child is sent SIGTERM
-// while a .bak sits in its scratch directory), the job log and the vault writability probe.
+// reminder, the private scratch directory, the interrupt cleanup (its order of steps), the job log
+// and the vault writability probe. The cases that need POSIX (fork, signals, modes, hard links,
+// FIFOs) are in posix/test_backup_support_posix.cpp.
 #include <catch2/catch.hpp>
-
-#include <signal.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 
+#include "platform/interrupt.hpp"
 #include "src/backup/password.hpp"
 #include "src/backup/scratch_dir.hpp"
-#include "src/interrupt.hpp"
 #include "src/job_log.hpp"
 #include "test_vault_layout_support.hpp"
 #include "vault/file_io.hpp"
 #include "vault/writer.hpp"
 
 using namespace vault_test;
-using ssoescrow::InterruptCleanup;
 using ssoescrow::JobLog;
+using ssoescrow::platform::InterruptCleanup;
 namespace backup = ssoescrow::backup;
 
 namespace {
 
 std::string as_text(const crypto::SecretBytes& secret) {
     return std::string(reinterpret_cast<const char*>(secret.data()), secret.size());
-}
-
-mode_t mode_of(const fs::path& path) {
-    struct stat st {};
-    REQUIRE(::lstat(path.c_str(), &st) == 0);
-    return st.st_mode & 07777;
 }
 
 }  // namespace
@@ -73,27 +63,6 @@ TEST_CASE("the reminder names the backup and vault and fits ENTSSO's limit", "[b
         REQUIRE((c >= 0x20 && c < 0x7f));
 }
 
-TEST_CASE("a scratch directory is private and wiped with everything in it", "[backup]") {
-    TempDir temp;
-    auto created = backup::ScratchDir::create(temp.path());
-    REQUIRE(created);
-    backup::ScratchDir scratch = std::move(created).value();
-    const fs::path dir = scratch.dir();
-    REQUIRE(mode_of(dir) == 0700);
-    REQUIRE(dir.filename().string().rfind("ssoescrow-scratch-" + std::to_string(::getpid()) + "-",
-                                          0) == 0);
-
-    // A file the bridge wrote, and a symlink planted to an outside file (never followed).
-    write_text(dir / "x.bak", std::string(10000, 'S'));
-    const fs::path outside = temp.path() / "outside";
-    write_text(outside, "keep me");
-    fs::create_symlink(outside, dir / "link");
-    REQUIRE(scratch.wipe_and_remove());
-    REQUIRE_FALSE(fs::exists(dir));
-    REQUIRE(read_text(outside) == "keep me");
-    REQUIRE(scratch.wipe_and_remove());  // idempotent
-}
-
 TEST_CASE("the destructor wipes a scratch directory on an error path", "[backup]") {
     TempDir temp;
     fs::path dir;
@@ -106,145 +75,6 @@ TEST_CASE("the destructor wipes a scratch directory on an error path", "[backup]
     REQUIRE_FALSE(fs::exists(dir));
 }
 
-TEST_CASE("wiping a file overwrites its blocks before unlinking it", "[backup]") {
-    TempDir temp;
-    const fs::path file = temp.path() / "x.bak";
-    write_text(file, std::string(5000, 'Q'));
-    // A second name for the same inode shows what the blocks hold after the wipe.
-    const fs::path witness = temp.path() / "witness";
-    REQUIRE(::link(file.c_str(), witness.c_str()) == 0);
-    REQUIRE(backup::wipe_and_remove_file(file));
-    REQUIRE_FALSE(fs::exists(file));
-    REQUIRE(read_text(witness) == std::string(5000, '\0'));
-    REQUIRE(backup::wipe_and_remove_file(file));  // missing: fine
-}
-
-TEST_CASE("scratch directories refuse unsafe parents", "[backup]") {
-    TempDir temp;
-    const fs::path open_dir = temp.path() / "open";
-    fs::create_directory(open_dir);
-    REQUIRE(::chmod(open_dir.c_str(), 0777) == 0);
-    auto refused = backup::ScratchDir::create(open_dir);
-    REQUIRE_FALSE(refused);
-    REQUIRE(refused.error().code == Errc::unsafe_permissions);
-    REQUIRE(::chmod(open_dir.c_str(), 01777) == 0);  // sticky, like /tmp: fine
-    REQUIRE(backup::ScratchDir::create(open_dir));
-
-    fs::create_symlink(open_dir, temp.path() / "link");
-    auto via_link = backup::ScratchDir::create(temp.path() / "link");
-    REQUIRE_FALSE(via_link);
-    REQUIRE(via_link.error().code == Errc::unsafe_permissions);
-}
-
-TEST_CASE("scratch directories of dead runs are removed, live ones kept", "[backup]") {
-    TempDir temp;
-    // A pid that is certainly dead: a child that has exited and been reaped.
-    const pid_t child = ::fork();
-    if (child == 0)
-        ::_exit(0);
-    int status = 0;
-    ::waitpid(child, &status, 0);
-    const fs::path dead = temp.path() / ("ssoescrow-scratch-" + std::to_string(child) + "-abc123");
-    const fs::path live =
-        temp.path() / ("ssoescrow-scratch-" + std::to_string(::getpid()) + "-def456");
-    const fs::path other = temp.path() / "unrelated-dir";
-    for (const fs::path& dir : {dead, live, other}) {
-        fs::create_directory(dir);
-        write_text(dir / "x.bak", "data");
-    }
-    auto removed = backup::remove_abandoned_scratch_dirs(temp.path());
-    REQUIRE(removed);
-    REQUIRE(removed.value() == 1);
-    REQUIRE_FALSE(fs::exists(dead));
-    REQUIRE(fs::exists(live / "x.bak"));
-    REQUIRE(fs::exists(other / "x.bak"));
-}
-
-TEST_CASE("SIGTERM wipes the watched scratch directory and ends the process", "[backup]") {
-    TempDir temp;
-    const fs::path dir = temp.path() / "scratch";
-    fs::create_directory(dir);
-    write_text(dir / "x.bak", std::string(3000, 'B'));
-    const fs::path witness = temp.path() / "witness";
-    REQUIRE(::link((dir / "x.bak").c_str(), witness.c_str()) == 0);
-
-    const pid_t child = ::fork();
-    REQUIRE(child >= 0);
-    if (child == 0) {
-        auto cleanup = InterruptCleanup::install();
-        if (!cleanup || !cleanup.value().watch_directory(dir))
-            ::_exit(3);
-        ::raise(SIGTERM);
-        ::_exit(4);  // not reached: the handler re-raises with the default action
-    }
-    int status = 0;
-    REQUIRE(::waitpid(child, &status, 0) == child);
-    REQUIRE(WIFSIGNALED(status));
-    REQUIRE(WTERMSIG(status) == SIGTERM);
-    REQUIRE_FALSE(fs::exists(dir));
-    REQUIRE(read_text(witness) == std::string(3000, '\0'));
-}
-
-TEST_CASE("only one interrupt cleanup at a time; handlers restored after it", "[backup]") {
-    struct sigaction before {};
-    ::sigaction(SIGTERM, nullptr, &before);
-    {
-        auto first = InterruptCleanup::install();
-        REQUIRE(first);
-        auto second = InterruptCleanup::install();
-        REQUIRE_FALSE(second);
-        REQUIRE(second.error().code == Errc::internal);
-    }
-    struct sigaction after {};
-    ::sigaction(SIGTERM, nullptr, &after);
-    REQUIRE(after.sa_handler == before.sa_handler);
-    REQUIRE(InterruptCleanup::install());
-}
-
-TEST_CASE("the JSON job log writes one object per line, 0600, never through a symlink",
-          "[backup]") {
-    TempDir temp;
-    FakeClock clock(k_t0);
-    const fs::path file = temp.path() / "job.log";
-    {
-        JobLog log("backup", JobLog::Verbosity::quiet, clock);
-        REQUIRE(log.open_json(file));
-        log.debug("step-one", "a debug line", {{"backup", "abc"}});
-        log.info("step-two", std::string("bad utf-8 \xff here"));
-        log.failure(make_error(Errc::bridge_failed, "the bridge hung", "run it by hand"));
-    }
-    REQUIRE(mode_of(file) == 0600);
-    std::ifstream in(file);
-    std::string line;
-    std::vector<nlohmann::json> lines;
-    while (std::getline(in, line))
-        lines.push_back(nlohmann::json::parse(line));
-    REQUIRE(lines.size() == 3);
-    REQUIRE(lines[0]["schema"] == "ssoescrow-log/1");
-    REQUIRE(lines[0]["time"] == "2026-11-26T12:34:56Z");
-    REQUIRE(lines[0]["level"] == "debug");
-    REQUIRE(lines[0]["command"] == "backup");
-    REQUIRE(lines[0]["event"] == "step-one");
-    REQUIRE(lines[0]["fields"]["backup"] == "abc");
-    REQUIRE(lines[1]["message"].get<std::string>().find("bad utf-8") == 0);
-    REQUIRE(lines[2]["level"] == "error");
-    REQUIRE(lines[2]["fields"]["exit-code"] == "9");
-    REQUIRE(lines[2]["fields"]["hint"] == "run it by hand");
-
-    // A FIFO is refused at once instead of blocking the job until someone reads it.
-    const fs::path fifo = temp.path() / "fifo.log";
-    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
-    JobLog to_fifo("backup", JobLog::Verbosity::quiet, clock);
-    REQUIRE_FALSE(to_fifo.open_json(fifo));
-
-    const fs::path link = temp.path() / "link.log";
-    fs::create_symlink(file, link);
-    JobLog other("backup", JobLog::Verbosity::quiet, clock);
-    auto refused = other.open_json(link);
-    REQUIRE_FALSE(refused);
-    REQUIRE(refused.error().message.find("--log-json") != std::string::npos);
-}
-
 TEST_CASE("the writability probe leaves nothing behind and reports a read-only target",
           "[backup]") {
     TempDir temp;
@@ -253,4 +83,31 @@ TEST_CASE("the writability probe leaves nothing behind and reports a read-only t
     auto missing = ssoescrow::vault::probe_directory_writable(temp.path() / "missing", 10);
     REQUIRE_FALSE(missing);
     REQUIRE(missing.error().code == Errc::not_found);
+}
+TEST_CASE(
+    "the interrupt handler kills the bridge, wipes the scratch directory, restores echo, "
+    "then ends the process",
+    "[backup][interrupt]") {
+    using ssoescrow::platform::CleanupStep;
+    std::vector<std::string> ran;
+    ssoescrow::platform::run_interrupt_cleanup([&ran](CleanupStep step) {
+        ran.emplace_back(ssoescrow::platform::cleanup_step_name(step));
+    });
+    // The bridge dies before its files are wiped (it could otherwise write again); echo comes
+    // back after the secret data is gone; the process ends last.
+    REQUIRE(ran ==
+            std::vector<std::string>{"kill-bridge", "wipe-scratch", "restore-echo", "end-process"});
+    REQUIRE(ssoescrow::platform::k_windows_interrupted_exit_code == 0xC000013AUL);
+}
+
+TEST_CASE("only one interrupt cleanup at a time", "[backup][interrupt]") {
+    {
+        auto first = InterruptCleanup::install();
+        REQUIRE(first);
+        auto second = InterruptCleanup::install();
+        REQUIRE_FALSE(second);
+        REQUIRE(second.error().code == Errc::internal);
+        REQUIRE(first.value().watch_directory(fs::path("scratch-that-does-not-exist")));
+    }
+    REQUIRE(InterruptCleanup::install());
 }

@@ -1,58 +1,31 @@
 #include <catch2/catch.hpp>
 
-#include <sys/stat.h>
 #include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 
+#include "platform/command_line.hpp"
 #include "src/bridge/bridge_client.hpp"
-#include "src/bridge/command_line.hpp"
 #include "test_support.hpp"
 
 using namespace ssoescrow;
 using namespace ssoescrow::bridge;
 using crypto::SecretBytes;
+using ssoescrow::platform::split_posix_command_line;
 namespace fs = std::filesystem;
 
 namespace {
-
-// A scratch directory with fake bridges written as shell scripts.
-struct FakeBridges {
-    test_support::TempDir tmp{"ssoescrow-bridge-test"};
-    fs::path dir = tmp.path();
-    std::string script(const std::string& name, const std::string& body) const {
-        fs::path path = dir / name;
-        std::ofstream(path) << "#!/bin/sh\n" << body << "\n";
-        fs::permissions(path, fs::perms::owner_all);
-        return path.string();
-    }
-};
-
-BridgeClient client_for(const std::string& program,
-                        std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
-    ChildLimits limits;
-    limits.timeout = timeout;
-    limits.max_stdout_bytes = 64 << 10;
-    return BridgeClient({program}, limits);
-}
 
 SecretBytes secret(std::string_view text) {
     return SecretBytes::copy_of(as_bytes(text));
 }
 
-const char* k_status_json =
-    R"({"protocol":"ssoescrow-bridge/1","ok":true,"computer":"BTS01","secret_server":"SSOVNN",)"
-    R"("is_secret_server":true,"current_msid":"{2B4C0F2E-1D3A-4C5B-9E8F-0A1B2C3D4E5F}",)"
-    R"("previous_msid":null,"service_state":"running","cluster":{"name":"CL1","node":"BTS01",)"
-    R"("group":"SSO","owner_node":"BTS01","possible_owners":["BTS01","BTS02"],)"
-    R"("resource_state":"Online"}})";
-
 }  // namespace
 
 TEST_CASE("bridge command lines split like a POSIX shell, without one", "[bridge]") {
-    auto split = [](std::string_view text) { return split_command_line(text).value(); };
+    auto split = [](std::string_view text) { return split_posix_command_line(text).value(); };
     REQUIRE(split("sso-emulator --state /tmp/x") ==
             std::vector<std::string>{"sso-emulator", "--state", "/tmp/x"});
     REQUIRE(split("  a\t 'b c'  \"d \\\"e\\\" $f\" g\\ h ''") ==
@@ -61,11 +34,12 @@ TEST_CASE("bridge command lines split like a POSIX shell, without one", "[bridge
             std::vector<std::string>{"echo", "$HOME;rm", "-rf", "*"});
     REQUIRE(split("pwsh -File 'C:\\Program Files\\x.ps1'") ==
             std::vector<std::string>{"pwsh", "-File", "C:\\Program Files\\x.ps1"});
-    REQUIRE(split_command_line("").error().code == Errc::usage);
-    REQUIRE(split_command_line("   ").error().code == Errc::usage);
-    REQUIRE_THAT(split_command_line("a 'b").error().message, Catch::Contains("single quote"));
-    REQUIRE_THAT(split_command_line("a \"b").error().message, Catch::Contains("double quote"));
-    REQUIRE_THAT(split_command_line("a \\").error().message, Catch::Contains("backslash"));
+    REQUIRE(split_posix_command_line("").error().code == Errc::usage);
+    REQUIRE(split_posix_command_line("   ").error().code == Errc::usage);
+    REQUIRE_THAT(split_posix_command_line("a 'b").error().message, Catch::Contains("single quote"));
+    REQUIRE_THAT(split_posix_command_line("a \"b").error().message,
+                 Catch::Contains("double quote"));
+    REQUIRE_THAT(split_posix_command_line("a \\").error().message, Catch::Contains("backslash"));
 }
 
 TEST_CASE("requests carry the password only in the JSON body, escaped", "[bridge]") {
@@ -85,134 +59,10 @@ TEST_CASE("requests carry the password only in the JSON body, escaped", "[bridge
     REQUIRE(empty_text == R"({"protocol":"ssoescrow-bridge/1"})");
 }
 
-TEST_CASE("status answers are parsed and checked", "[bridge]") {
-    FakeBridges fakes;
-    auto program =
-        fakes.script("status", std::string("cat >/dev/null; [ \"$1\" = status ] || exit 9\n"
-                                           "echo '") +
-                                   k_status_json + "'");
-    auto status = client_for(program).status();
-    REQUIRE(status.ok());
-    REQUIRE(status->computer == "BTS01");
-    REQUIRE(status->secret_server == "SSOVNN");
-    REQUIRE(status->is_secret_server);
-    REQUIRE(status->current_msid == "{2B4C0F2E-1D3A-4C5B-9E8F-0A1B2C3D4E5F}");
-    REQUIRE_FALSE(status->previous_msid.has_value());
-    REQUIRE(status->cluster.has_value());
-    REQUIRE(status->cluster->possible_owners == std::vector<std::string>{"BTS01", "BTS02"});
-
-    auto bad_msid = fakes.script(
-        "badmsid",
-        R"(cat >/dev/null; echo '{"protocol":"ssoescrow-bridge/1","ok":true,"computer":"A","secret_server":"A","is_secret_server":true,"current_msid":"not-a-guid","previous_msid":null,"service_state":"running","cluster":null}')");
-    auto failed = client_for(bad_msid).status();
-    REQUIRE(failed.error().code == Errc::bridge_failed);
-    REQUIRE_THAT(failed.error().message, Catch::Contains("current_msid"));
-}
-
 TEST_CASE("MSIDs are GUIDs, with or without braces", "[bridge]") {
     REQUIRE(is_msid("{2B4C0F2E-1D3A-4C5B-9E8F-0A1B2C3D4E5F}"));
     REQUIRE(is_msid("2b4c0f2e-1d3a-4c5b-9e8f-0a1b2c3d4e5f"));
     REQUIRE_FALSE(is_msid("{2b4c0f2e-1d3a-4c5b-9e8f-0a1b2c3d4e5f"));
     REQUIRE_FALSE(is_msid("2b4c0f2e1d3a4c5b9e8f0a1b2c3d4e5f"));
     REQUIRE_FALSE(is_msid(""));
-}
-
-TEST_CASE("ENTSSO errors become entsso_error with advice", "[bridge]") {
-    FakeBridges fakes;
-    auto program = fakes.script(
-        "notmaster",
-        R"(cat >/dev/null; echo '{"protocol":"ssoescrow-bridge/1","ok":false,"code":10766,"message":"This function can only be performed on the master secret server"}')");
-    SecretBytes password = secret("Canary-Password-123");
-    auto result = client_for(program).backup("/tmp/x.bak", password, "r");
-    REQUIRE(result.error().code == Errc::entsso_error);
-    REQUIRE_THAT(result.error().message, Catch::Contains("10766"));
-    REQUIRE_THAT(result.error().hint, Catch::Contains("master secret server"));
-
-    for (int code : {10779, 10564, 10784, 10815, 10836, 10839, 10840, 12345}) {
-        Error error = entsso_error(code, "", "SSOVNN");
-        REQUIRE(error.code == Errc::entsso_error);
-        REQUIRE_THAT(error.message, Catch::Contains(std::to_string(code)));
-        REQUIRE_FALSE(error.hint.empty());
-    }
-    REQUIRE_THAT(entsso_error(10766, "", "SSOVNN").hint, Catch::Contains("SSOVNN"));
-}
-
-TEST_CASE("misbehaving bridges are bounded, named failures", "[bridge]") {
-    FakeBridges fakes;
-    SecretBytes password = secret("Canary-Password-123");
-    auto expect_failure = [&](const std::string& body, const std::string& fragment,
-                              std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
-        auto program = fakes.script("fake", body);
-        auto started = std::chrono::steady_clock::now();
-        auto result = client_for(program, timeout).backup("/tmp/x.bak", password, "reminder");
-        auto took = std::chrono::steady_clock::now() - started;
-        INFO(body);
-        REQUIRE_FALSE(result.ok());
-        REQUIRE(result.error().code == Errc::bridge_failed);
-        REQUIRE_THAT(result.error().message, Catch::Contains(fragment));
-        REQUIRE_THAT(result.error().message, !Catch::Contains("Canary-Password-123"));
-        REQUIRE(took < std::chrono::seconds(8));
-    };
-    SECTION("hangs") {
-        expect_failure("sleep 60", "no answer within 300 ms", std::chrono::milliseconds(300));
-    }
-    SECTION("hangs after closing its output") {
-        expect_failure("exec >&- 2>&-; sleep 60", "no answer", std::chrono::milliseconds(300));
-    }
-    SECTION("leaves a grandchild holding the pipes") {
-        expect_failure("sleep 60 & wait", "no answer", std::chrono::milliseconds(300));
-    }
-    SECTION("crashes") {
-        expect_failure("kill -SEGV $$", "signal 11");
-    }
-    SECTION("exits non-zero") {
-        expect_failure("cat >/dev/null; exit 3", "status 3");
-    }
-    SECTION("prints garbage") {
-        expect_failure("cat >/dev/null; echo hello", "not one JSON object");
-    }
-    SECTION("prints two objects") {
-        expect_failure(R"(echo '{"protocol":"ssoescrow-bridge/1","ok":true} {}')",
-                       "not one JSON object");
-    }
-    SECTION("prints endless output") {
-        expect_failure("yes", "more than");
-    }
-    SECTION("speaks another protocol") {
-        expect_failure(R"(cat >/dev/null; echo '{"protocol":"other/2","ok":true}')",
-                       "does not speak");
-    }
-    SECTION("answers ok without MSIDs") {
-        expect_failure(R"(cat >/dev/null; echo '{"protocol":"ssoescrow-bridge/1","ok":true}')",
-                       "current_msid");
-    }
-    SECTION("echoes the request on stderr and fails") {
-        expect_failure("cat >&2; exit 1", "[redacted]");
-    }
-    SECTION("does not exist") {
-        auto result = client_for((fakes.dir / "missing").string()).status();
-        REQUIRE(result.error().code == Errc::bridge_failed);
-        REQUIRE_THAT(result.error().message, Catch::Contains("cannot start"));
-    }
-}
-
-TEST_CASE("the password reaches the bridge on stdin only", "[bridge]") {
-    FakeBridges fakes;
-    std::string record = (fakes.dir / "record").string();
-    auto program = fakes.script(
-        "recorder",
-        "cat > '" + record + ".stdin'; echo \"$@\" > '" + record + ".argv'; env > '" + record +
-            ".env'\n"
-            R"(echo '{"protocol":"ssoescrow-bridge/1","ok":true,"current_msid":"{2B4C0F2E-1D3A-4C5B-9E8F-0A1B2C3D4E5F}","previous_msid":null}')");
-    SecretBytes password = secret("Canary-Password-123");
-    auto msids = client_for(program).backup("/tmp/x.bak", password, "reminder text");
-    REQUIRE(msids.ok());
-    REQUIRE(msids->current_msid == "{2B4C0F2E-1D3A-4C5B-9E8F-0A1B2C3D4E5F}");
-    auto slurp = [](const std::string& path) {
-        std::ifstream in(path);
-        return std::string(std::istreambuf_iterator<char>(in), {});
-    };
-    REQUIRE_THAT(slurp(record + ".stdin"), Catch::Contains("Canary-Password-123"));
-    REQUIRE(slurp(record + ".argv") == "backup\n");
-    REQUIRE_THAT(slurp(record + ".env"), !Catch::Contains("Canary-Password-123"));
 }

@@ -1,4 +1,4 @@
-#include "src/hardening.hpp"
+#include "platform/hardening.hpp"
 
 #include <signal.h>
 #include <sys/resource.h>
@@ -11,13 +11,17 @@
 #include <cstring>
 #include <string>
 
-namespace ssoescrow {
+namespace ssoescrow::platform {
+
+void ignore_broken_pipes() noexcept {
+    ::signal(SIGPIPE, SIG_IGN);
+}
 
 Status harden_process() {
     ::umask(077);
     // Writing to a bridge that exited early must be an error value (EPIPE), not a silent death
     // that would skip the cleanup of temp files holding a .bak.
-    ::signal(SIGPIPE, SIG_IGN);
+    ignore_broken_pipes();
     struct rlimit no_core = {0, 0};
     if (::setrlimit(RLIMIT_CORE, &no_core) != 0) {
         return make_error(Errc::internal,
@@ -32,4 +36,4 @@ Status harden_process() {
     return {};
 }
 
-}  // namespace ssoescrow
+}  // namespace ssoescrow::platform

@@ -1,4 +1,4 @@
-#include "src/bridge/child_process.hpp"
+#include "platform/child_process.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -11,7 +11,7 @@
 #include <cstring>
 #include <thread>
 
-namespace ssoescrow::bridge {
+namespace ssoescrow::platform {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -90,8 +90,9 @@ void keep_tail(std::string& buffer, const char* data, std::size_t size, std::siz
 
 }  // namespace
 
-int running_child_group() noexcept {
-    return g_running_child_group.load();
+void kill_running_child() noexcept {
+    if (const int group = g_running_child_group.load(); group > 0)
+        ::kill(-group, SIGKILL);
 }
 
 Result<ChildOutcome> run_child(const std::vector<std::string>& argv,
@@ -220,4 +221,4 @@ Result<ChildOutcome> run_child(const std::vector<std::string>& argv,
     return outcome;
 }
 
-}  // namespace ssoescrow::bridge
+}  // namespace ssoescrow::platform

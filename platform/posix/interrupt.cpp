@@ -1,9 +1,10 @@
-#include "src/interrupt.hpp"
+#include "platform/interrupt.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <array>
@@ -12,17 +13,22 @@
 #include <cstdint>
 #include <cstring>
 
-#include "src/bridge/child_process.hpp"
+#include "platform/child_process.hpp"
+#include "platform/path_text.hpp"
+#include "platform/posix/echo_state.hpp"
 
-namespace ssoescrow {
+namespace ssoescrow::platform {
 namespace {
 
 constexpr std::array<int, 3> k_signals = {SIGINT, SIGTERM, SIGHUP};
 
 // State read by the handler. Written only with the signals blocked (see Blocked), so the handler
-// never sees a half-written path.
+// never sees a half-written value.
 char g_directory[4096];
-std::atomic<bool> g_installed{false};
+int g_echo_fd = -1;
+struct termios g_echo_saved;
+std::atomic<bool> g_cleanup_installed{false};
+int g_handler_users = 0;  // InterruptCleanup and/or a prompt; main thread only
 struct sigaction g_previous[k_signals.size()];
 
 class Blocked {
@@ -96,27 +102,36 @@ void wipe_directory() {
     }
     ::close(dir_fd);
     ::rmdir(g_directory);
+    g_directory[0] = '\0';
 }
 
 extern "C" void on_interrupt(int sig) {
     const int saved_errno = errno;
-    if (const int group = bridge::running_child_group(); group > 0)
-        ::kill(-group, SIGKILL);
-    wipe_directory();
-    g_directory[0] = '\0';
-    ::signal(sig, SIG_DFL);
-    ::raise(sig);
+    run_interrupt_cleanup([sig](CleanupStep step) {
+        switch (step) {
+            case CleanupStep::kill_bridge:
+                kill_running_child();
+                break;
+            case CleanupStep::wipe_scratch:
+                wipe_directory();
+                break;
+            case CleanupStep::restore_echo:
+                if (g_echo_fd >= 0)
+                    ::tcsetattr(g_echo_fd, TCSAFLUSH, &g_echo_saved);
+                break;
+            case CleanupStep::end_process:
+                ::signal(sig, SIG_DFL);
+                ::raise(sig);  // delivered when the handler returns: the process ends with it
+                break;
+        }
+    });
     errno = saved_errno;
 }
 
-}  // namespace
-
-Result<InterruptCleanup> InterruptCleanup::install() {
-    bool expected = false;
-    if (!g_installed.compare_exchange_strong(expected, true))
-        return make_error(Errc::internal, "interrupt cleanup installed twice");
-    Blocked blocked;
-    g_directory[0] = '\0';
+// Main thread only, with the signals blocked.
+void acquire_handlers() {
+    if (g_handler_users++ > 0)
+        return;
     struct sigaction action {};
     action.sa_handler = on_interrupt;
     ::sigemptyset(&action.sa_mask);
@@ -124,6 +139,43 @@ Result<InterruptCleanup> InterruptCleanup::install() {
         ::sigaddset(&action.sa_mask, sig);  // one cleanup at a time
     for (std::size_t i = 0; i < k_signals.size(); ++i)
         ::sigaction(k_signals[i], &action, &g_previous[i]);
+}
+
+void release_handlers() {
+    if (g_handler_users == 0 || --g_handler_users > 0)
+        return;
+    for (std::size_t i = 0; i < k_signals.size(); ++i)
+        ::sigaction(k_signals[i], &g_previous[i], nullptr);
+}
+
+}  // namespace
+
+namespace posix {
+
+void echo_turned_off(int tty, const struct termios& saved) {
+    Blocked blocked;
+    g_echo_saved = saved;
+    g_echo_fd = tty;
+    acquire_handlers();
+}
+
+void echo_restored() {
+    Blocked blocked;
+    if (g_echo_fd < 0)
+        return;
+    g_echo_fd = -1;
+    release_handlers();
+}
+
+}  // namespace posix
+
+Result<InterruptCleanup> InterruptCleanup::install() {
+    bool expected = false;
+    if (!g_cleanup_installed.compare_exchange_strong(expected, true))
+        return make_error(Errc::internal, "interrupt cleanup installed twice");
+    Blocked blocked;
+    g_directory[0] = '\0';
+    acquire_handlers();
     InterruptCleanup cleanup;
     cleanup.m_active = true;
     return cleanup;
@@ -137,14 +189,13 @@ InterruptCleanup::~InterruptCleanup() {
     if (!m_active)
         return;
     Blocked blocked;
-    for (std::size_t i = 0; i < k_signals.size(); ++i)
-        ::sigaction(k_signals[i], &g_previous[i], nullptr);
+    release_handlers();
     g_directory[0] = '\0';
-    g_installed.store(false);
+    g_cleanup_installed.store(false);
 }
 
 Status InterruptCleanup::watch_directory(const std::filesystem::path& dir) {
-    const std::string text = dir.string();
+    const std::string text = path_to_utf8(dir);
     if (text.size() >= sizeof g_directory)
         return make_error(Errc::limit_exceeded, "scratch directory path too long: " + text);
     Blocked blocked;
@@ -152,4 +203,4 @@ Status InterruptCleanup::watch_directory(const std::filesystem::path& dir) {
     return {};
 }
 
-}  // namespace ssoescrow
+}  // namespace ssoescrow::platform
