@@ -4,7 +4,7 @@
 # executables. Needs the packages scripts/bootstrap.sh installs (mingw-w64, dpkg-dev, a deb-src
 # entry for `apt-get source`).
 #
-#   scripts/build-windows.sh [--target TARGET]... [OUTDIR]
+#   scripts/build-windows.sh [--test-hooks] [--target TARGET]... [OUTDIR]
 #
 # Steps:
 #   1. libsodium, which Debian does not ship for mingw, is cross-built from Debian's own source
@@ -20,6 +20,8 @@
 #   4. The executables are copied to OUTDIR and each one's import table is checked: only DLLs that
 #      ship with Windows are allowed.
 #
+# The executables are release builds: no test hooks. --test-hooks (scripts/test-windows.sh uses
+# it, with its own OUTDIR) compiles in the crash points and fault injection the tests need.
 # --target TARGET (repeatable; or SSOESCROW_WINDOWS_TARGETS="a b") builds only those CMake
 # targets and copies whichever executables exist; the default builds ssoescrow, sso-emulator and
 # the unit tests. SSOESCROW_WINDOWS_BUILD_TYPE picks the CMake build type (default Release).
@@ -33,8 +35,13 @@ if [[ -n ${SSOESCROW_WINDOWS_TARGETS:-} ]]; then
     read -r -a targets <<<"$SSOESCROW_WINDOWS_TARGETS"
 fi
 outdir=
+test_hooks=OFF
 while (($# > 0)); do
     case $1 in
+    --test-hooks)
+        test_hooks=ON
+        shift
+        ;;
     --target)
         (($# >= 2)) || { echo "build-windows: --target needs a CMake target name" >&2; exit 2; }
         targets+=("$2")
@@ -169,6 +176,19 @@ stage_package() {  # stage_package HEADER_DIR CMAKE_CONFIG_DIR DEST_CMAKE_SUBDIR
 stage_package /usr/include/CLI /usr/share/cmake/CLI11 share/cmake
 stage_package /usr/include/nlohmann /usr/share/cmake/nlohmann_json share/cmake
 stage_package /usr/include/catch2 /usr/lib/cmake/Catch2 lib/cmake
+# Debian's Catch2 package file also imports Catch2WithMain, a Linux static library: the staged
+# one defines only the header-only target (the tests have their own main).
+cat >"$stage/lib/cmake/Catch2/Catch2Config.cmake" <<'CMAKE'
+# Staged by scripts/build-windows.sh: Catch2 2.x headers for the mingw cross-build.
+get_filename_component(_catch2_include "${CMAKE_CURRENT_LIST_DIR}/../../../include" ABSOLUTE)
+if(NOT TARGET Catch2::Catch2)
+    add_library(Catch2::Catch2 INTERFACE IMPORTED)
+    set_target_properties(Catch2::Catch2 PROPERTIES INTERFACE_INCLUDE_DIRECTORIES "${_catch2_include}")
+endif()
+unset(_catch2_include)
+list(APPEND CMAKE_MODULE_PATH "${CMAKE_CURRENT_LIST_DIR}")
+CMAKE
+rm -f "$stage"/lib/cmake/Catch2/Catch2Targets*.cmake
 
 # --------------------------------------------------------------------------------------------
 # 3. Configure and build.
@@ -190,7 +210,7 @@ cmake -S "$source_dir" -B "$build_dir" -G Ninja \
     -DCLI11_DIR="$stage/share/cmake/CLI11" \
     -Dnlohmann_json_DIR="$stage/share/cmake/nlohmann_json" \
     -DCatch2_DIR="$stage/lib/cmake/Catch2" \
-    -DSSOESCROW_WERROR=ON -DSSOESCROW_TEST_HOOKS=ON \
+    -DSSOESCROW_WERROR=ON -DSSOESCROW_TEST_HOOKS="$test_hooks" \
     "${launcher[@]}" >"$build_dir.configure.log" 2>&1 || {
     cat "$build_dir.configure.log" >&2
     die "cmake could not configure the Windows build"

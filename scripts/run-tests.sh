@@ -50,6 +50,6 @@ fi
 windows_default=0
 if [[ ${SSOESCROW_QUICK:-0} != 1 && ${SSOESCROW_WINDOWS:-$windows_default} == 1 ]]; then
     windows_start=$SECONDS
-    scripts/test-windows.sh build-windows
+    scripts/test-windows.sh build-windows-test
     echo "run-tests: Windows build and Wine tests took $((SECONDS - windows_start)) s" >&2
 fi

@@ -6,14 +6,17 @@
 #
 #   scripts/test-windows.sh [--target TARGET]... [OUTDIR]
 #
+# The build has the test hooks compiled in (crash points, fault injection), so it has its own
+# OUTDIR, default build-windows-test/, apart from the release executables of build-windows/.
 # With --target (or SSOESCROW_WINDOWS_TARGETS), only those targets are built and only the tests
 # labelled crypto-only run (the crypto unit tests alone: unit_tests_crypto), which is what can be
 # proven before the whole tree cross-compiles. SSOESCROW_WINDOWS_SKIP_BUILD=1 reuses the build.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-args=("$@")
-outdir=build-windows
+args=(--test-hooks "$@")
+outdir=build-windows-test
+outdir_given=0
 partial=0
 [[ -n ${SSOESCROW_WINDOWS_TARGETS:-} ]] && partial=1
 while (($# > 0)); do
@@ -21,9 +24,10 @@ while (($# > 0)); do
     --target) partial=1; shift 2 ;;
     --target=*) partial=1; shift ;;
     -*) shift ;;
-    *) outdir=$1; shift ;;
+    *) outdir=$1; outdir_given=1; shift ;;
     esac
 done
+((outdir_given)) || args+=("$outdir")
 build_dir=${SSOESCROW_WINDOWS_BUILD_DIR:-$outdir/build}
 
 command -v wine >/dev/null ||
