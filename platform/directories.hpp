@@ -2,13 +2,22 @@
 #pragma once
 
 #include <filesystem>
+#include <string_view>
 
 #include "crypto/result.hpp"
 
 namespace ssoescrow::platform {
 
+// The environment variable that chooses the temp directory, for messages and hints.
+#ifdef _WIN32
+inline constexpr std::string_view k_temp_directory_variable = "TMP";
+#else
+inline constexpr std::string_view k_temp_directory_variable = "TMPDIR";
+#endif
+
 // The directory for temporary files: $TMPDIR (else /tmp) on POSIX, GetTempPathW on Windows.
-// Errc::not_found / io with a hint naming the variable when it is unusable.
+// It must exist and be a directory. Errc::io "no temp directory (TMPDIR=VALUE): REASON" with a
+// hint naming the variable when it is unusable.
 Result<std::filesystem::path> temp_directory();
 
 // The default root of ssoescrow's per-vault state (rollback witness), created by the caller:

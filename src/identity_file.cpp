@@ -1,12 +1,12 @@
 #include "src/identity_file.hpp"
 
-#include "vault/file_io.hpp"
+#include "platform/file_io.hpp"
 
 namespace ssoescrow {
 
 Result<crypto::Identity> load_identity(const std::string& path, const PassphraseSource& source) {
-    TRY_ASSIGN(crypto::SecretBytes file, vault::read_secret_file(path, k_max_identity_file_size,
-                                                                 vault::RequireOwnerOnly::yes));
+    TRY_ASSIGN(crypto::SecretBytes file, platform::read_secret_file(path, k_max_identity_file_size,
+                                                                 platform::RequireOwnerOnly::yes));
     TRY(crypto::identity_recipient(file.view(), path));
     TRY_ASSIGN(crypto::SecretBytes passphrase,
                obtain_passphrase(source, PassphrasePurpose::unlock, path));

@@ -1,16 +1,11 @@
 #include "src/job_log.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "src/exit_codes.hpp"
 #include "src/terminal.hpp"
-#include "vault/file_io.hpp"
+#include "platform/file_io.hpp"
 #include "vault/text_format.hpp"
 
 namespace ssoescrow {
@@ -36,25 +31,20 @@ std::string_view level_name(LogLevel level) {
 JobLog::JobLog(std::string command, Verbosity verbosity, vault::Clock& clock)
     : m_command(std::move(command)), m_verbosity(verbosity), m_clock(clock) {}
 
-JobLog::~JobLog() {
-    if (m_json_fd >= 0)
-        ::close(m_json_fd);
-}
+JobLog::~JobLog() = default;
 
 Status JobLog::open_json(const std::filesystem::path& file) {
-    // O_NONBLOCK: a FIFO given by mistake must be refused, not block the job waiting for a
-    // reader (it has no effect on the regular file we accept).
-    const int fd = ::open(
-        file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
-    if (fd < 0)
-        return with_context(vault::errno_error(errno, "open the JSON log", file), "--log-json");
-    struct stat st;
-    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        ::close(fd);
-        return make_error(Errc::io, "--log-json: " + file.string() + " is not a regular file",
-                          "give the path of a log file (it is created if missing)");
+    // A FIFO given by mistake is refused, never waited on (see platform::AppendOnlyFile).
+    Result<platform::AppendOnlyFile> opened =
+        platform::AppendOnlyFile::open(file, "open the JSON log");
+    if (!opened) {
+        if (opened.error().code == Errc::invalid_argument) {
+            return make_error(Errc::io, "--log-json: " + file.string() + " is not a regular file",
+                              "give the path of a log file (it is created if missing)");
+        }
+        return with_context(std::move(opened).error(), "--log-json");
     }
-    m_json_fd = fd;
+    m_json.emplace(std::move(opened).value());
     m_json_path = file;
     return {};
 }
@@ -86,7 +76,7 @@ void JobLog::write(LogLevel level, std::string_view event, std::string_view mess
         else
             print_info(m_command + ": " + std::string(message));
     }
-    if (m_json_fd < 0 || m_json_failed)
+    if (!m_json || m_json_failed)
         return;
     nlohmann::ordered_json line;
     line["schema"] = "ssoescrow-log/1";
@@ -102,8 +92,7 @@ void JobLog::write(LogLevel level, std::string_view event, std::string_view mess
     // Invalid UTF-8 (a bridge message, a file name) is replaced, never a reason to lose a line.
     const std::string text =
         line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
-    const ssize_t written = ::write(m_json_fd, text.data(), text.size());
-    if (written != static_cast<ssize_t>(text.size()) || ::fsync(m_json_fd) != 0) {
+    if (!m_json->append(text)) {
         m_json_failed = true;
         print_warning("cannot write the JSON log " + m_json_path.string() +
                       "; further events go to stderr only");

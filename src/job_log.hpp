@@ -14,12 +14,14 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "crypto/result.hpp"
+#include "platform/file_io.hpp"
 #include "vault/clock.hpp"
 
 namespace ssoescrow {
@@ -53,7 +55,7 @@ class JobLog {
     std::string m_command;
     Verbosity m_verbosity;
     vault::Clock& m_clock;
-    int m_json_fd = -1;
+    std::optional<platform::AppendOnlyFile> m_json;
     std::filesystem::path m_json_path;
     bool m_json_failed = false;
 };

@@ -1,18 +1,15 @@
 #include "vault/audit_log.hpp"
 
-#include <pwd.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <array>
-#include <cstdlib>
 #include <map>
 #include <stdexcept>
 #include <system_error>
 
 #include "crypto/bytes.hpp"
 #include "crypto/hash.hpp"
-#include "vault/file_io.hpp"
+#include "platform/directories.hpp"
+#include "platform/file_io.hpp"
+#include "platform/process_info.hpp"
 
 namespace ssoescrow::vault {
 
@@ -362,22 +359,9 @@ std::string audit_hash(std::string_view file_bytes) {
 }
 
 std::string current_actor() {
-    std::string user;
-    std::array<char, 4096> buffer{};
-    passwd entry{};
-    passwd* found = nullptr;
-    if (getpwuid_r(geteuid(), &entry, buffer.data(), buffer.size(), &found) == 0 && found &&
-        found->pw_name) {
-        user = found->pw_name;
-    } else {
-        user = "uid" + std::to_string(geteuid());
-    }
-    std::array<char, 256> host{};
-    if (gethostname(host.data(), host.size() - 1) != 0 || host[0] == '\0') {
-        std::string unknown = "unknown-host";
-        std::copy(unknown.begin(), unknown.end(), host.begin());
-    }
-    std::string actor = user + "@" + std::string(host.data());
+    const std::string user = platform::user_name();
+    const std::string host = platform::host_name();
+    std::string actor = user + "@" + host;
     for (char& c : actor) {
         const auto byte = static_cast<unsigned char>(c);
         if (byte < 0x21 || byte > 0x7e)
@@ -412,11 +396,11 @@ Result<AuditChain> read_audit_chain(const fs::path& vault_dir, std::string_view 
     std::vector<Entry> entries;
     fs::directory_iterator it(dir, ec);
     if (ec)
-        return errno_error(ec.value(), "list", dir);
+        return platform::file_error(ec, "list", dir);
     std::size_t count = 0;
     for (; it != fs::directory_iterator(); it.increment(ec)) {
         if (ec)
-            return errno_error(ec.value(), "list", dir);
+            return platform::file_error(ec, "list", dir);
         if (++count > k_max_audit_records) {
             return make_error(Errc::limit_exceeded,
                               "audit directory " + dir.string() + " holds more than " +
@@ -424,7 +408,7 @@ Result<AuditChain> read_audit_chain(const fs::path& vault_dir, std::string_view 
         }
         const std::string name = it->path().filename().string();
         const std::string rel = std::string(k_audit_dir) + "/" + name;
-        if (is_temp_name(name)) {
+        if (platform::is_temp_name(name)) {
             chain.findings.push_back({Severity::warning, "temp-file", rel,
                                       "leftover temp file of an interrupted write; the next "
                                       "writer removes it"});
@@ -471,7 +455,7 @@ Result<AuditChain> read_audit_chain(const fs::path& vault_dir, std::string_view 
             previous = k_none;
         }
         expected = e.name.seq + 1;
-        auto bytes = read_file(dir / e.file_name, k_max_audit_record_size);
+        auto bytes = platform::read_file(dir / e.file_name, k_max_audit_record_size);
         if (!bytes) {
             const Errc code = bytes.error().code;
             chain.findings.push_back(
@@ -559,8 +543,8 @@ Result<ChainRecord> append_audit_record(const fs::path& vault_dir, AuditChain& c
     const std::string text = record.serialise();
     const std::string hash = audit_hash(text);
     const std::string name = audit_file_name(record.seq, hash);
-    TRY(write_file_durably(vault_dir / k_audit_dir / name, as_bytes(text), Overwrite::no,
-                           FinalMode::read_only));
+    TRY(platform::write_file_durably(vault_dir / k_audit_dir / name, as_bytes(text), platform::Overwrite::no,
+                           platform::FinalMode::read_only));
     chain.records.push_back({std::move(record), hash, std::string(k_audit_dir) + "/" + name});
     return chain.records.back();
 }
@@ -575,15 +559,15 @@ Result<AuditChain> start_audit_log(const fs::path& vault_dir, AuditRecord record
     std::error_code ec;
     for (fs::directory_iterator it(vault_dir / k_audit_dir, ec), end; !ec && it != end;
          it.increment(ec)) {
-        if (!is_temp_name(it->path().filename().string())) {
+        if (!platform::is_temp_name(it->path().filename().string())) {
             return make_error(Errc::already_exists,
                               "audit log of " + vault_dir.string() + " is not empty");
         }
     }
     if (ec)
-        return errno_error(ec.value(), "list", vault_dir / k_audit_dir);
-    TRY(write_file_durably(vault_dir / k_audit_dir / name, as_bytes(text), Overwrite::no,
-                           FinalMode::read_only));
+        return platform::file_error(ec, "list", vault_dir / k_audit_dir);
+    TRY(platform::write_file_durably(vault_dir / k_audit_dir / name, as_bytes(text), platform::Overwrite::no,
+                           platform::FinalMode::read_only));
     AuditChain chain;
     chain.records.push_back({std::move(record), hash, std::string(k_audit_dir) + "/" + name});
     return chain;
@@ -625,14 +609,8 @@ const ChainRecord* last_record_of(const AuditChain& chain, AuditType type) {
 // --- latest-seen state ---
 
 Result<fs::path> default_state_dir(std::string_view vault_id) {
-    if (const char* xdg = std::getenv("XDG_STATE_HOME"); xdg != nullptr && xdg[0] == '/') {
-        return fs::path(xdg) / "ssoescrow" / std::string(vault_id);
-    }
-    if (const char* home = std::getenv("HOME"); home != nullptr && home[0] == '/') {
-        return fs::path(home) / ".local" / "state" / "ssoescrow" / std::string(vault_id);
-    }
-    return make_error(Errc::not_found, "no state directory: neither XDG_STATE_HOME nor HOME is set",
-                      "pass --state-dir DIR (a directory outside the vault)");
+    TRY_ASSIGN(const fs::path root, platform::default_state_root());
+    return root / std::string(vault_id);
 }
 
 std::string serialise_seen_state(const SeenState& state) {
@@ -675,7 +653,7 @@ Result<SeenState> parse_seen_state(std::string_view text, std::string_view sourc
 
 Result<std::optional<SeenState>> read_seen_state(const fs::path& state_dir) {
     const fs::path file = state_dir / k_seen_file;
-    auto bytes = read_file(file, 4096);
+    auto bytes = platform::read_file(file, 4096);
     if (!bytes) {
         if (bytes.error().code == Errc::not_found)
             return std::optional<SeenState>();
@@ -729,14 +707,14 @@ Status remember_seen(const fs::path& state_dir, const AuditChain& chain, std::st
         if (state_dir.has_parent_path()) {
             fs::create_directories(state_dir.parent_path(), ec);
             if (ec)
-                return errno_error(ec.value(), "create", state_dir.parent_path());
+                return platform::file_error(ec, "create", state_dir.parent_path());
         }
-        TRY(ensure_private_directory(state_dir));
+        TRY(platform::ensure_private_directory(state_dir));
     }
     SeenState state{std::string(vault_id), chain.head_seq(), chain.head_hash(), now};
     const std::string text = serialise_seen_state(state);
-    return write_file_durably(state_dir / k_seen_file, as_bytes(text), Overwrite::yes,
-                              FinalMode::read_write);
+    return platform::write_file_durably(state_dir / k_seen_file, as_bytes(text), platform::Overwrite::yes,
+                              platform::FinalMode::read_write);
 }
 
 }  // namespace ssoescrow::vault

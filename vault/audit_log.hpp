@@ -1,8 +1,8 @@
 // The vault's append-only, hash-chained audit log. Byte-level format: vault/FORMAT.md 4.4.
 //
-// One write-once file per record, so an append is one durable write-once file (file_io.hpp,
-// Overwrite::no) and a crash mid-append leaves either the whole record or nothing (plus a temp
-// file the next writer removes). No file is ever appended to or rewritten.
+// One write-once file per record, so an append is one durable write-once file
+// (platform/file_io.hpp, Overwrite::no) and a crash mid-append leaves either the whole record or
+// nothing (plus a temp file the next writer removes). No file is ever appended to or rewritten.
 //
 //   audit/<seq, 10 digits, zero-padded>-<SHA-256 of the file, 64 lower hex>.rec
 //

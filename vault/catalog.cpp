@@ -7,7 +7,7 @@
 
 #include "crypto/bytes.hpp"
 #include "crypto/hash.hpp"
-#include "vault/file_io.hpp"
+#include "platform/file_io.hpp"
 
 namespace ssoescrow::vault {
 
@@ -127,11 +127,11 @@ Result<Catalog> build_catalog(const Vault& vault) {
     } else {
         fs::directory_iterator it(dir, ec);
         if (ec)
-            return errno_error(ec.value(), "list", dir);
+            return platform::file_error(ec, "list", dir);
         std::vector<std::string> names;
         for (; it != fs::directory_iterator(); it.increment(ec)) {
             if (ec)
-                return errno_error(ec.value(), "list", dir);
+                return platform::file_error(ec, "list", dir);
             if (names.size() == k_max_envelopes) {
                 return make_error(Errc::limit_exceeded,
                                   "envelope directory " + dir.string() + " holds more than " +
@@ -142,7 +142,7 @@ Result<Catalog> build_catalog(const Vault& vault) {
         std::sort(names.begin(), names.end());
         for (const std::string& name : names) {
             const std::string rel = std::string(k_envelopes_dir) + "/" + name;
-            if (is_temp_name(name)) {
+            if (platform::is_temp_name(name)) {
                 catalog.findings.push_back({Severity::warning, "temp-file", rel,
                                             "leftover temp file of an interrupted write; the "
                                             "next writer removes it"});
@@ -171,7 +171,7 @@ Result<Catalog> build_catalog(const Vault& vault) {
                 catalog.findings.push_back(
                     {Severity::damaged, std::move(code), rel, std::move(message)});
             };
-            auto bytes = read_file(dir / name, k_max_envelope_file_size);
+            auto bytes = platform::read_file(dir / name, k_max_envelope_file_size);
             if (!bytes) {
                 damage(bytes.error().code == Errc::limit_exceeded ? "envelope-too-large"
                                                                   : "envelope-unreadable",

@@ -4,7 +4,7 @@
 #include <set>
 #include <system_error>
 
-#include "vault/file_io.hpp"
+#include "platform/file_io.hpp"
 #include "vault/lock.hpp"
 
 namespace ssoescrow::vault {
@@ -73,7 +73,7 @@ void check_top_level(const Vault& vault, Findings& out) {
         const std::string name = it->path().filename().string();
         if (k_known.count(name) != 0)
             continue;
-        if (is_temp_name(name)) {
+        if (platform::is_temp_name(name)) {
             out.push_back({Severity::warning, "temp-file", name,
                            "leftover temp file of an interrupted write; the next writer removes "
                            "it"});
@@ -85,7 +85,7 @@ void check_top_level(const Vault& vault, Findings& out) {
     const fs::path locks = vault.dir() / k_lock_dir_name;
     for (fs::directory_iterator it(locks, ec), end; !ec && it != end; it.increment(ec)) {
         const std::string name = it->path().filename().string();
-        if (is_temp_name(name)) {
+        if (platform::is_temp_name(name)) {
             out.push_back({Severity::warning, "temp-file",
                            std::string(k_lock_dir_name) + "/" + name,
                            "leftover temp file of an interrupted lock refresh"});

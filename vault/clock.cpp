@@ -1,17 +1,19 @@
 #include "vault/clock.hpp"
 
-#include <time.h>
+#include <chrono>
 
-#include "vault/test_hooks.hpp"
+#include "platform/test_hooks.hpp"
 
 namespace ssoescrow::vault {
 
 std::int64_t SystemClock::now() {
-    if (const auto fixed = test_hooks::fixed_now())
+    if (const auto fixed = platform::test_hooks::fixed_now())
         return *fixed;
-    struct timespec ts {};
-    ::clock_gettime(CLOCK_REALTIME, &ts);
-    return static_cast<std::int64_t>(ts.tv_sec);
+    // std::chrono::system_clock counts Unix time (UTC, leap seconds excluded) on every system
+    // since C++20.
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
 }
 
 Clock& system_clock() {

@@ -15,7 +15,7 @@ class Clock {
     virtual std::int64_t now() = 0;
 };
 
-// The real clock (clock_gettime(CLOCK_REALTIME)).
+// The real clock (std::chrono::system_clock: Unix time on every system).
 class SystemClock final : public Clock {
   public:
     std::int64_t now() override;

@@ -1,21 +1,16 @@
 #include "vault/lock.hpp"
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <array>
-#include <cerrno>
-#include <csignal>
 #include <thread>
 #include <vector>
 
 #include "crypto/bytes.hpp"
 #include "crypto/random.hpp"
-#include "vault/file_io.hpp"
-#include "vault/test_hooks.hpp"
+#include "platform/file_io.hpp"
+#include "platform/file_lock.hpp"
+#include "platform/process_info.hpp"
+#include "platform/test_hooks.hpp"
 
 namespace ssoescrow::vault {
 namespace {
@@ -120,7 +115,7 @@ Status validate_options(const LockOptions& options) {
 
 // Reads the lock file. std::nullopt when there is none.
 Result<std::optional<LockInfo>> read_lock_file(const path& lock_file) {
-    Result<Bytes> bytes = read_file(lock_file, k_lock_file_max_size);
+    Result<Bytes> bytes = platform::read_file(lock_file, k_lock_file_max_size);
     if (!bytes) {
         if (bytes.error().code == Errc::not_found)
             return std::optional<LockInfo>{};
@@ -156,8 +151,8 @@ LockStatus judge(LockInfo info, const LockOptions& options, std::int64_t now) {
     status.in_future = info.refreshed > now + k_lock_future_tolerance_seconds;
     status.age_seconds = std::max<std::int64_t>(0, now - info.refreshed);
     status.state = LockState::live;
-    if (status.same_host && info.pid != static_cast<std::int64_t>(::getpid()) &&
-        ::kill(static_cast<pid_t>(info.pid), 0) != 0 && errno == ESRCH) {
+    if (status.same_host && info.pid != platform::current_process_id() &&
+        platform::process_state(info.pid) == platform::ProcessState::dead) {
         status.state = LockState::stale_dead;
     } else if (!status.in_future) {
         const std::int64_t allowed =
@@ -200,37 +195,10 @@ Error locked_error(const LockStatus& status, const path& vault_dir, const LockOp
     return make_error(Errc::locked, std::move(message), std::move(hint));
 }
 
-// flock(2) on locks/writer.guard for the duration of a short critical section.
-class Guard {
-  public:
-    static Result<Guard> take(const path& lock_dir) {
-        const path file = lock_dir / k_lock_guard_name;
-        int fd;
-        do {
-            fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-        } while (fd < 0 && errno == EINTR);
-        if (fd < 0)
-            return errno_error(errno, "open lock guard", file);
-        Guard guard(fd);
-        while (::flock(fd, LOCK_EX) != 0) {
-            if (errno != EINTR)
-                return errno_error(errno, "lock", file);
-        }
-        return guard;
-    }
-    Guard(Guard&& other) noexcept : m_fd(other.m_fd) { other.m_fd = -1; }
-    Guard(const Guard&) = delete;
-    Guard& operator=(const Guard&) = delete;
-    Guard& operator=(Guard&&) = delete;
-    ~Guard() {
-        if (m_fd >= 0)
-            ::close(m_fd);  // closing drops the flock
-    }
-
-  private:
-    explicit Guard(int fd) : m_fd(fd) {}
-    int m_fd;
-};
+// An exclusive lock on locks/writer.guard for the duration of a short critical section.
+Result<platform::ExclusiveFileLock> take_guard(const path& lock_dir) {
+    return platform::ExclusiveFileLock::acquire(lock_dir / k_lock_guard_name);
+}
 
 Error lock_lost_error(const path& lock_file, const std::optional<LockInfo>& now_there) {
     std::string message = "lost the vault lock " + lock_file.string() + ": ";
@@ -348,10 +316,9 @@ std::string serialise_lock(const LockInfo& info) {
 }
 
 std::string local_host_name() {
-    std::array<char, 256> buffer{};
-    std::string host;
-    if (::gethostname(buffer.data(), buffer.size() - 1) == 0)
-        host = buffer.data();
+    std::string host = platform::host_name();
+    if (host == "unknown-host")
+        host.clear();
     for (char& c : host) {
         if (!is_host_char(c))
             c = '_';
@@ -378,15 +345,12 @@ Result<BrokenLock> break_lock(const path& vault_dir, BreakMode mode, const LockO
     TRY(validate_options(options));
     const path lock_dir = lock_dir_of(vault_dir);
     const path lock_file = lock_file_in(lock_dir);
-    struct stat st {};
-    if (::lstat(lock_file.c_str(), &st) != 0) {
-        if (errno == ENOENT) {
-            return make_error(Errc::not_found, "vault " + vault_dir.string() + " is not locked",
-                              "there is no lock to remove");
-        }
-        return errno_error(errno, "stat", lock_file);
+    TRY_ASSIGN(const platform::FileStatus st, platform::file_status(lock_file));
+    if (st.kind == platform::FileKind::missing) {
+        return make_error(Errc::not_found, "vault " + vault_dir.string() + " is not locked",
+                          "there is no lock to remove");
     }
-    TRY_ASSIGN(Guard guard, Guard::take(lock_dir));
+    TRY_ASSIGN(platform::ExclusiveFileLock guard, take_guard(lock_dir));
     Result<std::optional<LockInfo>> current = read_lock_file(lock_file);
     BrokenLock broken;
     if (!current) {
@@ -408,7 +372,7 @@ Result<BrokenLock> break_lock(const path& vault_dir, BreakMode mode, const LockO
             broken.forced = true;
         }
     }
-    TRY(remove_file_durably(lock_file));
+    TRY(platform::remove_file_durably(lock_file));
     return broken;
 }
 
@@ -421,12 +385,12 @@ Result<WriterLock> WriterLock::acquire(const path& vault_dir, const LockOptions&
     Clock& clock = clock_of(options);
     const std::string host = host_of(options);
 
-    if (Status dir = ensure_private_directory(lock_dir); !dir) {
+    if (Status dir = platform::ensure_private_directory(lock_dir); !dir) {
         return with_read_only_wording(std::move(dir).error(), vault_dir);
     }
     // Temp files of lock writes by processes that crashed; young ones may belong to a write in
     // progress right now and are left alone.
-    if (Status cleaned = remove_stale_temp_files(lock_dir, std::chrono::hours(1)); !cleaned) {
+    if (Status cleaned = platform::remove_stale_temp_files(lock_dir, std::chrono::hours(1)); !cleaned) {
         return with_read_only_wording(std::move(cleaned).error(), vault_dir);
     }
 
@@ -439,7 +403,7 @@ Result<WriterLock> WriterLock::acquire(const path& vault_dir, const LockOptions&
         LockInfo info;
         info.id = to_hex(crypto::random_bytes(k_id_hex_digits / 2));
         info.host = host;
-        info.pid = static_cast<std::int64_t>(::getpid());
+        info.pid = platform::current_process_id();
         info.operation = options.operation;
         info.started = std::max<std::int64_t>(0, clock.now());
         info.refreshed = info.started;
@@ -447,9 +411,9 @@ Result<WriterLock> WriterLock::acquire(const path& vault_dir, const LockOptions&
         const std::string text = serialise_lock(info);
 
         Status created =
-            write_file_durably(lock_file, as_bytes(text), Overwrite::no, FinalMode::read_write);
+            platform::write_file_durably(lock_file, as_bytes(text), platform::Overwrite::no, platform::FinalMode::read_write);
         if (created) {
-            test_hooks::crash_point("lock-after-create");
+            platform::test_hooks::crash_point("lock-after-create");
             lock.m_info = std::move(info);
             lock.m_held = true;
             lock.m_last_refresh = std::chrono::steady_clock::now();
@@ -467,18 +431,18 @@ Result<WriterLock> WriterLock::acquire(const path& vault_dir, const LockOptions&
         if (status.state != LockState::live) {
             // Take it over atomically: under the guard nobody else can change an existing lock,
             // so if it is still the stale one, our lock replaces it in one rename.
-            TRY_ASSIGN(Guard guard, Guard::take(lock_dir));
+            TRY_ASSIGN(platform::ExclusiveFileLock guard, take_guard(lock_dir));
             TRY_ASSIGN(std::optional<LockInfo> again, read_lock_file(lock_file));
             if (!again || again->id != status.info.id)
                 continue;
             status = judge(std::move(*again), options, clock.now());
             if (status.state == LockState::live)
                 continue;
-            Status replaced = write_file_durably(lock_file, as_bytes(text), Overwrite::yes,
-                                                 FinalMode::read_write);
+            Status replaced = platform::write_file_durably(lock_file, as_bytes(text), platform::Overwrite::yes,
+                                                 platform::FinalMode::read_write);
             if (!replaced)
                 return with_read_only_wording(std::move(replaced).error(), vault_dir);
-            test_hooks::crash_point("lock-after-create");
+            platform::test_hooks::crash_point("lock-after-create");
             lock.m_info = std::move(info);
             lock.m_taken_over = BrokenLock{std::move(status), false, false};
             lock.m_held = true;
@@ -539,12 +503,12 @@ Status WriterLock::check_still_held() const {
 Status WriterLock::refresh() {
     const path lock_file = lock_file_in(m_lock_dir);
     TRY(check_still_held());
-    TRY_ASSIGN(Guard guard, Guard::take(m_lock_dir));
+    TRY_ASSIGN(platform::ExclusiveFileLock guard, take_guard(m_lock_dir));
     TRY(check_still_held());  // again, now that nobody else can change it
     LockInfo updated = m_info;
     updated.refreshed = std::max<std::int64_t>(0, clock_of(m_options).now());
-    TRY(write_file_durably(lock_file, as_bytes(serialise_lock(updated)), Overwrite::yes,
-                           FinalMode::read_write));
+    TRY(platform::write_file_durably(lock_file, as_bytes(serialise_lock(updated)), platform::Overwrite::yes,
+                           platform::FinalMode::read_write));
     m_info = std::move(updated);
     m_last_refresh = std::chrono::steady_clock::now();
     return {};
@@ -564,12 +528,12 @@ Status WriterLock::release() {
     if (!m_held)
         return {};
     m_held = false;  // whatever happens below, this object no longer claims the lock
-    TRY_ASSIGN(Guard guard, Guard::take(m_lock_dir));
+    TRY_ASSIGN(platform::ExclusiveFileLock guard, take_guard(m_lock_dir));
     TRY_ASSIGN(std::optional<LockInfo> current, read_lock_file(lock_file));
     if (!current || current->id != m_info.id)
         return lock_lost_error(lock_file, current);
-    test_hooks::crash_point("lock-before-release");
-    return remove_file_durably(lock_file);
+    platform::test_hooks::crash_point("lock-before-release");
+    return platform::remove_file_durably(lock_file);
 }
 
 }  // namespace ssoescrow::vault

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "vault/file_io.hpp"
-#include "vault/test_hooks.hpp"
+#include "platform/file_io.hpp"
+#include "platform/test_hooks.hpp"
 
 namespace ssoescrow::vault {
 
@@ -121,9 +121,9 @@ Result<PruneResult> execute_prune(const Vault& vault, WriterLock& lock,
     Clock& clock = options.clock != nullptr ? *options.clock : system_clock();
     const std::string actor = options.actor.empty() ? current_actor() : options.actor;
     TRY(lock.check_still_held());
-    TRY(remove_stale_temp_files(vault.dir()));
-    TRY(remove_stale_temp_files(vault.envelopes_dir()));
-    TRY(remove_stale_temp_files(vault.audit_dir()));
+    TRY(platform::remove_stale_temp_files(vault.dir()));
+    TRY(platform::remove_stale_temp_files(vault.envelopes_dir()));
+    TRY(platform::remove_stale_temp_files(vault.audit_dir()));
 
     PruneResult result;
     TRY_ASSIGN(Catalog catalog, build_catalog(vault));
@@ -160,11 +160,11 @@ Result<PruneResult> execute_prune(const Vault& vault, WriterLock& lock,
             record.fields.push_back({"envelope", d.entry.envelope_hash});
             record.fields.push_back({"reason", d.reason});
             TRY(append_audit_record(vault.dir(), catalog.chain, std::move(record)));
-            test_hooks::crash_point("prune-after-record");
+            platform::test_hooks::crash_point("prune-after-record");
         }
         TRY(lock.check_still_held());
-        TRY(remove_file_durably(vault.dir() / d.entry.path));
-        test_hooks::crash_point("prune-after-unlink");
+        TRY(platform::remove_file_durably(vault.dir() / d.entry.path));
+        platform::test_hooks::crash_point("prune-after-unlink");
         result.removed.push_back(d.entry.backup_id);
     }
     return result;

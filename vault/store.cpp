@@ -2,8 +2,8 @@
 
 #include "crypto/hash.hpp"
 #include "vault/envelope.hpp"
-#include "vault/file_io.hpp"
-#include "vault/test_hooks.hpp"
+#include "platform/file_io.hpp"
+#include "platform/test_hooks.hpp"
 
 namespace ssoescrow::vault {
 
@@ -26,8 +26,8 @@ Result<StoredBackup> store_envelope(const Vault& vault, WriterLock& lock, ByteVi
                               " is damaged; refusing to add a backup to it",
                           "run 'ssoescrow vault check --vault " + vault.dir().string() + "'");
     }
-    TRY(remove_stale_temp_files(vault.envelopes_dir()));
-    TRY(remove_stale_temp_files(vault.audit_dir()));
+    TRY(platform::remove_stale_temp_files(vault.envelopes_dir()));
+    TRY(platform::remove_stale_temp_files(vault.audit_dir()));
 
     StoredBackup stored;
     stored.backup_id = backup_id_hex(header.backup_id);
@@ -60,14 +60,14 @@ Result<StoredBackup> store_envelope(const Vault& vault, WriterLock& lock, ByteVi
     }
 
     TRY(lock.refresh_if_due());
-    TRY(write_file_durably(vault.dir() / stored.path, envelope, Overwrite::no,
-                           FinalMode::read_only));
-    test_hooks::crash_point("store-after-envelope");
+    TRY(platform::write_file_durably(vault.dir() / stored.path, envelope, platform::Overwrite::no,
+                           platform::FinalMode::read_only));
+    platform::test_hooks::crash_point("store-after-envelope");
 
     TRY(lock.check_still_held());
     TRY_ASSIGN(const ChainRecord appended,
                append_audit_record(vault.dir(), chain, std::move(record)));
-    test_hooks::crash_point("store-after-record");
+    platform::test_hooks::crash_point("store-after-record");
     stored.audit_seq = appended.record.seq;
     return stored;
 }

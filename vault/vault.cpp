@@ -3,9 +3,9 @@
 #include <system_error>
 
 #include "crypto/random.hpp"
-#include "vault/file_io.hpp"
+#include "platform/file_io.hpp"
 #include "vault/lock.hpp"
-#include "vault/test_hooks.hpp"
+#include "platform/test_hooks.hpp"
 
 namespace ssoescrow::vault {
 
@@ -37,7 +37,7 @@ Status check_empty_for_init(const fs::path& dir) {
     }
     fs::directory_iterator it(dir, ec);
     if (ec)
-        return errno_error(ec.value(), "list", dir);
+        return platform::file_error(ec, "list", dir);
     if (it != fs::directory_iterator()) {
         return make_error(Errc::already_exists,
                           dir.string() + " is not empty (no vault config in it)",
@@ -64,7 +64,7 @@ Result<Vault> Vault::open(const fs::path& dir) {
         return make_error(Errc::not_found, "no vault at " + dir.string() + ": not a directory");
     }
     const fs::path config_file = dir / k_config_file;
-    auto bytes = read_file(config_file, k_max_config_size);
+    auto bytes = platform::read_file(config_file, k_max_config_size);
     if (!bytes) {
         if (bytes.error().code != Errc::not_found)
             return std::move(bytes).error();
@@ -97,7 +97,7 @@ Result<Vault> Vault::init(const fs::path& dir, const InitOptions& options) {
     TRY(config.validate());
 
     TRY(check_empty_for_init(dir));
-    TRY(ensure_private_directory(dir));
+    TRY(platform::ensure_private_directory(dir));
     LockOptions lock_options;
     lock_options.operation = "vault-init";
     lock_options.clock = &clock;
@@ -106,8 +106,8 @@ Result<Vault> Vault::init(const fs::path& dir, const InitOptions& options) {
     if (exists_no_follow(dir / k_config_file)) {
         return make_error(Errc::already_exists, dir.string() + " is already a vault");
     }
-    TRY(ensure_private_directory(dir / k_envelopes_dir));
-    TRY(ensure_private_directory(dir / k_audit_dir));
+    TRY(platform::ensure_private_directory(dir / k_envelopes_dir));
+    TRY(platform::ensure_private_directory(dir / k_audit_dir));
 
     const std::string text = config.serialise();
     AuditRecord record;
@@ -123,11 +123,11 @@ Result<Vault> Vault::init(const fs::path& dir, const InitOptions& options) {
     }
     TRY(lock.check_still_held());
     TRY(start_audit_log(dir, std::move(record)));
-    test_hooks::crash_point("init-after-audit");
+    platform::test_hooks::crash_point("init-after-audit");
     TRY(lock.check_still_held());
-    TRY(write_file_durably(dir / k_config_file, as_bytes(text), Overwrite::no,
-                           FinalMode::read_only));
-    test_hooks::crash_point("init-after-config");
+    TRY(platform::write_file_durably(dir / k_config_file, as_bytes(text), platform::Overwrite::no,
+                           platform::FinalMode::read_only));
+    platform::test_hooks::crash_point("init-after-config");
     TRY(lock.release());
 
     Vault vault;

@@ -3,7 +3,7 @@
 #include <string>
 
 #include "vault/audit_log.hpp"
-#include "vault/file_io.hpp"
+#include "platform/file_io.hpp"
 #include "vault/text_format.hpp"
 
 namespace ssoescrow::vault {
@@ -40,8 +40,8 @@ Result<WriterLock> acquire_writer_lock(const Vault& vault, const LockOptions& op
 }
 
 Status check_vault_writable(const Vault& vault) {
-    TRY(probe_directory_writable(vault.envelopes_dir(), k_writable_probe_size));
-    TRY(probe_directory_writable(vault.audit_dir(), k_writable_probe_size));
+    TRY(platform::probe_directory_writable(vault.envelopes_dir(), k_writable_probe_size));
+    TRY(platform::probe_directory_writable(vault.audit_dir(), k_writable_probe_size));
     return {};
 }
 

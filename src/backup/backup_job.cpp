@@ -12,9 +12,9 @@
 #include "src/bridge/bridge_client.hpp"
 #include "src/topology/names.hpp"
 #include "vault/audit_log.hpp"
-#include "vault/file_io.hpp"
+#include "platform/file_io.hpp"
 #include "vault/prune.hpp"
-#include "vault/test_hooks.hpp"
+#include "platform/test_hooks.hpp"
 #include "vault/text_format.hpp"
 #include "vault/vault.hpp"
 #include "vault/writer.hpp"
@@ -110,7 +110,7 @@ Result<WriterSession> open_for_writing(JobKind kind, const VaultTarget& target,
 // Reads the .bak a bridge (or an operator) produced. A missing or empty file after a reported
 // success is a bridge failure, not an I/O error of ours.
 Result<SecretBytes> read_bak(const fs::path& file, bool from_bridge) {
-    auto read = vault::read_secret_file(file, vault::k_max_bak_size, vault::RequireOwnerOnly::no);
+    auto read = platform::read_secret_file(file, vault::k_max_bak_size, platform::RequireOwnerOnly::no);
     if (!read) {
         Error error = std::move(read).error();
         if (from_bridge && (error.code == Errc::not_found || error.code == Errc::limit_exceeded)) {
@@ -157,7 +157,7 @@ Result<JobResult> seal_and_commit(JobKind kind, WriterSession& session,
               "sealed " + std::to_string(envelope.size()) + " bytes and opened them again with " +
                   std::to_string(session.vault.config().escrow.threshold) + " shares",
               {{"backup", vault::backup_id_hex(backup_id)}});
-    vault::test_hooks::crash_point("job-after-seal");
+    platform::test_hooks::crash_point("job-after-seal");
     if (scratch != nullptr)
         TRY(scratch->wipe_and_remove());
 
@@ -165,7 +165,7 @@ Result<JobResult> seal_and_commit(JobKind kind, WriterSession& session,
     TRY_ASSIGN(result.stored, vault::store_envelope(session.vault, session.lock, envelope,
                                                     audit_type_of(kind), clock.now()));
     // Check our own output: the committed file must be byte for byte what was sealed.
-    TRY_ASSIGN(const Bytes committed, vault::read_file(session.vault.dir() / result.stored.path,
+    TRY_ASSIGN(const Bytes committed, platform::read_file(session.vault.dir() / result.stored.path,
                                                        vault::k_max_envelope_file_size));
     if (committed != envelope) {
         return make_error(
@@ -281,7 +281,7 @@ Result<JobResult> backup_through_bridge(JobKind kind, const BackupJobOptions& op
     TRY_ASSIGN(const bridge::Msids msids, kind == JobKind::rotate
                                               ? client.generate(bak_file, password, reminder)
                                               : client.backup(bak_file, password, reminder));
-    vault::test_hooks::crash_point("job-after-bridge");
+    platform::test_hooks::crash_point("job-after-bridge");
 
     auto escrow = [&]() -> Result<JobResult> {
         log.info("bridge-done",

@@ -1,19 +1,16 @@
 #include "src/backup/scratch_dir.hpp"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <array>
-#include <cerrno>
 #include <charconv>
-#include <cstdlib>
+#include <cstdint>
 #include <string>
 #include <system_error>
 #include <vector>
 
-#include "vault/file_io.hpp"
+#include "platform/directories.hpp"
+#include "platform/environment.hpp"
+#include "platform/file_io.hpp"
+#include "platform/path_text.hpp"
+#include "platform/process_info.hpp"
 
 namespace ssoescrow::backup {
 namespace fs = std::filesystem;
@@ -21,18 +18,20 @@ namespace fs = std::filesystem;
 namespace {
 
 Status check_parent(const fs::path& parent) {
-    struct stat st;
-    if (::lstat(parent.c_str(), &st) != 0)
-        return vault::errno_error(errno, "check the temp directory", parent);
-    if (S_ISLNK(st.st_mode)) {
+    TRY_ASSIGN(const platform::FileStatus st, platform::file_status(parent));
+    if (st.kind == platform::FileKind::missing) {
+        return platform::file_error(std::make_error_code(std::errc::no_such_file_or_directory),
+                                    "check the temp directory", parent);
+    }
+    if (st.kind == platform::FileKind::symlink) {
         return make_error(Errc::unsafe_permissions,
                           "temp directory " + parent.string() + " is a symbolic link",
                           "give a real directory on local disk with --temp-dir");
     }
-    if (!S_ISDIR(st.st_mode))
+    if (st.kind != platform::FileKind::directory)
         return make_error(Errc::io, "temp directory " + parent.string() + " is not a directory",
                           "give a private directory on local disk with --temp-dir");
-    if ((st.st_mode & S_IWOTH) != 0 && (st.st_mode & S_ISVTX) == 0) {
+    if (st.others_may_replace_entries) {
         return make_error(
             Errc::unsafe_permissions,
             "temp directory " + parent.string() + " is writable by everyone without the sticky bit",
@@ -41,12 +40,12 @@ Status check_parent(const fs::path& parent) {
     return {};
 }
 
-bool process_is_dead(pid_t pid) {
-    return ::kill(pid, 0) != 0 && errno == ESRCH;
+bool process_is_dead(std::int64_t pid) {
+    return platform::process_state(pid) == platform::ProcessState::dead;
 }
 
 // The pid in "ssoescrow-scratch-<pid>-XXXXXX", or 0.
-pid_t creator_pid(std::string_view name) {
+std::int64_t creator_pid(std::string_view name) {
     if (name.substr(0, k_scratch_prefix.size()) != k_scratch_prefix)
         return 0;
     name.remove_prefix(k_scratch_prefix.size());
@@ -57,73 +56,37 @@ pid_t creator_pid(std::string_view name) {
     const auto [end, ec] = std::from_chars(name.data(), name.data() + dash, pid);
     if (ec != std::errc() || end != name.data() + dash || pid <= 0 || pid > 0x7fffffff)
         return 0;
-    return static_cast<pid_t>(pid);
+    return pid;
 }
 
 }  // namespace
 
 Status wipe_and_remove_file(const fs::path& file) {
-    const int fd = ::open(file.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0 && errno == ENOENT)
-        return {};
-    Status result;
-    if (fd >= 0) {
-        struct stat st;
-        if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-            static const std::array<char, 4096> zeros{};
-            off_t left = st.st_size;
-            while (left > 0 && result) {
-                const auto chunk =
-                    static_cast<size_t>(std::min<off_t>(left, static_cast<off_t>(zeros.size())));
-                const ssize_t n = ::write(fd, zeros.data(), chunk);
-                if (n < 0 && errno == EINTR)
-                    continue;
-                if (n <= 0)
-                    result = vault::errno_error(n < 0 ? errno : EIO, "overwrite", file);
-                else
-                    left -= n;
-            }
-            if (result && ::fsync(fd) != 0)
-                result = vault::errno_error(errno, "fsync of", file);
-        }
-        ::close(fd);
-    }
-    // ELOOP (a symlink) or another open failure: still remove the name, never follow it.
-    if (::unlink(file.c_str()) != 0 && errno != ENOENT && result)
-        result = vault::errno_error(errno, "remove", file);
-    return result;
+    return platform::overwrite_and_remove_file(file);
 }
 
 Result<fs::path> scratch_parent(const fs::path& requested) {
     if (!requested.empty())
         return requested;
-    std::error_code error;
-    fs::path temp = fs::temp_directory_path(error);
-    if (error) {
-        const char* tmpdir = std::getenv("TMPDIR");
-        return make_error(
-            Errc::io,
-            "no temp directory (TMPDIR=" + std::string(tmpdir != nullptr ? tmpdir : "unset, /tmp") +
-                "): " + error.message(),
-            "give a private directory on local disk with --temp-dir, or set "
-            "TMPDIR to one");
+    Result<fs::path> temp = platform::temp_directory();
+    if (!temp) {
+        Error error = std::move(temp).error();
+        error.code = Errc::io;
+        error.hint = "give a private directory on local disk with --temp-dir, or set " +
+                     std::string(platform::k_temp_directory_variable) + " to one";
+        return error;
     }
     return temp;
 }
 
 Result<ScratchDir> ScratchDir::create(const fs::path& parent) {
     TRY(check_parent(parent));
-    std::string pattern =
-        (parent / (std::string(k_scratch_prefix) + std::to_string(::getpid()) + "-XXXXXX"))
-            .string();
-    std::vector<char> buffer(pattern.begin(), pattern.end());
-    buffer.push_back('\0');
-    if (::mkdtemp(buffer.data()) == nullptr)
-        return vault::errno_error(errno, "create a scratch directory in", parent);
+    TRY_ASSIGN(fs::path dir,
+               platform::create_private_temp_directory(
+                   parent, std::string(k_scratch_prefix) +
+                               std::to_string(platform::current_process_id()) + "-"));
     ScratchDir scratch;
-    scratch.m_dir = fs::path(buffer.data());
-    if (::chmod(scratch.m_dir.c_str(), 0700) != 0)
-        return vault::errno_error(errno, "set the mode of", scratch.m_dir);
+    scratch.m_dir = std::move(dir);
     return scratch;
 }
 
@@ -152,8 +115,9 @@ Status ScratchDir::wipe_and_remove() {
         if (Status wiped = wipe_and_remove_file(entry); !wiped && result)
             result = std::move(wiped);
     }
-    if (::rmdir(m_dir.c_str()) != 0 && errno != ENOENT && result)
-        result = vault::errno_error(errno, "remove", m_dir);
+    if (Status removed = platform::remove_empty_directory(m_dir);
+        !removed && removed.error().code != Errc::not_found && result)
+        result = std::move(removed);
     if (result)
         m_dir.clear();
     return result;
@@ -164,10 +128,12 @@ Result<int> remove_abandoned_scratch_dirs(const fs::path& parent) {
     std::error_code error;
     for (fs::directory_iterator it(parent, error), end; !error && it != end; it.increment(error)) {
         const std::string name = it->path().filename().string();
-        const pid_t pid = creator_pid(name);
-        struct stat st;
-        if (pid == 0 || ::lstat(it->path().c_str(), &st) != 0 || !S_ISDIR(st.st_mode) ||
-            st.st_uid != ::geteuid() || !process_is_dead(pid)) {
+        const std::int64_t pid = creator_pid(name);
+        if (pid == 0)
+            continue;
+        const Result<platform::FileStatus> st = platform::file_status(it->path());
+        if (!st || st->kind != platform::FileKind::directory || !st->owned_by_current_user ||
+            !process_is_dead(pid)) {
             continue;
         }
         std::vector<fs::path> files;
@@ -177,7 +143,7 @@ Result<int> remove_abandoned_scratch_dirs(const fs::path& parent) {
             files.push_back(f->path());
         for (const fs::path& file : files)
             TRY(wipe_and_remove_file(file));
-        if (::rmdir(it->path().c_str()) == 0)
+        if (platform::remove_empty_directory(it->path()))
             ++removed;
     }
     if (error && error != std::errc::no_such_file_or_directory) {

@@ -13,7 +13,7 @@
 #include "src/cli/command.hpp"
 #include "src/passphrase.hpp"
 #include "src/terminal.hpp"
-#include "vault/file_io.hpp"
+#include "platform/file_io.hpp"
 
 namespace ssoescrow::cli {
 namespace {
@@ -82,9 +82,9 @@ Result<int> run_keygen(const KeygenOptions& options) {
     passphrase.reset();
 
     TRY(refuse_existing(key_path, pub_path));
-    TRY(vault::write_secret_file_exclusive(key_path, sealed));
+    TRY(platform::write_secret_file_exclusive(key_path, sealed));
     std::string pub_line = identity.recipient.to_line() + "\n";
-    if (auto written = vault::write_secret_file_exclusive(pub_path, as_bytes(pub_line)); !written) {
+    if (auto written = platform::write_secret_file_exclusive(pub_path, as_bytes(pub_line)); !written) {
         std::error_code ignored;
         fs::remove(key_path, ignored);
         return std::move(written).error();

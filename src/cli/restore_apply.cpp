@@ -12,7 +12,7 @@
 #include "src/cli/vault_commands.hpp"
 #include "src/restore/apply.hpp"
 #include "src/terminal.hpp"
-#include "vault/file_io.hpp"
+#include "platform/file_io.hpp"
 #include "vault/text_format.hpp"
 
 namespace ssoescrow::cli {
@@ -188,7 +188,7 @@ Result<int> run_apply_cli(const ApplyCliOptions& options) {
 }
 
 Result<int> run_record_receipt(const RecordOptions& options) {
-    TRY_ASSIGN(const Bytes bytes, vault::read_file(options.receipt, restore::k_max_receipt_size));
+    TRY_ASSIGN(const Bytes bytes, platform::read_file(options.receipt, restore::k_max_receipt_size));
     TRY_ASSIGN(const restore::Receipt receipt, restore::parse_receipt(bytes, options.receipt));
     TRY_ASSIGN(const vault::ChainRecord record,
                restore::record_receipt(options.vault, receipt, vault::system_clock()));

@@ -10,13 +10,13 @@
 #include <sstream>
 #include <string>
 
+#include "platform/file_io.hpp"
 #include "platform/path_text.hpp"
 #include "platform/terminal.hpp"
 #include "src/cli/restore_commands.hpp"
 #include "src/identity_file.hpp"
 #include "src/restore/request.hpp"
 #include "src/terminal.hpp"
-#include "vault/file_io.hpp"
 #include "vault/text_format.hpp"
 #include "vault/vault.hpp"
 
@@ -34,11 +34,7 @@ struct ApproveOptions {
 };
 
 bool exists_no_follow(const std::string& file) {
-    std::error_code ignored;
-    const auto type =
-        std::filesystem::symlink_status(platform::path_from_utf8(file), ignored).type();
-    return type != std::filesystem::file_type::not_found &&
-           type != std::filesystem::file_type::none;
+    return platform::exists_no_follow(platform::path_from_utf8(file));
 }
 
 std::string summary(const restore::RestoreRequest& request, const vault::Stanza& stanza) {
@@ -97,7 +93,7 @@ Result<int> run_approve(const ApproveOptions& options) {
                           "choose another --out; approvals are never overwritten");
     }
     TRY_ASSIGN(const Bytes request_bytes,
-               vault::read_file(options.request, restore::k_max_request_size));
+               platform::read_file(options.request, restore::k_max_request_size));
     TRY_ASSIGN(const restore::RestoreRequest request,
                restore::parse_request(request_bytes, options.request));
     vault::Clock& clock = vault::system_clock();
@@ -106,8 +102,8 @@ Result<int> run_approve(const ApproveOptions& options) {
     // Which custodian this identity is, without the passphrase: a foreign identity is named
     // before any prompt.
     TRY_ASSIGN(const crypto::SecretBytes identity_file,
-               vault::read_secret_file(options.identity, k_max_identity_file_size,
-                                       vault::RequireOwnerOnly::yes));
+               platform::read_secret_file(options.identity, k_max_identity_file_size,
+                                          platform::RequireOwnerOnly::yes));
     TRY_ASSIGN(const crypto::Recipient recipient,
                crypto::identity_recipient(identity_file.view(), options.identity));
     const std::string fingerprint = recipient.fingerprint();
@@ -133,9 +129,9 @@ Result<int> run_approve(const ApproveOptions& options) {
                                   opened.vault_id(),
                               refuse_hint);
         }
-        auto envelope =
-            vault::read_file(opened.dir() / vault::Vault::envelope_relative_path(request.backup_id),
-                             vault::k_max_envelope_file_size);
+        auto envelope = platform::read_file(
+            opened.dir() / vault::Vault::envelope_relative_path(request.backup_id),
+            vault::k_max_envelope_file_size);
         if (!envelope) {
             return make_error(Errc::share_mismatch,
                               "the request does not match vault " + options.vault +
@@ -164,7 +160,7 @@ Result<int> run_approve(const ApproveOptions& options) {
     const std::string approval_text = restore::serialise_approval(approval);
     // Check our own output before reporting success.
     TRY(restore::parse_approval(as_bytes(approval_text), options.out));
-    TRY(vault::write_secret_file_exclusive(options.out, as_bytes(approval_text)));
+    TRY(platform::write_secret_file_exclusive(options.out, as_bytes(approval_text)));
     std::cout << "approval of " << approval.describe() << " for request "
               << restore::request_id_hex(request.id) << " written to " << options.out << "\n"
               << "send it to the requester; it only opens with the request's one-time key and "

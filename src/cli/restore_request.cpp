@@ -2,7 +2,6 @@
 //  [--reason TEXT] [--expires 24h]`: step 1 of a restore. Writes the request (public: send it to
 // the custodians) and its one-time X25519 secret key (REQ.key, 0600: keep it, never send it).
 // Read-only on the vault: works from a read-only copy.
-#include <sys/stat.h>
 
 #include <iostream>
 #include <memory>
@@ -13,7 +12,8 @@
 #include "src/restore/request.hpp"
 #include "src/terminal.hpp"
 #include "vault/catalog.hpp"
-#include "vault/file_io.hpp"
+#include "platform/file_io.hpp"
+#include "platform/path_text.hpp"
 #include "vault/text_format.hpp"
 #include "vault/vault.hpp"
 
@@ -31,8 +31,7 @@ struct RequestOptions {
 };
 
 bool exists_no_follow(const std::string& file) {
-    struct stat info {};
-    return ::lstat(file.c_str(), &info) == 0;
+    return platform::exists_no_follow(platform::path_from_utf8(file));
 }
 
 Result<const vault::CatalogEntry*> resolve_backup(const vault::Catalog& catalog,
@@ -87,7 +86,7 @@ Result<int> run_request(const RequestOptions& options) {
     TRY_ASSIGN(const vault::CatalogEntry* entry,
                resolve_backup(catalog, options.backup, options.vault));
     TRY_ASSIGN(const Bytes envelope,
-               vault::read_file(opened.dir() / entry->path, vault::k_max_envelope_file_size));
+               platform::read_file(opened.dir() / entry->path, vault::k_max_envelope_file_size));
     vault::Clock& clock = vault::system_clock();
     TRY_ASSIGN(restore::NewRequest made,
                restore::create_request(envelope, opened.vault_id(), vault::current_actor(),
@@ -95,9 +94,9 @@ Result<int> run_request(const RequestOptions& options) {
     const std::string text = restore::serialise_request(made.request);
     const crypto::SecretBytes key = restore::serialise_request_key(
         made.request.id, made.request.ephemeral_key, made.secret_key);
-    TRY(vault::write_secret_file_exclusive(key_file, key));
-    if (auto written = vault::write_secret_file_exclusive(options.out, as_bytes(text)); !written) {
-        (void)vault::remove_file_durably(key_file);
+    TRY(platform::write_secret_file_exclusive(key_file, key));
+    if (auto written = platform::write_secret_file_exclusive(options.out, as_bytes(text)); !written) {
+        (void)platform::remove_file_durably(key_file);
         return written.error();
     }
     const restore::RestoreRequest& request = made.request;

@@ -6,7 +6,7 @@
 #include <iostream>
 
 #include "src/terminal.hpp"
-#include "vault/file_io.hpp"
+#include "platform/file_io.hpp"
 #include "vault/vault.hpp"
 
 namespace ssoescrow::cli {
@@ -54,7 +54,7 @@ constexpr std::size_t k_max_recipient_file_size = 4096;
 }  // namespace
 
 Result<crypto::Recipient> read_recipient_file(const std::string& file) {
-    TRY_ASSIGN(const Bytes bytes, vault::read_file(file, k_max_recipient_file_size));
+    TRY_ASSIGN(const Bytes bytes, platform::read_file(file, k_max_recipient_file_size));
     const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
     auto recipient = crypto::parse_recipient(text, file);
     if (!recipient) {

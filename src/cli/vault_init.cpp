@@ -8,7 +8,7 @@
 #include "crypto/custodian_key.hpp"
 #include "src/cli/vault_commands.hpp"
 #include "src/terminal.hpp"
-#include "vault/file_io.hpp"
+#include "platform/file_io.hpp"
 #include "vault/vault.hpp"
 
 namespace ssoescrow::cli {

@@ -1,6 +1,5 @@
 #include "src/restore/apply.hpp"
 
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <system_error>
@@ -12,9 +11,9 @@
 #include "src/interrupt.hpp"
 #include "src/topology/names.hpp"
 #include "vault/custodians.hpp"
-#include "vault/file_io.hpp"
+#include "platform/file_io.hpp"
 #include "vault/lock.hpp"
-#include "vault/test_hooks.hpp"
+#include "platform/test_hooks.hpp"
 #include "vault/text_format.hpp"
 #include "vault/vault.hpp"
 #include "vault/writer.hpp"
@@ -53,8 +52,7 @@ bool vault_not_writable(const Error& error) {
 }
 
 bool exists_no_follow(const fs::path& file) {
-    struct stat info {};
-    return ::lstat(file.c_str(), &info) == 0;
+    return platform::exists_no_follow(file);
 }
 
 }  // namespace
@@ -340,14 +338,14 @@ void warn_departed_approvers(const vault::Vault& opened, const std::vector<std::
 Result<Loaded> load_and_check(const ApplyOptions& options, JobLog& log, std::int64_t now) {
     const std::string request_name = options.request_file.string();
     TRY_ASSIGN(const Bytes request_bytes,
-               vault::read_file(options.request_file, k_max_request_size));
+               platform::read_file(options.request_file, k_max_request_size));
     TRY_ASSIGN(RestoreRequest request, parse_request(request_bytes, request_name));
     const fs::path key_file = options.key_file.empty()
                                   ? fs::path(options.request_file.string() + ".key")
                                   : options.key_file;
     TRY_ASSIGN(
         const SecretBytes key_bytes,
-        vault::read_secret_file(key_file, k_max_request_key_size, vault::RequireOwnerOnly::yes));
+        platform::read_secret_file(key_file, k_max_request_key_size, platform::RequireOwnerOnly::yes));
     TRY_ASSIGN(const RequestKey key, parse_request_key(key_bytes, key_file.string()));
     TRY(check_request_key(request, key, key_file.string()));
     TRY(check_request_current(request, now));
@@ -368,7 +366,7 @@ Result<Loaded> load_and_check(const ApplyOptions& options, JobLog& log, std::int
     }
     const fs::path envelope_path =
         opened.dir() / vault::Vault::envelope_relative_path(request.backup_id);
-    auto envelope = vault::read_file(envelope_path, vault::k_max_envelope_file_size);
+    auto envelope = platform::read_file(envelope_path, vault::k_max_envelope_file_size);
     if (!envelope) {
         Error error = std::move(envelope).error();
         if (error.code == Errc::not_found) {
@@ -393,7 +391,7 @@ Result<Loaded> load_and_check(const ApplyOptions& options, JobLog& log, std::int
 
     std::vector<ApprovalInput> inputs;
     for (const fs::path& file : options.approvals) {
-        auto bytes = vault::read_file(file, k_max_approval_size);
+        auto bytes = platform::read_file(file, k_max_approval_size);
         if (!bytes) {
             Error error = std::move(bytes).error();
             if (error.code == Errc::limit_exceeded)
@@ -464,7 +462,7 @@ Result<ReceiptTarget> prepare_receipt_target(const ApplyOptions& options,
     fs::path parent = options.receipt_out.parent_path();
     if (parent.empty())
         parent = ".";
-    TRY(vault::probe_directory_writable(parent, 4096));
+    TRY(platform::probe_directory_writable(parent, 4096));
     log.warning("receipt-file", "the vault is not writable (" + failure->message +
                                     "): the receipt goes to " + options.receipt_out.string());
     ReceiptTarget target;
@@ -549,7 +547,7 @@ auto with_scratch_bak(const ApplyOptions& options, const vault::Bundle& bundle,
     TRY_ASSIGN(backup::ScratchDir scratch, backup::ScratchDir::create(parent));
     TRY(interrupt_cleanup.watch_directory(scratch.dir()));
     const fs::path bak_file = scratch.dir() / (name + ".bak");
-    TRY(vault::write_secret_file_exclusive(bak_file, bundle.bak));
+    TRY(platform::write_secret_file_exclusive(bak_file, bundle.bak));
     auto outcome = body(bak_file);
     if (Status wiped = scratch.wipe_and_remove(); !wiped && outcome)
         return std::move(wiped).error();
@@ -572,7 +570,7 @@ Status check_reminder(const bridge::BridgeClient& client, const fs::path& bak_fi
 Status write_extracted(const ApplyOptions& options, const vault::Bundle& bundle,
                        const std::string& name, ApplyResult& result) {
     const fs::path& dir = options.extract_dir;
-    TRY(vault::ensure_private_directory(dir));
+    TRY(platform::ensure_private_directory(dir));
     result.bak_file = dir / (name + ".bak");
     result.password_file = dir / (name + ".password");
     for (const fs::path& file : {result.bak_file, result.password_file}) {
@@ -583,12 +581,12 @@ Status write_extracted(const ApplyOptions& options, const vault::Bundle& bundle,
                               "securely (shred -u) first");
         }
     }
-    TRY(vault::write_secret_file_exclusive(result.bak_file, bundle.bak));
+    TRY(platform::write_secret_file_exclusive(result.bak_file, bundle.bak));
     SecretBytes password(bundle.password.size() + 1);
     std::copy(bundle.password.data(), bundle.password.data() + bundle.password.size(),
               password.data());
     password[bundle.password.size()] = '\n';
-    if (auto written = vault::write_secret_file_exclusive(result.password_file, password);
+    if (auto written = platform::write_secret_file_exclusive(result.password_file, password);
         !written) {
         (void)backup::wipe_and_remove_file(result.bak_file);
         return written;
@@ -660,7 +658,7 @@ Result<ApplyResult> run_apply(const ApplyOptions& options, JobLog& log, vault::C
     switch (options.mode) {
         case ApplyMode::extract: {
             TRY(write_extracted(options, bundle, name, result));
-            vault::test_hooks::crash_point("restore-after-extract");
+            platform::test_hooks::crash_point("restore-after-extract");
             receipt.node = "extract@" + vault::local_host_name();
             receipt.msid = result.backup_msid;
             break;
@@ -700,7 +698,7 @@ Result<ApplyResult> run_apply(const ApplyOptions& options, JobLog& log, vault::C
                                                      "restoring the master secret on " + node);
                                             return client->restore(bak, bundle.password);
                                         }));
-            vault::test_hooks::crash_point("restore-after-bridge");
+            platform::test_hooks::crash_point("restore-after-bridge");
             const bool msid_known = bridge::is_msid(result.backup_msid);
             const std::string expected = msid_known ? result.backup_msid : restored.current_msid;
             if (!msid_known) {
@@ -761,7 +759,7 @@ Result<ApplyResult> run_apply(const ApplyOptions& options, JobLog& log, vault::C
                                       vault::format_time(receipt.time).substr(0, 10) + "-" +
                                       receipt.node;
             const std::string text = serialise_receipt(receipt);
-            if (vault::write_secret_file_exclusive(fallback, as_bytes(text))) {
+            if (platform::write_secret_file_exclusive(fallback, as_bytes(text))) {
                 error.hint = "the restore on " + receipt.node + " WAS done; its receipt is in " +
                              fallback.string() +
                              ": run 'ssoescrow restore record-receipt --vault DIR " +
@@ -775,7 +773,7 @@ Result<ApplyResult> run_apply(const ApplyOptions& options, JobLog& log, vault::C
         (void)target.lock->release();
     } else {
         const std::string text = serialise_receipt(receipt);
-        auto written = vault::write_secret_file_exclusive(target.file, as_bytes(text));
+        auto written = platform::write_secret_file_exclusive(target.file, as_bytes(text));
         if (!written) {
             if (options.mode == ApplyMode::extract)
                 (void)remove_extracted(result);

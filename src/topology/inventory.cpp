@@ -1,16 +1,12 @@
 #include "src/topology/inventory.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <limits>
 #include <map>
 #include <utility>
 
+#include "platform/file_io.hpp"
+#include "platform/path_text.hpp"
 #include "src/topology/names.hpp"
 #include "src/topology/strict_json.hpp"
 
@@ -470,61 +466,35 @@ Result<Inventory> parse_inventory(std::string_view text) {
 
 Result<Inventory> load_inventory(const std::string& path) {
     const StrictJsonLimits limits;
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0) {
-        const int err = errno;
-        if (err == ENOENT) {
-            return make_error(Errc::not_found,
-                              "inventory file " + quote_text(path) + " does not exist",
-                              "run scripts/windows/collect-topology.ps1 -OutFile FILE on a cluster "
-                              "node and pass that file to --inventory");
+    // Never blocks: a FIFO is refused, not waited on; a file growing past the limit while it is
+    // read is refused too.
+    std::uint64_t size = 0;
+    Result<std::string> read =
+        platform::read_regular_file_bounded(platform::path_from_utf8(path), limits.max_input_bytes,
+                                            &size);
+    if (!read) {
+        const Error& error = read.error();
+        switch (error.code) {
+            case Errc::not_found:
+                return make_error(Errc::not_found,
+                                  "inventory file " + quote_text(path) + " does not exist",
+                                  "run scripts/windows/collect-topology.ps1 -OutFile FILE on a "
+                                  "cluster node and pass that file to --inventory");
+            case Errc::invalid_argument:
+                return make_error(Errc::invalid_argument,
+                                  "inventory " + quote_text(path) + " is not a regular file");
+            case Errc::limit_exceeded:
+                return make_error(Errc::limit_exceeded,
+                                  "inventory file " + quote_text(path) + " is " +
+                                      std::to_string(std::max<std::uint64_t>(
+                                          size, limits.max_input_bytes + 1)) +
+                                      " bytes, above the " +
+                                      std::to_string(limits.max_input_bytes) + "-byte limit");
+            default:
+                return std::move(read).error();  // "cannot open/read FILE: reason"
         }
-        return make_error(
-            Errc::io, "cannot open inventory file " + quote_text(path) + ": " + std::strerror(err));
     }
-    struct FdCloser {
-        int fd;
-        ~FdCloser() { ::close(fd); }
-    } closer{fd};
-
-    struct stat info {};
-    if (::fstat(fd, &info) != 0) {
-        return make_error(Errc::io, "cannot stat inventory file " + quote_text(path) + ": " +
-                                        std::strerror(errno));
-    }
-    if (!S_ISREG(info.st_mode)) {
-        return make_error(Errc::invalid_argument,
-                          "inventory " + quote_text(path) + " is not a regular file");
-    }
-    if (static_cast<std::uint64_t>(info.st_size) > limits.max_input_bytes) {
-        return make_error(Errc::limit_exceeded,
-                          "inventory file " + quote_text(path) + " is " +
-                              std::to_string(info.st_size) + " bytes, above the " +
-                              std::to_string(limits.max_input_bytes) + "-byte limit");
-    }
-
-    // Read at most one byte past the limit, so a file that grows meanwhile is still refused.
-    std::string text;
-    text.resize(static_cast<std::size_t>(info.st_size) + 1);
-    std::size_t filled = 0;
-    for (;;) {
-        if (filled == text.size()) {
-            if (text.size() > limits.max_input_bytes)
-                break;
-            text.resize(std::min(text.size() * 2, limits.max_input_bytes + 1));
-        }
-        const ssize_t got = ::read(fd, text.data() + filled, text.size() - filled);
-        if (got < 0) {
-            if (errno == EINTR)
-                continue;
-            return make_error(Errc::io, "cannot read inventory file " + quote_text(path) + ": " +
-                                            std::strerror(errno));
-        }
-        if (got == 0)
-            break;
-        filled += static_cast<std::size_t>(got);
-    }
-    text.resize(filled);
+    const std::string text = std::move(read).value();
 
     auto inventory = parse_inventory(text);
     if (!inventory) {

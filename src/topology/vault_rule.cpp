@@ -1,6 +1,7 @@
 #include "src/topology/vault_rule.hpp"
 
-#include <ctime>
+#include <chrono>
+#include <cstdio>
 
 #include "src/topology/names.hpp"
 
@@ -19,11 +20,15 @@ std::string join(const std::vector<std::string>& names) {
 }
 
 std::string format_receipt(const freshness::RestoreReceipt& r) {
-    const std::time_t t = static_cast<std::time_t>(r.time.time_since_epoch().count());
-    std::tm tm{};
-    ::gmtime_r(&t, &tm);
-    char when[32];
-    std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    // Calendar arithmetic of <chrono> (UTC, no time zone database, no system call).
+    const auto day = std::chrono::floor<std::chrono::days>(r.time);
+    const std::chrono::year_month_day date(day);
+    const std::chrono::hh_mm_ss time(r.time - day);
+    char when[48];
+    std::snprintf(when, sizeof when, "%04d-%02u-%02uT%02d:%02d:%02dZ", static_cast<int>(date.year()),
+                  static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
+                  static_cast<int>(time.hours().count()), static_cast<int>(time.minutes().count()),
+                  static_cast<int>(time.seconds().count()));
     return std::string(when) + ", backup " + r.backup_id;
 }
 

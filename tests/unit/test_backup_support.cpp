@@ -14,7 +14,7 @@
 #include "src/backup/scratch_dir.hpp"
 #include "src/job_log.hpp"
 #include "test_vault_layout_support.hpp"
-#include "vault/file_io.hpp"
+#include "platform/file_io.hpp"
 #include "vault/writer.hpp"
 
 using namespace vault_test;
@@ -78,9 +78,9 @@ TEST_CASE("the destructor wipes a scratch directory on an error path", "[backup]
 TEST_CASE("the writability probe leaves nothing behind and reports a read-only target",
           "[backup]") {
     TempDir temp;
-    REQUIRE(ssoescrow::vault::probe_directory_writable(temp.path(), 64 * 1024));
+    REQUIRE(ssoescrow::platform::probe_directory_writable(temp.path(), 64 * 1024));
     REQUIRE(fs::is_empty(temp.path()));
-    auto missing = ssoescrow::vault::probe_directory_writable(temp.path() / "missing", 10);
+    auto missing = ssoescrow::platform::probe_directory_writable(temp.path() / "missing", 10);
     REQUIRE_FALSE(missing);
     REQUIRE(missing.error().code == Errc::not_found);
 }

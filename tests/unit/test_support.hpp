@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "vault/test_hooks.hpp"
+#include "platform/test_hooks.hpp"
 
 namespace test_support {
 
@@ -43,11 +43,11 @@ class EnvGuard {
   public:
     EnvGuard(const char* name, const std::string& value) : m_name(name) {
         ::setenv(name, value.c_str(), 1);
-        ssoescrow::vault::test_hooks::reset_counters();
+        ssoescrow::platform::test_hooks::reset_counters();
     }
     ~EnvGuard() {
         ::unsetenv(m_name);
-        ssoescrow::vault::test_hooks::reset_counters();
+        ssoescrow::platform::test_hooks::reset_counters();
     }
     EnvGuard(const EnvGuard&) = delete;
     EnvGuard& operator=(const EnvGuard&) = delete;

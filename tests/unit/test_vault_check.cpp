@@ -8,7 +8,7 @@
 #include "test_vault_layout_support.hpp"
 #include "vault/catalog.hpp"
 #include "vault/check.hpp"
-#include "vault/file_io.hpp"
+#include "platform/file_io.hpp"
 #include "vault/lock.hpp"
 #include "vault/prune.hpp"
 

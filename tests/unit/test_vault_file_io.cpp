@@ -1,4 +1,4 @@
-// Durable writes, secret files, bounded reads and temp-file cleanup (vault/file_io.hpp).
+// Durable writes, secret files, bounded reads and temp-file cleanup (platform/file_io.hpp).
 // Reliability scenarios F1, F3, F4, F5, F7, F8 and security scenarios S1, S7. Every case works in
 // a fresh temp directory. Cases that need the test hooks (fault injection, crash points) report
 // a warning and stop in builds without -DSSOESCROW_TEST_HOOKS=ON.
@@ -21,12 +21,12 @@
 #include <vector>
 
 #include "test_support.hpp"
-#include "vault/file_io.hpp"
-#include "vault/test_hooks.hpp"
+#include "platform/file_io.hpp"
+#include "platform/test_hooks.hpp"
 
 namespace fs = std::filesystem;
 using namespace ssoescrow;
-using namespace ssoescrow::vault;
+using namespace ssoescrow::platform;
 
 namespace {
 
@@ -78,11 +78,6 @@ std::vector<std::string> temp_names_in(const fs::path& dir) {
             names.push_back(name);
     }
     return names;
-}
-
-bool exists_no_follow(const fs::path& p) {
-    struct stat st {};
-    return ::lstat(p.c_str(), &st) == 0;
 }
 
 #define REQUIRE_HOOKS()                                                    \
@@ -418,7 +413,7 @@ TEST_CASE("errno values map to specific errors that name the file", "[vault][fil
     };
     for (const Case& c : cases) {
         CAPTURE(c.err);
-        const Error e = errno_error(c.err, "write", f);
+        const Error e = file_error(std::error_code(c.err, std::generic_category()), "write", f);
         CHECK(e.code == c.code);
         CHECK_THAT(e.message, Catch::Contains("/vault/object"));
         CHECK_THAT(e.message, Catch::Contains(c.text, Catch::CaseSensitive::No));

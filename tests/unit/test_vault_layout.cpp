@@ -5,7 +5,7 @@
 
 #include "test_vault_layout_support.hpp"
 #include "vault/config.hpp"
-#include "vault/file_io.hpp"
+#include "platform/file_io.hpp"
 #include "vault/text_format.hpp"
 
 using namespace vault_test;

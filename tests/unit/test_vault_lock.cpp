@@ -22,13 +22,14 @@
 #include "crypto/bytes.hpp"
 #include "crypto/random.hpp"
 #include "test_support.hpp"
-#include "vault/file_io.hpp"
+#include "platform/file_io.hpp"
 #include "vault/lock.hpp"
-#include "vault/test_hooks.hpp"
+#include "platform/test_hooks.hpp"
 
 namespace fs = std::filesystem;
 using namespace ssoescrow;
 using namespace ssoescrow::vault;
+using namespace ssoescrow::platform;
 using namespace std::chrono_literals;
 
 namespace {

@@ -1,21 +1,29 @@
-#include "vault/file_io.hpp"
+#include "platform/file_io.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "crypto/random.hpp"
-#include "vault/test_hooks.hpp"
+#include "platform/path_text.hpp"
+#include "platform/system_error.hpp"
+#include "platform/test_hooks.hpp"
 
-namespace ssoescrow::vault {
+namespace ssoescrow::platform {
 namespace {
+
+Error errno_error(int err, std::string_view action, const path& file);
 
 // Owns a file descriptor; closes it (ignoring errors) unless close_checked() already did.
 class Fd {
@@ -43,7 +51,7 @@ class Fd {
 };
 
 std::string describe(const path& file) {
-    return file.empty() ? std::string(".") : file.string();
+    return file.empty() ? std::string(".") : path_to_utf8(file);
 }
 
 path directory_of(const path& file) {
@@ -254,8 +262,6 @@ Status read_exactly(int fd, std::span<std::uint8_t> out, const path& file) {
     return {};
 }
 
-}  // namespace
-
 Error errno_error(int err, std::string_view action, const path& file) {
     const std::string what = "cannot " + std::string(action) + " " + describe(file);
     switch (err) {
@@ -293,6 +299,37 @@ Error errno_error(int err, std::string_view action, const path& file) {
     }
 }
 
+}  // namespace
+
+namespace detail {
+
+int native_error_for_fault(std::string_view name) noexcept {
+    if (name == "enospc")
+        return ENOSPC;
+    if (name == "edquot")
+        return EDQUOT;
+    if (name == "eio")
+        return EIO;
+    if (name == "erofs")
+        return EROFS;
+    if (name == "eacces")
+        return EACCES;
+    if (name == "eperm")
+        return EPERM;
+    if (name == "eintr")
+        return EINTR;
+    if (name == "einval")
+        return EINVAL;
+    return 0;
+}
+
+}  // namespace detail
+
+Error file_error(const std::error_code& error, std::string_view action, const path& file) {
+    // std::filesystem reports errno values (system or generic category) on POSIX.
+    return errno_error(error.value(), action, file);
+}
+
 Status probe_directory_writable(const path& dir, std::size_t size) {
     const path temp = dir / new_temp_name();
     Status result;
@@ -309,10 +346,6 @@ Status probe_directory_writable(const path& dir, std::size_t size) {
     }
     unlink_quietly(temp);
     return result;
-}
-
-bool is_temp_name(std::string_view name) noexcept {
-    return name.substr(0, k_temp_prefix.size()) == k_temp_prefix;
 }
 
 Status write_file_durably(const path& final_path, ByteView data, Overwrite overwrite,
@@ -580,4 +613,178 @@ Status remove_file_durably(const path& file) {
     return fsync_directory_hooked(directory_of(file));
 }
 
-}  // namespace ssoescrow::vault
+Result<FileStatus> file_status(const path& file) {
+    struct stat st {};
+    if (::lstat(file.c_str(), &st) != 0) {
+        if (errno == ENOENT || errno == ENOTDIR)
+            return FileStatus{};
+        return errno_error(errno, "stat", file);
+    }
+    FileStatus status;
+    if (S_ISREG(st.st_mode))
+        status.kind = FileKind::regular;
+    else if (S_ISDIR(st.st_mode))
+        status.kind = FileKind::directory;
+    else if (S_ISLNK(st.st_mode))
+        status.kind = FileKind::symlink;
+    else
+        status.kind = FileKind::other;
+    status.size = st.st_size > 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
+    status.last_write = std::chrono::system_clock::time_point(
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(
+            std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec)));
+    status.owned_by_current_user = st.st_uid == ::geteuid();
+    status.others_may_replace_entries = S_ISDIR(st.st_mode) && (st.st_mode & S_IWOTH) != 0 &&
+                                        (st.st_mode & S_ISVTX) == 0;
+    return status;
+}
+
+Result<std::string> read_regular_file_bounded(const path& file, std::size_t max_size,
+                                              std::uint64_t* size_at_open) {
+    // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below.
+    const int raw = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (raw < 0)
+        return errno_error(errno, "open", file);
+    Fd fd(raw);
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0)
+        return errno_error(errno, "stat", file);
+    if (!S_ISREG(st.st_mode)) {
+        return make_error(Errc::invalid_argument, describe(file) + " is not a regular file",
+                          "give the path of a regular file");
+    }
+    if (size_at_open != nullptr)
+        *size_at_open = static_cast<std::uint64_t>(st.st_size);
+    if (static_cast<std::uint64_t>(st.st_size) > max_size) {
+        return make_error(Errc::limit_exceeded,
+                          describe(file) + " is " + std::to_string(st.st_size) +
+                              " bytes, above the " + std::to_string(max_size) + "-byte limit");
+    }
+    // Read at most one byte past the limit, so a file that grows meanwhile is still refused.
+    std::string text(static_cast<std::size_t>(st.st_size) + 1, '\0');
+    std::size_t filled = 0;
+    for (;;) {
+        if (filled == text.size()) {
+            if (text.size() > max_size)
+                break;
+            text.resize(std::min(text.size() * 2, max_size + 1));
+        }
+        const ssize_t got = ::read(fd.get(), text.data() + filled, text.size() - filled);
+        if (got < 0) {
+            if (errno == EINTR)
+                continue;
+            return errno_error(errno, "read", file);
+        }
+        if (got == 0)
+            break;
+        filled += static_cast<std::size_t>(got);
+    }
+    if (filled > max_size) {
+        return make_error(Errc::limit_exceeded, describe(file) + " grew above the " +
+                                                    std::to_string(max_size) +
+                                                    "-byte limit while being read");
+    }
+    text.resize(filled);
+    return text;
+}
+
+Result<AppendOnlyFile> AppendOnlyFile::open(const path& file, std::string_view action) {
+    // O_NONBLOCK: a FIFO given by mistake must be refused, not block waiting for a reader (it
+    // has no effect on the regular file we accept).
+    const int fd = ::open(file.c_str(),
+                          O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
+    if (fd < 0)
+        return errno_error(errno, action, file);
+    AppendOnlyFile log(fd, file);
+    struct stat st {};
+    if (::fstat(fd, &st) != 0)
+        return errno_error(errno, "stat", file);
+    if (!S_ISREG(st.st_mode)) {
+        return make_error(Errc::invalid_argument, describe(file) + " is not a regular file",
+                          "give the path of a regular file");
+    }
+    return log;
+}
+
+AppendOnlyFile::AppendOnlyFile(AppendOnlyFile&& other) noexcept
+    : m_handle(std::exchange(other.m_handle, -1)), m_file(std::move(other.m_file)) {}
+
+AppendOnlyFile& AppendOnlyFile::operator=(AppendOnlyFile&& other) noexcept {
+    if (this != &other) {
+        if (m_handle >= 0)
+            ::close(static_cast<int>(m_handle));
+        m_handle = std::exchange(other.m_handle, -1);
+        m_file = std::move(other.m_file);
+    }
+    return *this;
+}
+
+AppendOnlyFile::~AppendOnlyFile() {
+    if (m_handle >= 0)
+        ::close(static_cast<int>(m_handle));
+}
+
+Status AppendOnlyFile::append(std::string_view text) {
+    const int fd = static_cast<int>(m_handle);
+    const ssize_t written = ::write(fd, text.data(), text.size());
+    if (written < 0)
+        return errno_error(errno, "write", m_file);
+    if (static_cast<std::size_t>(written) != text.size())
+        return errno_error(EIO, "write", m_file);
+    if (::fsync(fd) != 0)
+        return errno_error(errno, "fsync", m_file);
+    return {};
+}
+
+Result<path> create_private_temp_directory(const path& parent, std::string_view prefix) {
+    const std::string pattern = path_to_utf8(parent / (std::string(prefix) + "XXXXXX"));
+    std::vector<char> buffer(pattern.begin(), pattern.end());
+    buffer.push_back('\0');
+    if (::mkdtemp(buffer.data()) == nullptr)
+        return errno_error(errno, "create a scratch directory in", parent);
+    const path dir = path_from_utf8(buffer.data());
+    // mkdtemp already uses 0700; set it exactly, whatever the umask.
+    if (::chmod(dir.c_str(), 0700) != 0)
+        return errno_error(errno, "set the mode of", dir);
+    return dir;
+}
+
+Status overwrite_and_remove_file(const path& file) {
+    const int raw = ::open(file.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (raw < 0 && errno == ENOENT)
+        return {};
+    Status result;
+    if (raw >= 0) {
+        Fd fd(raw);
+        struct stat st {};
+        if (::fstat(fd.get(), &st) == 0 && S_ISREG(st.st_mode)) {
+            static const std::array<char, 4096> zeros{};
+            off_t left = st.st_size;
+            while (left > 0 && result) {
+                const auto chunk =
+                    static_cast<size_t>(std::min<off_t>(left, static_cast<off_t>(zeros.size())));
+                const ssize_t n = ::write(fd.get(), zeros.data(), chunk);
+                if (n < 0 && errno == EINTR)
+                    continue;
+                if (n <= 0)
+                    result = errno_error(n < 0 ? errno : EIO, "overwrite", file);
+                else
+                    left -= n;
+            }
+            if (result && ::fsync(fd.get()) != 0)
+                result = errno_error(errno, "fsync of", file);
+        }
+    }
+    // ELOOP (a symlink) or another open failure: still remove the name, never follow it.
+    if (::unlink(file.c_str()) != 0 && errno != ENOENT && result)
+        result = errno_error(errno, "remove", file);
+    return result;
+}
+
+Status remove_empty_directory(const path& dir) {
+    if (::rmdir(dir.c_str()) != 0)
+        return errno_error(errno, "remove", dir);
+    return {};
+}
+
+}  // namespace ssoescrow::platform

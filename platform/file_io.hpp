@@ -1,26 +1,35 @@
 // File I/O for the vault and for user-supplied secret files: durable atomic writes, exclusive
 // creation of secret files, bounded reads, stale temp-file cleanup, private directories.
 //
-// Every function here uses POSIX system calls directly (no iostreams), never follows a symbolic
-// link when creating or reading a file (O_NOFOLLOW), and returns errors as values whose message
-// names the file and whose hint says what to do. errno is mapped as follows:
+// The POSIX implementation (platform/posix/file_io.cpp) uses system calls directly (no
+// iostreams); the Windows one (platform/windows/file_io.cpp) uses the wide CreateFileW family.
+// Neither ever follows a symbolic link (or other reparse point) when creating or reading a file,
+// and both return errors as values whose message names the file and whose hint says what to do.
+// System errors are mapped as follows (POSIX errno / Win32 error):
 //
-//   ENOSPC, EDQUOT  -> Errc::no_space         "no space left on device writing FILE"
-//   EROFS           -> Errc::read_only        "vault is read-only: cannot write FILE"
-//   EACCES, EPERM   -> Errc::io               "permission denied ...", hint: check owner/mode
-//   ENOENT          -> Errc::not_found
-//   EEXIST          -> Errc::already_exists
-//   ELOOP           -> Errc::unsafe_permissions  (a symlink where a file was expected)
-//   anything else   -> Errc::io               with strerror text
+//   ENOSPC, EDQUOT / ERROR_DISK_FULL, ERROR_HANDLE_DISK_FULL, ERROR_DISK_QUOTA_EXCEEDED
+//                                  -> Errc::no_space         "no space left on device writing FILE"
+//   EROFS / ERROR_WRITE_PROTECT    -> Errc::read_only        "vault is read-only: cannot write FILE"
+//   EACCES, EPERM / ERROR_ACCESS_DENIED
+//                                  -> Errc::io               "permission denied ...", hint: check
+//                                                            owner and mode (ls -ld / icacls)
+//   ENOENT / ERROR_FILE_NOT_FOUND, ERROR_PATH_NOT_FOUND -> Errc::not_found
+//   EEXIST / ERROR_FILE_EXISTS, ERROR_ALREADY_EXISTS    -> Errc::already_exists
+//   ELOOP / a reparse point        -> Errc::unsafe_permissions  (a link where a file was expected)
+//   ERROR_SHARING_VIOLATION        -> Errc::io               naming the other program's lock
+//   anything else                  -> Errc::io               with the system's error text
 //
-// Durable write (write_file_durably), in this exact order:
+// Durable write (write_file_durably), in this exact order (POSIX; Windows in brackets):
 //
 //   1. open  DIR/.tmp-<32 hex from the CSPRNG>  O_WRONLY|O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC, 0600
+//      [CreateFileW CREATE_NEW, FILE_FLAG_WRITE_THROUGH, owner-only protected DACL]
 //   2. fchmod 0600 (the umask cannot widen or narrow it)             crash point
 //   "after-temp-create"
 //   3. write all bytes (short writes and EINTR are retried)          crash point "after-temp-write"
 //   4. fchmod 0400 when FinalMode::read_only (before the file gets its final name)
+//      [FILE_ATTRIBUTE_READONLY]
 //   5. fsync(file); a failure is fatal: the write is abandoned       crash point "after-fsync"
+//      [FlushFileBuffers]
 //   6. close (its error is checked too)
 //   7. commit the name:
 //        Overwrite::no  -> renameat2(temp, final, RENAME_NOREPLACE): fails with EEXIST if the
@@ -29,11 +38,15 @@
 //                          (filesystems without RENAME_NOREPLACE: link(temp, final), which also
 //                          fails with EEXIST;                     crash point "after-link";
 //                          then unlink(temp);                     crash point "after-temp-unlink")
+//                          [MoveFileExW(MOVEFILE_WRITE_THROUGH), no MOVEFILE_REPLACE_EXISTING]
 //        Overwrite::yes -> rename(temp, final): atomic replacement; crash point "after-rename"
+//                          [MoveFileExW(MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)]
 //   8. fsync(directory); a failure is fatal                          crash point "after-fsync-dir"
+//      [nothing to do: NTFS and ReFS journal the rename, and MoveFileExW with
+//      MOVEFILE_WRITE_THROUGH returns only once the rename reached the disk]
 //   9. success is reported only now.
 //
-// On any failure before step 7 the temp file is unlinked and the final name is untouched. If the
+// On any failure before step 7 the temp file is removed and the final name is untouched. If the
 // directory fsync (step 8) fails the new name may or may not survive a power loss, so the error is
 // reported and the caller must treat the object as not written (a write-once object then simply
 // gets written again under a new id; the half-committed one is an orphan for `vault check`).
@@ -42,21 +55,24 @@
 // final name, plus possibly a `.tmp-*` file. Readers MUST ignore names for which is_temp_name()
 // is true; the next writer removes them with remove_stale_temp_files().
 //
-// Test builds (SSOESCROW_TEST_HOOKS) can inject errno values into these functions and stop the
-// process at the named crash points: see vault/test_hooks.hpp.
+// Test builds (SSOESCROW_TEST_HOOKS) can inject system errors into these functions and stop the
+// process at the named crash points: see platform/test_hooks.hpp.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <system_error>
+#include <utility>
 
 #include "crypto/bytes.hpp"
 #include "crypto/result.hpp"
 #include "crypto/secret_bytes.hpp"
 
-namespace ssoescrow::vault {
+namespace ssoescrow::platform {
 
 using std::filesystem::path;
 
@@ -152,9 +168,90 @@ enum class CreateIfMissing {
 // unlink(file) then fsync of its directory. A missing file is Errc::not_found.
 [[nodiscard]] Status remove_file_durably(const path& file);
 
-// The Error for errno `err` while doing `action` ("writing", "opening", "fsync of", ...) on
-// `file`, following the mapping at the top of this header. Exposed so the vault layer words its
-// own system-call errors the same way.
-Error errno_error(int err, std::string_view action, const path& file);
+// --- What the layers above need besides whole-file reads and writes ---
 
-}  // namespace ssoescrow::vault
+// What a name refers to, never following a symbolic link (or other reparse point).
+enum class FileKind {
+    missing,
+    regular,
+    directory,
+    symlink,  // a symbolic link, junction or other reparse point, reported as itself
+    other,    // FIFO, socket, device
+};
+
+struct FileStatus {
+    FileKind kind = FileKind::missing;
+    std::uint64_t size = 0;  // bytes, for a regular file
+    std::chrono::system_clock::time_point last_write{};
+    // The object's owner is the account this process runs as (st_uid == geteuid(); the owner
+    // SID is the token's user on Windows).
+    bool owned_by_current_user = false;
+    // Other users may create, remove or rename entries in this directory although they do not
+    // own them: world-writable without the sticky bit on POSIX. Always false on Windows, where
+    // temp directories are per-user and every file is created owner-only.
+    bool others_may_replace_entries = false;
+};
+
+// lstat(2) / GetFileAttributesExW + the owner SID. A missing name (or a missing directory on the
+// way) is FileKind::missing, not an error; other failures are errors naming `file`.
+[[nodiscard]] Result<FileStatus> file_status(const path& file);
+
+// Whether `file` names anything at all (a dangling symbolic link too), without following it.
+// False when it cannot be told (no permission to look): callers use it to refuse early, and the
+// exclusive creation that follows refuses an existing name anyway.
+bool exists_no_follow(const path& file);
+
+// Reads a whole file (following links: for user-supplied inputs, not secrets) of at most
+// `max_size` bytes. The open never blocks (a FIFO is refused, not waited on); a file that grows
+// past the limit while being read is still refused. Errors: not_found; invalid_argument when it
+// is not a regular file; limit_exceeded (its size at open goes to *size_at_open when given); io.
+[[nodiscard]] Result<std::string> read_regular_file_bounded(const path& file,
+                                                            std::size_t max_size,
+                                                            std::uint64_t* size_at_open = nullptr);
+
+// An append-only log (--log-json): created owner-only when missing, a symbolic link refused,
+// anything but a regular file refused without blocking (a FIFO given by mistake), each line
+// written with one write call and flushed to the disk.
+class AppendOnlyFile {
+  public:
+    // Errors: invalid_argument when `file` is not a regular file; otherwise as for
+    // append_file_durably, worded "cannot ACTION FILE: ...".
+    [[nodiscard]] static Result<AppendOnlyFile> open(const path& file,
+                                                     std::string_view action = "open");
+
+    AppendOnlyFile(AppendOnlyFile&& other) noexcept;
+    AppendOnlyFile& operator=(AppendOnlyFile&& other) noexcept;
+    AppendOnlyFile(const AppendOnlyFile&) = delete;
+    AppendOnlyFile& operator=(const AppendOnlyFile&) = delete;
+    ~AppendOnlyFile();
+
+    // Appends `text` in one write and flushes it (fsync / FlushFileBuffers).
+    [[nodiscard]] Status append(std::string_view text);
+
+  private:
+    explicit AppendOnlyFile(std::intptr_t handle, path file) noexcept
+        : m_handle(handle), m_file(std::move(file)) {}
+    std::intptr_t m_handle = -1;  // a descriptor on POSIX, a HANDLE on Windows; -1: none
+    path m_file;
+};
+
+// Creates a new directory `parent`/`prefix`<random suffix> that only this account can use
+// (mkdtemp(3) then mode 0700; a protected owner-only DACL on Windows) and returns its path.
+[[nodiscard]] Result<path> create_private_temp_directory(const path& parent,
+                                                         std::string_view prefix);
+
+// Overwrites a regular `file` with zeros, flushes it to the disk and removes it; a symbolic link
+// or anything else is only removed, never followed or opened blocking. A missing file is not an
+// error.
+[[nodiscard]] Status overwrite_and_remove_file(const path& file);
+
+// Removes the empty directory `dir` (rmdir / RemoveDirectoryW). Errors name it; a missing one is
+// Errc::not_found.
+[[nodiscard]] Status remove_empty_directory(const path& dir);
+
+// The Error for system error `error` (from std::filesystem or the platform layer) while doing
+// `action` ("writing", "opening", "list", ...) on `file`, following the mapping at the top of
+// this header. Exposed so the vault layer words its own file-system errors the same way.
+Error file_error(const std::error_code& error, std::string_view action, const path& file);
+
+}  // namespace ssoescrow::platform

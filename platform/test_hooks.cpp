@@ -1,18 +1,17 @@
-#include "vault/test_hooks.hpp"
+#include "platform/test_hooks.hpp"
 
 #ifdef SSOESCROW_TEST_HOOKS
 
-#include <unistd.h>
-
-#include <cerrno>
 #include <charconv>
-#include <cstdlib>
-#include <cstring>
 #include <map>
 #include <mutex>
 #include <string>
 
-namespace ssoescrow::vault::test_hooks {
+#include "platform/environment.hpp"
+#include "platform/system_error.hpp"
+#include "platform/terminate.hpp"
+
+namespace ssoescrow::platform::test_hooks {
 namespace {
 
 std::mutex g_mutex;
@@ -22,7 +21,7 @@ struct Counter {
     std::string env_value;
     std::map<std::string, unsigned long, std::less<>> seen;
 
-    unsigned long hit(const char* current_env, std::string_view name) {
+    unsigned long hit(const std::string& current_env, std::string_view name) {
         if (env_value != current_env) {
             env_value = current_env;
             seen.clear();
@@ -51,31 +50,20 @@ std::pair<std::string_view, unsigned long> split_count(std::string_view item) {
     return {item.substr(0, colon), n};
 }
 
-int errno_for(std::string_view name) {
-    if (name == "enospc")
-        return ENOSPC;
-    if (name == "edquot")
-        return EDQUOT;
-    if (name == "eio")
-        return EIO;
-    if (name == "erofs")
-        return EROFS;
-    if (name == "eacces")
-        return EACCES;
-    if (name == "eperm")
-        return EPERM;
-    if (name == "eintr")
-        return EINTR;
-    if (name == "einval")
-        return EINVAL;
-    return 0;
+}  // namespace
+
+namespace {
+
+// The value of a hook variable; empty when unset.
+std::string hook_variable(std::string_view name) {
+    return environment_variable(name).value_or(std::string());
 }
 
 }  // namespace
 
 void crash_point(std::string_view name) noexcept {
-    const char* env = std::getenv("SSOESCROW_TEST_CRASH_AT");
-    if (env == nullptr || *env == '\0') {
+    const std::string env = hook_variable("SSOESCROW_TEST_CRASH_AT");
+    if (env.empty()) {
         std::lock_guard<std::mutex> lock(g_mutex);
         g_crash_counter.hit("", name);  // forget the counts of an earlier value
         return;
@@ -85,13 +73,13 @@ void crash_point(std::string_view name) noexcept {
         return;
     std::lock_guard<std::mutex> lock(g_mutex);
     if (g_crash_counter.hit(env, name) == nth)
-        _exit(137);
+        terminate_immediately(137);
 }
 
 int injected_fault(std::string_view operation) noexcept {
-    const char* env = std::getenv("SSOESCROW_TEST_FAULT");
+    const std::string env = hook_variable("SSOESCROW_TEST_FAULT");
     std::lock_guard<std::mutex> lock(g_mutex);
-    if (env == nullptr || *env == '\0') {
+    if (env.empty()) {
         g_fault_counter.hit("", operation);  // forget the counts of an earlier value
         return 0;
     }
@@ -106,7 +94,7 @@ int injected_fault(std::string_view operation) noexcept {
         const auto first_colon = item.find(':');
         if (first_colon == std::string_view::npos)
             continue;
-        const int err = errno_for(item.substr(0, first_colon));
+        const int err = detail::native_error_for_fault(item.substr(0, first_colon));
         const auto [op, nth] = split_count(item.substr(first_colon + 1));
         if (err == 0 || op != operation)
             continue;
@@ -127,17 +115,17 @@ void reset_counters() noexcept {
 }
 
 std::optional<std::int64_t> fixed_now() noexcept {
-    const char* value = std::getenv("SSOESCROW_TEST_NOW");
-    if (value == nullptr || *value == '\0')
+    const std::string value = hook_variable("SSOESCROW_TEST_NOW");
+    if (value.empty())
         return std::nullopt;
     std::int64_t seconds = 0;
-    const char* end = value + std::strlen(value);
-    const auto [ptr, ec] = std::from_chars(value, end, seconds);
+    const char* end = value.data() + value.size();
+    const auto [ptr, ec] = std::from_chars(value.data(), end, seconds);
     if (ec != std::errc() || ptr != end || seconds < 0)
         return std::nullopt;
     return seconds;
 }
 
-}  // namespace ssoescrow::vault::test_hooks
+}  // namespace ssoescrow::platform::test_hooks
 
 #endif  // SSOESCROW_TEST_HOOKS

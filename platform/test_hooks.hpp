@@ -5,9 +5,10 @@
 // the environment variables are never read, and the compiler removes the calls.
 //
 // Crash points: SSOESCROW_TEST_CRASH_AT=NAME[:N]
-//   crash_point(NAME) ends the process immediately with _exit(137) (what a shell reports for
-//   kill -9), without flushing stdio or running destructors, the N-th time (default: the first)
-//   the point is reached in this process. Names used by vault/file_io.cpp (write_file_durably):
+//   crash_point(NAME) ends the process immediately with exit code 137 (what a shell reports for
+//   kill -9; platform::terminate_immediately), without flushing stdio or running destructors, the
+//   N-th time (default: the first) the point is reached in this process. Names used by
+//   platform/*/file_io.cpp (write_file_durably):
 //     after-temp-create   temp file exists, empty
 //     after-temp-write    temp file complete, not fsynced
 //     after-fsync         temp file complete and fsynced, no final name yet
@@ -21,35 +22,42 @@
 //   Other modules add their own points with their own prefix (e.g. "backup-after-envelope").
 //
 // Fault injection: SSOESCROW_TEST_FAULT=ERR:OP[:N][,ERR:OP[:N]...]
-//   The N-th call (default: the first) in this process of operation OP fails with errno ERR,
-//   once. ERR is one of enospc, edquot, eio, erofs, eacces, eperm, eintr, einval. OP is one of
+//   The N-th call (default: the first) in this process of operation OP fails with error ERR,
+//   once. ERR is one of enospc, edquot, eio, erofs, eacces, eperm, eintr, einval (the errno of
+//   that name on POSIX; on Windows the Win32 error that means the same: ERROR_DISK_FULL,
+//   ERROR_DISK_QUOTA_EXCEEDED, ERROR_IO_DEVICE, ERROR_WRITE_PROTECT, ERROR_ACCESS_DENIED (eacces
+//   and eperm), ERROR_OPERATION_ABORTED, ERROR_INVALID_PARAMETER). OP is one of
 //     open       creating a temp, secret, lock or appended file; mkdir
-//     write      each write(2) call
-//     fsync      fsync of a file
+//     write      each write(2) / WriteFile call
+//     fsync      fsync of a file (FlushFileBuffers)
 //     fsync-dir  fsync of a directory
-//     rename     the commit step: rename(2), renameat2(2) or link(2)
+//     rename     the commit step: rename(2), renameat2(2) or link(2); MoveFileExW
 //     rename-noreplace  renameat2(RENAME_NOREPLACE) only: "einval:rename-noreplace" forces the
 //                link(2) fallback of Overwrite::no
-//     read       each read(2) call
+//     read       each read(2) / ReadFile call
 //   Counters restart whenever the variable's value changes (or reset_counters() is called).
 //
 // Clock: SSOESCROW_TEST_NOW=<Unix seconds> fixes what vault::system_clock() reports.
+//
+// The hooks live in the platform layer because the file functions they fault are there; every
+// layer above uses them through this header.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string_view>
 
-namespace ssoescrow::vault::test_hooks {
+namespace ssoescrow::platform::test_hooks {
 
 #ifdef SSOESCROW_TEST_HOOKS
 
 inline constexpr bool k_enabled = true;
 
-// Ends the process with _exit(137) if SSOESCROW_TEST_CRASH_AT names this point (see above).
+// Ends the process with exit code 137 if SSOESCROW_TEST_CRASH_AT names this point (see above).
 void crash_point(std::string_view name) noexcept;
 
-// The errno to inject for this call of `operation`, or 0 to run the real system call.
+// The system error to inject for this call of `operation` (an errno on POSIX, a Win32 error on
+// Windows), or 0 to run the real system call.
 int injected_fault(std::string_view operation) noexcept;
 
 // Forgets all occurrence counts, as if the process had just started (for tests that set the
@@ -76,4 +84,4 @@ inline std::optional<std::int64_t> fixed_now() noexcept {
 
 #endif
 
-}  // namespace ssoescrow::vault::test_hooks
+}  // namespace ssoescrow::platform::test_hooks
