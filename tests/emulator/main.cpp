@@ -8,17 +8,10 @@
 // Protocol operations read one JSON request on stdin and write one JSON response on stdout with
 // exit 0 (an ENTSSO error is a valid response). Exit 2: emulator misuse or a malformed request;
 // exit 3: the state folder is missing, damaged or unwritable. Neither writes anything on stdout.
-#include <fcntl.h>
-#include <pwd.h>
-#include <sys/resource.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -29,6 +22,10 @@
 #include "bak_file.hpp"
 #include "cli.hpp"
 #include "crypto/random.hpp"
+#include "files.hpp"
+#include "platform/arguments.hpp"
+#include "platform/hardening.hpp"
+#include "platform/process_info.hpp"
 #include "request.hpp"
 #include "state.hpp"
 
@@ -93,13 +90,6 @@ constexpr std::size_t k_password_min = 7;
 constexpr std::size_t k_password_max = 256;
 constexpr std::size_t k_reminder_max = 512;
 
-std::string current_user() {
-    if (const passwd* pw = ::getpwuid(::geteuid()); pw != nullptr && pw->pw_name != nullptr) {
-        return pw->pw_name;
-    }
-    return "uid " + std::to_string(::geteuid());
-}
-
 std::string msid_or_none(const std::optional<std::string>& msid) {
     return msid ? *msid : std::string("(none)");
 }
@@ -158,36 +148,22 @@ json error_response(const EntssoError& e) {
 // ---------------------------------------------------------------------------------------------
 // Files named in requests
 
-// Reads a .bak named by a request; ENTSSO error 10784 when it cannot be opened as a file.
+// Reads a .bak named by a request; ENTSSO error 10784 when it cannot be opened as a file. A file
+// larger than any .bak is read up to one byte past the limit, which open_bak then refuses as a
+// format error (10564), as ENTSSO refuses it.
 std::optional<EntssoError> read_request_file(const std::string& path, Bytes& out) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) {
-        return EntssoError{k_cannot_open,
-                           "Cannot open the file " + path + ": " + std::strerror(errno) + "."};
-    }
-    struct stat st {};
-    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        ::close(fd);
-        return EntssoError{k_cannot_open, "Cannot open the file " + path + ": not a file."};
-    }
-    out.assign(k_max_bak_bytes + 1, 0);
-    std::size_t n = 0;
-    while (n < out.size()) {
-        const ssize_t r = ::read(fd, out.data() + n, out.size() - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            const int err = errno;
-            ::close(fd);
-            return EntssoError{k_cannot_open,
-                               "Cannot read the file " + path + ": " + std::strerror(err) + "."};
+    // A request's file may be reached through a symbolic link (ENTSSO opens it like any file);
+    // only what it names must be a regular file. A FIFO is never opened.
+    auto raw = read_small_file(path, k_max_bak_bytes + 1, FollowLinks::yes);
+    if (!raw.ok()) {
+        if (raw.error().code == Errc::limit_exceeded) {
+            out.assign(k_max_bak_bytes + 1, 0);
+            return std::nullopt;
         }
-        if (r == 0)
-            break;
-        n += static_cast<std::size_t>(r);
+        return EntssoError{k_cannot_open,
+                           "Cannot open the file " + path + " (" + raw.error().message + ")."};
     }
-    ::close(fd);
-    out.resize(n);
+    out.assign(raw->data(), raw->data() + raw->size());
     return std::nullopt;
 }
 
@@ -195,39 +171,10 @@ std::optional<EntssoError> read_request_file(const std::string& path, Bytes& out
 // symlink); `keep` < size writes only the first `keep` bytes (the "truncated" fault).
 std::optional<EntssoError> write_request_file(const std::string& path, ByteView data,
                                               std::size_t keep) {
-    const int fd = ::open(path.c_str(),
-                          O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
-    if (fd < 0) {
+    const Status written = overwrite_file(path, data.subspan(0, std::min(keep, data.size())));
+    if (!written) {
         return EntssoError{k_cannot_open,
-                           "Cannot open the file " + path + ": " + std::strerror(errno) + "."};
-    }
-    struct stat st {};
-    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        ::close(fd);
-        return EntssoError{k_cannot_open, "Cannot open the file " + path + ": not a file."};
-    }
-    const std::size_t total = std::min(keep, data.size());
-    std::size_t done = 0;
-    while (done < total) {
-        const ssize_t w = ::write(fd, data.data() + done, total - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0) {
-            const int err = errno;
-            ::close(fd);
-            ::unlink(path.c_str());
-            return EntssoError{k_cannot_open,
-                               "Cannot write the file " + path + ": " + std::strerror(err) + "."};
-        }
-        done += static_cast<std::size_t>(w);
-    }
-    const bool synced = ::fsync(fd) == 0;
-    const int err = errno;
-    ::close(fd);
-    if (!synced) {
-        ::unlink(path.c_str());
-        return EntssoError{k_cannot_open,
-                           "Cannot write the file " + path + ": " + std::strerror(err) + "."};
+                           "Cannot open the file " + path + " (" + written.error().message + ")."};
     }
     return std::nullopt;
 }
@@ -356,7 +303,7 @@ Result<json> op_backup(Call& c, Request& req) {
                 "The master secret has been backed up. File: " + file +
                     ". Current MSID: " + secrets->current_msid +
                     ". Previous MSID: " + msid_or_none(secrets->previous_msid) +
-                    ". User: " + current_user() + ". Computer: " + c.node + ".");
+                    ". User: " + platform::user_name() + ". Computer: " + c.node + ".");
     json r = ok_response();
     r["current_msid"] = secrets->current_msid;
     r["previous_msid"] = msid_json(secrets->previous_msid);
@@ -411,7 +358,7 @@ Result<json> op_generate(Call& c, Request& req) {
     c.dir.event(c.node, 10559, "Information",
                 "The master secret has been backed up. File: " + file + ". Current MSID: " +
                     next.current_msid + ". Previous MSID: " + msid_or_none(next.previous_msid) +
-                    ". User: " + current_user() + ". Computer: " + c.node + ".");
+                    ". User: " + platform::user_name() + ". Computer: " + c.node + ".");
     c.dir.event(c.node, 10528, "Information",
                 "Re-encryption after generating the master secret completed. Count: 0. "
                 "Previous MSID: " +
@@ -491,18 +438,20 @@ Result<json> op_reminder(Call&, Request& req) {
 }
 
 // Reads stdin into a SecretBytes (the request holds the password), at most the request limit.
+// std::fread, not a system call: on Windows stdin is in the C runtime's text mode, which only
+// turns CR LF into LF and stops at a Ctrl-Z byte; neither can occur in a well-formed request
+// outside whitespace (JSON escapes control characters), so a request parses the same.
 Result<SecretBytes> read_stdin() {
     SecretBytes buf(k_max_request_bytes + 1);
     std::size_t n = 0;
     while (n < buf.size()) {
-        const ssize_t r = ::read(STDIN_FILENO, buf.data() + n, buf.size() - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            return make_error(Errc::io, std::string("reading stdin: ") + std::strerror(errno));
-        if (r == 0)
+        const std::size_t r = std::fread(buf.data() + n, 1, buf.size() - n, stdin);
+        if (r == 0) {
+            if (std::ferror(stdin))
+                return make_error(Errc::io, "reading stdin failed");
             break;
-        n += static_cast<std::size_t>(r);
+        }
+        n += r;
     }
     if (n > k_max_request_bytes) {
         return make_error(Errc::parse, "malformed request: larger than " +
@@ -531,8 +480,9 @@ void print(const json& response, bool truncated) {
     std::fputs("{\"protocol\": \"ssoescrow-bridge/1\", \"ok\": tr", stdout);
     std::fflush(stdout);
     std::fputs("sso-emulator: injected crash\n", stderr);
-    const rlimit no_core{0, 0};
-    ::setrlimit(RLIMIT_CORE, &no_core);
+    // main() hardened the process (platform::harden_process): no core dump on POSIX, no Windows
+    // Error Reporting dialog or dump on Windows. abort() ends it as a crash: SIGABRT on POSIX,
+    // exit status 3 on Windows.
     std::abort();
 }
 
@@ -625,8 +575,18 @@ int run_protocol(const std::string& state_dir, const std::optional<std::string>&
 }  // namespace
 }  // namespace ssoescrow::emulator
 
-int main(int argc, char** argv) {
+int main(int raw_argc, char** raw_argv) {
     using namespace ssoescrow::emulator;
+    // The "crash" fault must not leave a core dump nor open a Windows error dialog.
+    if (auto hardened = ssoescrow::platform::harden_process(); !hardened.ok()) {
+        std::cerr << "sso-emulator: error: " << hardened.error().message << "\n";
+        return k_exit_state;
+    }
+    // UTF-8 arguments on Windows too (a state folder with non-ASCII characters in its name).
+    ssoescrow::platform::Utf8Arguments arguments =
+        ssoescrow::platform::utf8_arguments(raw_argc, raw_argv);
+    const int argc = arguments.argc();
+    char** argv = arguments.argv();
     if (!ssoescrow::crypto::initialize().ok()) {
         std::cerr << "sso-emulator: error: libsodium failed to initialise\n";
         return k_exit_state;

@@ -1,18 +1,14 @@
 #include "state.hpp"
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cctype>
-#include <cerrno>
+#include <chrono>
+#include <cstdio>
 #include <cstring>
-#include <ctime>
 #include <nlohmann/json.hpp>
 #include <utility>
 
-#include "crypto/random.hpp"
+#include "files.hpp"
+#include "platform/path_text.hpp"
 
 namespace ssoescrow::emulator {
 namespace {
@@ -22,52 +18,6 @@ using nlohmann::json;
 
 constexpr std::string_view k_state_format = "sso-emulator-state/1";
 constexpr std::size_t k_max_state_bytes = 1 << 20;
-
-Error io_error(const std::string& what, const std::string& path, int err) {
-    return make_error(Errc::io, what + " " + path + ": " + std::strerror(err));
-}
-
-Status fsync_dir(const std::string& dir) {
-    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return io_error("opening folder", dir, errno);
-    const int rc = ::fsync(fd);
-    const int err = errno;
-    ::close(fd);
-    if (rc != 0)
-        return io_error("syncing folder", dir, err);
-    return {};
-}
-
-// Reads a regular file (not following a final symlink) of at most `limit` bytes.
-Result<SecretBytes> read_small(const std::string& path, std::size_t limit) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT)
-            return make_error(Errc::not_found, path + " does not exist");
-        return io_error("opening", path, errno);
-    }
-    SecretBytes buf(limit + 1);
-    std::size_t n = 0;
-    while (n < buf.size()) {
-        const ssize_t r = ::read(fd, buf.data() + n, buf.size() - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            const int err = errno;
-            ::close(fd);
-            return io_error("reading", path, err);
-        }
-        if (r == 0)
-            break;
-        n += static_cast<std::size_t>(r);
-    }
-    ::close(fd);
-    if (n > limit)
-        return make_error(Errc::limit_exceeded, path + " is larger than expected");
-    buf.truncate(n);
-    return buf;
-}
 
 json opt(const std::optional<std::string>& v) {
     return v ? json(*v) : json(nullptr);
@@ -135,95 +85,41 @@ bool State::is_secret_server(std::string_view node_name) const {
            cluster->owner_node == node_name;
 }
 
-Status write_file_atomic(const std::string& path, ByteView data, unsigned mode) {
-    const auto slash = path.rfind('/');
-    const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
-    const std::string tmp = path + ".tmp-" + to_hex(crypto::random_bytes(8));
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-    if (fd < 0)
-        return io_error("creating", tmp, errno);
-    std::size_t done = 0;
-    while (done < data.size()) {
-        const ssize_t w = ::write(fd, data.data() + done, data.size() - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0) {
-            const int err = errno;
-            ::close(fd);
-            ::unlink(tmp.c_str());
-            return io_error("writing", tmp, err);
-        }
-        done += static_cast<std::size_t>(w);
-    }
-    if (::fsync(fd) != 0) {
-        const int err = errno;
-        ::close(fd);
-        ::unlink(tmp.c_str());
-        return io_error("syncing", tmp, err);
-    }
-    ::close(fd);
-    if (::rename(tmp.c_str(), path.c_str()) != 0) {
-        const int err = errno;
-        ::unlink(tmp.c_str());
-        return io_error("renaming into", path, err);
-    }
-    return fsync_dir(dir);
-}
-
 StateDir::StateDir(StateDir&& other) noexcept
-    : m_dir(std::move(other.m_dir)), m_lock_fd(std::exchange(other.m_lock_fd, -1)) {}
+    : m_dir(std::move(other.m_dir)), m_lock(std::move(other.m_lock)) {}
 
 StateDir::~StateDir() {
     unlock();
 }
 
 void StateDir::unlock() noexcept {
-    if (m_lock_fd >= 0) {
-        ::close(m_lock_fd);  // releases the flock
-        m_lock_fd = -1;
-    }
+    m_lock.reset();
 }
 
 Result<StateDir> StateDir::open(const std::string& dir, bool create) {
     if (dir.empty())
         return make_error(Errc::usage, "--state needs a folder");
     if (create) {
-        if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-            return io_error("creating state folder", dir, errno);
-        }
-        const std::string secrets = dir + "/secrets";
-        if (::mkdir(secrets.c_str(), 0700) != 0 && errno != EEXIST) {
-            return io_error("creating", secrets, errno);
-        }
+        TRY(make_private_directory(dir));
+        TRY(make_private_directory(dir + "/secrets"));
     }
-    struct stat st {};
-    if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    if (!is_directory(dir)) {
         return make_error(
             Errc::not_found, "state folder " + dir + " does not exist",
             "create it with: sso-emulator --state " + dir + " admin init --standalone NAME");
     }
-    const std::string lock = dir + "/lock";
-    int fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return io_error("opening", lock, errno);
-    while (::flock(fd, LOCK_EX) != 0) {
-        if (errno != EINTR) {
-            const int err = errno;
-            ::close(fd);
-            return io_error("locking", lock, err);
-        }
-    }
-    return StateDir(dir, fd);
+    TRY_ASSIGN(platform::ExclusiveFileLock lock,
+               platform::ExclusiveFileLock::acquire(platform::path_from_utf8(dir + "/lock")));
+    return StateDir(dir, std::move(lock));
 }
 
 bool StateDir::initialized() const {
-    struct stat st {};
-    return ::lstat((m_dir + "/state.json").c_str(), &st) == 0;
+    return entry_kind(m_dir + "/state.json") != EntryKind::missing;
 }
 
 Result<State> StateDir::load() const {
     const std::string path = m_dir + "/state.json";
-    auto raw = read_small(path, k_max_state_bytes);
+    auto raw = read_small_file(path, k_max_state_bytes);
     if (!raw.ok()) {
         if (raw.error().code == Errc::not_found) {
             return make_error(
@@ -315,7 +211,7 @@ std::string state_text(const State& s) {
 
 Status StateDir::save(const State& s) const {
     const std::string text = state_text(s);
-    return write_file_atomic(m_dir + "/state.json", as_bytes(text), 0600);
+    return replace_file(m_dir + "/state.json", as_bytes(text));
 }
 
 Result<MasterSecrets> StateDir::load_secrets(const State& state, const std::string& node) const {
@@ -324,7 +220,7 @@ Result<MasterSecrets> StateDir::load_secrets(const State& state, const std::stri
         return make_error(Errc::not_found, "no master secret on " + node);
     }
     const std::string path = m_dir + "/secrets/" + node + ".secret";
-    TRY_ASSIGN(SecretBytes raw, read_small(path, 2 * k_secret_size));
+    TRY_ASSIGN(SecretBytes raw, read_small_file(path, 2 * k_secret_size));
     const bool has_previous = it->second.previous_msid.has_value();
     if (raw.size() != (has_previous ? 2 : 1) * k_secret_size) {
         return make_error(Errc::parse, path + " does not match the MSIDs in state.json");
@@ -344,28 +240,29 @@ Status StateDir::save_secrets(const std::string& node, const MasterSecrets& s) c
     std::memcpy(raw.data(), s.current.data(), k_secret_size);
     if (s.previous_msid)
         std::memcpy(raw.data() + k_secret_size, s.previous.data(), k_secret_size);
-    return write_file_atomic(m_dir + "/secrets/" + node + ".secret", raw.view(), 0600);
+    return replace_file(m_dir + "/secrets/" + node + ".secret", raw.view());
 }
 
 void StateDir::event(const std::string& node, int id, std::string_view level,
                      std::string_view text) const {
+    // std::chrono's calendar, not gmtime_r (POSIX only): UTC, whole seconds.
+    using namespace std::chrono;
+    const auto now = floor<seconds>(system_clock::now());
+    const auto day = floor<days>(now);
+    const year_month_day date{day};
+    const hh_mm_ss time{now - day};
     char stamp[32];
-    const std::time_t now = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    std::snprintf(stamp, sizeof stamp, "%04d-%02u-%02uT%02d:%02d:%02dZ",
+                  static_cast<int>(date.year()), static_cast<unsigned>(date.month()),
+                  static_cast<unsigned>(date.day()), static_cast<int>(time.hours().count()),
+                  static_cast<int>(time.minutes().count()),
+                  static_cast<int>(time.seconds().count()));
     std::string line = std::string(stamp) + "\t" + node + "\t" + std::to_string(id) + "\t" +
                        std::string(level) + "\t";
     for (char c : text)
         line += (c == '\n' || c == '\r' || c == '\t') ? ' ' : c;
     line += "\n";
-    const std::string path = m_dir + "/events.log";
-    int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return;  // the event log is best effort, as on Windows
-    const ssize_t w = ::write(fd, line.data(), line.size());
-    (void)w;
-    ::close(fd);
+    append_text(m_dir + "/events.log", line);
 }
 
 }  // namespace ssoescrow::emulator

@@ -4,9 +4,11 @@
 //   DIR/secrets/NODE.secret  the node's master secret (32 bytes) [+ previous secret, 32 bytes],
 //                            0600: the model of HKLM\SOFTWARE\Microsoft\ENTSSO\SSOSS
 //   DIR/events.log           the ENTSSO-style event log, one line per event
-//   DIR/lock                 flock(2) target serialising concurrent calls
+//   DIR/lock                 the lock file serialising concurrent calls
+//   (platform::ExclusiveFileLock:
+//                            flock(2) on POSIX, LockFileEx on Windows)
 //
-// Every file is replaced atomically (temp file, fsync, rename, fsync of the folder).
+// Every file but the event log is replaced atomically (temp file, rename: files.hpp).
 #pragma once
 
 #include <map>
@@ -17,6 +19,7 @@
 
 #include "bak_file.hpp"
 #include "crypto/result.hpp"
+#include "platform/file_lock.hpp"
 
 namespace ssoescrow::emulator {
 
@@ -92,13 +95,10 @@ class StateDir {
     const std::string& path() const { return m_dir; }
 
   private:
-    StateDir(std::string dir, int lock_fd) : m_dir(std::move(dir)), m_lock_fd(lock_fd) {}
+    StateDir(std::string dir, platform::ExclusiveFileLock lock)
+        : m_dir(std::move(dir)), m_lock(std::move(lock)) {}
     std::string m_dir;
-    int m_lock_fd = -1;
+    std::optional<platform::ExclusiveFileLock> m_lock;  // empty once unlocked
 };
-
-// Atomic replace of `path` with `data` (mode `mode`): temp file O_CREAT|O_EXCL|O_NOFOLLOW in the
-// same folder, write, fsync, rename, fsync of the folder.
-Status write_file_atomic(const std::string& path, ByteView data, unsigned mode);
 
 }  // namespace ssoescrow::emulator
