@@ -10,21 +10,29 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 jobs=$(nproc 2>/dev/null || echo 2)
+# A compiler cache, when installed, makes a repeated run rebuild only what changed. Paths are
+# hashed relative to the checkout, so two clones share one cache.
+launcher=()
+if command -v ccache >/dev/null; then
+    launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+    export CCACHE_BASEDIR=$PWD
+fi
 
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSSOESCROW_TEST_HOOKS=ON -DSSOESCROW_WERROR=ON
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSSOESCROW_TEST_HOOKS=ON -DSSOESCROW_WERROR=ON \
+    "${launcher[@]}"
 cmake --build build -j"$jobs"
 ctest --test-dir build --output-on-failure -j"$jobs"
 
 if [[ ${SSOESCROW_QUICK:-0} != 1 ]]; then
     cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSSOESCROW_SANITIZE=ON -DSSOESCROW_TEST_HOOKS=ON \
-        -DSSOESCROW_WERROR=ON
+        -DSSOESCROW_WERROR=ON "${launcher[@]}"
     cmake --build build-asan -j"$jobs"
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
         ctest --test-dir build-asan --output-on-failure -j"$jobs"
 
     if command -v clang++ >/dev/null; then
         CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSSOESCROW_FUZZ=ON \
-            -DSSOESCROW_WERROR=ON
+            -DSSOESCROW_WERROR=ON "${launcher[@]}"
         # Only the fuzz targets: the rest of the tree is already covered by the two builds above.
         fuzz_targets=()
         for source in tests/fuzz/fuzz_*.cpp; do
