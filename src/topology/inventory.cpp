@@ -27,7 +27,12 @@ std::string element(const std::string& path, std::size_t index) {
 }
 
 std::string quote_text(std::string_view text) {
-    return "\"" + printable(text) + "\"";
+    // Built front to back: `"\"" + std::string` inserts at position 0 of a temporary, in which
+    // GCC 12 sees a memcpy overlap that cannot happen (-Wrestrict, GCC bug 105651).
+    std::string quoted = "\"";
+    quoted += printable(text);
+    quoted += '"';
+    return quoted;
 }
 
 std::string type_name(const json& value) {
