@@ -1,5 +1,6 @@
 #include "platform/environment.hpp"
 
+#include <stdlib.h>
 #include <windows.h>
 
 #include <string>
@@ -19,6 +20,17 @@ std::optional<std::string> environment_variable(std::string_view name) {
     const DWORD written = ::GetEnvironmentVariableW(wide_name.c_str(), value.data(), size);
     value.resize(written);
     return windows::to_utf8(value);
+}
+
+bool set_environment_variable(std::string_view name, const std::optional<std::string>& value) {
+    const std::wstring wide_name = windows::to_wide(name);
+    // The process environment block (GetEnvironmentVariableW, CreateProcessW's default) and the
+    // C runtime's copy (getenv, used by libraries) are separate on Windows: set both.
+    const std::wstring wide_value = value ? windows::to_wide(*value) : std::wstring();
+    const BOOL set = ::SetEnvironmentVariableW(wide_name.c_str(),
+                                               value ? wide_value.c_str() : nullptr);
+    ::_wputenv_s(wide_name.c_str(), wide_value.c_str());
+    return set != FALSE;
 }
 
 }  // namespace ssoescrow::platform

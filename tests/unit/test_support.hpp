@@ -2,13 +2,12 @@
 // and an environment variable set for one scope (the test hooks read SSOESCROW_TEST_*).
 #pragma once
 
-#include <stdlib.h>
-
 #include <filesystem>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 
+#include "platform/environment.hpp"
 #include "platform/file_io.hpp"
 #include "platform/test_hooks.hpp"
 
@@ -43,11 +42,11 @@ class TempDir {
 class EnvGuard {
   public:
     EnvGuard(const char* name, const std::string& value) : m_name(name) {
-        ::setenv(name, value.c_str(), 1);
+        ssoescrow::platform::set_environment_variable(name, value);
         ssoescrow::platform::test_hooks::reset_counters();
     }
     ~EnvGuard() {
-        ::unsetenv(m_name);
+        ssoescrow::platform::set_environment_variable(m_name, std::nullopt);
         ssoescrow::platform::test_hooks::reset_counters();
     }
     EnvGuard(const EnvGuard&) = delete;

@@ -18,7 +18,7 @@
 #include "src/backup/password.hpp"
 #include "src/backup/scratch_dir.hpp"
 #include "src/job_log.hpp"
-#include "vault/file_io.hpp"
+#include "platform/file_io.hpp"
 #include "vault/writer.hpp"
 
 using namespace vault_test;
