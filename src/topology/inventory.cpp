@@ -27,7 +27,12 @@ std::string element(const std::string& path, std::size_t index) {
 }
 
 std::string quote_text(std::string_view text) {
-    return "\"" + printable(text) + "\"";
+    // Appended, not `"\"" + printable(text)`: GCC 12 at -O3 (the mingw-w64 build) reports a
+    // false -Wrestrict overlap in the inlined insert of operator+(const char*, string&&).
+    std::string quoted = "\"";
+    quoted += printable(text);
+    quoted += '"';
+    return quoted;
 }
 
 std::string type_name(const json& value) {

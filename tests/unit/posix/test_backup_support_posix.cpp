@@ -14,11 +14,11 @@
 #include <string>
 
 #include "../test_vault_layout_support.hpp"
+#include "platform/file_io.hpp"
 #include "platform/interrupt.hpp"
 #include "src/backup/password.hpp"
 #include "src/backup/scratch_dir.hpp"
 #include "src/job_log.hpp"
-#include "vault/file_io.hpp"
 #include "vault/writer.hpp"
 
 using namespace vault_test;
