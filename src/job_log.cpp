@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "platform/file_io.hpp"
+#include "platform/path_text.hpp"
 #include "src/exit_codes.hpp"
 #include "src/terminal.hpp"
 #include "vault/text_format.hpp"
@@ -39,8 +40,9 @@ Status JobLog::open_json(const std::filesystem::path& file) {
         platform::AppendOnlyFile::open(file, "open the JSON log");
     if (!opened) {
         if (opened.error().code == Errc::invalid_argument) {
-            return make_error(Errc::io, "--log-json: " + file.string() + " is not a regular file",
-                              "give the path of a log file (it is created if missing)");
+            return make_error(
+                Errc::io, "--log-json: " + platform::path_to_utf8(file) + " is not a regular file",
+                "give the path of a log file (it is created if missing)");
         }
         return with_context(std::move(opened).error(), "--log-json");
     }
@@ -94,7 +96,7 @@ void JobLog::write(LogLevel level, std::string_view event, std::string_view mess
         line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
     if (!m_json->append(text)) {
         m_json_failed = true;
-        print_warning("cannot write the JSON log " + m_json_path.string() +
+        print_warning("cannot write the JSON log " + platform::path_to_utf8(m_json_path) +
                       "; further events go to stderr only");
     }
 }

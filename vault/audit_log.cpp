@@ -9,6 +9,7 @@
 #include "crypto/hash.hpp"
 #include "platform/directories.hpp"
 #include "platform/file_io.hpp"
+#include "platform/path_text.hpp"
 #include "platform/process_info.hpp"
 
 namespace ssoescrow::vault {
@@ -403,10 +404,11 @@ Result<AuditChain> read_audit_chain(const fs::path& vault_dir, std::string_view 
             return platform::file_error(ec, "list", dir);
         if (++count > k_max_audit_records) {
             return make_error(Errc::limit_exceeded,
-                              "audit directory " + dir.string() + " holds more than " +
-                                  std::to_string(k_max_audit_records) + " entries");
+                              "audit directory " + platform::path_to_utf8(dir) +
+                                  " holds more than " + std::to_string(k_max_audit_records) +
+                                  " entries");
         }
-        const std::string name = it->path().filename().string();
+        const std::string name = platform::path_to_utf8(it->path().filename());
         const std::string rel = std::string(k_audit_dir) + "/" + name;
         if (platform::is_temp_name(name)) {
             chain.findings.push_back({Severity::warning, "temp-file", rel,
@@ -455,7 +457,8 @@ Result<AuditChain> read_audit_chain(const fs::path& vault_dir, std::string_view 
             previous = k_none;
         }
         expected = e.name.seq + 1;
-        auto bytes = platform::read_file(dir / e.file_name, k_max_audit_record_size);
+        auto bytes = platform::read_file(dir / platform::path_from_utf8(e.file_name),
+                                         k_max_audit_record_size);
         if (!bytes) {
             const Errc code = bytes.error().code;
             chain.findings.push_back(
@@ -530,10 +533,11 @@ Result<AuditChain> read_audit_chain(const fs::path& vault_dir, std::string_view 
 Result<ChainRecord> append_audit_record(const fs::path& vault_dir, AuditChain& chain,
                                         AuditRecord record) {
     if (!chain.intact() || chain.records.empty()) {
-        return make_error(
-            Errc::vault_damaged,
-            "the audit log of " + vault_dir.string() + " is damaged; refusing to extend it",
-            "run 'ssoescrow vault check --vault " + vault_dir.string() + "' to see what is wrong");
+        return make_error(Errc::vault_damaged,
+                          "the audit log of " + platform::path_to_utf8(vault_dir) +
+                              " is damaged; refusing to extend it",
+                          "run 'ssoescrow vault check --vault " +
+                              platform::path_to_utf8(vault_dir) + "' to see what is wrong");
     }
     const ChainRecord& head = chain.records.back();
     record.seq = head.record.seq + 1;
@@ -559,9 +563,10 @@ Result<AuditChain> start_audit_log(const fs::path& vault_dir, AuditRecord record
     std::error_code ec;
     for (fs::directory_iterator it(vault_dir / k_audit_dir, ec), end; !ec && it != end;
          it.increment(ec)) {
-        if (!platform::is_temp_name(it->path().filename().string())) {
-            return make_error(Errc::already_exists,
-                              "audit log of " + vault_dir.string() + " is not empty");
+        if (!platform::is_temp_name(platform::path_to_utf8(it->path().filename()))) {
+            return make_error(
+                Errc::already_exists,
+                "audit log of " + platform::path_to_utf8(vault_dir) + " is not empty");
         }
     }
     if (ec)
@@ -660,7 +665,7 @@ Result<std::optional<SeenState>> read_seen_state(const fs::path& state_dir) {
         return std::move(bytes).error();
     }
     const std::string_view text(reinterpret_cast<const char*>(bytes->data()), bytes->size());
-    TRY_ASSIGN(SeenState state, parse_seen_state(text, file.string()));
+    TRY_ASSIGN(SeenState state, parse_seen_state(text, platform::path_to_utf8(file)));
     return std::optional<SeenState>(std::move(state));
 }
 

@@ -8,6 +8,7 @@
 #include "crypto/bytes.hpp"
 #include "crypto/hash.hpp"
 #include "platform/file_io.hpp"
+#include "platform/path_text.hpp"
 
 namespace ssoescrow::vault {
 
@@ -134,10 +135,11 @@ Result<Catalog> build_catalog(const Vault& vault) {
                 return platform::file_error(ec, "list", dir);
             if (names.size() == k_max_envelopes) {
                 return make_error(Errc::limit_exceeded,
-                                  "envelope directory " + dir.string() + " holds more than " +
-                                      std::to_string(k_max_envelopes) + " entries");
+                                  "envelope directory " + platform::path_to_utf8(dir) +
+                                      " holds more than " + std::to_string(k_max_envelopes) +
+                                      " entries");
             }
-            names.push_back(it->path().filename().string());
+            names.push_back(platform::path_to_utf8(it->path().filename()));
         }
         std::sort(names.begin(), names.end());
         for (const std::string& name : names) {
@@ -171,7 +173,8 @@ Result<Catalog> build_catalog(const Vault& vault) {
                 catalog.findings.push_back(
                     {Severity::damaged, std::move(code), rel, std::move(message)});
             };
-            auto bytes = platform::read_file(dir / name, k_max_envelope_file_size);
+            auto bytes =
+                platform::read_file(dir / platform::path_from_utf8(name), k_max_envelope_file_size);
             if (!bytes) {
                 damage(bytes.error().code == Errc::limit_exceeded ? "envelope-too-large"
                                                                   : "envelope-unreadable",

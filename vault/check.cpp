@@ -5,6 +5,7 @@
 #include <system_error>
 
 #include "platform/file_io.hpp"
+#include "platform/path_text.hpp"
 #include "vault/lock.hpp"
 
 namespace ssoescrow::vault {
@@ -70,7 +71,7 @@ void check_top_level(const Vault& vault, Findings& out) {
         std::string(k_lock_dir_name)};
     std::error_code ec;
     for (fs::directory_iterator it(vault.dir(), ec), end; !ec && it != end; it.increment(ec)) {
-        const std::string name = it->path().filename().string();
+        const std::string name = platform::path_to_utf8(it->path().filename());
         if (k_known.count(name) != 0)
             continue;
         if (platform::is_temp_name(name)) {
@@ -84,7 +85,7 @@ void check_top_level(const Vault& vault, Findings& out) {
     }
     const fs::path locks = vault.dir() / k_lock_dir_name;
     for (fs::directory_iterator it(locks, ec), end; !ec && it != end; it.increment(ec)) {
-        const std::string name = it->path().filename().string();
+        const std::string name = platform::path_to_utf8(it->path().filename());
         if (platform::is_temp_name(name)) {
             out.push_back({Severity::warning, "temp-file",
                            std::string(k_lock_dir_name) + "/" + name,

@@ -9,6 +9,7 @@
 #include "crypto/random.hpp"
 #include "platform/file_io.hpp"
 #include "platform/file_lock.hpp"
+#include "platform/path_text.hpp"
 #include "platform/process_info.hpp"
 #include "platform/test_hooks.hpp"
 
@@ -122,24 +123,24 @@ Result<std::optional<LockInfo>> read_lock_file(const path& lock_file) {
         if (bytes.error().code == Errc::limit_exceeded) {
             Error error = std::move(bytes).error();
             error.code = Errc::parse;
-            error.message = "malformed lock file " + lock_file.string() + ": larger than " +
-                            std::to_string(k_lock_file_max_size) + " bytes";
+            error.message = "malformed lock file " + platform::path_to_utf8(lock_file) +
+                            ": larger than " + std::to_string(k_lock_file_max_size) + " bytes";
             error.hint =
                 "if no ssoescrow job is running on any host, remove it with 'ssoescrow vault "
                 "unlock --vault " +
-                lock_file.parent_path().parent_path().string() + " --force'";
+                platform::path_to_utf8(lock_file.parent_path().parent_path()) + " --force'";
             return error;
         }
         return std::move(bytes).error();
     }
     const std::string_view text(reinterpret_cast<const char*>(bytes->data()), bytes->size());
-    Result<LockInfo> info = parse_lock(text, lock_file.string());
+    Result<LockInfo> info = parse_lock(text, platform::path_to_utf8(lock_file));
     if (!info) {
         Error error = std::move(info).error();
         error.hint =
             "if no ssoescrow job is running on any host, remove it with 'ssoescrow vault "
             "unlock --vault " +
-            lock_file.parent_path().parent_path().string() + " --force'";
+            platform::path_to_utf8(lock_file.parent_path().parent_path()) + " --force'";
         return error;
     }
     return std::optional<LockInfo>(std::move(info).value());
@@ -175,7 +176,7 @@ std::string describe_holder(const LockStatus& status) {
 
 Error locked_error(const LockStatus& status, const path& vault_dir, const LockOptions& options) {
     std::string message =
-        "vault " + vault_dir.string() + " is locked by " + describe_holder(status);
+        "vault " + platform::path_to_utf8(vault_dir) + " is locked by " + describe_holder(status);
     std::string hint;
     if (status.same_host) {
         hint =
@@ -188,7 +189,7 @@ Error locked_error(const LockStatus& status, const path& vault_dir, const LockOp
                format_age(limit) +
                ", or, if you are sure no job runs there, remove it with 'ssoescrow vault unlock "
                "--vault " +
-               vault_dir.string() + " --force'";
+               platform::path_to_utf8(vault_dir) + " --force'";
         if (status.in_future)
             hint += "; check the clocks of both hosts (NTP)";
     }
@@ -201,7 +202,7 @@ Result<platform::ExclusiveFileLock> take_guard(const path& lock_dir) {
 }
 
 Error lock_lost_error(const path& lock_file, const std::optional<LockInfo>& now_there) {
-    std::string message = "lost the vault lock " + lock_file.string() + ": ";
+    std::string message = "lost the vault lock " + platform::path_to_utf8(lock_file) + ": ";
     if (now_there) {
         message += "it is now held by host " + now_there->host + " pid " +
                    std::to_string(now_there->pid) + " (" + now_there->operation + ")";
@@ -215,7 +216,8 @@ Error lock_lost_error(const path& lock_file, const std::optional<LockInfo>& now_
 
 Error with_read_only_wording(Error error, const path& vault_dir) {
     if (error.code == Errc::read_only) {
-        error.message = "vault is read-only: cannot create its lock in " + vault_dir.string();
+        error.message =
+            "vault is read-only: cannot create its lock in " + platform::path_to_utf8(vault_dir);
         error.hint =
             "backup, prune and other writing commands need a writable vault; list, "
             "check, status and restore work on a read-only copy";
@@ -347,7 +349,8 @@ Result<BrokenLock> break_lock(const path& vault_dir, BreakMode mode, const LockO
     const path lock_file = lock_file_in(lock_dir);
     TRY_ASSIGN(const platform::FileStatus st, platform::file_status(lock_file));
     if (st.kind == platform::FileKind::missing) {
-        return make_error(Errc::not_found, "vault " + vault_dir.string() + " is not locked",
+        return make_error(Errc::not_found,
+                          "vault " + platform::path_to_utf8(vault_dir) + " is not locked",
                           "there is no lock to remove");
     }
     TRY_ASSIGN(platform::ExclusiveFileLock guard, take_guard(lock_dir));
@@ -362,7 +365,8 @@ Result<BrokenLock> break_lock(const path& vault_dir, BreakMode mode, const LockO
         broken.malformed = true;
         broken.forced = true;
     } else if (!current->has_value()) {
-        return make_error(Errc::not_found, "vault " + vault_dir.string() + " is not locked",
+        return make_error(Errc::not_found,
+                          "vault " + platform::path_to_utf8(vault_dir) + " is not locked",
                           "there is no lock to remove");
     } else {
         broken.previous = judge(std::move(**current), options, clock_of(options).now());
@@ -493,8 +497,8 @@ WriterLock::~WriterLock() {
 Status WriterLock::check_still_held() const {
     const path lock_file = lock_file_in(m_lock_dir);
     if (!m_held) {
-        return make_error(Errc::internal,
-                          "the vault lock " + lock_file.string() + " was already released");
+        return make_error(Errc::internal, "the vault lock " + platform::path_to_utf8(lock_file) +
+                                              " was already released");
     }
     TRY_ASSIGN(std::optional<LockInfo> current, read_lock_file(lock_file));
     if (!current || current->id != m_info.id)

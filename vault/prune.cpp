@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "platform/file_io.hpp"
+#include "platform/path_text.hpp"
 #include "platform/test_hooks.hpp"
 
 namespace ssoescrow::vault {
@@ -128,11 +129,12 @@ Result<PruneResult> execute_prune(const Vault& vault, WriterLock& lock,
     PruneResult result;
     TRY_ASSIGN(Catalog catalog, build_catalog(vault));
     if (!catalog.chain.intact()) {
-        return make_error(Errc::vault_damaged,
-                          "the audit log of " + vault.dir().string() +
-                              " is damaged; prune removes nothing from a vault whose history "
-                              "cannot be verified",
-                          "run 'ssoescrow vault check --vault " + vault.dir().string() + "'");
+        return make_error(
+            Errc::vault_damaged,
+            "the audit log of " + platform::path_to_utf8(vault.dir()) +
+                " is damaged; prune removes nothing from a vault whose history "
+                "cannot be verified",
+            "run 'ssoescrow vault check --vault " + platform::path_to_utf8(vault.dir()) + "'");
     }
     for (const CatalogEntry& e : catalog.entries) {
         if (e.state != BackupState::orphan)

@@ -2,6 +2,7 @@
 
 #include "crypto/hash.hpp"
 #include "platform/file_io.hpp"
+#include "platform/path_text.hpp"
 #include "platform/test_hooks.hpp"
 #include "vault/envelope.hpp"
 
@@ -21,10 +22,11 @@ Result<StoredBackup> store_envelope(const Vault& vault, WriterLock& lock, ByteVi
     }
     TRY_ASSIGN(AuditChain chain, read_audit_chain(vault.dir(), vault.vault_id()));
     if (!chain.intact()) {
-        return make_error(Errc::vault_damaged,
-                          "the audit log of " + vault.dir().string() +
-                              " is damaged; refusing to add a backup to it",
-                          "run 'ssoescrow vault check --vault " + vault.dir().string() + "'");
+        return make_error(
+            Errc::vault_damaged,
+            "the audit log of " + platform::path_to_utf8(vault.dir()) +
+                " is damaged; refusing to add a backup to it",
+            "run 'ssoescrow vault check --vault " + platform::path_to_utf8(vault.dir()) + "'");
     }
     TRY(platform::remove_stale_temp_files(vault.envelopes_dir()));
     TRY(platform::remove_stale_temp_files(vault.audit_dir()));

@@ -4,6 +4,7 @@
 
 #include "crypto/random.hpp"
 #include "platform/file_io.hpp"
+#include "platform/path_text.hpp"
 #include "platform/test_hooks.hpp"
 #include "vault/lock.hpp"
 
@@ -25,14 +26,15 @@ Status check_empty_for_init(const fs::path& dir) {
         return {};
     if (fs::is_symlink(status)) {
         return make_error(Errc::unsafe_permissions,
-                          "vault directory " + dir.string() + " is a symbolic link",
+                          "vault directory " + platform::path_to_utf8(dir) + " is a symbolic link",
                           "give the real directory path");
     }
     if (!fs::is_directory(status)) {
-        return make_error(Errc::already_exists, dir.string() + " exists and is not a directory");
+        return make_error(Errc::already_exists,
+                          platform::path_to_utf8(dir) + " exists and is not a directory");
     }
     if (exists_no_follow(dir / k_config_file)) {
-        return make_error(Errc::already_exists, dir.string() + " is already a vault",
+        return make_error(Errc::already_exists, platform::path_to_utf8(dir) + " is already a vault",
                           "use the existing vault, or choose another directory");
     }
     fs::directory_iterator it(dir, ec);
@@ -40,7 +42,7 @@ Status check_empty_for_init(const fs::path& dir) {
         return platform::file_error(ec, "list", dir);
     if (it != fs::directory_iterator()) {
         return make_error(Errc::already_exists,
-                          dir.string() + " is not empty (no vault config in it)",
+                          platform::path_to_utf8(dir) + " is not empty (no vault config in it)",
                           "a vault is created in a new or empty directory; if this is the "
                           "remains of an interrupted 'vault init', remove it and run init again");
     }
@@ -57,11 +59,13 @@ Result<Vault> Vault::open(const fs::path& dir) {
     std::error_code ec;
     const auto status = fs::status(dir, ec);
     if (!fs::exists(status)) {
-        return make_error(Errc::not_found, "no vault at " + dir.string() + ": it does not exist",
+        return make_error(Errc::not_found,
+                          "no vault at " + platform::path_to_utf8(dir) + ": it does not exist",
                           "check --vault, or create one with 'ssoescrow vault init'");
     }
     if (!fs::is_directory(status)) {
-        return make_error(Errc::not_found, "no vault at " + dir.string() + ": not a directory");
+        return make_error(Errc::not_found,
+                          "no vault at " + platform::path_to_utf8(dir) + ": not a directory");
     }
     const fs::path config_file = dir / k_config_file;
     auto bytes = platform::read_file(config_file, k_max_config_size);
@@ -69,16 +73,18 @@ Result<Vault> Vault::open(const fs::path& dir) {
         if (bytes.error().code != Errc::not_found)
             return std::move(bytes).error();
         if (exists_no_follow(dir / k_audit_dir) || exists_no_follow(dir / k_envelopes_dir)) {
-            return make_error(Errc::vault_damaged, "vault " + dir.string() + " has no config file",
-                              "if 'vault init' was interrupted, remove the directory and run it "
-                              "again; otherwise restore " +
-                                  config_file.string() + " from a copy of the vault");
+            return make_error(
+                Errc::vault_damaged, "vault " + platform::path_to_utf8(dir) + " has no config file",
+                "if 'vault init' was interrupted, remove the directory and run it "
+                "again; otherwise restore " +
+                    platform::path_to_utf8(config_file) + " from a copy of the vault");
         }
-        return make_error(Errc::not_found, dir.string() + " is not a vault (no config file)",
+        return make_error(Errc::not_found,
+                          platform::path_to_utf8(dir) + " is not a vault (no config file)",
                           "check --vault, or create one with 'ssoescrow vault init'");
     }
     const std::string_view text(reinterpret_cast<const char*>(bytes->data()), bytes->size());
-    TRY_ASSIGN(VaultConfig config, parse_config(text, config_file.string()));
+    TRY_ASSIGN(VaultConfig config, parse_config(text, platform::path_to_utf8(config_file)));
     Vault vault;
     vault.m_dir = dir;
     vault.m_config = std::move(config);
@@ -104,7 +110,8 @@ Result<Vault> Vault::init(const fs::path& dir, const InitOptions& options) {
     TRY_ASSIGN(WriterLock lock, WriterLock::acquire(dir, lock_options));
     // Another init may have won the race for the same directory while we waited.
     if (exists_no_follow(dir / k_config_file)) {
-        return make_error(Errc::already_exists, dir.string() + " is already a vault");
+        return make_error(Errc::already_exists,
+                          platform::path_to_utf8(dir) + " is already a vault");
     }
     TRY(platform::ensure_private_directory(dir / k_envelopes_dir));
     TRY(platform::ensure_private_directory(dir / k_audit_dir));

@@ -8,6 +8,7 @@
 #include "crypto/hash.hpp"
 #include "platform/file_io.hpp"
 #include "platform/interrupt.hpp"
+#include "platform/path_text.hpp"
 #include "platform/test_hooks.hpp"
 #include "src/backup/password.hpp"
 #include "src/backup/scratch_dir.hpp"
@@ -64,11 +65,11 @@ Status check_pinned_policy(const vault::Vault& opened, const std::string& expect
     if (actual == expected)
         return {};
     return make_error(Errc::policy_mismatch,
-                      "the escrow policy of vault " + opened.dir().string() + " is " + actual +
-                          ", not the pinned " + expected,
+                      "the escrow policy of vault " + platform::path_to_utf8(opened.dir()) +
+                          " is " + actual + ", not the pinned " + expected,
                       "if the custodians or threshold were changed on purpose, check the new "
                       "policy ('ssoescrow vault check --vault " +
-                          opened.dir().string() +
+                          platform::path_to_utf8(opened.dir()) +
                           "') and update --expect-policy in the scheduled task; otherwise treat "
                           "the vault as tampered with and do not back up into it");
 }
@@ -126,11 +127,12 @@ Result<SecretBytes> read_bak(const fs::path& file, bool from_bridge) {
     }
     if (read.value().empty()) {
         if (from_bridge) {
-            return make_error(
-                Errc::bridge_failed,
-                "the bridge reported success but the backup file " + file.string() + " is empty");
+            return make_error(Errc::bridge_failed,
+                              "the bridge reported success but the backup file " +
+                                  platform::path_to_utf8(file) + " is empty");
         }
-        return make_error(Errc::parse, "the backup file " + file.string() + " is empty");
+        return make_error(Errc::parse,
+                          "the backup file " + platform::path_to_utf8(file) + " is empty");
     }
     return std::move(read).value();
 }
@@ -173,7 +175,7 @@ Result<JobResult> seal_and_commit(JobKind kind, WriterSession& session,
             Errc::vault_damaged,
             "the committed envelope " + result.stored.path + " does not read back as written",
             "check the storage; run 'ssoescrow vault check --vault " +
-                session.vault.dir().string() + "'");
+                platform::path_to_utf8(session.vault.dir()) + "'");
     }
     result.source = std::move(source);
     log.info("committed",
@@ -224,7 +226,8 @@ Result<std::string> reminder_of_written_file(const bridge::BridgeClient& client,
 Error not_escrowed(Error error, const std::string& msid, const BackupJobOptions& options) {
     error.message = "a new master secret (MSID " + msid +
                     ") was generated but is NOT escrowed: " + error.message;
-    error.hint = "run 'ssoescrow backup --vault " + options.vault.vault_dir.string() +
+    error.hint = "run 'ssoescrow backup --vault " +
+                 platform::path_to_utf8(options.vault.vault_dir) +
                  " --bridge ...' on this computer now: until it succeeds, losing this server "
                  "loses every credential BizTalk stores" +
                  (error.hint.empty() ? std::string() : "; " + error.hint);
@@ -264,7 +267,7 @@ Result<JobResult> backup_through_bridge(JobKind kind, const BackupJobOptions& op
     if (abandoned > 0) {
         log.warning("scratch-cleanup", "removed " + std::to_string(abandoned) +
                                            " scratch director(y/ies) of interrupted runs in " +
-                                           parent.string());
+                                           platform::path_to_utf8(parent));
     }
     TRY(interrupt_cleanup.watch_directory(scratch.dir()));
 
@@ -302,7 +305,8 @@ Result<JobResult> backup_through_bridge(JobKind kind, const BackupJobOptions& op
         if (read_back != reminder) {
             return make_error(Errc::bridge_failed,
                               "the backup file's reminder is not the one just set: " +
-                                  bak_file.string() + " is not the backup the bridge just wrote",
+                                  platform::path_to_utf8(bak_file) +
+                                  " is not the backup the bridge just wrote",
                               "check the bridge; nothing was committed");
         }
         vault::Bundle bundle;
@@ -355,7 +359,7 @@ Result<JobResult> run_import(const ImportOptions& options, const SecretBytes& pa
     TRY(check_msid_option(options.previous_msid, "--previous-msid"));
     if (password.size() < 7 || password.size() > 256) {
         return make_error(Errc::limit_exceeded,
-                          "the password of " + options.bak_file.string() + " has " +
+                          "the password of " + platform::path_to_utf8(options.bak_file) + " has " +
                               std::to_string(password.size()) +
                               " characters; ENTSSO passwords have 7 to 256",
                           "give the password typed when the backup was made (a trailing newline "

@@ -24,18 +24,20 @@ Status check_parent(const fs::path& parent) {
                                     "check the temp directory", parent);
     }
     if (st.kind == platform::FileKind::symlink) {
-        return make_error(Errc::unsafe_permissions,
-                          "temp directory " + parent.string() + " is a symbolic link",
-                          "give a real directory on local disk with --temp-dir");
-    }
-    if (st.kind != platform::FileKind::directory)
-        return make_error(Errc::io, "temp directory " + parent.string() + " is not a directory",
-                          "give a private directory on local disk with --temp-dir");
-    if (st.others_may_replace_entries) {
         return make_error(
             Errc::unsafe_permissions,
-            "temp directory " + parent.string() + " is writable by everyone without the sticky bit",
-            "use a private directory with --temp-dir, or chmod +t it");
+            "temp directory " + platform::path_to_utf8(parent) + " is a symbolic link",
+            "give a real directory on local disk with --temp-dir");
+    }
+    if (st.kind != platform::FileKind::directory)
+        return make_error(
+            Errc::io, "temp directory " + platform::path_to_utf8(parent) + " is not a directory",
+            "give a private directory on local disk with --temp-dir");
+    if (st.others_may_replace_entries) {
+        return make_error(Errc::unsafe_permissions,
+                          "temp directory " + platform::path_to_utf8(parent) +
+                              " is writable by everyone without the sticky bit",
+                          "use a private directory with --temp-dir, or chmod +t it");
     }
     return {};
 }
@@ -106,9 +108,10 @@ Status ScratchDir::wipe_and_remove() {
     for (fs::directory_iterator it(m_dir, error), end; !error && it != end; it.increment(error))
         entries.push_back(it->path());
     if (error && error != std::errc::no_such_file_or_directory && result) {
-        result = make_error(
-            Errc::io, "cannot list scratch directory " + m_dir.string() + ": " + error.message(),
-            "remove it by hand: it may hold an ENTSSO backup file");
+        result = make_error(Errc::io,
+                            "cannot list scratch directory " + platform::path_to_utf8(m_dir) +
+                                ": " + error.message(),
+                            "remove it by hand: it may hold an ENTSSO backup file");
     }
     for (const fs::path& entry : entries) {
         if (Status wiped = wipe_and_remove_file(entry); !wiped && result)
@@ -126,7 +129,7 @@ Result<int> remove_abandoned_scratch_dirs(const fs::path& parent) {
     int removed = 0;
     std::error_code error;
     for (fs::directory_iterator it(parent, error), end; !error && it != end; it.increment(error)) {
-        const std::string name = it->path().filename().string();
+        const std::string name = platform::path_to_utf8(it->path().filename());
         const std::int64_t pid = creator_pid(name);
         if (pid == 0)
             continue;
@@ -146,8 +149,8 @@ Result<int> remove_abandoned_scratch_dirs(const fs::path& parent) {
             ++removed;
     }
     if (error && error != std::errc::no_such_file_or_directory) {
-        return make_error(Errc::io,
-                          "cannot list temp directory " + parent.string() + ": " + error.message());
+        return make_error(Errc::io, "cannot list temp directory " + platform::path_to_utf8(parent) +
+                                        ": " + error.message());
     }
     return removed;
 }

@@ -11,6 +11,7 @@
 
 #include "crypto/custodian_key.hpp"
 #include "platform/file_io.hpp"
+#include "platform/path_text.hpp"
 #include "src/cli/command.hpp"
 #include "src/passphrase.hpp"
 #include "src/terminal.hpp"
@@ -44,7 +45,8 @@ Result<crypto::KdfParams> kdf_params_for(const std::string& level) {
 Result<fs::path> public_path_for(const fs::path& key_path) {
     if (key_path.extension() != ".key" || key_path.stem().empty()) {
         return make_error(Errc::usage,
-                          "--out must name a file ending in .key (got '" + key_path.string() + "')",
+                          "--out must name a file ending in .key (got '" +
+                              platform::path_to_utf8(key_path) + "')",
                           "for example: --out alice.key (writes alice.key and alice.pub)");
     }
     fs::path pub = key_path;
@@ -57,7 +59,8 @@ Status refuse_existing(const fs::path& key_path, const fs::path& pub_path) {
     for (const fs::path& path : {key_path, pub_path}) {
         std::error_code ec;
         if (fs::exists(fs::symlink_status(path, ec))) {
-            return make_error(Errc::already_exists, path.string() + " already exists",
+            return make_error(Errc::already_exists,
+                              platform::path_to_utf8(path) + " already exists",
                               "choose another --out name; existing keys are never overwritten");
         }
     }
@@ -65,10 +68,11 @@ Status refuse_existing(const fs::path& key_path, const fs::path& pub_path) {
 }
 
 Result<int> run_keygen(const KeygenOptions& options) {
-    const fs::path key_path = options.out;
+    const fs::path key_path = platform::path_from_utf8(options.out);
     TRY_ASSIGN(const fs::path pub_path, public_path_for(key_path));
     TRY_ASSIGN(const crypto::KdfParams params, kdf_params_for(options.kdf_cost));
-    std::string label = options.label.empty() ? key_path.stem().string() : options.label;
+    std::string label =
+        options.label.empty() ? platform::path_to_utf8(key_path.stem()) : options.label;
     if (auto label_ok = crypto::check_label(label); !label_ok) {
         return make_error(Errc::usage, "--name: " + label_ok.error().message);
     }
@@ -76,7 +80,7 @@ Result<int> run_keygen(const KeygenOptions& options) {
 
     TRY_ASSIGN(crypto::SecretBytes passphrase,
                obtain_passphrase(options.passphrase, PassphrasePurpose::create,
-                                 key_path.filename().string()));
+                                 platform::path_to_utf8(key_path.filename())));
     crypto::Identity identity = crypto::generate_identity(label);
     TRY_ASSIGN(Bytes sealed, crypto::seal_identity(identity, passphrase, params));
     passphrase.reset();
@@ -92,10 +96,10 @@ Result<int> run_keygen(const KeygenOptions& options) {
     }
 
     std::cout << identity.recipient.to_line() << '\n';
-    print_info("wrote " + key_path.string() +
+    print_info("wrote " + platform::path_to_utf8(key_path) +
                " (secret: keep it, and its passphrase, to yourself)");
-    print_info("wrote " + pub_path.string() + " (recipient " + identity.recipient.fingerprint() +
-               ": send it to the vault administrator)");
+    print_info("wrote " + platform::path_to_utf8(pub_path) + " (recipient " +
+               identity.recipient.fingerprint() + ": send it to the vault administrator)");
     return 0;
 }
 

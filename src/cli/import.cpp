@@ -3,6 +3,7 @@
 #include <memory>
 #include <optional>
 
+#include "platform/path_text.hpp"
 #include "src/cli/command.hpp"
 #include "src/cli/job_options.hpp"
 #include "src/passphrase.hpp"
@@ -28,7 +29,7 @@ Result<int> run_import(const ImportCliOptions& options) {
     vault::Clock& clock = vault::system_clock();
     JobLog log("import", verbosity_of(options.job), clock);
     if (!options.job.log_json.empty())
-        TRY(log.open_json(options.job.log_json));
+        TRY(log.open_json(platform::path_from_utf8(options.job.log_json)));
     PassphraseSource source{options.password_file, options.password_fd};
     TRY_ASSIGN(const crypto::SecretBytes password,
                obtain_passphrase(source, PassphrasePurpose::unlock,
@@ -36,7 +37,7 @@ Result<int> run_import(const ImportCliOptions& options) {
     backup::ImportOptions job;
     job.vault = vault_target_of(options.job);
     job.bridge = bridge_target_of(options.job);
-    job.bak_file = options.bak;
+    job.bak_file = platform::path_from_utf8(options.bak);
     job.current_msid = options.current_msid;
     job.previous_msid = options.previous_msid;
     job.computer = options.computer;

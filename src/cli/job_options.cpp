@@ -3,6 +3,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "platform/path_text.hpp"
 #include "src/cli/vault_commands.hpp"
 #include "vault/audit_log.hpp"
 #include "vault/policy.hpp"
@@ -119,7 +120,7 @@ Status validate_job_options(const JobCliOptions& options) {
 
 backup::VaultTarget vault_target_of(const JobCliOptions& options) {
     backup::VaultTarget target;
-    target.vault_dir = options.vault;
+    target.vault_dir = platform::path_from_utf8(options.vault);
     target.expect_policy = options.expect_policy;
     target.lock_wait = std::chrono::seconds(options.wait_seconds);
     target.prune = !options.no_prune;
@@ -145,11 +146,11 @@ Result<int> run_bridge_job(backup::JobKind kind, const JobCliOptions& options) {
     vault::Clock& clock = vault::system_clock();
     JobLog log(std::string(backup::job_name(kind)), verbosity_of(options), clock);
     if (!options.log_json.empty())
-        TRY(log.open_json(options.log_json));
+        TRY(log.open_json(platform::path_from_utf8(options.log_json)));
     backup::BackupJobOptions job;
     job.vault = vault_target_of(options);
     job.bridge = bridge_target_of(options);
-    job.temp_parent = options.temp_dir;
+    job.temp_parent = platform::path_from_utf8(options.temp_dir);
     job.skip_on_passive_node = options.skip_on_passive_node;
     return report_job(backup::run_backup_job(kind, job, log, clock), options, log);
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "platform/file_io.hpp"
+#include "platform/path_text.hpp"
 #include "src/cli/restore_commands.hpp"
 #include "src/cli/vault_commands.hpp"
 #include "src/restore/apply.hpp"
@@ -58,9 +59,9 @@ std::string_view mode_word(restore::ApplyMode mode) {
 
 std::string receipt_text(const restore::ApplyResult& result) {
     if (result.receipt_file) {
-        return "receipt written to " + result.receipt_file->string() +
+        return "receipt written to " + platform::path_to_utf8(*result.receipt_file) +
                " (the vault is read-only): run 'ssoescrow restore record-receipt --vault DIR " +
-               result.receipt_file->string() + "' where the vault is writable";
+               platform::path_to_utf8(*result.receipt_file) + "' where the vault is writable";
     }
     return "receipt: audit record " + std::to_string(result.audit_seq);
 }
@@ -78,14 +79,17 @@ void print_result(const restore::ApplyResult& result, const ApplyCliOptions& opt
         doc["custodians"] = result.custodians;
         doc["audit_seq"] = result.audit_seq == 0 ? nlohmann::ordered_json(nullptr)
                                                  : nlohmann::ordered_json(result.audit_seq);
-        doc["receipt_file"] = result.receipt_file
-                                  ? nlohmann::ordered_json(result.receipt_file->string())
-                                  : nlohmann::ordered_json(nullptr);
-        doc["bak_file"] = result.bak_file.empty() ? nlohmann::ordered_json(nullptr)
-                                                  : nlohmann::ordered_json(result.bak_file);
-        doc["password_file"] = result.password_file.empty()
-                                   ? nlohmann::ordered_json(nullptr)
-                                   : nlohmann::ordered_json(result.password_file);
+        doc["receipt_file"] =
+            result.receipt_file
+                ? nlohmann::ordered_json(platform::path_to_utf8(*result.receipt_file))
+                : nlohmann::ordered_json(nullptr);
+        doc["bak_file"] = result.bak_file.empty()
+                              ? nlohmann::ordered_json(nullptr)
+                              : nlohmann::ordered_json(platform::path_to_utf8(result.bak_file));
+        doc["password_file"] =
+            result.password_file.empty()
+                ? nlohmann::ordered_json(nullptr)
+                : nlohmann::ordered_json(platform::path_to_utf8(result.password_file));
         std::cout << doc.dump(2) << "\n";
         return;
     }
@@ -112,8 +116,8 @@ void print_result(const restore::ApplyResult& result, const ApplyCliOptions& opt
         case restore::ApplyMode::extract:
             std::cout << "extracted backup " << result.backup_id << " (current MSID "
                       << result.backup_msid << "):\n"
-                      << "  " << result.bak_file.string() << "\n"
-                      << "  " << result.password_file.string() << "\n"
+                      << "  " << platform::path_to_utf8(result.bak_file) << "\n"
+                      << "  " << platform::path_to_utf8(result.password_file) << "\n"
                       << receipt_text(result) << "\n"
                       << "manual restore, on the master secret server (on a cluster: on the "
                          "node that owns the SSO group, after taking the ENTSSO resource "
@@ -121,9 +125,9 @@ void print_result(const restore::ApplyResult& result, const ApplyCliOptions& opt
                       << "  1. copy both files there over a trusted channel\n"
                       << "  2. \"%CommonProgramW6432%\\Enterprise Single Sign-On\\ssoconfig.exe\" "
                          "-restoreSecret "
-                      << result.bak_file.filename().string() << "\n"
+                      << platform::path_to_utf8(result.bak_file.filename()) << "\n"
                       << "  3. when asked for the password, type the first line of "
-                      << result.password_file.filename().string() << "\n"
+                      << platform::path_to_utf8(result.password_file.filename()) << "\n"
                       << "  4. check 'The operation completed successfully' and event 10523\n"
                       << "  5. delete both files securely everywhere (shred -u / sdelete): the "
                          "pair is the master secret\n";
@@ -155,16 +159,16 @@ Result<int> run_apply_cli(const ApplyCliOptions& options) {
         return make_error(Errc::usage, "--bridge-timeout: give 1 to 3600 seconds");
     if (options.verbose && options.quiet)
         return make_error(Errc::usage, "--verbose and --quiet exclude each other");
-    job.request_file = options.request;
-    job.key_file = options.key;
-    job.vault_dir = options.vault;
+    job.request_file = platform::path_from_utf8(options.request);
+    job.key_file = platform::path_from_utf8(options.key);
+    job.vault_dir = platform::path_from_utf8(options.vault);
     for (const auto& approval : options.approvals)
-        job.approvals.emplace_back(approval);
+        job.approvals.push_back(platform::path_from_utf8(approval));
     job.bridge_command = options.bridge;
     job.bridge_timeout = std::chrono::seconds(options.bridge_timeout_seconds);
-    job.extract_dir = options.extract;
-    job.receipt_out = options.receipt_out;
-    job.temp_parent = options.temp_dir;
+    job.extract_dir = platform::path_from_utf8(options.extract);
+    job.receipt_out = platform::path_from_utf8(options.receipt_out);
+    job.temp_parent = platform::path_from_utf8(options.temp_dir);
     job.lock_wait = std::chrono::seconds(options.wait_seconds);
 
     vault::Clock& clock = vault::system_clock();
@@ -174,7 +178,7 @@ Result<int> run_apply_cli(const ApplyCliOptions& options) {
                                : JobLog::Verbosity::normal,
                clock);
     if (!options.log_json.empty())
-        TRY(log.open_json(options.log_json));
+        TRY(log.open_json(platform::path_from_utf8(options.log_json)));
     auto outcome = restore::run_apply(job, log, clock);
     if (!outcome) {
         log.failure(outcome.error());
@@ -188,11 +192,12 @@ Result<int> run_apply_cli(const ApplyCliOptions& options) {
 }
 
 Result<int> run_record_receipt(const RecordOptions& options) {
-    TRY_ASSIGN(const Bytes bytes,
-               platform::read_file(options.receipt, restore::k_max_receipt_size));
+    TRY_ASSIGN(const Bytes bytes, platform::read_file(platform::path_from_utf8(options.receipt),
+                                                      restore::k_max_receipt_size));
     TRY_ASSIGN(const restore::Receipt receipt, restore::parse_receipt(bytes, options.receipt));
     TRY_ASSIGN(const vault::ChainRecord record,
-               restore::record_receipt(options.vault, receipt, vault::system_clock()));
+               restore::record_receipt(platform::path_from_utf8(options.vault), receipt,
+                                       vault::system_clock()));
     remember_vault_head_or_warn(options.vault, options.state_dir);
     std::cout << (receipt.drill ? "drill" : "restore") << " receipt of node " << receipt.node
               << " (backup " << receipt.backup_id << ") recorded as " << record.file << "\n";

@@ -92,7 +92,8 @@ Result<int> run_approve(const ApproveOptions& options) {
                           "choose another --out; approvals are never overwritten");
     }
     TRY_ASSIGN(const Bytes request_bytes,
-               platform::read_file(options.request, restore::k_max_request_size));
+               platform::read_file(platform::path_from_utf8(options.request),
+                                   restore::k_max_request_size));
     TRY_ASSIGN(const restore::RestoreRequest request,
                restore::parse_request(request_bytes, options.request));
     vault::Clock& clock = vault::system_clock();
@@ -100,9 +101,10 @@ Result<int> run_approve(const ApproveOptions& options) {
 
     // Which custodian this identity is, without the passphrase: a foreign identity is named
     // before any prompt.
-    TRY_ASSIGN(const crypto::SecretBytes identity_file,
-               platform::read_secret_file(options.identity, k_max_identity_file_size,
-                                          platform::RequireOwnerOnly::yes));
+    TRY_ASSIGN(
+        const crypto::SecretBytes identity_file,
+        platform::read_secret_file(platform::path_from_utf8(options.identity),
+                                   k_max_identity_file_size, platform::RequireOwnerOnly::yes));
     TRY_ASSIGN(const crypto::Recipient recipient,
                crypto::identity_recipient(identity_file.view(), options.identity));
     const std::string fingerprint = recipient.fingerprint();
@@ -118,7 +120,8 @@ Result<int> run_approve(const ApproveOptions& options) {
     if (!options.vault.empty()) {
         // Optional cross-check against a vault the custodian can read: the header the request
         // shows must be the envelope's.
-        TRY_ASSIGN(const vault::Vault opened, vault::Vault::open(options.vault));
+        TRY_ASSIGN(const vault::Vault opened,
+                   vault::Vault::open(platform::path_from_utf8(options.vault)));
         const std::string refuse_hint =
             "do not approve; ask the requester where the request came from";
         if (opened.vault_id() != request.vault_id) {
@@ -159,7 +162,8 @@ Result<int> run_approve(const ApproveOptions& options) {
     const std::string approval_text = restore::serialise_approval(approval);
     // Check our own output before reporting success.
     TRY(restore::parse_approval(as_bytes(approval_text), options.out));
-    TRY(platform::write_secret_file_exclusive(options.out, as_bytes(approval_text)));
+    TRY(platform::write_secret_file_exclusive(platform::path_from_utf8(options.out),
+                                              as_bytes(approval_text)));
     std::cout << "approval of " << approval.describe() << " for request "
               << restore::request_id_hex(request.id) << " written to " << options.out << "\n"
               << "send it to the requester; it only opens with the request's one-time key and "

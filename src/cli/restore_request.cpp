@@ -81,7 +81,8 @@ Result<int> run_request(const RequestOptions& options) {
     if (key_file == options.out)
         return make_error(Errc::usage, "--key and --out name the same file");
 
-    TRY_ASSIGN(const vault::Vault opened, vault::Vault::open(options.vault));
+    TRY_ASSIGN(const vault::Vault opened,
+               vault::Vault::open(platform::path_from_utf8(options.vault)));
     TRY_ASSIGN(const vault::Catalog catalog, vault::build_catalog(opened));
     TRY_ASSIGN(const vault::CatalogEntry* entry,
                resolve_backup(catalog, options.backup, options.vault));
@@ -94,10 +95,11 @@ Result<int> run_request(const RequestOptions& options) {
     const std::string text = restore::serialise_request(made.request);
     const crypto::SecretBytes key = restore::serialise_request_key(
         made.request.id, made.request.ephemeral_key, made.secret_key);
-    TRY(platform::write_secret_file_exclusive(key_file, key));
-    if (auto written = platform::write_secret_file_exclusive(options.out, as_bytes(text));
+    TRY(platform::write_secret_file_exclusive(platform::path_from_utf8(key_file), key));
+    if (auto written = platform::write_secret_file_exclusive(platform::path_from_utf8(options.out),
+                                                             as_bytes(text));
         !written) {
-        (void)platform::remove_file_durably(key_file);
+        (void)platform::remove_file_durably(platform::path_from_utf8(key_file));
         return written.error();
     }
     const restore::RestoreRequest& request = made.request;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "platform/path_text.hpp"
 #include "src/bridge/bridge_client.hpp"
 #include "src/cli/command.hpp"
 #include "src/cli/vault_commands.hpp"
@@ -96,7 +97,7 @@ std::string render(const freshness::StatusRun& run, const std::string& format) {
 
 Result<freshness::VaultStatus> status_of_vault(const std::string& dir, const StatusOptions& options,
                                                freshness::CollectOptions collect) {
-    auto opened = vault::Vault::open(dir);
+    auto opened = vault::Vault::open(platform::path_from_utf8(dir));
     if (!opened)
         return freshness::unopenable_vault(dir, opened.error());
     const bool keep_state = !options.no_state;

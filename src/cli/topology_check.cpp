@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "platform/path_text.hpp"
 #include "src/cli/command.hpp"
 #include "src/freshness/status_checks.hpp"
 #include "src/topology/inventory.hpp"
@@ -30,7 +31,7 @@ struct TopologyCheckOptions {
 // The vault's current master secret (its newest verified backup with a known MSID) and every
 // machine known to hold an MSID, read-only.
 Result<topology::VaultSecret> read_vault_secret(const std::string& dir) {
-    TRY_ASSIGN(const vault::Vault opened, vault::Vault::open(dir));
+    TRY_ASSIGN(const vault::Vault opened, vault::Vault::open(platform::path_from_utf8(dir)));
     TRY_ASSIGN(const vault::Catalog catalog, vault::build_catalog(opened));
     if (!catalog.chain.intact()) {
         return make_error(Errc::vault_damaged,

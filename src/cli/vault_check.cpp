@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "platform/path_text.hpp"
 #include "src/cli/vault_commands.hpp"
 #include "src/exit_codes.hpp"
 #include "src/terminal.hpp"
@@ -68,7 +69,7 @@ Result<int> report_unopenable(const VaultCheckOptions& options, const Error& err
 }
 
 Result<int> run_vault_check(const VaultCheckOptions& options) {
-    auto opened = vault::Vault::open(options.vault);
+    auto opened = vault::Vault::open(platform::path_from_utf8(options.vault));
     if (!opened) {
         if (opened.error().code == Errc::vault_damaged) {
             return report_unopenable(options, opened.error());
@@ -101,7 +102,7 @@ Result<int> run_vault_check(const VaultCheckOptions& options) {
 
     if (options.json) {
         nlohmann::json doc;
-        doc["vault"] = opened->dir().string();
+        doc["vault"] = platform::path_to_utf8(opened->dir());
         doc["vault_id"] = opened->vault_id();
         doc["result"] = std::string(result_name(report.findings));
         doc["policy"] = opened->config().escrow.fingerprint();
@@ -124,10 +125,11 @@ Result<int> run_vault_check(const VaultCheckOptions& options) {
                       << (f.file.empty() ? std::string("vault") : f.file) << ": " << f.code << ": "
                       << f.message << "\n";
         }
-        std::cout << "vault " << opened->dir().string() << ": " << result_name(report.findings)
-                  << " (" << catalog.entries.size() << " backups, " << counts[0]
-                  << " verified; audit log " << catalog.chain.records.size() << " records, "
-                  << (catalog.chain.intact() ? "chain intact" : "chain damaged") << ")\n";
+        std::cout << "vault " << platform::path_to_utf8(opened->dir()) << ": "
+                  << result_name(report.findings) << " (" << catalog.entries.size() << " backups, "
+                  << counts[0] << " verified; audit log " << catalog.chain.records.size()
+                  << " records, " << (catalog.chain.intact() ? "chain intact" : "chain damaged")
+                  << ")\n";
     }
     TRY(flush_stdout());
     if (!options.no_state && catalog.chain.intact() && !report.damaged()) {

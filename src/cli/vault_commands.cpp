@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "platform/file_io.hpp"
+#include "platform/path_text.hpp"
 #include "src/terminal.hpp"
 #include "vault/vault.hpp"
 
@@ -14,7 +15,7 @@ namespace ssoescrow::cli {
 Result<std::filesystem::path> resolve_state_dir(const std::string& flag,
                                                 std::string_view vault_id) {
     if (!flag.empty())
-        return std::filesystem::path(flag) / std::string(vault_id);
+        return platform::path_from_utf8(flag) / platform::path_from_utf8(vault_id);
     return vault::default_state_dir(vault_id);
 }
 
@@ -33,7 +34,7 @@ void remember_seen_or_warn(const std::string& state_dir_flag, const vault::Audit
 }
 
 void remember_vault_head_or_warn(const std::string& vault_dir, const std::string& state_dir_flag) {
-    auto opened = vault::Vault::open(vault_dir);
+    auto opened = vault::Vault::open(platform::path_from_utf8(vault_dir));
     if (!opened)
         return;
     if (auto chain = vault::read_audit_chain(opened->dir(), opened->vault_id()); chain) {
@@ -54,7 +55,8 @@ constexpr std::size_t k_max_recipient_file_size = 4096;
 }  // namespace
 
 Result<crypto::Recipient> read_recipient_file(const std::string& file) {
-    TRY_ASSIGN(const Bytes bytes, platform::read_file(file, k_max_recipient_file_size));
+    TRY_ASSIGN(const Bytes bytes,
+               platform::read_file(platform::path_from_utf8(file), k_max_recipient_file_size));
     const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
     auto recipient = crypto::parse_recipient(text, file);
     if (!recipient) {

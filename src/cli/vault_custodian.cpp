@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "platform/path_text.hpp"
 #include "src/cli/vault_commands.hpp"
 #include "src/terminal.hpp"
 #include "vault/catalog.hpp"
@@ -115,9 +116,10 @@ void report_impact(const vault::Vault& opened, const vault::CustodianRoster& ros
             "fewer custodians than the threshold remain: new backups can only be opened "
             "with a departed custodian's key; move the escrow to a new vault now (see "
             "'ssoescrow status --vault " +
-            opened.dir().string() + "')");
+            platform::path_to_utf8(opened.dir()) + "')");
     } else if (sealed_to_them > 0 || present < custodians) {
-        print_info("rekey needed: run 'ssoescrow status --vault " + opened.dir().string() +
+        print_info("rekey needed: run 'ssoescrow status --vault " +
+                   platform::path_to_utf8(opened.dir()) +
                    "' for the backups concerned and what to do");
     }
 }
@@ -132,7 +134,8 @@ Result<int> run_custodian_change(Change change, const CustodianOptions& options)
             "2026-11-20\"";
         return error;
     }
-    TRY_ASSIGN(const vault::Vault opened, vault::Vault::open(options.vault));
+    TRY_ASSIGN(const vault::Vault opened,
+               vault::Vault::open(platform::path_from_utf8(options.vault)));
     vault::Clock& clock = vault::system_clock();
     vault::LockOptions lock_options;
     lock_options.operation = change == Change::depart ? "mark-departed" : "reinstate";
@@ -148,18 +151,18 @@ Result<int> run_custodian_change(Change change, const CustodianOptions& options)
     // (not only when a record would be appended).
     if (!chain.intact()) {
         return make_error(Errc::vault_damaged,
-                          "the audit log of " + opened.dir().string() +
+                          "the audit log of " + platform::path_to_utf8(opened.dir()) +
                               " is damaged; custodian departures cannot be read or recorded",
-                          "run 'ssoescrow vault check --vault " + opened.dir().string() +
-                              "' to see what is wrong");
+                          "run 'ssoescrow vault check --vault " +
+                              platform::path_to_utf8(opened.dir()) + "' to see what is wrong");
     }
     vault::CustodianRoster roster = vault::custodian_roster(chain.records);
     const vault::CustodianHistory* history = roster.find(fingerprint);
     if (history == nullptr || !history->in_policy_since) {
-        return make_error(
-            Errc::invalid_argument,
-            "custodian " + fingerprint + " is not a custodian of vault " + opened.dir().string(),
-            "its custodians: " + known_custodians(opened, roster));
+        return make_error(Errc::invalid_argument,
+                          "custodian " + fingerprint + " is not a custodian of vault " +
+                              platform::path_to_utf8(opened.dir()),
+                          "its custodians: " + known_custodians(opened, roster));
     }
     const std::string who = describe_custodian(opened, fingerprint);
     if (change == Change::depart && history->departed) {

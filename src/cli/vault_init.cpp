@@ -7,6 +7,7 @@
 
 #include "crypto/custodian_key.hpp"
 #include "platform/file_io.hpp"
+#include "platform/path_text.hpp"
 #include "src/cli/vault_commands.hpp"
 #include "src/terminal.hpp"
 #include "vault/vault.hpp"
@@ -67,7 +68,8 @@ Result<int> run_vault_init(const VaultInitOptions& options) {
     if (options.keep_last)
         init.retention.keep_last = *options.keep_last;
 
-    TRY_ASSIGN(const vault::Vault created, vault::Vault::init(options.vault, init));
+    TRY_ASSIGN(const vault::Vault created,
+               vault::Vault::init(platform::path_from_utf8(options.vault), init));
     const vault::VaultConfig& config = created.config();
 
     // Remember the first audit record as seen, so a later rollback is noticed from this machine.
@@ -75,7 +77,7 @@ Result<int> run_vault_init(const VaultInitOptions& options) {
         remember_seen_or_warn(options.state_dir, *chain, created.vault_id(), config.created);
     }
 
-    std::cout << "vault: " << created.dir().string() << "\n"
+    std::cout << "vault: " << platform::path_to_utf8(created.dir()) << "\n"
               << "vault id: " << created.vault_id() << "\n"
               << "threshold: " << config.escrow.threshold << " of "
               << config.escrow.recipients.size() << "\n";

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "platform/path_text.hpp"
 #include "src/cli/vault_commands.hpp"
 #include "src/terminal.hpp"
 #include "vault/catalog.hpp"
@@ -40,7 +41,8 @@ nlohmann::json entry_json(const vault::CatalogEntry& e) {
 }
 
 Result<int> run_vault_list(const VaultListOptions& options) {
-    TRY_ASSIGN(const vault::Vault opened, vault::Vault::open(options.vault));
+    TRY_ASSIGN(const vault::Vault opened,
+               vault::Vault::open(platform::path_from_utf8(options.vault)));
     TRY_ASSIGN(const vault::Catalog catalog, vault::build_catalog(opened));
     std::size_t not_verified = 0;
     for (const vault::CatalogEntry& e : catalog.entries) {
@@ -49,7 +51,7 @@ Result<int> run_vault_list(const VaultListOptions& options) {
     }
     if (options.json) {
         nlohmann::json doc;
-        doc["vault"] = opened.dir().string();
+        doc["vault"] = platform::path_to_utf8(opened.dir());
         doc["vault_id"] = opened.vault_id();
         doc["policy"] = opened.config().escrow.fingerprint();
         doc["backups"] = nlohmann::json::array();
@@ -57,7 +59,7 @@ Result<int> run_vault_list(const VaultListOptions& options) {
             doc["backups"].push_back(entry_json(e));
         std::cout << doc.dump(2) << "\n";
     } else if (catalog.entries.empty()) {
-        std::cout << "no backups in " << opened.dir().string() << "\n";
+        std::cout << "no backups in " << platform::path_to_utf8(opened.dir()) << "\n";
     } else {
         for (const vault::CatalogEntry& e : catalog.entries) {
             std::cout << e.backup_id << "  " << vault::format_time(e.created) << "  "
@@ -76,7 +78,8 @@ Result<int> run_vault_list(const VaultListOptions& options) {
         print_warning(std::to_string(not_verified) + " of " +
                       std::to_string(catalog.entries.size()) + " backups are not verified" +
                       (catalog.chain.intact() ? "" : " and the audit log is damaged") +
-                      "; run 'ssoescrow vault check --vault " + opened.dir().string() + "'");
+                      "; run 'ssoescrow vault check --vault " +
+                      platform::path_to_utf8(opened.dir()) + "'");
     }
     return 0;
 }

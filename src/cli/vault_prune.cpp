@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "platform/path_text.hpp"
 #include "src/cli/vault_commands.hpp"
 #include "src/terminal.hpp"
 #include "vault/lock.hpp"
@@ -35,7 +36,8 @@ void print_plan(const vault::PrunePlan& plan, bool dry_run) {
 }
 
 Result<int> run_vault_prune(const VaultPruneOptions& options) {
-    TRY_ASSIGN(const vault::Vault opened, vault::Vault::open(options.vault));
+    TRY_ASSIGN(const vault::Vault opened,
+               vault::Vault::open(platform::path_from_utf8(options.vault)));
     vault::Clock& clock = vault::system_clock();
     if (options.dry_run) {
         TRY_ASSIGN(const vault::Catalog catalog, vault::build_catalog(opened));

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "platform/path_text.hpp"
 #include "src/cli/vault_commands.hpp"
 #include "src/terminal.hpp"
 #include "vault/lock.hpp"
@@ -32,7 +33,8 @@ std::string describe(const vault::BrokenLock& broken) {
 }
 
 Result<int> run_vault_unlock(const VaultUnlockOptions& options) {
-    TRY_ASSIGN(const vault::Vault opened, vault::Vault::open(options.vault));
+    TRY_ASSIGN(const vault::Vault opened,
+               vault::Vault::open(platform::path_from_utf8(options.vault)));
     vault::Clock& clock = vault::system_clock();
     vault::LockOptions lock_options;
     lock_options.operation = "unlock";
@@ -52,9 +54,10 @@ Result<int> run_vault_unlock(const VaultUnlockOptions& options) {
     if (!acquired) {
         Error error = std::move(acquired).error();
         if (error.code == Errc::locked && error.hint.find("vault unlock") == std::string::npos) {
-            error.hint += "; if you are sure no job is running there, remove it with "
-                          "'ssoescrow vault unlock --vault " +
-                          opened.dir().string() + " --force'";
+            error.hint +=
+                "; if you are sure no job is running there, remove it with "
+                "'ssoescrow vault unlock --vault " +
+                platform::path_to_utf8(opened.dir()) + " --force'";
         }
         return error;
     }
@@ -70,7 +73,7 @@ Result<int> run_vault_unlock(const VaultUnlockOptions& options) {
         std::cout << "unlocked: removed the stale " << describe(*stale).substr(4)
                   << "; recorded in the audit log\n";
     } else {
-        std::cout << "vault " << opened.dir().string() << " was not locked\n";
+        std::cout << "vault " << platform::path_to_utf8(opened.dir()) << " was not locked\n";
     }
     TRY(flush_stdout());
     return 0;

@@ -5,6 +5,7 @@
 #include <set>
 #include <sstream>
 
+#include "platform/path_text.hpp"
 #include "vault/catalog.hpp"
 #include "vault/check.hpp"
 #include "vault/custodians.hpp"
@@ -165,7 +166,7 @@ Result<Collected> collect_status_input(const vault::Vault& vault, const CollectO
     vault::Clock& clock = options.clock != nullptr ? *options.clock : vault::system_clock();
     Collected out;
     StatusInput& in = out.input;
-    in.vault = vault.dir().string();
+    in.vault = platform::path_to_utf8(vault.dir());
     in.vault_id = vault.vault_id();
     in.wall_now = clock.now();
     in.now = options.as_of.value_or(in.wall_now);

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "platform/file_io.hpp"
+#include "platform/path_text.hpp"
 #include "platform/test_hooks.hpp"
 #include "src/backup/scratch_dir.hpp"
 #include "src/bridge/bridge_client.hpp"
@@ -282,7 +283,7 @@ Result<vault::ChainRecord> record_receipt(const fs::path& vault_dir, const Recei
     if (opened.vault_id() != receipt.vault_id) {
         return make_error(Errc::precondition,
                           "the receipt is for vault " + receipt.vault_id + ", not " +
-                              opened.vault_id() + " (" + vault_dir.string() + ")",
+                              opened.vault_id() + " (" + platform::path_to_utf8(vault_dir) + ")",
                           "record it in the vault the restore came from");
     }
     vault::LockOptions options;
@@ -335,18 +336,19 @@ void warn_departed_approvers(const vault::Vault& opened, const std::vector<std::
 }
 
 Result<Loaded> load_and_check(const ApplyOptions& options, JobLog& log, std::int64_t now) {
-    const std::string request_name = options.request_file.string();
+    const std::string request_name = platform::path_to_utf8(options.request_file);
     TRY_ASSIGN(const Bytes request_bytes,
                platform::read_file(options.request_file, k_max_request_size));
     TRY_ASSIGN(RestoreRequest request, parse_request(request_bytes, request_name));
     const fs::path key_file = options.key_file.empty()
-                                  ? fs::path(options.request_file.string() + ".key")
+                                  ? platform::path_from_utf8(request_name + ".key")
                                   : options.key_file;
     TRY_ASSIGN(const SecretBytes key_bytes,
                platform::read_secret_file(key_file, k_max_request_key_size,
                                           platform::RequireOwnerOnly::yes));
-    TRY_ASSIGN(const RequestKey key, parse_request_key(key_bytes, key_file.string()));
-    TRY(check_request_key(request, key, key_file.string()));
+    TRY_ASSIGN(const RequestKey key,
+               parse_request_key(key_bytes, platform::path_to_utf8(key_file)));
+    TRY(check_request_key(request, key, platform::path_to_utf8(key_file)));
     TRY(check_request_current(request, now));
     log.info("request",
              "request " + request_id_hex(request.id) + " for backup " +
@@ -359,8 +361,9 @@ Result<Loaded> load_and_check(const ApplyOptions& options, JobLog& log, std::int
     if (opened.vault_id() != request.vault_id) {
         return make_error(Errc::precondition,
                           "request " + request_id_hex(request.id) + " is for vault " +
-                              request.vault_id + ", but " + options.vault_dir.string() +
-                              " is vault " + opened.vault_id(),
+                              request.vault_id + ", but " +
+                              platform::path_to_utf8(options.vault_dir) + " is vault " +
+                              opened.vault_id(),
                           "give --vault the vault (or a copy of it) the request was made from");
     }
     const fs::path envelope_path =
@@ -381,10 +384,11 @@ Result<Loaded> load_and_check(const ApplyOptions& options, JobLog& log, std::int
     const ByteView header_bytes(envelope->data(), header.header_size);
     if (!crypto::constant_time_equal(crypto::sha256(header_bytes), request.header_sha256)) {
         return make_error(Errc::vault_damaged,
-                          "the vault's envelope " + envelope_path.string() +
+                          "the vault's envelope " + platform::path_to_utf8(envelope_path) +
                               " is not the one request " + request_id_hex(request.id) +
                               " was made for: its header changed since the request",
-                          "run 'ssoescrow vault check --vault " + options.vault_dir.string() +
+                          "run 'ssoescrow vault check --vault " +
+                              platform::path_to_utf8(options.vault_dir) +
                               "'; restore from an intact copy of the vault");
     }
 
@@ -397,7 +401,7 @@ Result<Loaded> load_and_check(const ApplyOptions& options, JobLog& log, std::int
                 error.message = "corrupt approval: " + error.message;
             bytes = std::move(error);
         }
-        inputs.push_back(ApprovalInput{file.string(), std::move(bytes)});
+        inputs.push_back(ApprovalInput{platform::path_to_utf8(file), std::move(bytes)});
     }
     TRY_ASSIGN(CheckedApprovals approvals, check_approvals(request, key, inputs, now));
     for (const auto& note : approvals.duplicates)
@@ -454,16 +458,18 @@ Result<ReceiptTarget> prepare_receipt_target(const ApplyOptions& options,
         return error;
     }
     if (exists_no_follow(options.receipt_out)) {
-        return make_error(Errc::already_exists,
-                          "receipt file " + options.receipt_out.string() + " already exists",
-                          "name a new file with --receipt-out");
+        return make_error(
+            Errc::already_exists,
+            "receipt file " + platform::path_to_utf8(options.receipt_out) + " already exists",
+            "name a new file with --receipt-out");
     }
     fs::path parent = options.receipt_out.parent_path();
     if (parent.empty())
         parent = ".";
     TRY(platform::probe_directory_writable(parent, 4096));
     log.warning("receipt-file", "the vault is not writable (" + failure->message +
-                                    "): the receipt goes to " + options.receipt_out.string());
+                                    "): the receipt goes to " +
+                                    platform::path_to_utf8(options.receipt_out));
     ReceiptTarget target;
     target.file = options.receipt_out;
     return target;
@@ -574,10 +580,11 @@ Status write_extracted(const ApplyOptions& options, const vault::Bundle& bundle,
     result.password_file = dir / (name + ".password");
     for (const fs::path& file : {result.bak_file, result.password_file}) {
         if (exists_no_follow(file)) {
-            return make_error(Errc::already_exists,
-                              file.string() + " already exists; nothing was extracted",
-                              "choose another --extract directory, or remove the old files "
-                              "securely (shred -u) first");
+            return make_error(
+                Errc::already_exists,
+                platform::path_to_utf8(file) + " already exists; nothing was extracted",
+                "choose another --extract directory, or remove the old files "
+                "securely (shred -u) first");
         }
     }
     TRY(platform::write_secret_file_exclusive(result.bak_file, bundle.bak));
@@ -617,9 +624,10 @@ Result<ApplyResult> run_apply(const ApplyOptions& options, JobLog& log, vault::C
                                                                    options.bridge_timeout));
     }
     if (!options.receipt_out.empty() && exists_no_follow(options.receipt_out)) {
-        return make_error(Errc::already_exists,
-                          "receipt file " + options.receipt_out.string() + " already exists",
-                          "name a new file with --receipt-out");
+        return make_error(
+            Errc::already_exists,
+            "receipt file " + platform::path_to_utf8(options.receipt_out) + " already exists",
+            "name a new file with --receipt-out");
     }
 
     TRY_ASSIGN(Loaded loaded, load_and_check(options, log, clock.now()));
@@ -754,15 +762,15 @@ Result<ApplyResult> run_apply(const ApplyOptions& options, JobLog& log, vault::C
             if (options.mode == ApplyMode::drill)
                 return error;
             // The restore happened: keep its receipt somewhere the operator can record it.
-            const fs::path fallback = options.request_file.string() + ".receipt-" +
-                                      vault::format_time(receipt.time).substr(0, 10) + "-" +
-                                      receipt.node;
+            const fs::path fallback = platform::path_from_utf8(
+                platform::path_to_utf8(options.request_file) + ".receipt-" +
+                vault::format_time(receipt.time).substr(0, 10) + "-" + receipt.node);
             const std::string text = serialise_receipt(receipt);
             if (platform::write_secret_file_exclusive(fallback, as_bytes(text))) {
                 error.hint = "the restore on " + receipt.node + " WAS done; its receipt is in " +
-                             fallback.string() +
+                             platform::path_to_utf8(fallback) +
                              ": run 'ssoescrow restore record-receipt --vault DIR " +
-                             fallback.string() + "'";
+                             platform::path_to_utf8(fallback) + "'";
             }
             error.message = "restore done on " + receipt.node +
                             ", but its audit record could not be written: " + error.message;
