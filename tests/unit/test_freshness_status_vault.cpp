@@ -6,6 +6,7 @@
 
 #include "src/freshness/status_report.hpp"
 #include "src/topology/vault_rule.hpp"
+#include "test_support.hpp"
 #include "test_vault_layout_support.hpp"
 #include "vault/catalog.hpp"
 #include "vault/lock.hpp"
@@ -246,7 +247,7 @@ TEST_CASE("status on a vault: a missing envelope, a broken chain, a rollback",
     const SeenState seen{vault.vault_id(), chain->head_seq(), chain->head_hash(), k_t0 + 7200};
 
     SECTION("the rotated secret's envelope is gone: MSID B has no verified backup") {
-        fs::remove(vault.dir() / rotated.path);
+        test_support::remove_write_once_file(vault.dir() / rotated.path);
         const auto s = status_at(vault, k_t0 + 7300);
         const auto& msid = check(s, "msid-current");
         CHECK(msid.state == freshness::CheckState::critical);
@@ -266,8 +267,8 @@ TEST_CASE("status on a vault: a missing envelope, a broken chain, a rollback",
         CHECK(integrity.summary.find("audit-record-altered") != std::string::npos);
     }
     SECTION("a chain shorter than the latest-seen one is a rollback") {
-        fs::remove(vault.dir() / chain->records.back().file);
-        fs::remove(vault.dir() / rotated.path);
+        test_support::remove_write_once_file(vault.dir() / chain->records.back().file);
+        test_support::remove_write_once_file(vault.dir() / rotated.path);
         const auto s = status_at(vault, k_t0 + 7300, std::nullopt, seen);
         const auto& integrity = check(s, "vault-integrity");
         CHECK(integrity.state == freshness::CheckState::critical);

@@ -37,6 +37,15 @@ class TempDir {
     std::filesystem::path m_path;
 };
 
+// Deletes a committed vault file as someone with write access to the vault directory would. Write-
+// once files are read-only (mode 0400; FILE_ATTRIBUTE_READONLY on Windows, which also forbids
+// deleting the file), so the write permission is given back first.
+inline void remove_write_once_file(const std::filesystem::path& file) {
+    std::filesystem::permissions(file, std::filesystem::perms::owner_write,
+                                 std::filesystem::perm_options::add);
+    std::filesystem::remove(file);
+}
+
 // Sets an environment variable for the scope and resets the test-hook counters on both ends, so
 // "crash at the Nth time" counts from this scope.
 class EnvGuard {

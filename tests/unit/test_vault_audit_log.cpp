@@ -1,6 +1,7 @@
 // The hash-chained audit log (vault/audit_log.hpp): record format and schemas, every truncation
 // and bit flip, chain verification (gaps, forks, edits, replaced records), the latest-seen state
 // for rollback detection (F16), and the reading APIs used by status and topology check.
+#include "test_support.hpp"
 #include "test_vault_layout_support.hpp"
 #include "vault/audit_log.hpp"
 #include "vault/custodians.hpp"
@@ -254,7 +255,7 @@ TEST_CASE("a chain of records verifies; names carry seq and hash", "[vault][audi
 TEST_CASE("a removed record is a gap (F16)", "[vault][audit]") {
     TempDir tmp;
     AuditChain chain = make_chain(tmp.path(), 4);
-    fs::remove(tmp.path() / chain.records[1].file);
+    test_support::remove_write_once_file(tmp.path() / chain.records[1].file);
     const AuditChain read = read_chain(tmp.path());
     CHECK_FALSE(read.intact());
     CHECK(has_finding(read.findings, Severity::damaged, "audit-gap", chain.records[2].file));
@@ -279,7 +280,7 @@ TEST_CASE("a record replaced under a matching name breaks the chain", "[vault][a
     AuditRecord forged = chain.records[1].record;
     forged.fields[2].value = "forged reason";
     const std::string text = forged.serialise();
-    fs::remove(tmp.path() / chain.records[1].file);
+    test_support::remove_write_once_file(tmp.path() / chain.records[1].file);
     const std::string name = audit_file_name(2, audit_hash(text));
     write_text(tmp.path() / "audit" / name, text);
     const AuditChain read = read_chain(tmp.path());
@@ -348,8 +349,8 @@ TEST_CASE("latest-seen state detects rollback and rewritten history (F16)", "[va
     CHECK(compare_with_seen(read_chain(vault_dir), **seen).empty());
 
     SECTION("the newest records removed: rolled back") {
-        fs::remove(vault_dir / chain.records[3].file);
-        fs::remove(vault_dir / chain.records[2].file);
+        test_support::remove_write_once_file(vault_dir / chain.records[3].file);
+        test_support::remove_write_once_file(vault_dir / chain.records[2].file);
         const AuditChain rolled = read_chain(vault_dir);
         CHECK(rolled.intact());  // the shorter chain is self-consistent...
         const Findings found = compare_with_seen(rolled, **seen);
@@ -359,7 +360,7 @@ TEST_CASE("latest-seen state detects rollback and rewritten history (F16)", "[va
         CHECK((*read_seen_state(state_dir))->seq == 4);
     }
     SECTION("history rewritten from record 4 on") {
-        fs::remove(vault_dir / chain.records[3].file);
+        test_support::remove_write_once_file(vault_dir / chain.records[3].file);
         AuditChain rewritten = read_chain(vault_dir);
         REQUIRE(append_audit_record(vault_dir, rewritten, prune_record(k_t0 + 9999)).ok());
         const Findings found = compare_with_seen(read_chain(vault_dir), **seen);

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "platform/file_io.hpp"
+#include "test_support.hpp"
 #include "test_vault_layout_support.hpp"
 #include "vault/catalog.hpp"
 #include "vault/check.hpp"
@@ -191,7 +192,7 @@ TEST_CASE("an envelope replaced by a valid one of the same id is caught by its h
 
 TEST_CASE("a missing envelope is damage", "[vault][check]") {
     Fixture f;
-    fs::remove(f.path_of(f.first));
+    test_support::remove_write_once_file(f.path_of(f.first));
     const CheckReport report = run_check(f.vault, k_t0 + 3600);
     CHECK(has_finding(report.findings, Severity::damaged, "envelope-missing", f.first.path));
     CHECK(report.catalog.find(f.first.backup_id)->state == BackupState::missing);
@@ -285,7 +286,8 @@ TEST_CASE("check compares the chain with the latest-seen state (F16)", "[vault][
     AuditChain chain = *read_audit_chain(f.vault.dir(), f.vault.vault_id());
     const SeenState seen{f.vault.vault_id(), chain.head_seq(), chain.head_hash(), k_t0 + 200};
     CHECK(run_check(f.vault, k_t0 + 3600, seen).clean());
-    fs::remove(f.vault.dir() / chain.records.back().file);  // the newest backup's record
+    test_support::remove_write_once_file(f.vault.dir() /
+                                         chain.records.back().file);  // the newest backup's record
     const CheckReport report = run_check(f.vault, k_t0 + 3600, seen);
     CHECK(has_finding(report.findings, Severity::damaged, "audit-rolled-back"));
 }
@@ -305,7 +307,7 @@ TEST_CASE("store_envelope refuses an envelope of another policy and a damaged lo
     CHECK(foreign.error().code == Errc::policy_mismatch);
 
     AuditChain chain = *read_audit_chain(f.vault.dir(), f.vault.vault_id());
-    fs::remove(f.vault.dir() / chain.records[1].file);
+    test_support::remove_write_once_file(f.vault.dir() / chain.records[1].file);
     const std::size_t before =
         std::distance(fs::directory_iterator(f.vault.envelopes_dir()), fs::directory_iterator());
     auto refused = store_envelope(f.vault, *lock, seal_at(f.custodians.policy, k_t0 + 1000),
@@ -419,7 +421,7 @@ TEST_CASE("generate the damaged-vault fixtures", "[.][generate-vault-fixtures]")
     }
     {
         Made m = make_fixture(k_fixtures / "missing-envelope", custodians);
-        fs::remove(m.vault / m.second.path);
+        test_support::remove_write_once_file(m.vault / m.second.path);
         finish("missing-envelope", {2, "", {line("damaged", "envelope-missing", m.second.path)}});
     }
     {
@@ -492,7 +494,8 @@ TEST_CASE("generate the damaged-vault fixtures", "[.][generate-vault-fixtures]")
         Made m = make_fixture(k_fixtures / "audit-entry-removed", custodians);
         AuditChain chain = *read_audit_chain(m.vault, m.opened.vault_id());
         REQUIRE(chain.records.size() == 4);
-        fs::remove(m.vault / chain.records[2].file);  // the record of the second backup
+        test_support::remove_write_once_file(
+            m.vault / chain.records[2].file);  // the record of the second backup
         finish("audit-entry-removed", {2,
                                        "",
                                        {line("damaged", "audit-gap", chain.records[3].file),

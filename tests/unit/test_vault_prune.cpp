@@ -3,6 +3,7 @@
 // before the file goes, an interrupted prune finished by the next one, dry run = the same plan.
 #include <algorithm>
 
+#include "test_support.hpp"
 #include "test_vault_layout_support.hpp"
 #include "vault/catalog.hpp"
 #include "vault/check.hpp"
@@ -230,7 +231,7 @@ TEST_CASE("damaged and missing backups are never pruned; a damaged log stops pru
         backups.push_back(add_backup(vault, custodians.policy, k_t0 + i * k_hour));
     }
     write_text(vault.dir() / backups[0].path, "garbage\n");
-    fs::remove(vault.dir() / backups[1].path);
+    test_support::remove_write_once_file(vault.dir() / backups[1].path);
     const PrunePlan plan = plan_prune(catalog_of(vault), vault.config(), k_t0 + 30 * k_day);
     const auto skipped = ids_with(plan, PruneAction::skip);
     CHECK(skipped.size() == 2);
@@ -240,7 +241,7 @@ TEST_CASE("damaged and missing backups are never pruned; a damaged log stops pru
 
     // Now damage the chain: prune refuses and removes nothing.
     AuditChain chain = *read_audit_chain(vault.dir(), vault.vault_id());
-    fs::remove(vault.dir() / chain.records[3].file);
+    test_support::remove_write_once_file(vault.dir() / chain.records[3].file);
     auto refused = prune_now(vault, k_t0 + 30 * k_day);
     REQUIRE_FALSE(refused.ok());
     CHECK(refused.error().code == Errc::vault_damaged);
