@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "platform/command_line.hpp"
+#include "platform/windows/unique_handle.hpp"
 #include "platform/windows/win_text.hpp"
 
 namespace ssoescrow::platform {
@@ -17,25 +18,7 @@ using Clock = std::chrono::steady_clock;
 // The exit code the processes of a killed bridge get (what GetExitCodeProcess reports).
 constexpr UINT k_killed_exit_code = 1;
 
-class Handle {
-  public:
-    Handle() = default;
-    explicit Handle(HANDLE handle) : m_handle(handle == INVALID_HANDLE_VALUE ? nullptr : handle) {}
-    ~Handle() { close(); }
-    Handle(const Handle&) = delete;
-    Handle& operator=(const Handle&) = delete;
-    Handle(Handle&& other) noexcept : m_handle(other.m_handle) { other.m_handle = nullptr; }
-    HANDLE get() const { return m_handle; }
-    bool open() const { return m_handle != nullptr; }
-    void close() {
-        if (m_handle != nullptr)
-            ::CloseHandle(m_handle);
-        m_handle = nullptr;
-    }
-
-  private:
-    HANDLE m_handle = nullptr;
-};
+using Handle = windows::UniqueHandle;
 
 struct Pipe {
     Handle read_end;
@@ -63,7 +46,7 @@ Result<Pipe> make_pipe(bool child_reads) {
 // A Job Object that kills every process in it when it is terminated or its last handle closes.
 Result<Handle> make_job() {
     Handle job(::CreateJobObjectW(nullptr, nullptr));
-    if (!job.open())
+    if (!job.valid())
         return system_failure("cannot create a job object for the bridge", ::GetLastError());
     JOBOBJECT_EXTENDED_LIMIT_INFORMATION limits{};
     limits.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;

@@ -19,6 +19,7 @@
 #include "platform/test_hooks.hpp"
 #include "platform/windows/acl_check.hpp"
 #include "platform/windows/security.hpp"
+#include "platform/windows/unique_handle.hpp"
 #include "platform/windows/wide_path.hpp"
 #include "platform/windows/win_text.hpp"
 
@@ -30,31 +31,7 @@ using windows::wide_path;
 // ERROR_DISK_QUOTA_EXCEEDED, which not every SDK's winerror.h defines.
 constexpr DWORD k_error_disk_quota_exceeded = 1295;
 
-// Owns a HANDLE; closes it (ignoring errors) unless close_checked() already did.
-class Handle {
-  public:
-    Handle() = default;
-    explicit Handle(HANDLE handle) : m_handle(handle) {}
-    Handle(const Handle&) = delete;
-    Handle& operator=(const Handle&) = delete;
-    Handle(Handle&& other) noexcept : m_handle(other.m_handle) {
-        other.m_handle = INVALID_HANDLE_VALUE;
-    }
-    ~Handle() {
-        if (valid())
-            ::CloseHandle(m_handle);
-    }
-    HANDLE get() const noexcept { return m_handle; }
-    bool valid() const noexcept { return m_handle != INVALID_HANDLE_VALUE && m_handle != nullptr; }
-    DWORD close_checked() noexcept {
-        const HANDLE handle = m_handle;
-        m_handle = INVALID_HANDLE_VALUE;
-        return ::CloseHandle(handle) ? 0 : ::GetLastError();
-    }
-
-  private:
-    HANDLE m_handle = INVALID_HANDLE_VALUE;
-};
+using Handle = windows::UniqueHandle;
 
 std::string describe(const path& file) {
     return file.empty() ? std::string(".") : path_to_utf8(file);

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <memory>
 
+#include "platform/windows/unique_handle.hpp"
 #include "platform/windows/win_text.hpp"
 
 namespace ssoescrow::platform {
@@ -20,20 +21,7 @@ struct LocalFreer {
     void operator()(void* memory) const { ::LocalFree(memory); }
 };
 
-class Handle {
-  public:
-    explicit Handle(HANDLE handle) : m_handle(handle) {}
-    ~Handle() {
-        if (m_handle != INVALID_HANDLE_VALUE)
-            ::CloseHandle(m_handle);
-    }
-    Handle(const Handle&) = delete;
-    Handle& operator=(const Handle&) = delete;
-    HANDLE get() const { return m_handle; }
-
-  private:
-    HANDLE m_handle;
-};
+using Handle = windows::UniqueHandle;
 
 Result<SecretBytes> read_all(HANDLE handle, std::size_t max_size, const std::string& what) {
     SecretBytes buffer(max_size + 1);  // one more: to see that the input is too long
@@ -149,7 +137,7 @@ Result<SecretBytes> read_owner_only_secret_file(const std::string& path, std::si
     const std::wstring wide = windows::to_wide(path);
     Handle file(::CreateFileW(wide.c_str(), GENERIC_READ | READ_CONTROL, FILE_SHARE_READ, nullptr,
                               OPEN_EXISTING, FILE_FLAG_OPEN_REPARSE_POINT, nullptr));
-    if (file.get() == INVALID_HANDLE_VALUE) {
+    if (!file.valid()) {
         const DWORD error = ::GetLastError();
         const bool missing = error == ERROR_FILE_NOT_FOUND || error == ERROR_PATH_NOT_FOUND;
         return make_error(missing ? Errc::not_found : Errc::io,

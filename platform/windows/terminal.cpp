@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "platform/windows/echo_state.hpp"
+#include "platform/windows/unique_handle.hpp"
 #include "platform/windows/win_text.hpp"
 
 namespace ssoescrow::platform {
@@ -12,21 +13,7 @@ namespace {
 
 using crypto::SecretBytes;
 
-class Handle {
-  public:
-    explicit Handle(HANDLE handle) : m_handle(handle) {}
-    ~Handle() {
-        if (m_handle != INVALID_HANDLE_VALUE)
-            ::CloseHandle(m_handle);
-    }
-    Handle(const Handle&) = delete;
-    Handle& operator=(const Handle&) = delete;
-    HANDLE get() const { return m_handle; }
-    bool open() const { return m_handle != INVALID_HANDLE_VALUE; }
-
-  private:
-    HANDLE m_handle;
-};
+using Handle = windows::UniqueHandle;
 
 // The console of this process, whatever stdin/stdout are redirected to.
 struct Console {
@@ -37,7 +24,9 @@ struct Console {
                                 FILE_SHARE_READ | FILE_SHARE_WRITE, nullptr, OPEN_EXISTING, 0,
                                 nullptr)};
     DWORD mode = 0;
-    bool usable() { return input.open() && output.open() && ::GetConsoleMode(input.get(), &mode); }
+    bool usable() {
+        return input.valid() && output.valid() && ::GetConsoleMode(input.get(), &mode);
+    }
 };
 
 Error no_terminal() {
