@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <memory>
 
+#include "platform/windows/acl_check.hpp"
 #include "platform/windows/unique_handle.hpp"
 #include "platform/windows/win_text.hpp"
 
@@ -78,11 +79,10 @@ std::string icacls_hint(const std::string& path) {
 // owned by the group). DACL: read/write granted to nobody else but SYSTEM and Administrators.
 Status check_owner_only(HANDLE file, const std::string& path) {
     PSID owner = nullptr;
-    PACL dacl = nullptr;
     PSECURITY_DESCRIPTOR descriptor = nullptr;
     const DWORD error = ::GetSecurityInfo(file, SE_FILE_OBJECT,
                                           OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION,
-                                          &owner, nullptr, &dacl, nullptr, &descriptor);
+                                          &owner, nullptr, nullptr, nullptr, &descriptor);
     if (error != ERROR_SUCCESS)
         return make_error(Errc::io,
                           path + ": cannot read its permissions: " + windows::error_text(error));
@@ -102,31 +102,12 @@ Status check_owner_only(HANDLE file, const std::string& path) {
         return make_error(Errc::unsafe_permissions, path + ": not owned by you",
                           "use a file you own: " + icacls_hint(path));
     }
-    if (dacl == nullptr) {
-        return make_error(Errc::unsafe_permissions, path + ": readable or writable by everyone",
-                          icacls_hint(path));
-    }
-    constexpr ACCESS_MASK k_read_or_write = FILE_READ_DATA | FILE_WRITE_DATA | FILE_APPEND_DATA |
-                                            GENERIC_READ | GENERIC_WRITE | GENERIC_ALL | WRITE_DAC |
-                                            WRITE_OWNER;
-    for (DWORD i = 0; i < dacl->AceCount; ++i) {
-        void* ace = nullptr;
-        if (!::GetAce(dacl, i, &ace))
-            continue;
-        const auto* header = static_cast<const ACE_HEADER*>(ace);
-        if (header->AceType != ACCESS_ALLOWED_ACE_TYPE || (header->AceFlags & INHERIT_ONLY_ACE))
-            continue;
-        const auto* allowed = static_cast<const ACCESS_ALLOWED_ACE*>(ace);
-        if ((allowed->Mask & k_read_or_write) == 0)
-            continue;
-        PSID sid = const_cast<DWORD*>(&allowed->SidStart);
-        if (::EqualSid(sid, owner) || ::EqualSid(sid, user.get()) ||
-            is_well_known(sid, WinLocalSystemSid) ||
-            is_well_known(sid, WinBuiltinAdministratorsSid) ||
-            is_well_known(sid, WinCreatorOwnerRightsSid))
-            continue;
-        return make_error(Errc::unsafe_permissions, path + ": readable or writable by others",
-                          icacls_hint(path));
+    // The same rule as every other owner-only check (acl_check.hpp), so that a passphrase file
+    // and a key file are judged alike; a missing DACL counts as Everyone.
+    if (const auto foreign = windows::foreign_access_sid(descriptor, user.get())) {
+        return make_error(Errc::unsafe_permissions,
+                          path + ": readable or writable by others (" + *foreign + ")",
+                          icacls_hint(path) + " /remove:g *" + *foreign);
     }
     return {};
 }

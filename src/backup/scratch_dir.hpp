@@ -6,7 +6,7 @@
 // local disk, named "ssoescrow-scratch-<pid>-XXXXXX" so that a later run can tell whether its
 // creator is still alive. Every regular file in it is overwritten with zeros, fsynced and
 // unlinked before the directory is removed: on success, on every error (destructor), and on
-// SIGINT/SIGTERM/SIGHUP (src/interrupt.hpp). A run killed with SIGKILL leaves it behind; the
+// SIGINT/SIGTERM/SIGHUP (platform/interrupt.hpp). A run killed with SIGKILL leaves it behind; the
 // next run removes it (remove_abandoned_scratch_dirs).
 #pragma once
 

@@ -5,12 +5,12 @@
 #include <utility>
 
 #include "platform/file_io.hpp"
+#include "platform/interrupt.hpp"
 #include "platform/path_text.hpp"
 #include "platform/test_hooks.hpp"
 #include "src/backup/scratch_dir.hpp"
 #include "src/bridge/bridge_client.hpp"
 #include "src/freshness/cluster_coverage.hpp"
-#include "src/interrupt.hpp"
 #include "src/topology/names.hpp"
 #include "vault/custodians.hpp"
 #include "vault/lock.hpp"
@@ -542,7 +542,7 @@ template <class Body>
 auto with_scratch_bak(const ApplyOptions& options, const vault::Bundle& bundle,
                       const std::string& name, JobLog& log, Body body)
     -> decltype(body(fs::path())) {
-    TRY_ASSIGN(InterruptCleanup interrupt_cleanup, InterruptCleanup::install());
+    TRY_ASSIGN(platform::InterruptCleanup interrupt_cleanup, platform::InterruptCleanup::install());
     TRY_ASSIGN(const fs::path parent, backup::scratch_parent(options.temp_parent));
     TRY_ASSIGN(const int abandoned, backup::remove_abandoned_scratch_dirs(parent));
     if (abandoned > 0) {
