@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <array>
+#include <mutex>
+#include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -15,6 +18,40 @@
 
 namespace ssoescrow::vault {
 namespace {
+
+// The ids of the locks this process holds. A lock that names this host and this process's id but
+// is not among them was written by an earlier process that had the same id: process ids are
+// reused (on Windows soon, and under Wine the next process often gets the very one of the
+// process that just died), so its holder is gone.
+class HeldLockIds {
+  public:
+    static HeldLockIds& instance() {
+        static HeldLockIds ids;
+        return ids;
+    }
+    void add(const std::string& id) {
+        const std::lock_guard guard(m_mutex);
+        m_ids.insert(id);
+    }
+    void remove(const std::string& id) {
+        const std::lock_guard guard(m_mutex);
+        m_ids.erase(id);
+    }
+    bool contains(const std::string& id) {
+        const std::lock_guard guard(m_mutex);
+        return m_ids.count(id) != 0;
+    }
+
+  private:
+    std::mutex m_mutex;
+    std::set<std::string> m_ids;
+};
+
+bool holder_is_gone(const LockInfo& info) {
+    if (info.pid == platform::current_process_id())
+        return !HeldLockIds::instance().contains(info.id);
+    return platform::process_state(info.pid) == platform::ProcessState::dead;
+}
 
 constexpr std::string_view k_magic_line = "ssoescrow-lock 1";
 constexpr std::string_view k_magic_prefix = "ssoescrow-lock ";
@@ -152,8 +189,7 @@ LockStatus judge(LockInfo info, const LockOptions& options, std::int64_t now) {
     status.in_future = info.refreshed > now + k_lock_future_tolerance_seconds;
     status.age_seconds = std::max<std::int64_t>(0, now - info.refreshed);
     status.state = LockState::live;
-    if (status.same_host && info.pid != platform::current_process_id() &&
-        platform::process_state(info.pid) == platform::ProcessState::dead) {
+    if (status.same_host && holder_is_gone(info)) {
         status.state = LockState::stale_dead;
     } else if (!status.in_future) {
         const std::int64_t allowed =
@@ -419,6 +455,7 @@ Result<WriterLock> WriterLock::acquire(const path& vault_dir, const LockOptions&
             lock_file, as_bytes(text), platform::Overwrite::no, platform::FinalMode::read_write);
         if (created) {
             platform::test_hooks::crash_point("lock-after-create");
+            HeldLockIds::instance().add(info.id);
             lock.m_info = std::move(info);
             lock.m_held = true;
             lock.m_last_refresh = std::chrono::steady_clock::now();
@@ -449,6 +486,7 @@ Result<WriterLock> WriterLock::acquire(const path& vault_dir, const LockOptions&
             if (!replaced)
                 return with_read_only_wording(std::move(replaced).error(), vault_dir);
             platform::test_hooks::crash_point("lock-after-create");
+            HeldLockIds::instance().add(info.id);
             lock.m_info = std::move(info);
             lock.m_taken_over = BrokenLock{std::move(status), false, false};
             lock.m_held = true;
@@ -534,6 +572,7 @@ Status WriterLock::release() {
     if (!m_held)
         return {};
     m_held = false;  // whatever happens below, this object no longer claims the lock
+    HeldLockIds::instance().remove(m_info.id);
     TRY_ASSIGN(platform::ExclusiveFileLock guard, take_guard(m_lock_dir));
     TRY_ASSIGN(std::optional<LockInfo> current, read_lock_file(lock_file));
     if (!current || current->id != m_info.id)
