@@ -52,10 +52,8 @@ fi
 
 # ---- 5. Windows: cross-build with mingw-w64, unit suite and end-to-end scripts under Wine -------
 # The first run also cross-builds libsodium from Debian's source package (cached afterwards in
-# ~/.cache/ssoescrow/mingw-deps). Opt-in for now (SSOESCROW_WINDOWS=1): it becomes part of the
-# default run once the whole unit suite has passed under Wine in CI.
-windows_default=0
-if [[ ${SSOESCROW_QUICK:-0} != 1 && ${SSOESCROW_WINDOWS:-$windows_default} == 1 ]]; then
+# ~/.cache/ssoescrow/mingw-deps). SSOESCROW_WINDOWS=0 leaves it out.
+if [[ ${SSOESCROW_QUICK:-0} != 1 && ${SSOESCROW_WINDOWS:-1} == 1 ]]; then
     windows_start=$SECONDS
     scripts/test-windows.sh build-windows-test
     echo "run-tests: Windows build and Wine tests took $((SECONDS - windows_start)) s" >&2
