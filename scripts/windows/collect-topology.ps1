@@ -141,7 +141,7 @@ function Get-ClusterInventory {
             $resource = $_
             # Possible owners of the resource (Get-ClusterOwnerNode -Resource), not the preferred
             # owners of its group.
-            $possible = @(Get-SsoClusterPossibleOwnerList $name (Get-SsoNameOf $resource))
+            $possible = @(Get-SsoClusterPossibleOwnerList $name (Get-SsoNameOf $resource) | ForEach-Object { $_ })
             # Private properties: ServiceName marks a Generic Service (ENTSSO, BTSSvc$<Host>,
             # W3SVC), UseNetworkName its "Use Network Name for computer name" flag, Name a
             # Network Name. Only strings and integers are kept.

@@ -424,6 +424,9 @@ function Get-TaskPlan {
 # --- main ---------------------------------------------------------------------------------------
 
 function Install-BackupTask {
+    # Its own ShouldProcess: -WhatIf given to the script reaches it as $WhatIfPreference.
+    [CmdletBinding(SupportsShouldProcess = $true)]
+    param()
     if (-not (Test-WindowsPlatform)) {
         Stop-Installer 'this script registers Windows Task Scheduler jobs: run it on Windows'
     }
