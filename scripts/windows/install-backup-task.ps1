@@ -351,8 +351,8 @@ function Get-TaskPlan {
     param([hashtable] $Settings)
     # ssoescrow.exe splits the --bridge value with the Windows rules (CommandLineToArgvW), as it
     # splits its own command line: each path is one Windows argument inside it.
-    $bridgeCommand = (ConvertTo-WindowsArgument $Settings.PowershellExe) + ' -NoProfile ' +
-        '-NonInteractive -ExecutionPolicy Bypass -File ' + (ConvertTo-WindowsArgument $Settings.BridgeScript)
+    $bridgeCommand = (ConvertTo-WindowsArgument $Settings.PowershellExe) + ' -NoProfile -NonInteractive ' +
+        '-ExecutionPolicy Bypass -File ' + (ConvertTo-WindowsArgument $Settings.BridgeScript)
 
     $backupWords = @(
         'backup',

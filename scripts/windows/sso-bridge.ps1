@@ -535,7 +535,7 @@ function Get-SecretServerFromDatabase {
 # ISSOAdmin.GetGlobalInfo, then 'ssomanage -displaydb' (the shared module), then the database.
 function Get-SecretServer {
     param($Assembly)
-    $diagnostic = { param([string] $Text) Write-Diagnostic $Text }
+    $diagnostic = { param([string] $Line) Write-Diagnostic $Line }
     $name = Get-SsoSecretServer $Assembly $diagnostic
     if ($name -eq '') { $name = Get-SecretServerFromDatabase }
     return $name

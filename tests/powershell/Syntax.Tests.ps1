@@ -2,7 +2,9 @@
 # nothing Windows PowerShell 5.1 cannot run, strict mode on, no native stderr merged into the
 # output (PowerShell issue 3996), and a main that does not run when the file is dot-sourced.
 BeforeDiscovery {
-    $windows = Join-Path $PSScriptRoot '../../scripts/windows'
+    # SSOESCROW_WINDOWS_SCRIPTS checks another copy (e.g. an older version of the scripts).
+    $windows = $env:SSOESCROW_WINDOWS_SCRIPTS
+    if ([string]::IsNullOrEmpty($windows)) { $windows = Join-Path $PSScriptRoot '../../scripts/windows' }
     $script:Files = @(Get-ChildItem -LiteralPath $windows -File |
             Where-Object { $_.Extension -in '.ps1', '.psm1' } |
             ForEach-Object { @{ Name = $_.Name; Path = $_.FullName; IsScript = $_.Extension -eq '.ps1' } })
