@@ -36,35 +36,41 @@ code units, as Windows counts them), a backup into a folder that does not exist 
 folder, and a restore or reminder of a file that does not exist (10784). A 10766 response also
 names the master secret server in an extra member "secret_server".
 
-Where the answers come from:
+Where the answers come from (the shared parts in ssoescrow-windows.psm1 beside this script):
   - computer: $env:COMPUTERNAME.
+  - cluster: asked first, of the FailoverClusters cmdlets: the Generic Service resource whose
+    ServiceName is ENTSSO, its group and the group's owner node. null on a machine that is not
+    an active cluster node, when that module is missing (a warning on stderr: install
+    RSAT-Clustering-PowerShell) or when no such resource exists. resource_state is "online",
+    "offline", "failed", "pending" or "unknown".
   - secret_server: ISSOAdmin.GetGlobalInfo (the SSO database); when the ENTSSO service does not
     answer, 'ssomanage -displaydb'; then the SSO database itself (SSOX_GlobalInfo.gi_SecretServer,
-    server and database from HKLM\SOFTWARE\Microsoft\ENTSSO\SQL, Windows authentication).
-  - is_secret_server: secret_server equals this computer's name (case-insensitive, the host part
-    of a DNS name), or, on a failover cluster, it equals the network name of the cluster group
-    that holds the ENTSSO resource and this node owns that group.
+    server and database from HKLM\SOFTWARE\Microsoft\ENTSSO\SQL, Windows authentication). On a
+    passive cluster node none of them may answer: secret_server is then the SSO group's network
+    name (or empty).
+  - is_secret_server: false on a cluster node that does not own the SSO group (decided without
+    the secret server's name); otherwise secret_server equals this computer's name
+    (case-insensitive, the host part of a DNS name) or the network name of the SSO group.
   - current_msid / previous_msid (MSIDs, printed "{GUID}" upper-case): ENTSSO has no call that
-    returns them. The bridge reads the ENTSSO events of the Application log that name them:
-    10559 (backup succeeded: file, current MSID, previous MSID), 10523 (restore succeeded) and
-    10525 (new secret generated), in that order of insertion strings, and checks the result
-    against the GUID subkeys of HKLM\SOFTWARE\Microsoft\ENTSSO\SSOSS, which hold the secrets of
-    this computer. When no event tells, and SSOSS holds exactly one secret, that one is current.
-    Otherwise the status MSIDs are null (the log was cleared, or this computer holds no secret),
-    which ssoescrow accepts: take a backup to record them. After backup, generate and restore
-    the bridge waits up to 10 seconds for the operation's own event; if ENTSSO did the work but
-    no MSID can be found, the bridge fails (exit 4) rather than invent one, and ssoescrow does
+    returns them. The bridge reads the ENTSSO events of the Application log, by the position of
+    their documented insertion strings only: 10559 (backup) and 10523 (restore): file, current
+    MSID, previous MSID; 10525 (generate): MSID, client user, client computer, tracking id (so a
+    generate names the new secret; the previous one is the secret current before it). The GUID
+    subkeys of HKLM\SOFTWARE\Microsoft\ENTSSO\SSOSS (this computer's secrets) overrule an event
+    about a secret not held here; SSOSS missing, unreadable or without GUID subkeys tells
+    nothing. When neither tells, the status MSIDs are null, which ssoescrow accepts: take a
+    backup to record them. After backup, generate and restore the bridge waits up to 10 seconds
+    for the operation's own event; if ENTSSO did the work but no MSID can be found, the bridge
+    fails rather than invent one (exit 3 naming 'ssoconfig -auditlevel' when ENTSSO's positive
+    audit level, read with ISSOConfigOM.GetServerStatus, is 0; else exit 4), and ssoescrow does
     not seal that file.
   - service_state: Get-Service ENTSSO.
-  - cluster: Get-Cluster and the Generic Service resource whose ServiceName is ENTSSO
-    (FailoverClusters module); null on a machine that is not a cluster node, when that module
-    is missing (a warning on stderr: install RSAT-Clustering-PowerShell) or when no such
-    resource exists. resource_state is "online", "offline", "failed", "pending" or "unknown".
 
 The COM calls go through Microsoft.EnterpriseSingleSignOn.Interop.dll in
 %CommonProgramW6432%\Enterprise Single Sign-On (coclass SSOConfigOM, interface ISSOConfigSS:
 BackupSecret, GenerateSecret, RestoreSecret, GetFilePasswordReminder; coclass SSOAdmin,
-interface ISSOAdmin: GetGlobalInfo), the same object ssoconfig.exe uses. Relative file names
+interface ISSOAdmin: GetGlobalInfo; interface ISSOConfigOM: GetServerStatus), the same objects
+ssoconfig.exe uses. Relative file names
 are made absolute against the bridge's working folder, because the ENTSSO service, not this
 process, opens the file. Write backups to a local NTFS disk: ENTSSO refuses other targets.
 
@@ -102,10 +108,11 @@ quotes for the path.
 
 .NOTES
 Exit status: 0 a response was written (it may report an ENTSSO error); 2 misuse or a malformed
-request (not one JSON object of at most 1 MiB in UTF-8, another protocol, a required member
-missing or not a string, an unknown operation); 3 the environment is wrong (not Windows, a
-32-bit PowerShell on 64-bit Windows, not elevated, ENTSSO or its interop assembly missing, the
-master secret server name unreadable); 4 ENTSSO did the work but its MSIDs cannot be found;
+request (not one JSON object of at most 1 MiB in UTF-8, a member repeated, another protocol, a
+required member missing or not a string, an unknown operation); 3 the environment is wrong (not
+Windows, a 32-bit PowerShell on 64-bit Windows, not elevated, ENTSSO or its interop assembly
+missing, the master secret server name unreadable, no success events at positive audit level 0);
+4 ENTSSO did the work but its MSIDs cannot be found;
 1 an unexpected error. Only exit 0 writes to stdout; the other cases write one
 'sso-bridge: error: ...' line to stderr.
 #>
