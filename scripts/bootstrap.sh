@@ -13,6 +13,7 @@ packages=(
     catch2                                # unit tests (2.13)
     clang libclang-rt-14-dev              # libFuzzer targets and their sanitizer runtimes
     python3                               # the bridge conformance check (shared/tools)
+    curl ca-certificates                  # Pester for the PowerShell tests (NuGet feed)
     procps                                # ps/pgrep in end-to-end tests
     strace                                # the syscall-order test of durable writes (F4)
     prometheus                            # promtool validates `status --format prometheus`
@@ -71,3 +72,54 @@ export DEBIAN_FRONTEND=noninteractive
 add_deb_src
 "${sudo_cmd[@]}" apt-get update -q
 "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${packages[@]}"
+
+# PowerShell 7 and Pester, for the tests of scripts/windows (tests/powershell, CTest "powershell:
+# pester"), both pinned. PowerShell is the .NET global tool (needs the .NET SDK: dotnet on PATH);
+# 7.6.10 is pinned because 7.7.0 does not install here. Pester comes from the NuGet feed as a
+# .nupkg (a zip), checked against its SHA-256 and unpacked into the module folder pwsh searches
+# for this user, so that 'Import-Module Pester' finds it. Both steps are skipped when the pinned
+# version is already there, so a second run changes nothing.
+pwsh_version=7.6.10
+pester_version=5.7.1
+pester_sha256=3c6dad5fb143faf19709dfb28c31c873989944705a087e160e23b7ce462e37a1
+nuget_feed=${NUGET_FLAT_FEED:-https://api.nuget.org/v3-flatcontainer}
+
+install_powershell() {
+    if ! command -v dotnet >/dev/null; then
+        echo "bootstrap: no .NET SDK (dotnet): PowerShell not installed, the PowerShell tests will be skipped" >&2
+        return 0
+    fi
+    local tools=$HOME/.dotnet/tools
+    if dotnet tool list --global 2>/dev/null | grep -Eiq "^powershell[[:space:]]+${pwsh_version//./\\.}[[:space:]]"; then
+        echo "bootstrap: PowerShell $pwsh_version already installed" >&2
+    elif dotnet tool list --global 2>/dev/null | grep -iq '^powershell[[:space:]]'; then
+        dotnet tool update --global PowerShell --version "$pwsh_version"
+    else
+        dotnet tool install --global PowerShell --version "$pwsh_version"
+    fi
+    local modules=${XDG_DATA_HOME:-$HOME/.local/share}/powershell/Modules/Pester/$pester_version
+    if [[ -f $modules/Pester.psd1 ]]; then
+        echo "bootstrap: Pester $pester_version already installed" >&2
+    else
+        local scratch
+        scratch=$(mktemp -d)
+        curl -fsSL --retry 3 -o "$scratch/pester.nupkg" \
+            "$nuget_feed/pester/$pester_version/pester.$pester_version.nupkg"
+        echo "$pester_sha256  $scratch/pester.nupkg" | sha256sum -c --quiet -
+        # The module is the package's tools/ folder.
+        python3 - "$scratch/pester.nupkg" "$scratch/unpacked" <<'PY'
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as package:
+    for name in package.namelist():
+        if name.startswith("tools/") and not name.endswith("/"):
+            package.extract(name, sys.argv[2])
+PY
+        mkdir -p "$(dirname "$modules")"
+        rm -rf "$modules"
+        mv "$scratch/unpacked/tools" "$modules"
+        rm -rf "$scratch"
+        echo "bootstrap: Pester $pester_version installed in $modules" >&2
+    fi
+    echo "bootstrap: PowerShell is $tools/pwsh; add $tools to PATH (run-pester.sh finds it there)" >&2
+}
+install_powershell

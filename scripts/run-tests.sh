@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds ssoescrow and runs the whole test suite:
-#   1. the normal build (warnings are errors) and every CTest test (unit, CLI end-to-end);
+#   1. the normal build (warnings are errors) and every CTest test (unit, CLI end-to-end, and the
+#      Pester tests of scripts/windows in PowerShell 7: "powershell: pester", skipped with a
+#      message when scripts/bootstrap.sh has not installed pwsh and Pester);
 #   2. the same suite in an ASan+UBSan build;
 #   3. each libFuzzer target for a short bounded slice (clang);
 #   4. the PowerShell scripts through the syntax check, when the shared tools are present;
@@ -47,7 +49,7 @@ fi
 
 shared=../shared
 if [[ -x $shared/tools/ps-syntax-check ]] && compgen -G "scripts/windows/*.ps1" >/dev/null; then
-    "$shared/tools/ps-syntax-check" scripts/windows/*.ps1
+    "$shared/tools/ps-syntax-check" scripts/windows/*.ps1 scripts/windows/*.psm1
 fi
 
 # ---- 5. Windows: cross-build with mingw-w64, unit suite and end-to-end scripts under Wine -------

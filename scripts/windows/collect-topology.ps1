@@ -12,17 +12,21 @@ clustered). It reads, without changing anything:
   - BizTalk, WMI namespace root\MicrosoftBizTalkServer: MSBTS_GroupSetting (group name,
     SSOServerName), MSBTS_MsgBoxSetting (MessageBox count), MSBTS_Server, MSBTS_Host,
     MSBTS_HostInstance;
-  - the SSO master secret server name, from 'ssomanage -displaydb' (see -SecretServer);
+  - the SSO master secret server name, from ISSOAdmin.GetGlobalInfo (the COM lookup the bridge
+    uses, module ssoescrow-windows.psm1 beside this script), else 'ssomanage -displaydb' (see
+    -SecretServer);
   - optionally SQL Server load figures from a CSV file (-SqlLoadCsv).
 The document is written as UTF-8 without byte-order mark, "cluster" is null on a machine that is
-not a cluster node, "sql" is null without -SqlLoadCsv. Extra fields are never written.
+not a cluster node (the Cluster service not installed, or installed but this computer not an
+active node of a cluster: a warning says so), "sql" is null without -SqlLoadCsv. Extra fields are
+never written.
 
 Rights needed:
   - a member of the local Administrators group on a cluster node, or read-only cluster access
     granted with 'Grant-ClusterAccess -User DOMAIN\user -ReadOnly';
   - a member of the BizTalk Server Administrators group (reads the MSBTS_* WMI classes);
-  - a member of the SSO Administrators group (for 'ssomanage -displaydb'), unless -SecretServer
-    is given;
+  - a member of the SSO Administrators group (for GetGlobalInfo or 'ssomanage -displaydb'),
+    unless -SecretServer is given;
   - the FailoverClusters PowerShell module on cluster nodes (Windows feature
     RSAT-Clustering-PowerShell).
 
@@ -34,7 +38,8 @@ Name of the cluster to inventory. Default: the cluster this machine is a node of
 Cluster service is not installed.
 
 .PARAMETER SecretServer
-The SSO master secret server name, when 'ssomanage -displaydb' cannot be run or parsed here.
+The SSO master secret server name, when neither ISSOAdmin.GetGlobalInfo nor 'ssomanage -displaydb'
+can tell it here.
 
 .PARAMETER SqlLoadCsv
 CSV file with columns name,node,cpu_percent,memory_percent: the sustained CPU and memory use of
@@ -73,6 +78,9 @@ param(
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 
+# Shared with sso-bridge.ps1: the secret server lookup and the FailoverClusters wrappers.
+Import-Module -Name (Join-Path $PSScriptRoot 'ssoescrow-windows.psm1') -Force -Verbose:$false
+
 $SchemaVersion = 'ssoescrow-topology/1'
 $BizTalkNamespace = 'root\MicrosoftBizTalkServer'
 
@@ -93,53 +101,52 @@ function Get-TextValue {
 function Get-ClusterInventory {
     param([string] $ClusterName)
 
-    $clusterService = Get-Service -Name 'ClusSvc' -ErrorAction SilentlyContinue
-    if ($ClusterName -eq '' -and $null -eq $clusterService) {
+    if ($ClusterName -eq '' -and -not (Test-SsoClusterServiceInstalled)) {
         Write-Verbose 'the Cluster service is not installed here: "cluster" is null'
         return $null
     }
-    if ($null -eq (Get-Module -ListAvailable -Name 'FailoverClusters')) {
+    if (-not (Test-SsoClusterModule)) {
         Stop-Collector ('the FailoverClusters PowerShell module is missing: install it with ' +
             '"Install-WindowsFeature RSAT-Clustering-PowerShell" (run as administrator), then run ' +
             'the collector again')
     }
-    Import-Module -Name 'FailoverClusters' -Verbose:$false
 
     try {
-        if ($ClusterName -eq '') {
-            $clusterObject = Get-Cluster
-        } else {
-            $clusterObject = Get-Cluster -Name $ClusterName
-        }
+        $clusterObject = Get-SsoClusterObject $ClusterName
     } catch {
-        Stop-Collector ("cannot read the cluster: $($_.Exception.Message). Run the collector on a " +
-            'cluster node as a local administrator, or get read-only access with Grant-ClusterAccess')
+        $reason = $_.Exception.Message
+        $Error.Clear()
+        if ($ClusterName -ne '') {
+            Stop-Collector ("cannot read the cluster ${ClusterName}: $reason. Run the collector on a " +
+                'cluster node as a local administrator, or get read-only access with Grant-ClusterAccess')
+        }
+        # The Cluster service is installed (a node evicted, the cluster not formed yet, the
+        # service stopped) but this computer is not an active node: no cluster to inventory.
+        Write-Warning ("the Cluster service is installed but this computer is not an active " +
+            "cluster node ($reason): `"cluster`" is null; give -Cluster NAME to inventory a " +
+            'cluster from here')
+        return $null
     }
-    $name = $clusterObject.Name
+    $name = Get-SsoNameOf $clusterObject
 
-    $nodes = @(Get-ClusterNode -Cluster $name | ForEach-Object {
-            [ordered]@{ name = $_.Name; state = $_.State.ToString() }
+    $nodes = @(Get-SsoClusterNodeList $name | ForEach-Object {
+            [ordered]@{ name = Get-SsoNameOf $_; state = [string] $_.State }
         })
 
-    $groups = @(Get-ClusterGroup -Cluster $name | ForEach-Object {
-            $owner = ''
-            if ($null -ne $_.OwnerNode) { $owner = $_.OwnerNode.Name }
-            [ordered]@{ name = $_.Name; owner_node = $owner; state = $_.State.ToString() }
+    $groups = @(Get-SsoClusterGroupList $name | ForEach-Object {
+            [ordered]@{ name = Get-SsoNameOf $_; owner_node = Get-SsoNameOf $_.OwnerNode; state = [string] $_.State }
         })
 
-    $resources = @(Get-ClusterResource -Cluster $name | ForEach-Object {
+    $resources = @(Get-SsoClusterResourceList $name | ForEach-Object {
             $resource = $_
-            $owner = ''
-            if ($null -ne $resource.OwnerNode) { $owner = $resource.OwnerNode.Name }
             # Possible owners of the resource (Get-ClusterOwnerNode -Resource), not the preferred
             # owners of its group.
-            $possible = @(Get-ClusterOwnerNode -Cluster $name -Resource $resource.Name |
-                    ForEach-Object { $_.OwnerNodes } | ForEach-Object { $_.Name })
+            $possible = @(Get-SsoClusterPossibleOwnerList $name (Get-SsoNameOf $resource) | ForEach-Object { $_ })
             # Private properties: ServiceName marks a Generic Service (ENTSSO, BTSSvc$<Host>,
             # W3SVC), UseNetworkName its "Use Network Name for computer name" flag, Name a
             # Network Name. Only strings and integers are kept.
             $parameters = [ordered]@{}
-            foreach ($parameter in @($resource | Get-ClusterParameter)) {
+            foreach ($parameter in @(Get-SsoClusterParameterList $resource)) {
                 $value = $parameter.Value
                 if ($value -is [string]) {
                     $parameters[$parameter.Name] = $value
@@ -149,11 +156,11 @@ function Get-ClusterInventory {
                 }
             }
             [ordered]@{
-                name            = $resource.Name
-                group           = $resource.OwnerGroup.Name
-                type            = $resource.ResourceType.Name
-                state           = $resource.State.ToString()
-                owner_node      = $owner
+                name            = Get-SsoNameOf $resource
+                group           = Get-SsoNameOf $resource.OwnerGroup
+                type            = Get-SsoNameOf $resource.ResourceType
+                state           = [string] $resource.State
+                owner_node      = Get-SsoNameOf $resource.OwnerNode
                 possible_owners = [object[]] $possible
                 parameters      = $parameters
             }
@@ -169,10 +176,23 @@ function Get-ClusterInventory {
 
 # --- BizTalk ------------------------------------------------------------------------------------
 
+# The instances of one BizTalk WMI class (mocked by the tests).
+function Get-BizTalkWmiInstance {
+    param([string] $ClassName)
+    return @(Get-CimInstance -Namespace $BizTalkNamespace -ClassName $ClassName)
+}
+
+# Whether the BizTalk WMI namespace exists here (mocked by the tests).
+function Test-BizTalkNamespace {
+    $namespace = Get-CimInstance -Namespace 'root' -ClassName '__NAMESPACE' `
+        -Filter "Name='MicrosoftBizTalkServer'" -ErrorAction SilentlyContinue
+    return ($null -ne $namespace)
+}
+
 function Get-BizTalkClass {
     param([string] $ClassName)
     try {
-        return @(Get-CimInstance -Namespace $BizTalkNamespace -ClassName $ClassName)
+        return @(Get-BizTalkWmiInstance $ClassName)
     } catch {
         Stop-Collector ("cannot read WMI class $ClassName in namespace ${BizTalkNamespace}: " +
             "$($_.Exception.Message). Run the collector on a configured BizTalk server, as a member " +
@@ -181,9 +201,7 @@ function Get-BizTalkClass {
 }
 
 function Get-BizTalkInventory {
-    $namespaceParent = Get-CimInstance -Namespace 'root' -ClassName '__NAMESPACE' `
-        -Filter "Name='MicrosoftBizTalkServer'" -ErrorAction SilentlyContinue
-    if ($null -eq $namespaceParent) {
+    if (-not (Test-BizTalkNamespace)) {
         Stop-Collector ("the WMI namespace $BizTalkNamespace does not exist here: run the collector " +
             'on a BizTalk server whose BizTalk group is configured')
     }
@@ -248,23 +266,40 @@ function Get-SecretServerName {
     param([string] $Override)
     if ($Override -ne '') { return $Override }
 
-    # reference/entsso-facts.md, "Finding the master secret server": 'ssomanage -displaydb' prints
-    # the secret server name (kept in SSODB SSOX_GlobalInfo.gi_SecretServer). ssomanage lives in
-    # %CommonProgramW6432%\Enterprise Single Sign-On (the 64-bit variable: a 32-bit host sees the
-    # x86 Common Files folder otherwise).
-    $commonFiles = $env:CommonProgramW6432
-    if ([string]::IsNullOrEmpty($commonFiles)) { $commonFiles = $env:CommonProgramFiles }
-    $ssomanage = Join-Path $commonFiles 'Enterprise Single Sign-On\ssomanage.exe'
-    if (-not (Test-Path -LiteralPath $ssomanage -PathType Leaf)) {
-        Stop-Collector ("$ssomanage not found: run the collector on an SSO server, or give the " +
-            'master secret server name with -SecretServer')
+    # reference/entsso-facts.md, "Finding the master secret server": ISSOAdmin.GetGlobalInfo (the
+    # SSO database through ENTSSO, as the bridge asks), then 'ssomanage -displaydb'.
+    $assembly = $null
+    try {
+        $assembly = Import-SsoInterop
+    } catch {
+        Write-Verbose "no ENTSSO interop here: $($_.Exception.Message)"
+        $Error.Clear()
     }
-    $output = & $ssomanage -displaydb 2>&1 | Out-String
-    if ($LASTEXITCODE -ne 0) {
-        Stop-Collector ("'ssomanage -displaydb' failed (exit code $LASTEXITCODE): $($output.Trim()). " +
-            'Run as a member of SSO Administrators, or give the name with -SecretServer')
+    $name = ''
+    if ($null -ne $assembly) {
+        try {
+            $name = Get-SsoSecretServerFromCom $assembly { param([string] $Text) Write-Verbose $Text }
+        } catch {
+            Write-Verbose "ISSOAdmin.GetGlobalInfo failed: $($_.Exception.Message)"
+            $Error.Clear()
+        }
     }
-    # The line reads e.g. "Secret Server Name : SSOBTS" (wording varies between versions).
+    if ($name -ne '') { return $name }
+
+    # The fallback. ssomanage runs through a .NET process (Invoke-Ssomanage), so that its stderr
+    # cannot become a terminating error under Windows PowerShell 5.1.
+    $result = Invoke-Ssomanage @('-displaydb')
+    if ($null -eq $result) {
+        Stop-Collector ("ISSOAdmin.GetGlobalInfo did not answer and ssomanage.exe was not found in " +
+            "$(Get-SsoFolder): run the collector on an SSO server, or give the master secret " +
+            'server name with -SecretServer')
+    }
+    $output = [string] $result.Output
+    if ($result.ExitCode -ne 0) {
+        Stop-Collector ("'ssomanage -displaydb' failed (exit code $($result.ExitCode)): " +
+            "$(($output + ' ' + [string] $result.Errors).Trim()). Run as a member of SSO " +
+            'Administrators, or give the name with -SecretServer')
+    }
     $match = [regex]::Match($output, '(?im)^\s*(?:SSO\s+)?secret\s+server(?:\s+name)?\s*:\s*(\S+)\s*$')
     if (-not $match.Success) {
         Stop-Collector ("no secret server name in the output of 'ssomanage -displaydb'; give it " +
@@ -312,27 +347,34 @@ function Get-SqlInventory {
 
 # --- main ---------------------------------------------------------------------------------------
 
-$target = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($OutFile)
-if ((Test-Path -LiteralPath $target) -and -not $Force) {
-    Stop-Collector "$target exists; use -Force to overwrite it"
+function Invoke-Collector {
+    $target = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($OutFile)
+    if ((Test-Path -LiteralPath $target) -and -not $Force) {
+        Stop-Collector "$target exists; use -Force to overwrite it"
+    }
+
+    $inventory = [ordered]@{
+        schema       = $SchemaVersion
+        collected_at = (Get-Date).ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'",
+            [Globalization.CultureInfo]::InvariantCulture)
+        cluster      = Get-ClusterInventory -ClusterName $Cluster
+        sso          = [ordered]@{ secret_server = Get-SecretServerName -Override $SecretServer }
+        biztalk      = Get-BizTalkInventory
+        sql          = Get-SqlInventory -CsvPath $SqlLoadCsv
+    }
+
+    $json = ConvertTo-Json -InputObject $inventory -Depth 10
+    $utf8NoBom = New-Object System.Text.UTF8Encoding -ArgumentList $false
+    try {
+        [System.IO.File]::WriteAllText($target, $json + "`n", $utf8NoBom)
+    } catch {
+        Stop-Collector "cannot write ${target}: $($_.Exception.Message)"
+    }
+    Write-Host "collect-topology: wrote $target"
 }
 
-$inventory = [ordered]@{
-    schema       = $SchemaVersion
-    collected_at = (Get-Date).ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'",
-        [Globalization.CultureInfo]::InvariantCulture)
-    cluster      = Get-ClusterInventory -ClusterName $Cluster
-    sso          = [ordered]@{ secret_server = Get-SecretServerName -Override $SecretServer }
-    biztalk      = Get-BizTalkInventory
-    sql          = Get-SqlInventory -CsvPath $SqlLoadCsv
+# Dot-sourced (the tests), the script only defines its functions.
+if ($MyInvocation.InvocationName -ne '.') {
+    Invoke-Collector
+    exit 0
 }
-
-$json = ConvertTo-Json -InputObject $inventory -Depth 10
-$utf8NoBom = New-Object System.Text.UTF8Encoding -ArgumentList $false
-try {
-    [System.IO.File]::WriteAllText($target, $json + "`n", $utf8NoBom)
-} catch {
-    Stop-Collector "cannot write ${target}: $($_.Exception.Message)"
-}
-Write-Host "collect-topology: wrote $target"
-exit 0

@@ -9,11 +9,23 @@ Creates two Task Scheduler tasks in the folder -TaskPath (default \ssoescrow\):
   "ssoescrow backup"  daily at -BackupTime:
       ssoescrow.exe backup --vault VAULT
           --bridge "\"POWERSHELL\" -NoProfile -NonInteractive -ExecutionPolicy Bypass -File \"BRIDGE\""
-          --expect-policy sha256:... --log-json LOG [--skip-on-passive-node] [--temp-dir DIR]
+          --expect-policy sha256:... --log-json LOG --state-dir STATE --temp-dir SCRATCH
+          [--skip-on-passive-node --wait 900]
   "ssoescrow status"  weekly on -StatusDay at -StatusTime:
-      cmd.exe /d /s /c ""ssoescrow.exe" status --vault VAULT --bridge "..." --format json > "REPORT""
-      The JSON report is kept in -StatusReport; the task's "Last Run Result" is the status exit
-      code (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN), so a monitoring system can read either.
+      ssoescrow.exe status --vault VAULT --bridge "..." --format json --state-dir STATE
+          --output REPORT
+      ssoescrow writes the JSON report itself, atomically, into -StatusReport (no cmd.exe: a
+      shell would misread '&' or '%' in a path such as D:\R&D\vault); the task's "Last Run
+      Result" is the status exit code (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN), so a monitoring
+      system can read either.
+
+Folders, each with an explicit access list that replaces the inherited one:
+  %ProgramData%\ssoescrow          Administrators, SYSTEM and the task account (the log, the
+                                   report and STATE = %ProgramData%\ssoescrow\state inherit it);
+  SCRATCH (-TempDir, default %ProgramData%\ssoescrow\scratch)
+                                   only the task account and the ENTSSO service account: the
+                                   .bak is written there, by one of them (README, "Which identity
+                                   writes the .bak"), and nobody else may read it.
 
 Both run as -RunAsAccount, whether or not it is logged on, with highest privileges; a new
 instance is not started while one runs; a run is stopped after -ExecutionTimeLimit; a start that
@@ -70,12 +82,13 @@ Default: %ProgramData%\ssoescrow\backup-log.jsonl.
 .PARAMETER SkipOnPassiveNode
 For an SSO failover cluster: install the same tasks on every node that can own the SSO cluster
 group; with this switch (--skip-on-passive-node) the node that owns the group takes the backup
-and the others exit 0 without doing anything.
+and the others exit 0 without doing anything. They ask the bridge before taking the vault lock,
+and every node waits up to 15 minutes for the lock (--wait 900) rather than failing.
 
 .PARAMETER TempDir
-Where ssoescrow makes its private scratch folder for the .bak (--temp-dir); default the task
-account's %TEMP%. It must be on a local NTFS disk (ENTSSO refuses other targets) that ENTSSO can
-write for this account.
+Where ssoescrow makes its private scratch folder for the .bak (--temp-dir). Default
+%ProgramData%\ssoescrow\scratch. It must be on a local NTFS disk (ENTSSO refuses other targets);
+its access list is replaced: only the task account and the ENTSSO service account.
 
 .PARAMETER StatusReport
 Where the weekly status job writes its JSON report. Default: %ProgramData%\ssoescrow\status.json.
@@ -222,148 +235,90 @@ function Resolve-FullPath {
     return $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($Path)
 }
 
-# --- checks -------------------------------------------------------------------------------------
+# --- what touches Windows (each mocked by the tests) ------------------------------------------
 
-if ([Environment]::OSVersion.Platform -ne [PlatformID]::Win32NT) {
-    Stop-Installer 'this script registers Windows Task Scheduler jobs: run it on Windows'
-}
-if ($null -eq (Get-Module -ListAvailable -Name 'ScheduledTasks')) {
-    Stop-Installer ('the ScheduledTasks PowerShell module is missing (Windows Server 2012 or ' +
-        'later has it): run this on the master secret server with Windows PowerShell 5.1')
-}
-Import-Module -Name 'ScheduledTasks' -Verbose:$false
-$identity = [Security.Principal.WindowsIdentity]::GetCurrent()
-$principal = New-Object Security.Principal.WindowsPrincipal -ArgumentList $identity
-if (-not $principal.IsInRole([Security.Principal.WindowsBuiltInRole]::Administrator) -and
-    -not $WhatIfPreference) {
-    Stop-Installer 'run this script elevated (as administrator): tasks with highest privileges need it'
+function Test-WindowsPlatform {
+    return ([Environment]::OSVersion.Platform -eq [PlatformID]::Win32NT)
 }
 
-if ($SsoescrowPath -eq '') { $SsoescrowPath = Join-Path $env:ProgramFiles 'ssoescrow\ssoescrow.exe' }
-if ($BridgeScript -eq '') { $BridgeScript = Join-Path $PSScriptRoot 'sso-bridge.ps1' }
-$dataFolder = Join-Path $env:ProgramData 'ssoescrow'
-if ($LogJson -eq '') { $LogJson = Join-Path $dataFolder 'backup-log.jsonl' }
-if ($StatusReport -eq '') { $StatusReport = Join-Path $dataFolder 'status.json' }
-
-$SsoescrowPath = Resolve-FullPath $SsoescrowPath
-$BridgeScript = Resolve-FullPath $BridgeScript
-$LogJson = Resolve-FullPath $LogJson
-$StatusReport = Resolve-FullPath $StatusReport
-# Relative vault paths would be resolved against the task's working folder: make it absolute.
-if (-not $Vault.StartsWith('\\')) { $Vault = Resolve-FullPath $Vault }
-
-Assert-PlainPath 'Vault' $Vault
-Assert-PlainPath 'SsoescrowPath' $SsoescrowPath
-Assert-PlainPath 'BridgeScript' $BridgeScript
-Assert-PlainPath 'LogJson' $LogJson
-Assert-PlainPath 'StatusReport' $StatusReport
-if ($TempDir -ne '') {
-    $TempDir = Resolve-FullPath $TempDir
-    Assert-PlainPath 'TempDir' $TempDir
+function Import-ScheduledTasksModule {
+    if ($null -eq (Get-Module -ListAvailable -Name 'ScheduledTasks')) { return $false }
+    Import-Module -Name 'ScheduledTasks' -Verbose:$false
+    return $true
 }
 
-if (-not (Test-Path -LiteralPath $SsoescrowPath -PathType Leaf)) {
-    Stop-Installer "$SsoescrowPath not found: install ssoescrow there or give -SsoescrowPath"
+function Test-Elevated {
+    $identity = [Security.Principal.WindowsIdentity]::GetCurrent()
+    $principal = New-Object Security.Principal.WindowsPrincipal -ArgumentList $identity
+    return $principal.IsInRole([Security.Principal.WindowsBuiltInRole]::Administrator)
 }
-if (-not (Test-Path -LiteralPath $BridgeScript -PathType Leaf)) {
-    Stop-Installer "$BridgeScript not found: give the path of sso-bridge.ps1 with -BridgeScript"
+
+function Test-ExistingTask {
+    param([string] $Path, [string] $Name)
+    return ($null -ne (Get-ScheduledTask -TaskPath $Path -TaskName $Name -ErrorAction SilentlyContinue))
 }
-if (-not (Test-Path -LiteralPath $Vault -PathType Container)) {
-    # The task account may reach a share that this session cannot: warn only.
-    Write-Warning ("the vault $Vault cannot be seen from this session; make sure $RunAsAccount " +
-        "can reach it (create it with 'ssoescrow vault init' first)")
+
+# The account the ENTSSO service runs as ('NT AUTHORITY\SYSTEM' for LocalSystem), or '' when the
+# service is not installed here.
+function Get-EntssoServiceAccount {
+    $service = Get-CimInstance -ClassName 'Win32_Service' -Filter "Name='ENTSSO'" -ErrorAction SilentlyContinue
+    if ($null -eq $service) { return '' }
+    $account = [string] $service.StartName
+    if ($account -eq 'LocalSystem') { return 'NT AUTHORITY\SYSTEM' }
+    return $account
 }
-foreach ($existing in @($BackupTaskName, $StatusTaskName)) {
-    $task = Get-ScheduledTask -TaskPath $TaskPath -TaskName $existing -ErrorAction SilentlyContinue
-    if ($null -ne $task -and -not $Force) {
-        Stop-Installer "task $TaskPath$existing exists: use -Force to replace it"
+
+# Creates Path when missing and gives it exactly the access Entries name: each entry an identity
+# with full control, inherited by everything created inside; inherited entries of the parent
+# are removed (a protected DACL), so nobody else has access.
+function Set-DirectoryAcl {
+    param([string] $Path, [string[]] $Identities)
+    if (-not (Test-Path -LiteralPath $Path -PathType Container)) {
+        [void] (New-Item -ItemType Directory -Path $Path)
     }
+    $acl = New-Object System.Security.AccessControl.DirectorySecurity
+    $acl.SetAccessRuleProtection($true, $false)
+    $inherit = [System.Security.AccessControl.InheritanceFlags] 'ContainerInherit, ObjectInherit'
+    foreach ($identity in $Identities) {
+        $rule = New-Object System.Security.AccessControl.FileSystemAccessRule -ArgumentList @(
+            $identity, [System.Security.AccessControl.FileSystemRights]::FullControl, $inherit,
+            [System.Security.AccessControl.PropagationFlags]::None,
+            [System.Security.AccessControl.AccessControlType]::Allow)
+        $acl.AddAccessRule($rule)
+    }
+    Set-Acl -LiteralPath $Path -AclObject $acl
 }
 
-# --- the command lines --------------------------------------------------------------------------
-
-$powershellExe = Join-Path $env:SystemRoot 'System32\WindowsPowerShell\v1.0\powershell.exe'
-Assert-PlainPath 'SystemRoot' $powershellExe
-# ssoescrow.exe splits the --bridge value with the Windows rules (CommandLineToArgvW), as it
-# splits its own command line: each path is one Windows argument inside it.
-$bridgeCommand = (ConvertTo-WindowsArgument $powershellExe) + ' -NoProfile -NonInteractive ' +
-    '-ExecutionPolicy Bypass -File ' + (ConvertTo-WindowsArgument $BridgeScript)
-
-$backupWords = @(
-    'backup',
-    '--vault', (ConvertTo-WindowsArgument $Vault),
-    '--bridge', (ConvertTo-WindowsArgument $bridgeCommand),
-    '--expect-policy', $ExpectPolicy,
-    '--log-json', (ConvertTo-WindowsArgument $LogJson)
-)
-if ($SkipOnPassiveNode) { $backupWords += '--skip-on-passive-node' }
-if ($TempDir -ne '') { $backupWords += @('--temp-dir', (ConvertTo-WindowsArgument $TempDir)) }
-$backupArguments = $backupWords -join ' '
-
-# cmd.exe /s /c "LINE" strips the outer quotes and runs LINE, whose redirection keeps the report;
-# the exit code of cmd.exe is that of ssoescrow status.
-$statusLine = @(
-    (ConvertTo-WindowsArgument $SsoescrowPath), 'status',
-    '--vault', (ConvertTo-WindowsArgument $Vault),
-    '--bridge', (ConvertTo-WindowsArgument $bridgeCommand),
-    '--format', 'json',
-    '>', (ConvertTo-WindowsArgument $StatusReport)
-) -join ' '
-$statusArguments = '/d /s /c "' + $statusLine + '"'
-$cmdExe = Join-Path $env:SystemRoot 'System32\cmd.exe'
-
-$workingFolder = Split-Path -Parent $SsoescrowPath
-$backupAction = New-ScheduledTaskAction -Execute $SsoescrowPath -Argument $backupArguments -WorkingDirectory $workingFolder
-$statusAction = New-ScheduledTaskAction -Execute $cmdExe -Argument $statusArguments -WorkingDirectory $workingFolder
-
-$culture = [Globalization.CultureInfo]::InvariantCulture
-$backupTrigger = New-ScheduledTaskTrigger -Daily -At ([datetime]::ParseExact($BackupTime, 'HH:mm', $culture))
-$statusTrigger = New-ScheduledTaskTrigger -Weekly -DaysOfWeek $StatusDay -At ([datetime]::ParseExact($StatusTime, 'HH:mm', $culture))
-
-$settings = New-ScheduledTaskSettingsSet -MultipleInstances IgnoreNew `
-    -ExecutionTimeLimit $ExecutionTimeLimit -RestartCount 3 `
-    -RestartInterval (New-TimeSpan -Minutes 10) -StartWhenAvailable `
-    -AllowStartIfOnBatteries -DontStopIfGoingOnBatteries
-
-# --- the account --------------------------------------------------------------------------------
-
-$isGmsa = $RunAsAccount.EndsWith('$')
-if ($isGmsa) {
-    # A gMSA: logon type Password without a password; Windows retrieves the gMSA's password.
-    $taskPrincipal = New-ScheduledTaskPrincipal -UserId $RunAsAccount -LogonType Password -RunLevel Highest
-    if ($null -ne $Credential) {
-        Write-Warning "-Credential is ignored: $RunAsAccount is a group managed service account"
+# Registers one task from a plan entry (Execute, Arguments, WorkingDirectory, Trigger).
+function Register-TaskDefinition {
+    param($Task, [string] $TaskPath, [TimeSpan] $ExecutionTimeLimit, [string] $RunAsAccount,
+        [bool] $IsGmsa, $Credential)
+    $action = New-ScheduledTaskAction -Execute $Task.Execute -Argument $Task.Arguments `
+        -WorkingDirectory $Task.WorkingDirectory
+    $culture = [Globalization.CultureInfo]::InvariantCulture
+    $at = [datetime]::ParseExact($Task.Time, 'HH:mm', $culture)
+    if ($Task.Schedule -eq 'Daily') {
+        $trigger = New-ScheduledTaskTrigger -Daily -At $at
+    } else {
+        $trigger = New-ScheduledTaskTrigger -Weekly -DaysOfWeek $Task.Day -At $at
     }
-} else {
-    $taskPrincipal = $null
-    if ($null -eq $Credential -and -not $WhatIfPreference) {
-        $Credential = Get-Credential -UserName $RunAsAccount -Message ('Password of the account ' +
-            'the ssoescrow tasks run as (stored by Task Scheduler, never by this script)')
-        if ($null -eq $Credential) {
-            Stop-Installer 'no credential given'
-        }
-    }
-    if ($null -ne $Credential -and -not [string]::Equals($Credential.UserName, $RunAsAccount,
-            [StringComparison]::OrdinalIgnoreCase)) {
-        Stop-Installer "the credential is for $($Credential.UserName), not for -RunAsAccount $RunAsAccount"
-    }
-}
-
-function Register-SsoescrowTask {
-    param([string] $Name, $Action, $Trigger, [string] $Description)
-    $target = "$TaskPath$Name as $RunAsAccount"
-    if (-not $PSCmdlet.ShouldProcess($target, 'Register scheduled task')) { return }
+    $settings = New-ScheduledTaskSettingsSet -MultipleInstances IgnoreNew `
+        -ExecutionTimeLimit $ExecutionTimeLimit -RestartCount 3 `
+        -RestartInterval (New-TimeSpan -Minutes 10) -StartWhenAvailable `
+        -AllowStartIfOnBatteries -DontStopIfGoingOnBatteries
     $common = @{
-        TaskName    = $Name
+        TaskName    = $Task.Name
         TaskPath    = $TaskPath
-        Action      = $Action
-        Trigger     = $Trigger
+        Action      = $action
+        Trigger     = $trigger
         Settings    = $settings
-        Description = $Description
+        Description = $Task.Description
         Force       = $true
     }
-    if ($isGmsa) {
-        [void] (Register-ScheduledTask @common -Principal $taskPrincipal)
+    if ($IsGmsa) {
+        # A gMSA: logon type Password without a password; Windows retrieves the gMSA's password.
+        $principal = New-ScheduledTaskPrincipal -UserId $RunAsAccount -LogonType Password -RunLevel Highest
+        [void] (Register-ScheduledTask @common -Principal $principal)
         return
     }
     # Register-ScheduledTask takes the password only as a string; it goes straight to Task
@@ -379,27 +334,207 @@ function Register-SsoescrowTask {
         # never holds the password.
         $reason = $_.Exception.Message
         $Error.Clear()
-        Stop-Installer ("Task Scheduler refused to register $TaskPath${Name} ($reason): check " +
-            'the account name and its password, and that the account may log on as a batch job')
+        Stop-Installer ("Task Scheduler refused to register $TaskPath$($Task.Name) ($reason): " +
+            'check the account name and its password, and that the account may log on as a batch job')
     } finally {
         $common['Password'] = $null
     }
 }
 
-if (-not (Test-Path -LiteralPath $dataFolder -PathType Container) -and
-    $PSCmdlet.ShouldProcess($dataFolder, 'Create folder for the log and the status report')) {
-    [void] (New-Item -ItemType Directory -Path $dataFolder)
+# --- the plan -----------------------------------------------------------------------------------
+
+# Everything the installer will do, from resolved settings, without touching Windows: the two
+# tasks (program, arguments) and the folders with their access lists. Settings: Vault,
+# SsoescrowPath, BridgeScript, PowershellExe, LogJson, StatusReport, DataFolder, StateDir, TempDir,
+# ExpectPolicy, RunAsAccount, EntssoAccount, SkipOnPassiveNode, BackupTime, StatusDay, StatusTime.
+function Get-TaskPlan {
+    param([hashtable] $Settings)
+    # ssoescrow.exe splits the --bridge value with the Windows rules (CommandLineToArgvW), as it
+    # splits its own command line: each path is one Windows argument inside it.
+    $bridgeCommand = (ConvertTo-WindowsArgument $Settings.PowershellExe) + ' -NoProfile -NonInteractive ' +
+        '-ExecutionPolicy Bypass -File ' + (ConvertTo-WindowsArgument $Settings.BridgeScript)
+
+    $backupWords = @(
+        'backup',
+        '--vault', (ConvertTo-WindowsArgument $Settings.Vault),
+        '--bridge', (ConvertTo-WindowsArgument $bridgeCommand),
+        '--expect-policy', $Settings.ExpectPolicy,
+        '--log-json', (ConvertTo-WindowsArgument $Settings.LogJson),
+        '--state-dir', (ConvertTo-WindowsArgument $Settings.StateDir),
+        '--temp-dir', (ConvertTo-WindowsArgument $Settings.TempDir)
+    )
+    if ($Settings.SkipOnPassiveNode) {
+        # Every node starts at the same minute: the passive ones ask the bridge and skip before
+        # the vault lock, and --wait lets a backup started by hand meanwhile finish first.
+        $backupWords += @('--skip-on-passive-node', '--wait', '900')
+    }
+
+    # ssoescrow.exe itself, no cmd.exe: a shell would reinterpret '&', '^' or '%' in a path
+    # (D:\R&D\vault); the report is written by ssoescrow, atomically (--output).
+    $statusWords = @(
+        'status',
+        '--vault', (ConvertTo-WindowsArgument $Settings.Vault),
+        '--bridge', (ConvertTo-WindowsArgument $bridgeCommand),
+        '--format', 'json',
+        '--state-dir', (ConvertTo-WindowsArgument $Settings.StateDir),
+        '--output', (ConvertTo-WindowsArgument $Settings.StatusReport)
+    )
+
+    $workingFolder = Split-Path -Parent $Settings.SsoescrowPath
+    # The .bak is written by the ENTSSO service or by the task's account (README: "Which identity
+    # writes the .bak"): the scratch folder admits exactly those, nobody else.
+    $scratchIdentities = New-Object 'System.Collections.Generic.List[string]'
+    $scratchIdentities.Add($Settings.RunAsAccount)
+    if ($Settings.EntssoAccount -ne '' -and -not [string]::Equals($Settings.EntssoAccount,
+            $Settings.RunAsAccount, [StringComparison]::OrdinalIgnoreCase)) {
+        $scratchIdentities.Add($Settings.EntssoAccount)
+    }
+    $dataIdentities = @('BUILTIN\Administrators', 'NT AUTHORITY\SYSTEM', $Settings.RunAsAccount)
+    return [pscustomobject] @{
+        BridgeCommand = $bridgeCommand
+        Backup        = [pscustomobject] @{
+            Name             = $BackupTaskName
+            Execute          = $Settings.SsoescrowPath
+            Arguments        = $backupWords -join ' '
+            WorkingDirectory = $workingFolder
+            Schedule         = 'Daily'
+            Day              = $null
+            Time             = $Settings.BackupTime
+            Description      = ('Daily ENTSSO master secret backup into the ssoescrow vault ' +
+                "$($Settings.Vault) (policy pinned to $($Settings.ExpectPolicy))")
+        }
+        Status        = [pscustomobject] @{
+            Name             = $StatusTaskName
+            Execute          = $Settings.SsoescrowPath
+            Arguments        = $statusWords -join ' '
+            WorkingDirectory = $workingFolder
+            Schedule         = 'Weekly'
+            Day              = $Settings.StatusDay
+            Time             = $Settings.StatusTime
+            Description      = ("Weekly ssoescrow freshness status of $($Settings.Vault); Last Run " +
+                "Result 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN; report in $($Settings.StatusReport)")
+        }
+        Folders       = @(
+            [pscustomobject] @{ Path = $Settings.DataFolder; Identities = [string[]] $dataIdentities },
+            [pscustomobject] @{ Path = $Settings.TempDir; Identities = [string[]] $scratchIdentities.ToArray() }
+        )
+    }
 }
 
-Register-SsoescrowTask $BackupTaskName $backupAction $backupTrigger ('Daily ENTSSO master secret ' +
-    "backup into the ssoescrow vault $Vault (policy pinned to $ExpectPolicy)")
-Register-SsoescrowTask $StatusTaskName $statusAction $statusTrigger ('Weekly ssoescrow freshness ' +
-    "status of $Vault; Last Run Result 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN; report in $StatusReport")
-$Credential = $null
+# --- main ---------------------------------------------------------------------------------------
 
-Write-Host "install-backup-task: $TaskPath$BackupTaskName runs daily at ${BackupTime}:"
-Write-Host "  $SsoescrowPath $backupArguments"
-Write-Host "install-backup-task: $TaskPath$StatusTaskName runs every $StatusDay at ${StatusTime}:"
-Write-Host "  $cmdExe $statusArguments"
-Write-Host "Run the backup once now and check it: Start-ScheduledTask -TaskPath '$TaskPath' -TaskName '$BackupTaskName'"
-exit 0
+function Install-BackupTask {
+    # Its own ShouldProcess: -WhatIf given to the script reaches it as $WhatIfPreference.
+    [CmdletBinding(SupportsShouldProcess = $true)]
+    param()
+    if (-not (Test-WindowsPlatform)) {
+        Stop-Installer 'this script registers Windows Task Scheduler jobs: run it on Windows'
+    }
+    if (-not (Import-ScheduledTasksModule)) {
+        Stop-Installer ('the ScheduledTasks PowerShell module is missing (Windows Server 2012 or ' +
+            'later has it): run this on the master secret server with Windows PowerShell 5.1')
+    }
+    if (-not (Test-Elevated) -and -not $WhatIfPreference) {
+        Stop-Installer 'run this script elevated (as administrator): tasks with highest privileges need it'
+    }
+
+    $dataFolder = Join-Path $env:ProgramData 'ssoescrow'
+    $settings = @{
+        SsoescrowPath     = $SsoescrowPath
+        BridgeScript      = $BridgeScript
+        LogJson           = $LogJson
+        StatusReport      = $StatusReport
+        TempDir           = $TempDir
+        DataFolder        = $dataFolder
+        StateDir          = Join-Path $dataFolder 'state'
+        Vault             = $Vault
+        ExpectPolicy      = $ExpectPolicy
+        RunAsAccount      = $RunAsAccount
+        SkipOnPassiveNode = [bool] $SkipOnPassiveNode
+        BackupTime        = $BackupTime
+        StatusDay         = $StatusDay
+        StatusTime        = $StatusTime
+        PowershellExe     = Join-Path $env:SystemRoot 'System32\WindowsPowerShell\v1.0\powershell.exe'
+    }
+    if ($settings.SsoescrowPath -eq '') { $settings.SsoescrowPath = Join-Path $env:ProgramFiles 'ssoescrow\ssoescrow.exe' }
+    if ($settings.BridgeScript -eq '') { $settings.BridgeScript = Join-Path $PSScriptRoot 'sso-bridge.ps1' }
+    if ($settings.LogJson -eq '') { $settings.LogJson = Join-Path $dataFolder 'backup-log.jsonl' }
+    if ($settings.StatusReport -eq '') { $settings.StatusReport = Join-Path $dataFolder 'status.json' }
+    if ($settings.TempDir -eq '') { $settings.TempDir = Join-Path $dataFolder 'scratch' }
+    foreach ($key in @('SsoescrowPath', 'BridgeScript', 'LogJson', 'StatusReport', 'TempDir')) {
+        $settings[$key] = Resolve-FullPath $settings[$key]
+    }
+    # Relative vault paths would be resolved against the task's working folder: make it absolute.
+    if (-not $settings.Vault.StartsWith('\\')) { $settings.Vault = Resolve-FullPath $settings.Vault }
+    foreach ($key in @('Vault', 'SsoescrowPath', 'BridgeScript', 'LogJson', 'StatusReport', 'TempDir', 'PowershellExe')) {
+        Assert-PlainPath $key $settings[$key]
+    }
+
+    if (-not (Test-Path -LiteralPath $settings.SsoescrowPath -PathType Leaf)) {
+        Stop-Installer "$($settings.SsoescrowPath) not found: install ssoescrow there or give -SsoescrowPath"
+    }
+    if (-not (Test-Path -LiteralPath $settings.BridgeScript -PathType Leaf)) {
+        Stop-Installer "$($settings.BridgeScript) not found: give the path of sso-bridge.ps1 with -BridgeScript"
+    }
+    if (-not (Test-Path -LiteralPath $settings.Vault -PathType Container)) {
+        # The task account may reach a share that this session cannot: warn only.
+        Write-Warning ("the vault $($settings.Vault) cannot be seen from this session; make sure " +
+            "$RunAsAccount can reach it (create it with 'ssoescrow vault init' first)")
+    }
+    foreach ($existing in @($BackupTaskName, $StatusTaskName)) {
+        if ((Test-ExistingTask $TaskPath $existing) -and -not $Force) {
+            Stop-Installer "task $TaskPath$existing exists: use -Force to replace it"
+        }
+    }
+    $settings.EntssoAccount = Get-EntssoServiceAccount
+    if ($settings.EntssoAccount -eq '') {
+        Write-Warning ('the ENTSSO service is not installed here, so only the task account may ' +
+            'write the scratch folder: run this on the master secret server')
+    }
+    $plan = Get-TaskPlan $settings
+
+    # --- the account ----------------------------------------------------------------------------
+    $isGmsa = $RunAsAccount.EndsWith('$')
+    $credential = $Credential
+    if ($isGmsa) {
+        if ($null -ne $credential) {
+            Write-Warning "-Credential is ignored: $RunAsAccount is a group managed service account"
+        }
+    } else {
+        if ($null -eq $credential -and -not $WhatIfPreference) {
+            $credential = Get-Credential -UserName $RunAsAccount -Message ('Password of the account ' +
+                'the ssoescrow tasks run as (stored by Task Scheduler, never by this script)')
+            if ($null -eq $credential) {
+                Stop-Installer 'no credential given'
+            }
+        }
+        if ($null -ne $credential -and -not [string]::Equals($credential.UserName, $RunAsAccount,
+                [StringComparison]::OrdinalIgnoreCase)) {
+            Stop-Installer "the credential is for $($credential.UserName), not for -RunAsAccount $RunAsAccount"
+        }
+    }
+
+    foreach ($folder in $plan.Folders) {
+        if ($PSCmdlet.ShouldProcess($folder.Path, "Create the folder, access only for $($folder.Identities -join ', ')")) {
+            Set-DirectoryAcl $folder.Path $folder.Identities
+        }
+    }
+    foreach ($task in @($plan.Backup, $plan.Status)) {
+        if ($PSCmdlet.ShouldProcess("$TaskPath$($task.Name) as $RunAsAccount", 'Register scheduled task')) {
+            Register-TaskDefinition $task $TaskPath $ExecutionTimeLimit $RunAsAccount $isGmsa $credential
+        }
+    }
+    $credential = $null
+
+    Write-Host "install-backup-task: $TaskPath$BackupTaskName runs daily at ${BackupTime}:"
+    Write-Host "  $($plan.Backup.Execute) $($plan.Backup.Arguments)"
+    Write-Host "install-backup-task: $TaskPath$StatusTaskName runs every $StatusDay at ${StatusTime}:"
+    Write-Host "  $($plan.Status.Execute) $($plan.Status.Arguments)"
+    Write-Host "Run the backup once now and check it: Start-ScheduledTask -TaskPath '$TaskPath' -TaskName '$BackupTaskName'"
+}
+
+# Dot-sourced (the tests), the script only defines its functions.
+if ($MyInvocation.InvocationName -ne '.') {
+    Install-BackupTask
+    exit 0
+}

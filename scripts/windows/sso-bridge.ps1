@@ -36,35 +36,41 @@ code units, as Windows counts them), a backup into a folder that does not exist 
 folder, and a restore or reminder of a file that does not exist (10784). A 10766 response also
 names the master secret server in an extra member "secret_server".
 
-Where the answers come from:
+Where the answers come from (the shared parts in ssoescrow-windows.psm1 beside this script):
   - computer: $env:COMPUTERNAME.
+  - cluster: asked first, of the FailoverClusters cmdlets: the Generic Service resource whose
+    ServiceName is ENTSSO, its group and the group's owner node. null on a machine that is not
+    an active cluster node, when that module is missing (a warning on stderr: install
+    RSAT-Clustering-PowerShell) or when no such resource exists. resource_state is "online",
+    "offline", "failed", "pending" or "unknown".
   - secret_server: ISSOAdmin.GetGlobalInfo (the SSO database); when the ENTSSO service does not
     answer, 'ssomanage -displaydb'; then the SSO database itself (SSOX_GlobalInfo.gi_SecretServer,
-    server and database from HKLM\SOFTWARE\Microsoft\ENTSSO\SQL, Windows authentication).
-  - is_secret_server: secret_server equals this computer's name (case-insensitive, the host part
-    of a DNS name), or, on a failover cluster, it equals the network name of the cluster group
-    that holds the ENTSSO resource and this node owns that group.
+    server and database from HKLM\SOFTWARE\Microsoft\ENTSSO\SQL, Windows authentication). On a
+    passive cluster node none of them may answer: secret_server is then the SSO group's network
+    name (or empty).
+  - is_secret_server: false on a cluster node that does not own the SSO group (decided without
+    the secret server's name); otherwise secret_server equals this computer's name
+    (case-insensitive, the host part of a DNS name) or the network name of the SSO group.
   - current_msid / previous_msid (MSIDs, printed "{GUID}" upper-case): ENTSSO has no call that
-    returns them. The bridge reads the ENTSSO events of the Application log that name them:
-    10559 (backup succeeded: file, current MSID, previous MSID), 10523 (restore succeeded) and
-    10525 (new secret generated), in that order of insertion strings, and checks the result
-    against the GUID subkeys of HKLM\SOFTWARE\Microsoft\ENTSSO\SSOSS, which hold the secrets of
-    this computer. When no event tells, and SSOSS holds exactly one secret, that one is current.
-    Otherwise the status MSIDs are null (the log was cleared, or this computer holds no secret),
-    which ssoescrow accepts: take a backup to record them. After backup, generate and restore
-    the bridge waits up to 10 seconds for the operation's own event; if ENTSSO did the work but
-    no MSID can be found, the bridge fails (exit 4) rather than invent one, and ssoescrow does
+    returns them. The bridge reads the ENTSSO events of the Application log, by the position of
+    their documented insertion strings only: 10559 (backup) and 10523 (restore): file, current
+    MSID, previous MSID; 10525 (generate): MSID, client user, client computer, tracking id (so a
+    generate names the new secret; the previous one is the secret current before it). The GUID
+    subkeys of HKLM\SOFTWARE\Microsoft\ENTSSO\SSOSS (this computer's secrets) overrule an event
+    about a secret not held here; SSOSS missing, unreadable or without GUID subkeys tells
+    nothing. When neither tells, the status MSIDs are null, which ssoescrow accepts: take a
+    backup to record them. After backup, generate and restore the bridge waits up to 10 seconds
+    for the operation's own event; if ENTSSO did the work but no MSID can be found, the bridge
+    fails rather than invent one (exit 3 naming 'ssoconfig -auditlevel' when ENTSSO's positive
+    audit level, read with ISSOConfigOM.GetServerStatus, is 0; else exit 4), and ssoescrow does
     not seal that file.
   - service_state: Get-Service ENTSSO.
-  - cluster: Get-Cluster and the Generic Service resource whose ServiceName is ENTSSO
-    (FailoverClusters module); null on a machine that is not a cluster node, when that module
-    is missing (a warning on stderr: install RSAT-Clustering-PowerShell) or when no such
-    resource exists. resource_state is "online", "offline", "failed", "pending" or "unknown".
 
 The COM calls go through Microsoft.EnterpriseSingleSignOn.Interop.dll in
 %CommonProgramW6432%\Enterprise Single Sign-On (coclass SSOConfigOM, interface ISSOConfigSS:
 BackupSecret, GenerateSecret, RestoreSecret, GetFilePasswordReminder; coclass SSOAdmin,
-interface ISSOAdmin: GetGlobalInfo), the same object ssoconfig.exe uses. Relative file names
+interface ISSOAdmin: GetGlobalInfo; interface ISSOConfigOM: GetServerStatus), the same objects
+ssoconfig.exe uses. Relative file names
 are made absolute against the bridge's working folder, because the ENTSSO service, not this
 process, opens the file. Write backups to a local NTFS disk: ENTSSO refuses other targets.
 
@@ -102,10 +108,11 @@ quotes for the path.
 
 .NOTES
 Exit status: 0 a response was written (it may report an ENTSSO error); 2 misuse or a malformed
-request (not one JSON object of at most 1 MiB in UTF-8, another protocol, a required member
-missing or not a string, an unknown operation); 3 the environment is wrong (not Windows, a
-32-bit PowerShell on 64-bit Windows, not elevated, ENTSSO or its interop assembly missing, the
-master secret server name unreadable); 4 ENTSSO did the work but its MSIDs cannot be found;
+request (not one JSON object of at most 1 MiB in UTF-8, a member repeated, another protocol, a
+required member missing or not a string, an unknown operation); 3 the environment is wrong (not
+Windows, a 32-bit PowerShell on 64-bit Windows, not elevated, ENTSSO or its interop assembly
+missing, the master secret server name unreadable, no success events at positive audit level 0);
+4 ENTSSO did the work but its MSIDs cannot be found;
 1 an unexpected error. Only exit 0 writes to stdout; the other cases write one
 'sso-bridge: error: ...' line to stderr.
 #>
@@ -126,6 +133,10 @@ $InformationPreference = 'SilentlyContinue'
 $VerbosePreference = 'SilentlyContinue'
 $DebugPreference = 'SilentlyContinue'
 
+# What the bridge shares with collect-topology.ps1: the ENTSSO COM calls, the secret server
+# lookup and the cluster ownership.
+Import-Module -Name (Join-Path $PSScriptRoot 'ssoescrow-windows.psm1') -Force -Verbose:$false
+
 $Protocol = 'ssoescrow-bridge/1'
 $Operations = @('status', 'backup', 'restore', 'generate', 'reminder')
 $MaxRequestBytes = 1048576
@@ -137,7 +148,6 @@ $InteropNamespace = 'Microsoft.EnterpriseSingleSignOn.Interop'
 $SsossKey = 'HKLM:\SOFTWARE\Microsoft\ENTSSO\SSOSS'
 $SqlKey = 'HKLM:\SOFTWARE\Microsoft\ENTSSO\SQL'
 $Mask32 = [long] 4294967295  # 0xFFFFFFFF as a 64-bit value
-$GuidPattern = '\{?[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}?'
 
 # ENTSSO message numbers (reference/entsso-facts.md, DESIGN.md section 5).
 $CodeNoSecrets = 10520
@@ -200,60 +210,161 @@ function ConvertFrom-RequestBytes {
         [Array]::Clear($Buffer, 0, $Buffer.Length)
     }
 
-    $members = New-Object 'System.Collections.Generic.Dictionary[string,object]' -ArgumentList ([StringComparer]::Ordinal)
-    $parsed = $false
-    if ($PSVersionTable.PSEdition -eq 'Core') {
-        $document = $null
-        try {
-            $options = New-Object System.Text.Json.JsonDocumentOptions
-            $document = [System.Text.Json.JsonDocument]::Parse($text, $options)
-            if ($document.RootElement.ValueKind -eq [System.Text.Json.JsonValueKind]::Object) {
-                $parsed = $true
-                foreach ($property in $document.RootElement.EnumerateObject()) {
-                    if ($members.ContainsKey($property.Name)) {
-                        $parsed = $false
-                        break
-                    }
-                    if ($property.Value.ValueKind -eq [System.Text.Json.JsonValueKind]::String) {
-                        $members[$property.Name] = $property.Value.GetString()
-                    } else {
-                        $members[$property.Name] = $null
-                    }
-                }
+    $members = $null
+    try {
+        if (Test-DesktopEdition) {
+            # JavaScriptSerializer keeps the last of duplicate members without a word: the
+            # duplicates are found by a scan of the text of our own, before it parses.
+            if (-not (Test-JsonUniqueMembers $text)) {
+                $members = $null
+            } else {
+                $members = ConvertFrom-JsonWithSerializer $text
             }
-        } catch {
-            $parsed = $false
-        } finally {
-            if ($null -ne $document) { $document.Dispose() }
+        } else {
+            $members = ConvertFrom-JsonWithSystemTextJson $text
         }
-    } else {
-        try {
-            Add-Type -AssemblyName 'System.Web.Extensions'
-            $serializer = New-Object System.Web.Script.Serialization.JavaScriptSerializer
-            $serializer.MaxJsonLength = 2 * $MaxRequestBytes
-            $root = $serializer.DeserializeObject($text)
-            if ($root -is [System.Collections.Generic.IDictionary[string, object]]) {
-                $parsed = $true
-                foreach ($key in $root.Keys) {
-                    $value = $root[$key]
-                    if ($value -is [string]) {
-                        $members[$key] = $value
-                    } else {
-                        $members[$key] = $null
-                    }
-                }
-                $root.Clear()
-            }
-        } catch {
-            $parsed = $false
-        }
+    } catch {
+        $members = $null
     }
     $text = $null
     $Error.Clear()
-    if (-not $parsed) {
+    if ($null -eq $members) {
         Stop-Bridge $ExitMisuse 'malformed request: not one JSON object without duplicate members'
     }
     return , $members
+}
+
+function Test-DesktopEdition {
+    return ($PSVersionTable.PSEdition -ne 'Core')
+}
+
+function New-MemberDictionary {
+    return (New-Object 'System.Collections.Generic.Dictionary[string,object]' -ArgumentList ([StringComparer]::Ordinal))
+}
+
+# PowerShell 7: System.Text.Json. The members of one JSON object (strings as strings, any other
+# type as $null), or $null when the text is not one object or repeats a member.
+function ConvertFrom-JsonWithSystemTextJson {
+    param([string] $Text)
+    $members = New-MemberDictionary
+    $document = $null
+    try {
+        $options = New-Object System.Text.Json.JsonDocumentOptions
+        $document = [System.Text.Json.JsonDocument]::Parse($Text, $options)
+        if ($document.RootElement.ValueKind -ne [System.Text.Json.JsonValueKind]::Object) { return $null }
+        foreach ($property in $document.RootElement.EnumerateObject()) {
+            if ($members.ContainsKey($property.Name)) { return $null }
+            if ($property.Value.ValueKind -eq [System.Text.Json.JsonValueKind]::String) {
+                $members[$property.Name] = $property.Value.GetString()
+            } else {
+                $members[$property.Name] = $null
+            }
+        }
+    } finally {
+        if ($null -ne $document) { $document.Dispose() }
+    }
+    return , $members
+}
+
+# Windows PowerShell 5.1: JavaScriptSerializer (it silently keeps the last of duplicate members:
+# Test-JsonUniqueMembers runs first).
+function ConvertFrom-JsonWithSerializer {
+    param([string] $Text)
+    Add-Type -AssemblyName 'System.Web.Extensions'
+    $serializer = New-Object System.Web.Script.Serialization.JavaScriptSerializer
+    $serializer.MaxJsonLength = 2 * $MaxRequestBytes
+    $root = $serializer.DeserializeObject($Text)
+    if (-not ($root -is [System.Collections.Generic.IDictionary[string, object]])) { return $null }
+    $members = New-MemberDictionary
+    foreach ($key in $root.Keys) {
+        $value = $root[$key]
+        if ($value -is [string]) {
+            $members[$key] = $value
+        } else {
+            $members[$key] = $null
+        }
+    }
+    $root.Clear()
+    return , $members
+}
+
+# False when an object of the JSON text repeats a member name (after unescaping: "a" and
+# "\u0061" are the same name). Not a validator: the parser that runs next rejects bad syntax;
+# this scan only has to find every member name of every object.
+function Test-JsonUniqueMembers {
+    param([string] $Text)
+    $names = New-Object 'System.Collections.Generic.Stack[object]'
+    $expectName = $false
+    $index = 0
+    $length = $Text.Length
+    while ($index -lt $length) {
+        $character = $Text[$index]
+        if ($character -eq '{') {
+            $names.Push((New-Object 'System.Collections.Generic.HashSet[string]' -ArgumentList ([StringComparer]::Ordinal)))
+            $expectName = $true
+            $index++
+            continue
+        }
+        if ($character -eq '}') {
+            if ($names.Count -gt 0) { [void] $names.Pop() }
+            $expectName = $false
+            $index++
+            continue
+        }
+        if ($character -eq '[') { $names.Push($null); $expectName = $false; $index++; continue }
+        if ($character -eq ']') {
+            if ($names.Count -gt 0) { [void] $names.Pop() }
+            $index++
+            continue
+        }
+        if ($character -eq ',') {
+            $expectName = ($names.Count -gt 0 -and $null -ne $names.Peek())
+            $index++
+            continue
+        }
+        if ($character -eq '"') {
+            $builder = New-Object System.Text.StringBuilder
+            $index++
+            while ($index -lt $length -and $Text[$index] -ne '"') {
+                if ($Text[$index] -eq [char] 92 -and $index + 1 -lt $length) {
+                    $escape = $Text[$index + 1]
+                    $step = 2
+                    $code = 0
+                    if ($escape -ceq 'u' -and $index + 5 -lt $length -and
+                        [int]::TryParse($Text.Substring($index + 2, 4),
+                            [Globalization.NumberStyles]::AllowHexSpecifier,
+                            [Globalization.CultureInfo]::InvariantCulture, [ref] $code)) {
+                        [void] $builder.Append([char] $code)
+                        $step = 6
+                    } elseif ($escape -ceq 'n') {
+                        [void] $builder.Append("`n")
+                    } elseif ($escape -ceq 't') {
+                        [void] $builder.Append("`t")
+                    } elseif ($escape -ceq 'r') {
+                        [void] $builder.Append("`r")
+                    } elseif ($escape -ceq 'b') {
+                        [void] $builder.Append([char] 8)
+                    } elseif ($escape -ceq 'f') {
+                        [void] $builder.Append([char] 12)
+                    } else {
+                        [void] $builder.Append($escape)
+                    }
+                    $index += $step
+                    continue
+                }
+                [void] $builder.Append($Text[$index])
+                $index++
+            }
+            $index++
+            if ($expectName) {
+                if (-not $names.Peek().Add($builder.ToString())) { return $false }
+                $expectName = $false
+            }
+            continue
+        }
+        $index++
+    }
+    return $true
 }
 
 # Checks that the request has a string member Name (without returning it: used for the password).
@@ -299,6 +410,7 @@ function Write-Response {
     $stdout.Flush()
 }
 
+
 # --- the environment ----------------------------------------------------------------------------
 
 function Test-Environment {
@@ -317,94 +429,37 @@ function Test-Environment {
             'as a Windows administrator (elevated, "Run with highest privileges" in Task ' +
             'Scheduler) who is also a member of SSO Administrators')
     }
-    if ($null -eq (Get-Service -Name 'ENTSSO' -ErrorAction SilentlyContinue)) {
+    if ($null -eq (Get-EntssoService)) {
         Stop-Bridge $ExitEnvironment ('the Enterprise Single Sign-On service (ENTSSO) is not ' +
             'installed on this computer: run the bridge on the master secret server')
     }
 }
 
-function Get-SsoFolder {
-    $commonFiles = $env:CommonProgramW6432
-    if ([string]::IsNullOrEmpty($commonFiles)) { $commonFiles = $env:CommonProgramFiles }
-    return (Join-Path $commonFiles 'Enterprise Single Sign-On')
+# The ENTSSO service (Status: Running, Stopped, ...), or $null when it is not installed.
+function Get-EntssoService {
+    return (Get-Service -Name 'ENTSSO' -ErrorAction SilentlyContinue)
 }
 
-function Import-SsoInterop {
-    $path = Join-Path (Get-SsoFolder) "$InteropNamespace.dll"
-    if (-not (Test-Path -LiteralPath $path -PathType Leaf)) {
-        Stop-Bridge $ExitEnvironment ("$path not found: install or repair Enterprise Single " +
-            'Sign-On (BizTalk Server setup), then run the bridge again')
-    }
+function Import-BridgeInterop {
     try {
-        return [System.Reflection.Assembly]::LoadFrom($path)
+        return (Import-SsoInterop)
     } catch {
-        Stop-Bridge $ExitEnvironment "cannot load ${path}: $($_.Exception.Message)"
+        $message = Get-SsoEnvironmentMessage $_
+        if ($null -eq $message) { throw }
+        Stop-Bridge $ExitEnvironment $message
     }
 }
 
-function Get-InteropType {
-    param($Assembly, [string] $Name)
-    $type = $Assembly.GetType("$InteropNamespace.$Name", $false)
-    if ($null -eq $type) {
-        Stop-Bridge $ExitEnvironment ("$($Assembly.Location) has no type $InteropNamespace.${Name}: " +
-            'this ENTSSO version is not supported by the bridge')
-    }
-    return $type
-}
-
-# The creatable class of a coclass: tlbimp turns coclass X into an interface X marked with
-# [CoClass(typeof(XClass))].
-function Get-InteropClass {
-    param($Assembly, [string] $Name)
-    $type = Get-InteropType $Assembly $Name
-    if ($type.IsInterface) {
-        $marks = @($type.GetCustomAttributes([Runtime.InteropServices.CoClassAttribute], $false))
-        if ($marks.Count -gt 0) { return $marks[0].CoClass }
-        return (Get-InteropType $Assembly "${Name}Class")
-    }
-    return $type
-}
-
-# The exception a .NET method raised, without the wrappers of PowerShell and reflection.
-function Get-InnerException {
-    param($Exception)
-    while ($null -ne $Exception.InnerException -and
-        ($Exception -is [System.Reflection.TargetInvocationException] -or
-        $Exception -is [System.Management.Automation.MethodInvocationException])) {
-        $Exception = $Exception.InnerException
-    }
-    return $Exception
-}
-
-# Calls a method of a COM interface through reflection (no cmdlet sees the arguments). Arguments
-# (an object[]; left untyped so that it is the caller's array) receives out parameters in place.
-# Returns $null on success, else the exception ENTSSO raised (unwrapped).
+# The shared module's COM call with the bridge's ending for environment errors. Returns $null on
+# success, else the exception ENTSSO raised.
 function Invoke-InterfaceMethod {
     param($Assembly, [string] $Interface, [string] $Class, [string] $Method, $Arguments)
-    $interfaceType = Get-InteropType $Assembly $Interface
-    $classType = Get-InteropClass $Assembly $Class
-    $methodInfo = $interfaceType.GetMethod($Method)
-    if ($null -eq $methodInfo) {
-        Stop-Bridge $ExitEnvironment "$Interface has no method ${Method}: unsupported ENTSSO version"
-    }
-    $object = $null
     try {
-        $object = [Activator]::CreateInstance($classType)
+        return (Invoke-SsoComMethod $Assembly $Interface $Class $Method $Arguments)
     } catch {
-        $hresult = Format-Hresult (Get-InnerException $_.Exception).HResult
-        Stop-Bridge $ExitEnvironment ("cannot create the ENTSSO COM object $($classType.FullName) " +
-            "($hresult): repair the Enterprise Single Sign-On installation")
-    }
-    try {
-        [void] $methodInfo.Invoke($object, $Arguments)
-        return $null
-    } catch {
-        return (Get-InnerException $_.Exception)
-    } finally {
-        if ($null -ne $object -and [Runtime.InteropServices.Marshal]::IsComObject($object)) {
-            [void] [Runtime.InteropServices.Marshal]::ReleaseComObject($object)
-        }
-        $Error.Clear()
+        $message = Get-SsoEnvironmentMessage $_
+        if ($null -eq $message) { throw }
+        Stop-Bridge $ExitEnvironment $message
     }
 }
 
@@ -418,11 +473,6 @@ function Get-EntssoCode {
         return ($unsigned -band 0xFFFF)
     }
     return $hresult
-}
-
-function Format-Hresult {
-    param([long] $Value)
-    return ('0x{0:X8}' -f ($Value -band $Mask32))
 }
 
 function Get-EntssoMessage {
@@ -444,7 +494,7 @@ function Get-EntssoMessage {
         $CodePasswordLong { return 'The password must be at most 256 characters long.' }
         $CodeReminderLong { return 'The password reminder must be at most 512 characters long.' }
     }
-    $hex = Format-Hresult $Code
+    $hex = Format-SsoHresult $Code
     if ($Code -ge 0 -and $Code -le 0xFFFF) {
         return "ENTSSO error $Code (0xC000$('{0:X4}' -f $Code)); see the ENTSSO events of the Application log."
     }
@@ -458,37 +508,8 @@ function Get-EntssoMessage {
 
 # --- the master secret server and the cluster ---------------------------------------------------
 
-function Get-SecretServerFromCom {
-    param($Assembly)
-    $arguments = New-Object object[] 10
-    $failure = Invoke-InterfaceMethod $Assembly 'ISSOAdmin' 'SSOAdmin' 'GetGlobalInfo' $arguments
-    if ($null -ne $failure) {
-        Write-Diagnostic "ISSOAdmin.GetGlobalInfo failed ($(Format-Hresult $failure.HResult)); trying ssomanage -displaydb"
-        return ''
-    }
-    return [string] $arguments[7]
-}
-
-function Get-SecretServerFromSsomanage {
-    $ssomanage = Join-Path (Get-SsoFolder) 'ssomanage.exe'
-    if (-not (Test-Path -LiteralPath $ssomanage -PathType Leaf)) { return '' }
-    $output = ''
-    # Windows PowerShell turns redirected native stderr into error records: with 'Stop' the first
-    # stderr line would end the script.
-    $ErrorActionPreference = 'Continue'
-    try {
-        $output = & $ssomanage -displaydb 2>&1 | Out-String
-    } catch {
-        $Error.Clear()
-        return ''
-    }
-    if ($LASTEXITCODE -ne 0) { return '' }
-    # e.g. "Secret Server Name : SSOBTS" (wording varies between versions).
-    $match = [regex]::Match($output, '(?im)^\s*(?:SSO\s+)?secret\s+server(?:\s+name)?\s*:\s*(\S+)\s*$')
-    if ($match.Success) { return $match.Groups[1].Value }
-    return ''
-}
-
+# The SSO database itself (SSOX_GlobalInfo.gi_SecretServer), when neither ENTSSO nor ssomanage
+# answers: server and database from HKLM\SOFTWARE\Microsoft\ENTSSO\SQL, Windows authentication.
 function Get-SecretServerFromDatabase {
     $sql = Get-ItemProperty -LiteralPath $SqlKey -ErrorAction SilentlyContinue
     if ($null -eq $sql -or -not ($sql.PSObject.Properties.Name -contains 'Server') -or
@@ -518,87 +539,13 @@ function Get-SecretServerFromDatabase {
     }
 }
 
+# ISSOAdmin.GetGlobalInfo, then 'ssomanage -displaydb' (the shared module), then the database.
 function Get-SecretServer {
     param($Assembly)
-    $name = Get-SecretServerFromCom $Assembly
-    if ($name -eq '') { $name = Get-SecretServerFromSsomanage }
+    $diagnostic = { param([string] $Line) Write-Diagnostic $Line }
+    $name = Get-SsoSecretServer $Assembly $diagnostic
     if ($name -eq '') { $name = Get-SecretServerFromDatabase }
     return $name
-}
-
-function Test-SameComputer {
-    param([string] $Left, [string] $Right)
-    if ($Left -eq '' -or $Right -eq '') { return $false }
-    $leftHost = $Left.Split('.')[0]
-    $rightHost = $Right.Split('.')[0]
-    return [string]::Equals($leftHost, $rightHost, [StringComparison]::OrdinalIgnoreCase)
-}
-
-function ConvertTo-ResourceState {
-    param([string] $State)
-    switch ($State) {
-        'Online' { return 'online' }
-        'Offline' { return 'offline' }
-        'Failed' { return 'failed' }
-        'OnlinePending' { return 'pending' }
-        'OfflinePending' { return 'pending' }
-        'Pending' { return 'pending' }
-    }
-    return 'unknown'
-}
-
-# The SSO cluster group seen from this node, or $null. Also returns the group's network names.
-function Get-SsoCluster {
-    if ($null -eq (Get-Service -Name 'ClusSvc' -ErrorAction SilentlyContinue)) { return $null }
-    if ($null -eq (Get-Module -ListAvailable -Name 'FailoverClusters')) {
-        Write-Diagnostic ('warning: the Cluster service is installed but the FailoverClusters ' +
-            'module is missing, so "cluster" is reported as null: install it with ' +
-            '"Install-WindowsFeature RSAT-Clustering-PowerShell"')
-        return $null
-    }
-    try {
-        Import-Module -Name 'FailoverClusters' -Verbose:$false
-        $cluster = Get-Cluster
-    } catch {
-        Write-Diagnostic "note: this computer is not an active cluster node ($($_.Exception.Message)); `"cluster`" is null"
-        $Error.Clear()
-        return $null
-    }
-    $resource = $null
-    foreach ($candidate in @(Get-ClusterResource -Cluster $cluster.Name)) {
-        if ($candidate.ResourceType.Name -ne 'Generic Service') { continue }
-        $parameter = $candidate | Get-ClusterParameter -Name 'ServiceName' -ErrorAction SilentlyContinue
-        if ($null -ne $parameter -and [string]::Equals([string] $parameter.Value, 'ENTSSO',
-                [StringComparison]::OrdinalIgnoreCase)) {
-            $resource = $candidate
-            break
-        }
-    }
-    if ($null -eq $resource) {
-        Write-Diagnostic "note: cluster $($cluster.Name) has no Generic Service resource for ENTSSO; `"cluster`" is null"
-        return $null
-    }
-    $group = Get-ClusterGroup -Cluster $cluster.Name -Name $resource.OwnerGroup.Name
-    $ownerNode = ''
-    if ($null -ne $group.OwnerNode) { $ownerNode = [string] $group.OwnerNode.Name }
-    $owners = New-Object 'System.Collections.Generic.List[string]'
-    foreach ($entry in @(Get-ClusterOwnerNode -Cluster $cluster.Name -Resource $resource.Name)) {
-        foreach ($node in @($entry.OwnerNodes)) { $owners.Add([string] $node.Name) }
-    }
-    $networkNames = New-Object 'System.Collections.Generic.List[string]'
-    foreach ($member in @(Get-ClusterResource -Cluster $cluster.Name | Where-Object {
-                $_.OwnerGroup.Name -eq $group.Name -and $_.ResourceType.Name -eq 'Network Name' })) {
-        $name = $member | Get-ClusterParameter -Name 'Name' -ErrorAction SilentlyContinue
-        if ($null -ne $name -and [string] $name.Value -ne '') { $networkNames.Add([string] $name.Value) }
-    }
-    $info = [ordered]@{}
-    $info['name'] = [string] $cluster.Name
-    $info['node'] = [string] $env:COMPUTERNAME
-    $info['group'] = [string] $group.Name
-    $info['owner_node'] = $ownerNode
-    $info['possible_owners'] = [string[]] $owners.ToArray()
-    $info['resource_state'] = ConvertTo-ResourceState ([string] $resource.State)
-    return , @($info, [string[]] $networkNames.ToArray())
 }
 
 # --- MSIDs --------------------------------------------------------------------------------------
@@ -606,64 +553,110 @@ function Get-SsoCluster {
 function ConvertTo-Msid {
     param([string] $Text)
     $guid = [guid]::Empty
-    if (-not [guid]::TryParse($Text, [ref] $guid)) { return $null }
+    if (-not [guid]::TryParse($Text.Trim(), [ref] $guid)) { return $null }
     return '{' + $guid.ToString().ToUpperInvariant() + '}'
 }
 
-# The GUID subkeys of SSOSS (this computer's secrets), or $null when the key cannot be read.
-function Get-RegistryMsids {
+# The names of the subkeys of SSOSS, or $null when the key does not exist or cannot be read.
+function Get-SsossSubkeyNames {
     try {
         $keys = @(Get-ChildItem -LiteralPath $SsossKey -ErrorAction Stop)
     } catch {
         $Error.Clear()
         return $null
     }
+    return , [string[]] @($keys | ForEach-Object { $_.PSChildName })
+}
+
+# The MSIDs of this computer's secrets (the GUID subkeys of SSOSS), or $null when the registry
+# does not tell: SSOSS missing, unreadable, or without any GUID subkey. Only GUID subkeys are
+# evidence; a key laid out otherwise (another ENTSSO version) says nothing about the secrets,
+# and must never be read as "this computer holds no secret".
+function Get-RegistryMsids {
+    $names = Get-SsossSubkeyNames
+    if ($null -eq $names) { return $null }
     $msids = New-Object 'System.Collections.Generic.List[string]'
-    foreach ($key in $keys) {
-        $msid = ConvertTo-Msid $key.PSChildName
-        if ($null -ne $msid) { $msids.Add($msid) }
+    foreach ($name in $names) {
+        $msid = ConvertTo-Msid ([string] $name)
+        if ($null -ne $msid -and -not $msids.Contains($msid)) { $msids.Add($msid) }
     }
+    if ($msids.Count -eq 0) { return $null }
     return , $msids.ToArray()
 }
 
-# The MSIDs named by one event, in the order of its insertion strings.
+# The documented layouts of the events that name MSIDs, by insertion string (0-based):
+#   10559 backup succeeded, 10523 restore succeeded: 0 file, 1 current MSID, 2 previous MSID;
+#   10525 new secret generated: 0 MSID, 1 client user, 2 client computer, 3 tracking id.
+# Only those positions are read: any other string may hold a GUID (the tracking id, a file or
+# user name) that is not an MSID.
 function Get-EventMsids {
     param($Record)
-    $msids = New-Object 'System.Collections.Generic.List[string]'
-    foreach ($property in @($Record.Properties)) {
-        foreach ($match in [regex]::Matches([string] $property.Value, $GuidPattern)) {
-            $msid = ConvertTo-Msid $match.Value
-            if ($null -ne $msid -and -not $msids.Contains($msid)) { $msids.Add($msid) }
+    $values = @($Record.Properties | ForEach-Object { [string] $_.Value })
+    $current = $null
+    $previous = $null
+    $file = $null
+    switch ([int] $Record.Id) {
+        10525 {
+            if ($values.Count -ge 1) { $current = ConvertTo-Msid $values[0] }
+        }
+        default {
+            if ($values.Count -ge 1) { $file = $values[0].Trim() }
+            if ($values.Count -ge 2) { $current = ConvertTo-Msid $values[1] }
+            if ($values.Count -ge 3) { $previous = ConvertTo-Msid $values[2] }
         }
     }
-    return , $msids.ToArray()
+    if ($null -ne $previous -and $previous -eq $current) { $previous = $null }
+    return [pscustomobject] @{ Current = $current; Previous = $previous; File = $file }
 }
 
 function Test-EventNamesFile {
     param($Record, [string] $File)
-    foreach ($property in @($Record.Properties)) {
-        if ([string]::Equals(([string] $property.Value).Trim(), $File, [StringComparison]::OrdinalIgnoreCase)) {
-            return $true
-        }
-    }
-    return $false
+    $fields = Get-EventMsids $Record
+    if ($null -eq $fields.File) { return $false }
+    return [string]::Equals($fields.File, $File, [StringComparison]::OrdinalIgnoreCase)
 }
 
+# ENTSSO events of the Application log, newest first (at most 50; none when the log has none).
 function Get-EntssoEvents {
     param([int[]] $Ids, $Since)
     $filter = @{ LogName = 'Application'; ProviderName = 'ENTSSO'; Id = $Ids }
     if ($null -ne $Since) { $filter['StartTime'] = $Since }
-    # Newest first; none (and a suppressed "No events were found") when the log has none.
     $records = @(Get-WinEvent -FilterHashtable $filter -MaxEvents 50 -ErrorAction SilentlyContinue)
     $Error.Clear()
     return , $records
 }
 
+# ENTSSO's positive audit level (0 none .. 3 high), or -1 when it cannot be read.
+function Get-PositiveAuditLevel {
+    param($Assembly)
+    $status = $null
+    try {
+        $status = Get-SsoServerStatus $Assembly
+    } catch {
+        $Error.Clear()
+    }
+    if ($null -eq $status) { return -1 }
+    return [int] $status.PositiveAuditLevel
+}
+
+# What to change when ENTSSO logs no success event: '' when the positive audit level is not 0 or
+# is unknown. Microsoft documents the default positive level as 0 (none) without saying which
+# success events it suppresses, so a missing event on a level-0 server points at this setting.
+function Get-AuditAdvice {
+    param($Assembly)
+    $level = Get-PositiveAuditLevel $Assembly
+    if ($level -ne 0) { return '' }
+    return ("ENTSSO's positive audit level is 0 (none, the default), so it may log no success " +
+        "events: set it to 1 or more with 'ssoconfig -auditlevel 1 <negative level>' in " +
+        '%CommonProgramW6432%\Enterprise Single Sign-On (or SSO Administration, System, ' +
+        'Properties, Audits), then run this again')
+}
+
 # After backup (10559), restore (10523) or generate (10525): the MSIDs from the operation's own
 # event, waiting up to 10 seconds for it. Returns @(current, previous) or $null.
 function Wait-OperationMsids {
-    param([int] $EventId, [string] $File, $Since)
-    for ($attempt = 0; $attempt -lt 20; $attempt++) {
+    param([int] $EventId, [string] $File, $Since, [int] $Attempts = 20)
+    for ($attempt = 0; $attempt -lt $Attempts; $attempt++) {
         $records = Get-EntssoEvents @($EventId) $Since
         $chosen = $null
         foreach ($record in $records) {
@@ -671,41 +664,40 @@ function Wait-OperationMsids {
         }
         if ($null -eq $chosen -and $records.Count -eq 1) { $chosen = $records[0] }
         if ($null -ne $chosen) {
-            $msids = Get-EventMsids $chosen
-            if ($msids.Count -ge 1) {
-                $previous = $null
-                if ($msids.Count -ge 2) { $previous = $msids[1] }
-                return , @($msids[0], $previous)
-            }
+            $fields = Get-EventMsids $chosen
+            if ($null -ne $fields.Current) { return , @($fields.Current, $fields.Previous) }
         }
-        Start-Sleep -Milliseconds 500
+        if ($attempt + 1 -lt $Attempts) { Start-Sleep -Milliseconds 500 }
     }
     return $null
 }
 
 # The live MSIDs for status: @(current, previous), each possibly $null.
 function Get-LiveMsids {
+    param($Assembly = $null)
     $registry = Get-RegistryMsids
     $current = $null
     $previous = $null
     $records = Get-EntssoEvents @(10559, 10523, 10525) $null
     # Newest first. A 10525 (generate) names the new secret only; the previous one is the current
-    # secret of the newest backup or restore before it.
+    # secret of the newest event before it.
     foreach ($record in $records) {
-        $msids = Get-EventMsids $record
-        if ($msids.Count -eq 0) { continue }
+        $fields = Get-EventMsids $record
+        if ($null -eq $fields.Current) { continue }
         if ($null -eq $current) {
-            $current = $msids[0]
-            if ($record.Id -ne 10525) {
-                if ($msids.Count -ge 2) { $previous = $msids[1] }
+            $current = $fields.Current
+            if ([int] $record.Id -ne 10525) {
+                $previous = $fields.Previous
                 break
             }
             continue
         }
-        if ($msids[0] -ne $current) { $previous = $msids[0] }
+        if ($fields.Current -ne $current) { $previous = $fields.Current }
         break
     }
-    if ($null -ne $registry -and $registry.Count -gt 0) {
+    # The registry, when it tells (GUID subkeys), is this computer's truth: an event naming a
+    # secret it does not hold is about another secret (restored elsewhere, since replaced).
+    if ($null -ne $registry) {
         if ($null -eq $current -or -not ($registry -contains $current)) {
             $current = $null
             $previous = $null
@@ -713,14 +705,14 @@ function Get-LiveMsids {
         } elseif ($null -ne $previous -and -not ($registry -contains $previous)) {
             $previous = $null
         }
-    } elseif ($null -ne $registry) {
-        # SSOSS is readable and empty: this computer holds no secret.
-        $current = $null
-        $previous = $null
     }
     if ($null -eq $current) {
-        Write-Diagnostic ('note: the current MSID is not known here (no ENTSSO backup, restore or ' +
-            'generate event in the Application log, or no secret in this registry); it is null')
+        $advice = Get-AuditAdvice $Assembly
+        if ($advice -eq '') {
+            $advice = ('no ENTSSO backup, restore or generate event in the Application log, and ' +
+                'the registry does not tell')
+        }
+        Write-Diagnostic "note: the current MSID is not known here; it is null ($advice)"
     }
     return , @($current, $previous)
 }
@@ -730,32 +722,41 @@ function Get-LiveMsids {
 function Invoke-Status {
     param($Assembly)
     $computer = [string] $env:COMPUTERNAME
+    $service = Get-EntssoService
+    $serviceState = 'stopped'
+    if ($null -ne $service -and [string] $service.Status -eq 'Running') { $serviceState = 'running' }
+
+    # Cluster ownership first: it needs neither ENTSSO nor the SSO database, and a passive node
+    # (its ENTSSO service stopped) is not the secret server whatever the database says.
+    $ownership = Get-SsoClusterOwnership $computer
+    if ($ownership.Note -match '^(warning|note): ') { Write-Diagnostic $ownership.Note }
+    $clusterInfo = $ownership.Info
+    $passive = $null -ne $clusterInfo -and
+        -not (Test-SsoSameComputer $clusterInfo['owner_node'] $computer)
+
     $secretServer = Get-SecretServer $Assembly
     if ($secretServer -eq '') {
-        Stop-Bridge $ExitEnvironment ('cannot find the master secret server name (ISSOAdmin.' +
-            'GetGlobalInfo, ssomanage -displaydb and the SSO database all failed): check that ' +
-            'this account is an SSO administrator and that the SSO database is reachable')
+        if (-not $passive) {
+            Stop-Bridge $ExitEnvironment ('cannot find the master secret server name (ISSOAdmin.' +
+                'GetGlobalInfo, ssomanage -displaydb and the SSO database all failed): check that ' +
+                'this account is an SSO administrator and that the SSO database is reachable')
+        }
+        # The SSO role's network name is what 'ssomanage -updatedb' names on a clustered master.
+        if (@($ownership.NetworkNames).Count -gt 0) { $secretServer = [string] @($ownership.NetworkNames)[0] }
+        Write-Diagnostic ("note: passive node of cluster $($clusterInfo['name']) (the SSO group " +
+            "$($clusterInfo['group']) is owned by $($clusterInfo['owner_node'])); the secret " +
+            'server name could not be read here')
     }
-    $service = Get-Service -Name 'ENTSSO'
-    $serviceState = 'stopped'
-    if ($service.Status -eq [System.ServiceProcess.ServiceControllerStatus]::Running) {
-        $serviceState = 'running'
-    }
-    $clusterInfo = $null
-    $networkNames = @()
-    $clusterResult = Get-SsoCluster
-    if ($null -ne $clusterResult) {
-        $clusterInfo = $clusterResult[0]
-        $networkNames = $clusterResult[1]
-    }
-    $isSecretServer = Test-SameComputer $secretServer $computer
-    if (-not $isSecretServer -and $null -ne $clusterInfo -and
-        (Test-SameComputer $clusterInfo['owner_node'] $computer)) {
-        foreach ($networkName in $networkNames) {
-            if (Test-SameComputer $secretServer $networkName) { $isSecretServer = $true }
+    $isSecretServer = $false
+    if (-not $passive) {
+        $isSecretServer = Test-SsoSameComputer $secretServer $computer
+        if (-not $isSecretServer -and $null -ne $clusterInfo) {
+            foreach ($networkName in @($ownership.NetworkNames)) {
+                if (Test-SsoSameComputer $secretServer $networkName) { $isSecretServer = $true }
+            }
         }
     }
-    $msids = Get-LiveMsids
+    $msids = Get-LiveMsids $Assembly
 
     $response = New-OkResponse
     $response['computer'] = $computer
@@ -799,6 +800,30 @@ function Test-PasswordRules {
     return 0
 }
 
+# The MSIDs of an operation ENTSSO completed when its event named none: the registry when it
+# tells unambiguously (one secret; after generate, the one secret that was not there before).
+# Otherwise the bridge stops: with exit 3 and the setting to change when the positive audit
+# level is 0, else with exit 4.
+function Resolve-MissingMsids {
+    param($Assembly, [string] $Method, [string] $Path, [int] $EventId, $RegistryBefore, $PreviousBefore)
+    $registry = Get-RegistryMsids
+    if ($null -ne $registry) {
+        if ($registry.Count -eq 1) { return , @($registry[0], $null) }
+        if ($EventId -eq 10525 -and $null -ne $RegistryBefore) {
+            $new = @($registry | Where-Object { $RegistryBefore -notcontains $_ })
+            if ($new.Count -eq 1) { return , @($new[0], $PreviousBefore) }
+        }
+    }
+    $advice = Get-AuditAdvice $Assembly
+    if ($advice -ne '') {
+        Stop-Bridge $ExitEnvironment ("ENTSSO completed $Method for $Path but logged no event " +
+            "$EventId naming its MSIDs: $advice")
+    }
+    Stop-Bridge $ExitNoMsid ("ENTSSO completed $Method for $Path but no ENTSSO event " +
+        "$EventId in the Application log names its MSIDs: check the Application log " +
+        '(source ENTSSO) and that ENTSSO auditing writes events')
+}
+
 # backup, generate and restore: ENTSSO through ISSOConfigSS, then the MSIDs from its event.
 function Invoke-SecretOperation {
     param($Assembly, [string] $Name, $Request)
@@ -821,7 +846,11 @@ function Invoke-SecretOperation {
     }
 
     $previousBefore = $null
-    if ($Name -eq 'generate') { $previousBefore = (Get-LiveMsids)[0] }
+    $registryBefore = $null
+    if ($Name -eq 'generate') {
+        $previousBefore = (Get-LiveMsids $Assembly)[0]
+        $registryBefore = Get-RegistryMsids
+    }
     $since = (Get-Date).AddSeconds(-2)
     if ($Name -eq 'restore') {
         $arguments = New-Object object[] 2
@@ -856,15 +885,9 @@ function Invoke-SecretOperation {
 
     $msids = Wait-OperationMsids $eventId $path $since
     if ($null -eq $msids) {
-        $registry = Get-RegistryMsids
-        if ($null -ne $registry -and $registry.Count -eq 1) {
-            $msids = @($registry[0], $null)
-        } else {
-            Stop-Bridge $ExitNoMsid ("ENTSSO completed $method for $path but no ENTSSO event " +
-                "$eventId in the Application log names its MSIDs: check the Application log " +
-                '(source ENTSSO) and that ENTSSO auditing writes events')
-        }
+        $msids = Resolve-MissingMsids $Assembly $method $path $eventId $registryBefore $previousBefore
     }
+    # 10525 names the new secret only: the previous one is the secret current before generate.
     if ($Name -eq 'generate' -and $null -eq $msids[1] -and $null -ne $previousBefore -and
         $previousBefore -ne $msids[0]) {
         $msids = @($msids[0], $previousBefore)
@@ -895,38 +918,44 @@ function Invoke-Reminder {
 
 # --- main ---------------------------------------------------------------------------------------
 
-if ($args.Count -gt 0 -or $Operations -cnotcontains $Operation) {
-    Stop-Bridge $ExitMisuse ("usage: sso-bridge.ps1 OPERATION (one of: $($Operations -join ', ')), " +
-        'one JSON request on stdin')
+function Invoke-Bridge {
+    param([string] $Operation, [object[]] $Extra)
+    if ($Extra.Count -gt 0 -or $Operations -cnotcontains $Operation) {
+        Stop-Bridge $ExitMisuse ("usage: sso-bridge.ps1 OPERATION (one of: $($Operations -join ', ')), " +
+            'one JSON request on stdin')
+    }
+
+    try {
+        $raw = Read-RequestBytes
+        $script:HoldsPassword = $true
+        $request = ConvertFrom-RequestBytes $raw[0] $raw[1]
+        $raw = $null
+        if (-not $request.ContainsKey('password')) { $script:HoldsPassword = $false }
+        $protocolName = Get-RequestText $request 'protocol'
+        if ($protocolName -cne $Protocol) {
+            Stop-Bridge $ExitMisuse "malformed request: protocol is not $Protocol"
+        }
+        Test-Environment
+        $assembly = Import-BridgeInterop
+
+        switch ($Operation) {
+            'status' { $response = Invoke-Status $assembly }
+            'reminder' { $response = Invoke-Reminder $assembly $request }
+            default { $response = Invoke-SecretOperation $assembly $Operation $request }
+        }
+        if ($request.ContainsKey('password')) { $request['password'] = $null }
+        $script:HoldsPassword = $false
+        Write-Response $response
+        $Error.Clear()
+        exit 0
+    } catch {
+        $where = "line $($_.InvocationInfo.ScriptLineNumber)"
+        if ($script:HoldsPassword) {
+            Stop-Bridge $ExitUnexpected "unexpected $($_.Exception.GetType().FullName) at $where"
+        }
+        Stop-Bridge $ExitUnexpected "unexpected error at ${where}: $($_.Exception.Message)"
+    }
 }
 
-try {
-    $raw = Read-RequestBytes
-    $script:HoldsPassword = $true
-    $request = ConvertFrom-RequestBytes $raw[0] $raw[1]
-    $raw = $null
-    if (-not $request.ContainsKey('password')) { $script:HoldsPassword = $false }
-    $protocolName = Get-RequestText $request 'protocol'
-    if ($protocolName -cne $Protocol) {
-        Stop-Bridge $ExitMisuse "malformed request: protocol is not $Protocol"
-    }
-    Test-Environment
-    $assembly = Import-SsoInterop
-
-    switch ($Operation) {
-        'status' { $response = Invoke-Status $assembly }
-        'reminder' { $response = Invoke-Reminder $assembly $request }
-        default { $response = Invoke-SecretOperation $assembly $Operation $request }
-    }
-    if ($request.ContainsKey('password')) { $request['password'] = $null }
-    $script:HoldsPassword = $false
-    Write-Response $response
-    $Error.Clear()
-    exit 0
-} catch {
-    $where = "line $($_.InvocationInfo.ScriptLineNumber)"
-    if ($script:HoldsPassword) {
-        Stop-Bridge $ExitUnexpected "unexpected $($_.Exception.GetType().FullName) at $where"
-    }
-    Stop-Bridge $ExitUnexpected "unexpected error at ${where}: $($_.Exception.Message)"
-}
+# Dot-sourced (the tests), the script only defines its functions.
+if ($MyInvocation.InvocationName -ne '.') { Invoke-Bridge $Operation $args }

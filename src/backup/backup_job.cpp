@@ -1,6 +1,7 @@
 #include "src/backup/backup_job.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <system_error>
 #include <utility>
 
@@ -234,6 +235,23 @@ Error not_escrowed(Error error, const std::string& msid, const BackupJobOptions&
     return error;
 }
 
+// With --skip-on-passive-node: the skip of a node that does not own the SSO cluster group.
+std::optional<JobResult> passive_node_skip(JobKind kind, const BackupJobOptions& options,
+                                           const bridge::ServerStatus& status, JobLog& log) {
+    if (!options.skip_on_passive_node || status.is_secret_server || !status.cluster ||
+        topology::same_machine(status.cluster->owner_node, status.cluster->node)) {
+        return std::nullopt;
+    }
+    JobResult skipped;
+    skipped.kind = kind;
+    skipped.skipped_reason = "this computer (" + status.cluster->node +
+                             ") is a passive node of cluster " + status.cluster->name +
+                             "; the SSO group " + status.cluster->group + " is owned by " +
+                             status.cluster->owner_node;
+    log.info("skipped", *skipped.skipped_reason);
+    return skipped;
+}
+
 // Steps 3..6 and then seal_and_commit, with the scratch directory alive throughout.
 Result<JobResult> backup_through_bridge(JobKind kind, const BackupJobOptions& options,
                                         InterruptCleanup& interrupt_cleanup, WriterSession& session,
@@ -245,17 +263,8 @@ Result<JobResult> backup_through_bridge(JobKind kind, const BackupJobOptions& op
         "bridge status: computer " + status.computer + ", secret server " + status.secret_server,
         {{"computer", status.computer}, {"secret-server", status.secret_server}});
     if (!status.is_secret_server) {
-        if (options.skip_on_passive_node && status.cluster &&
-            !topology::same_machine(status.cluster->owner_node, status.cluster->node)) {
-            JobResult skipped;
-            skipped.kind = kind;
-            skipped.skipped_reason = "this computer (" + status.cluster->node +
-                                     ") is a passive node of cluster " + status.cluster->name +
-                                     "; the SSO group " + status.cluster->group + " is owned by " +
-                                     status.cluster->owner_node;
-            log.info("skipped", *skipped.skipped_reason);
-            return skipped;
-        }
+        if (auto skipped = passive_node_skip(kind, options, status, log))
+            return std::move(*skipped);
         return bridge::entsso_error(bridge::k_entsso_not_secret_server,
                                     "this computer is " + status.computer, status.secret_server);
     }
@@ -348,6 +357,14 @@ Result<JobResult> run_backup_job(JobKind kind, const BackupJobOptions& options, 
         bridge::BridgeClient::from_command_line(options.bridge.command, options.bridge.timeout));
     // Armed before the first bridge call: an interrupt at any point kills the bridge with us.
     TRY_ASSIGN(InterruptCleanup interrupt_cleanup, InterruptCleanup::install());
+    if (options.skip_on_passive_node) {
+        // Asked before the lock: every node of the cluster runs the same task at the same
+        // minute, and a passive node holding the lock for its bridge call would make the active
+        // node's backup fail with "locked". The answer is checked again under the lock.
+        TRY_ASSIGN(const bridge::ServerStatus early, client.status());
+        if (auto skipped = passive_node_skip(kind, options, early, log))
+            return std::move(*skipped);
+    }
     TRY_ASSIGN(WriterSession session,
                open_for_writing(kind, options.vault, options.bridge, log, clock));
     return backup_through_bridge(kind, options, interrupt_cleanup, session, client, log, clock);

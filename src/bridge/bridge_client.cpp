@@ -223,6 +223,26 @@ Result<json> check_answer(std::string_view operation, std::string_view text,
     return body;
 }
 
+// cluster.resource_state, lower-cased: the protocol's values are lower case, but a bridge that
+// passes Windows' own spelling ("Online") through must not read as a resource that is down. Any
+// other value is a protocol error naming it: treating it as "not online" would tell the
+// operator to bring online a resource that may well be online.
+Result<std::string> resource_state_from(std::string state) {
+    std::string lowered = state;
+    std::transform(lowered.begin(), lowered.end(), lowered.begin(), [](char c) {
+        return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+    });
+    for (std::string_view known : {"online", "offline", "failed", "pending", "unknown"}) {
+        if (lowered == known)
+            return lowered;
+    }
+    std::string shown = diagnostic_tail(std::move(state), nullptr);
+    return bridge_failure("status",
+                          "cluster.resource_state '" + shown +
+                              "' is not one of online, offline, failed, pending, unknown",
+                          "");
+}
+
 // The fields of a successful status answer.
 Result<ServerStatus> status_from(const json& body) {
     ServerStatus status;
@@ -248,7 +268,8 @@ Result<ServerStatus> status_from(const json& body) {
         TRY_ASSIGN(info.node, string_field(*cluster, "node", "status"));
         TRY_ASSIGN(info.group, string_field(*cluster, "group", "status"));
         TRY_ASSIGN(info.owner_node, string_field(*cluster, "owner_node", "status"));
-        TRY_ASSIGN(info.resource_state, string_field(*cluster, "resource_state", "status"));
+        TRY_ASSIGN(std::string state, string_field(*cluster, "resource_state", "status"));
+        TRY_ASSIGN(info.resource_state, resource_state_from(state));
         auto owners = cluster->find("possible_owners");
         if (owners == cluster->end() || !owners->is_array()) {
             return bridge_failure("status", "cluster.possible_owners is not a list", "");

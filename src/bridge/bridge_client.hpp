@@ -31,7 +31,7 @@ struct ClusterInfo {
     std::string group;
     std::string owner_node;
     std::vector<std::string> possible_owners;
-    std::string resource_state;
+    std::string resource_state;  // online, offline, failed, pending or unknown (lower-cased)
 };
 
 struct ServerStatus {

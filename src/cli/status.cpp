@@ -3,13 +3,16 @@
 // and auditors. Read-only: takes no lock and writes nothing into the vault (the latest-seen state
 // outside the vault moves forward, as with `vault check`, unless --no-state or --as-of).
 // Monitoring convention: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (worst over every check of every
-// vault; any error is 3).
+// vault; any error is 3). --output FILE writes the report to FILE atomically instead of stdout.
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "crypto/bytes.hpp"
+#include "platform/file_io.hpp"
 #include "platform/path_text.hpp"
 #include "src/bridge/bridge_client.hpp"
 #include "src/cli/command.hpp"
@@ -37,6 +40,7 @@ struct StatusOptions {
     std::string max_key_age;
     std::string state_dir;
     bool no_state = false;
+    std::string output;
 };
 
 // "YYYY-MM-DDTHH:MM:SSZ", or a date "YYYY-MM-DD" meaning the end of that day (UTC): "were we
@@ -175,7 +179,18 @@ Result<int> run_status(const StatusOptions& options) {
         TRY_ASSIGN(freshness::VaultStatus status, status_of_vault(dir, options, collect));
         run.vaults.push_back(std::move(status));
     }
-    std::cout << render(run, options.format);
+    const std::string report = render(run, options.format);
+    if (!options.output.empty()) {
+        // Written by the core itself, atomically: a scheduled task needs no shell redirection
+        // (cmd.exe would reinterpret '&' or '%' in a path), and a monitoring system never reads
+        // a half-written report. On failure the previous report stays.
+        const std::filesystem::path file = platform::path_from_utf8(options.output);
+        TRY(platform::write_file_durably(file, ssoescrow::as_bytes(report),
+                                         platform::Overwrite::yes,
+                                         platform::FinalMode::read_write));
+        return run.exit_code();
+    }
+    std::cout << report;
     TRY(flush_stdout());
     return run.exit_code();
 }
@@ -222,6 +237,9 @@ void add_status_command(CLI::App& app, Command& selected) {
     command->add_option("--state-dir", options->state_dir,
                         "Where this machine keeps the latest-seen audit head (rollback "
                         "detection; default ~/.local/state/ssoescrow)");
+    command->add_option("--output", options->output,
+                        "Write the report to this file (atomically replaced; the previous "
+                        "report stays when the command fails) instead of stdout");
     command->add_flag("--no-state", options->no_state,
                       "Neither read nor update the latest-seen state (no rollback detection)");
     command->footer(

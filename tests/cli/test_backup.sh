@@ -208,6 +208,11 @@ for _ in $(seq 100); do [[ -e $WORK/v/locks/writer.lock ]] && break; sleep 0.1; 
 count=$(envelope_count)
 run 7 "$SSOESCROW" backup "${COMMON[@]}" --bridge "$BRIDGE"
 expect_err 'locked|lock'
+# A passive cluster node asks the bridge before it takes the lock: started at the same minute as
+# the active node, it skips instead of failing on the lock (or making the active node fail).
+run 0 "$SSOESCROW" backup "${COMMON[@]}" --skip-on-passive-node \
+    --bridge "$SSO_EMULATOR --state $WORK/cluster --node N1"
+expect_out '^backup skipped: this computer \(N1\) is a passive node of cluster CL1'
 kill -TERM "$holder"
 CHECKS=$((CHECKS + 1))
 status=0

@@ -278,6 +278,26 @@ assert c["evidence"]["live_msid"] == sys.argv[2] and c["evidence"]["live_previou
 assert c["evidence"]["newest_backup"]["current_msid"] == sys.argv[3], c
 assert c["evidence"]["backup_of_live_msid"] is None, c
 ' "$WORK/live.json" "$second_msid" "$first_msid"
+# --output FILE: the same report written by ssoescrow itself, atomically (the Windows status task
+# runs ssoescrow.exe without a shell), nothing on stdout, the same exit code.
+report="$WORK/R&D %x report.json"
+run 2 "$SSOESCROW" status --vault "$WORK/v" --bridge "$BRIDGE" --state-dir "$WORK/state" \
+    --format json --output "$report"
+CHECKS=$((CHECKS + 1))
+[[ ! -s $WORK/out ]] || fail "status --output printed on stdout: $(cat "$WORK/out")"
+run 0 python3 -c '
+import json, sys
+doc = json.load(open(sys.argv[1]))
+c = next(c for c in doc["vaults"][0]["checks"] if c["id"] == "msid-current")
+assert c["state"] == "critical", c
+' "$report"
+CHECKS=$((CHECKS + 1))
+[[ -z $(find "$WORK" -maxdepth 1 -name '.*' -newer "$WORK/live.json" ! -name '.' ) ]] ||
+    fail "status --output left a temporary file: $(find "$WORK" -maxdepth 1 -name '.*' -newer "$WORK/live.json")"
+# A report file that cannot be written is an UNKNOWN result naming it.
+run 3 "$SSOESCROW" status --vault "$WORK/v" --bridge "$BRIDGE" --state-dir "$WORK/state" \
+    --format json --output "$WORK/no such dir/report.json"
+expect_err 'no such dir/report.json'
 # Without the bridge the vault alone cannot see it (documented), and says so.
 run 1 "$SSOESCROW" status --vault "$WORK/v" --state-dir "$WORK/state" --format json
 CHECKS=$((CHECKS + 1))

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The Windows scripts and the systemd units, checked without Windows or systemd:
-#  - scripts/windows/*.ps1 parse (tools/ps-syntax-check, tree-sitter PowerShell grammar);
+#  - scripts/windows/*.ps1 and the shared .psm1 parse (tools/ps-syntax-check, tree-sitter PowerShell
+#    grammar; PowerShell's own parser and the scripts' behaviour: tests/powershell, Pester);
 #  - sso-bridge.ps1 hygiene: the protocol name, every operation mapped to its ENTSSO COM method,
 #    stdin read as bytes, one compressed JSON line out, no transcript, no -Verbose (not an
 #    advanced script), no password parameter, no output call or exception text that could carry
@@ -18,6 +19,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 ROOT=$(cd "$TESTS_DIR/.." && pwd)
 BRIDGE=$ROOT/scripts/windows/sso-bridge.ps1
 INSTALL=$ROOT/scripts/windows/install-backup-task.ps1
+MODULE=$ROOT/scripts/windows/ssoescrow-windows.psm1
 SERVICE=$ROOT/scripts/systemd/ssoescrow-status.service
 TIMER=$ROOT/scripts/systemd/ssoescrow-status.timer
 
@@ -42,7 +44,7 @@ function_of() {
 has() { grep -Eq -- "$2" <<<"$1"; }
 lacks() { ! grep -Eiq -- "$2" <<<"$1"; }
 
-for f in "$BRIDGE" "$INSTALL" "$SERVICE" "$TIMER" "$ROOT/scripts/systemd/README.md"; do
+for f in "$BRIDGE" "$INSTALL" "$MODULE" "$SERVICE" "$TIMER" "$ROOT/scripts/systemd/README.md"; do
     check "$f is missing" test -s "$f"
 done
 ((FAILURES == 0)) || { echo "$FAILURES failure(s)" >&2; exit 1; }
@@ -64,7 +66,7 @@ else
         chmod +x "$WORK/bin/node"
     fi
     status=0
-    PATH=$WORK/bin:$PATH "$checker" "$BRIDGE" "$INSTALL" >"$WORK/syntax" 2>&1 || status=$?
+    PATH=$WORK/bin:$PATH "$checker" "$BRIDGE" "$INSTALL" "$MODULE" "$ROOT/scripts/windows/collect-topology.ps1" >"$WORK/syntax" 2>&1 || status=$?
     CHECKS=$((CHECKS + 1))
     case $status in
         0) ;;
@@ -78,11 +80,14 @@ fi
 
 # --- 2. sso-bridge.ps1 --------------------------------------------------------------------------
 bridge=$(code_of "$BRIDGE")
+# What the bridge shares with the collector (COM calls, secret server, cluster) is in the module.
+bridge_all=$bridge$'\n'$(code_of "$MODULE")
+check "bridge: imports the shared module" has "$bridge" "Import-Module -Name \(Join-Path \\\$PSScriptRoot 'ssoescrow-windows.psm1'\)"
 check "bridge: protocol name" has "$bridge" "'ssoescrow-bridge/1'"
 check "bridge: operation list" has "$bridge" \
     "\\\$Operations = @\('status', 'backup', 'restore', 'generate', 'reminder'\)"
 for method in BackupSecret GenerateSecret RestoreSecret GetFilePasswordReminder GetGlobalInfo; do
-    check "bridge: COM method $method not called" has "$bridge" "'$method'"
+    check "bridge: COM method $method not called" has "$bridge_all" "'$method'"
 done
 check "bridge: status dispatch" has "$bridge" "'status' \{ \\\$response = Invoke-Status"
 check "bridge: reminder dispatch" has "$bridge" "'reminder' \{ \\\$response = Invoke-Reminder"
@@ -97,7 +102,8 @@ for pref in Progress Warning Information Verbose Debug; do
     check "bridge: \$${pref}Preference silenced (the host prints it on stdout)" has "$bridge" \
         "^\\\$${pref}Preference = 'SilentlyContinue'"
 done
-check "bridge: operation is the only argument" has "$bridge" "\\\$args.Count -gt 0"
+check "bridge: operation is the only argument" has "$bridge" "\\\$Extra.Count -gt 0"
+check "bridge: main gets the extra arguments" has "$bridge" "Invoke-Bridge \\\$Operation \\\$args"
 check "bridge: strict mode" has "$bridge" "^Set-StrictMode -Version Latest"
 check "bridge: stop on errors" has "$bridge" "^\\\$ErrorActionPreference = 'Stop'"
 check "bridge: stdin read as bytes (not with the console code page)" has "$bridge" \
@@ -122,8 +128,11 @@ check "bridge: the password is only validated, never fetched as text" lacks \
     "$(grep -E 'Get-RequestText' <<<"$bridge")" "'password'"
 check "bridge: the request is never echoed" lacks "$(grep -Ei -- "$output_calls" <<<"$bridge")" \
     '\$request\b|\$text\b|\$buffer\b'
-for fn in Invoke-SecretOperation Invoke-Reminder Invoke-InterfaceMethod ConvertFrom-RequestBytes; do
-    body=$(function_of "$BRIDGE" "$fn")
+for fn in Invoke-SecretOperation Invoke-Reminder Invoke-InterfaceMethod ConvertFrom-RequestBytes \
+    ConvertFrom-JsonWithSystemTextJson ConvertFrom-JsonWithSerializer Invoke-SsoComMethod; do
+    file=$BRIDGE
+    [[ $fn == Invoke-SsoComMethod ]] && file=$MODULE
+    body=$(function_of "$file" "$fn")
     check "bridge: function $fn not found" test -n "$body"
     check "bridge: $fn uses exception text (it may hold the password)" lacks "$body" 'Exception\.Message|\$_\b[^.]|ToString\(\)'
 done
@@ -140,8 +149,8 @@ check "bridge: password length rules in UTF-16 units" has "$bridge" \
     'if \(\$PasswordLength -lt 7\) \{ return \$CodePasswordShort \}'
 check "bridge: HRESULT 0xC000xxxx mapped to its low 16 bits" has "$bridge" \
     '\(\$unsigned -shr 16\) -eq 0xC000'
-check "bridge: 64-bit Common Files folder" has "$bridge" 'CommonProgramW6432'
-check "bridge: interop assembly" has "$bridge" 'Microsoft.EnterpriseSingleSignOn.Interop'
+check "bridge: 64-bit Common Files folder" has "$bridge_all" 'CommonProgramW6432'
+check "bridge: interop assembly" has "$bridge_all" 'Microsoft.EnterpriseSingleSignOn.Interop'
 check "bridge: elevation checked" has "$bridge" 'WindowsBuiltInRole\]::Administrator'
 check "bridge: environment failures exit non-zero" has "$bridge" '^\$ExitEnvironment = 3$'
 check "bridge: MSIDs normalised to {GUID} upper-case" has "$bridge" \
@@ -150,10 +159,10 @@ for field in computer secret_server is_secret_server current_msid previous_msid 
     check "bridge: status field $field" has "$bridge" "\\\$response\['$field'\] ="
 done
 for field in name node group owner_node possible_owners resource_state; do
-    check "bridge: cluster field $field" has "$bridge" "\\\$info\['$field'\] ="
+    check "bridge: cluster field $field" has "$bridge_all" "\\\$info\['$field'\] ="
 done
 for state in online offline; do
-    check "bridge: resource_state $state" has "$bridge" "return '$state'"
+    check "bridge: resource_state $state" has "$bridge_all" "return '$state'"
 done
 help=$(perl -0777 -ne 'print $1 if /<#(.*?)#>/s' "$BRIDGE")
 for topic in 'SSO Administrators' 'bridge-conformance' '-Verbose' 'Start-Transcript' 'master secret server'; do
@@ -175,7 +184,7 @@ check "install: no transcript" lacks "$install" 'Start-Transcript'
 check "install: no output of a password" test -z \
     "$(grep -Ei 'Write-|Stop-Installer|Out-File|Add-Content|Set-Content' <<<"$install" | grep -Ei '\$[a-z_]*password|\.password\b|\$credential([^.a-z]|$|\.Get)' || true)"
 check "install: -WhatIf support" has "$install" 'CmdletBinding\(SupportsShouldProcess = \$true\)'
-check "install: ShouldProcess before registering" has "$install" 'ShouldProcess\(\$target'
+check "install: ShouldProcess before registering" has "$install" 'ShouldProcess\("\$TaskPath'
 check "install: strict mode" has "$install" '^Set-StrictMode -Version Latest'
 check "install: Register-ScheduledTask" has "$install" 'Register-ScheduledTask'
 check "install: no second instance" has "$install" '-MultipleInstances IgnoreNew'
@@ -187,16 +196,20 @@ check "install: credential asked, not passed" has "$install" 'Get-Credential'
 check "install: daily backup trigger" has "$install" 'New-ScheduledTaskTrigger -Daily'
 check "install: weekly status trigger" has "$install" 'New-ScheduledTaskTrigger -Weekly'
 check "install: backup command" has "$install" "'backup',"
-check "install: policy pinned" has "$install" "'--expect-policy', \\\$ExpectPolicy"
+check "install: policy pinned" has "$install" "'--expect-policy', \\\$Settings.ExpectPolicy"
 check "install: JSON log" has "$install" "'--log-json'"
 check "install: cluster nodes skip when passive" has "$install" "'--skip-on-passive-node'"
 check "install: bridge command" has "$install" \
     "' -NoProfile -NonInteractive ' \+\s*$|-NoProfile -NonInteractive"
 check "install: bridge via -File and -ExecutionPolicy Bypass" has "$install" "'-ExecutionPolicy Bypass -File '"
 check "install: status as JSON" has "$install" "'--format', 'json'"
+check "install: status report written by ssoescrow" has "$install" "'--output'"
+check "install: explicit state directory" has "$install" "'--state-dir'"
+check "install: no cmd.exe" lacks "$install" 'cmd\.exe|\$cmdExe'
+check "install: folders get explicit access lists" has "$install" 'SetAccessRuleProtection\(\$true, \$false\)'
 check "install: Windows argument quoting" has "$install" 'function ConvertTo-WindowsArgument'
 check "install: Windows quoting inside --bridge" has "$install" \
-    'bridgeCommand = \(ConvertTo-WindowsArgument \$powershellExe\)'
+    'bridgeCommand = \(ConvertTo-WindowsArgument \$Settings.PowershellExe\)'
 check "install: no POSIX quoting left inside --bridge" lacks "$install" 'ConvertTo-PosixWord'
 check "install: unsafe characters refused" has "$install" "IndexOfAny\(\[char\[\]\] \"'\`\"%\"\)"
 

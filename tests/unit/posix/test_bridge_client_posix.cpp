@@ -66,6 +66,8 @@ TEST_CASE("status answers are parsed and checked", "[bridge]") {
     REQUIRE_FALSE(status->previous_msid.has_value());
     REQUIRE(status->cluster.has_value());
     REQUIRE(status->cluster->possible_owners == std::vector<std::string>{"BTS01", "BTS02"});
+    // Compared case-insensitively: Windows' own "Online" is the protocol's "online".
+    REQUIRE(status->cluster->resource_state == "online");
 
     auto bad_msid = fakes.script(
         "badmsid",
@@ -73,6 +75,30 @@ TEST_CASE("status answers are parsed and checked", "[bridge]") {
     auto failed = client_for(bad_msid).status();
     REQUIRE(failed.error().code == Errc::bridge_failed);
     REQUIRE_THAT(failed.error().message, Catch::Contains("current_msid"));
+}
+
+TEST_CASE("cluster.resource_state: known values in any case, others a protocol error", "[bridge]") {
+    FakeBridges fakes;
+    auto answer = [&](const std::string& name, const std::string& state) {
+        std::string body = k_status_json;
+        body.replace(body.find("\"Online\""), 8, "\"" + state + "\"");
+        return client_for(fakes.script(name, "cat >/dev/null; echo '" + body + "'")).status();
+    };
+    for (const auto& [state, expected] :
+         std::vector<std::pair<std::string, std::string>>{{"online", "online"},
+                                                          {"OFFLINE", "offline"},
+                                                          {"Failed", "failed"},
+                                                          {"pending", "pending"},
+                                                          {"Unknown", "unknown"}}) {
+        auto status = answer("state-" + expected, state);
+        REQUIRE(status.ok());
+        REQUIRE(status->cluster->resource_state == expected);
+    }
+    auto odd = answer("state-odd", "OnlinePending");
+    REQUIRE_FALSE(odd.ok());
+    REQUIRE(odd.error().code == Errc::bridge_failed);
+    REQUIRE_THAT(odd.error().message, Catch::Contains("'OnlinePending'"));
+    REQUIRE_THAT(odd.error().message, !Catch::Contains("bring it online"));
 }
 
 TEST_CASE("ENTSSO errors become entsso_error with advice", "[bridge]") {
