@@ -297,12 +297,14 @@ Identity generate_identity(std::string label) {
 }
 
 Result<Bytes> seal_identity(const Identity& identity, const SecretBytes& passphrase,
-                            const KdfParams& params) {
+                            const KdfParams& params, KdfFloor floor) {
     if (passphrase.empty()) {
         return make_error(Errc::invalid_argument, "the passphrase is empty");
     }
     TRY(check_label(identity.recipient.label));
     TRY(check_kdf_params(params));
+    if (floor == KdfFloor::enforce)
+        TRY(check_kdf_floor(params));
     Bytes salt = random_bytes(k_argon2_salt_size);
     TRY_ASSIGN(PassphraseKeys keys, passphrase_keys(passphrase, salt, params));
 
@@ -354,6 +356,7 @@ Result<Identity> open_identity(ByteView file_bytes, const SecretBytes& passphras
             err_in(source, "secret key does not belong to the recipient in the file"));
     }
     identity.recipient = std::move(parsed.recipient);
+    identity.kdf = parsed.kdf.params;
     return identity;
 }
 

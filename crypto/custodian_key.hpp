@@ -42,14 +42,21 @@ Result<Recipient> parse_recipient(std::string_view text, std::string_view source
 struct Identity {
     Recipient recipient;
     SecretBytes secret_key;  // 32 bytes
+    KdfParams kdf{};         // set by open_identity: the cost the file was sealed with
 };
 
 Identity generate_identity(std::string label);
 
+// Whether seal_identity enforces the KDF floor (kdf.hpp: libsodium's interactive level). Only
+// tests that must run the KDF many times (and the test-vector generator) go below it, and they
+// say so at the call; no command-line path can.
+enum class KdfFloor { enforce, below_floor_for_tests };
+
 // Seals the identity's secret key under the passphrase (Argon2id with `params`, fresh salt,
-// XChaCha20-Poly1305), and returns the identity file's bytes.
+// XChaCha20-Poly1305), and returns the identity file's bytes. Errc::invalid_argument for a cost
+// below the floor (unless KdfFloor::below_floor_for_tests).
 Result<Bytes> seal_identity(const Identity& identity, const SecretBytes& passphrase,
-                            const KdfParams& params);
+                            const KdfParams& params, KdfFloor floor = KdfFloor::enforce);
 
 // Parses and opens an identity file's bytes. Errors, each distinct:
 //   Errc::parse / unsupported_version / limit_exceeded  malformed, newer format, KDF over ceiling

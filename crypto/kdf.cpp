@@ -115,6 +115,31 @@ KdfParams KdfParams::minimum_for_tests() {
     return {crypto_pwhash_argon2id_OPSLIMIT_MIN, crypto_pwhash_argon2id_MEMLIMIT_MIN};
 }
 
+bool below_kdf_floor(const KdfParams& params) noexcept {
+    const KdfParams floor = KdfParams::interactive();
+    return params.ops_limit < floor.ops_limit || params.mem_limit_bytes < floor.mem_limit_bytes;
+}
+
+std::string describe_kdf(const KdfParams& params) {
+    const std::uint64_t mib = params.mem_limit_bytes >> 20;
+    const std::string memory = mib > 0 && params.mem_limit_bytes % (1u << 20) == 0
+                                   ? std::to_string(mib) + " MiB"
+                                   : std::to_string(params.mem_limit_bytes >> 10) + " KiB";
+    return std::to_string(params.ops_limit) + " pass" + (params.ops_limit == 1 ? "" : "es") + ", " +
+           memory;
+}
+
+Status check_kdf_floor(const KdfParams& params) {
+    if (!below_kdf_floor(params))
+        return {};
+    return make_error(Errc::invalid_argument,
+                      "argon2id cost " + describe_kdf(params) +
+                          " is below the floor for a passphrase-sealed key (" +
+                          describe_kdf(KdfParams::interactive()) +
+                          ", libsodium's interactive level)",
+                      "use --kdf-cost interactive, moderate (default) or sensitive");
+}
+
 Status check_kdf_params(const KdfParams& params) {
     if (params.ops_limit > k_kdf_max_ops) {
         return make_error(Errc::limit_exceeded,

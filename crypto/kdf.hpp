@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "crypto/bytes.hpp"
@@ -49,6 +50,14 @@ inline constexpr std::uint64_t k_kdf_max_mem_bytes = 4ull << 30;  // 4 GiB
 
 // Errc::limit_exceeded above the ceiling, Errc::invalid_argument below libsodium's minimum.
 Status check_kdf_params(const KdfParams& params);
+
+// The floor for a file that protects a key with a passphrase: libsodium's interactive level
+// (Argon2id OPSLIMIT_INTERACTIVE = 2 passes, MEMLIMIT_INTERACTIVE = 64 MiB). Below it a guess
+// costs an attacker too little. Writers refuse it (check_kdf_floor, Errc::invalid_argument);
+// readers accept it (files written before the floor, test vectors) and warn.
+bool below_kdf_floor(const KdfParams& params) noexcept;
+Status check_kdf_floor(const KdfParams& params);
+std::string describe_kdf(const KdfParams& params);  // "t=2 m=64 MiB"
 
 // Checks params, then derives out_size bytes. The salt must be k_argon2_salt_size bytes.
 Result<SecretBytes> argon2id(const SecretBytes& passphrase, ByteView salt, const KdfParams& params,

@@ -1,6 +1,7 @@
 // Loading a custodian's identity file from disk: the file must be owner-only (0600 or stricter,
 // not a symlink), is parsed before the passphrase is asked for (so a damaged or foreign file is
-// reported without a pointless prompt), then opened with the passphrase.
+// reported without a pointless prompt), then opened with the passphrase. A file sealed below the
+// KDF floor (crypto/kdf.hpp) still opens, with a warning on stderr.
 #pragma once
 
 #include <string>

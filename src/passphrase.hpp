@@ -34,4 +34,31 @@ struct PassphraseSource {
 Result<crypto::SecretBytes> obtain_passphrase(const PassphraseSource& source,
                                               PassphrasePurpose purpose, const std::string& what);
 
+// The strength floor for a new custodian passphrase (README "Custodian keys", SECURITY.md).
+// An identity file that leaves the custodian's hands is protected by the passphrase alone, so
+// `custodian keygen` refuses one that an offline guesser would find early:
+//   - fewer than k_min_passphrase_characters characters (Unicode code points); or
+//   - an estimate below k_min_passphrase_bits: effective characters x log2(pool), where the pool
+//     adds the classes used (a-z 26, A-Z 26, 0-9 10, other ASCII incl. space 33, non-ASCII 100)
+//     and a character is not effective when it repeats the previous one or is its neighbour in
+//     code point order ("aaaa", "abcd" and "4321" count once), and a passphrase that repeats a
+//     shorter unit counts that unit once ("passpasspass"); or
+//   - letters that, lower-cased with everything else removed, are one of a few words every
+//     guesser tries first ("password", "qwerty", "letmein", "ssoescrow", ...).
+// The estimate is deliberately simple and explainable, not a guarantee: it only turns away
+// what is certainly weak. Nothing here copies the passphrase outside guarded memory.
+inline constexpr std::size_t k_min_passphrase_characters = 12;
+inline constexpr double k_min_passphrase_bits = 50.0;
+
+struct PassphraseStrength {
+    std::size_t characters = 0;
+    std::size_t effective = 0;
+    double bits = 0.0;
+    bool common_word = false;
+};
+PassphraseStrength estimate_passphrase(const crypto::SecretBytes& passphrase);
+// Errc::invalid_argument naming which rule failed (never the passphrase), with advice.
+[[nodiscard]] Status check_passphrase_strength(const crypto::SecretBytes& passphrase,
+                                               const std::string& what);
+
 }  // namespace ssoescrow

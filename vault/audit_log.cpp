@@ -102,6 +102,11 @@ const std::vector<TypeSpec>& type_specs() {
           {"reason", Kind::text, Count::one}}},
         {AuditType::custodian_departed, "custodian-departed", custodian_fields()},
         {AuditType::custodian_reinstated, "custodian-reinstated", custodian_fields()},
+        {AuditType::rollback_accepted,
+         "rollback-accepted",
+         {{"seen-seq", Kind::integer, Count::one},
+          {"seen-record", Kind::hash, Count::one},
+          {"reason", Kind::text, Count::one}}},
     };
     return specs;
 }
@@ -699,13 +704,10 @@ Findings compare_with_seen(const AuditChain& chain, const SeenState& seen) {
     return out;
 }
 
-Status remember_seen(const fs::path& state_dir, const AuditChain& chain, std::string_view vault_id,
-                     UnixTime now) {
-    if (chain.records.empty())
-        return {};
-    TRY_ASSIGN(const std::optional<SeenState> stored, read_seen_state(state_dir));
-    if (stored && stored->vault_id == vault_id && stored->seq > chain.head_seq())
-        return {};
+namespace {
+
+Status write_seen(const fs::path& state_dir, const AuditChain& chain, std::string_view vault_id,
+                  UnixTime now) {
     std::error_code ec;
     const auto status = fs::symlink_status(state_dir, ec);
     if (!fs::is_directory(status)) {
@@ -720,6 +722,34 @@ Status remember_seen(const fs::path& state_dir, const AuditChain& chain, std::st
     const std::string text = serialise_seen_state(state);
     return platform::write_file_durably(state_dir / k_seen_file, as_bytes(text),
                                         platform::Overwrite::yes, platform::FinalMode::read_write);
+}
+
+}  // namespace
+
+Status remember_seen(const fs::path& state_dir, const AuditChain& chain, std::string_view vault_id,
+                     UnixTime now) {
+    if (chain.records.empty())
+        return {};
+    TRY_ASSIGN(const std::optional<SeenState> stored, read_seen_state(state_dir));
+    if (stored) {
+        // Forward only, and only along the remembered history: overwriting the state with a
+        // rolled-back or rewritten chain's head would erase the one piece of evidence of it.
+        const Findings differs = compare_with_seen(chain, *stored);
+        if (!differs.empty()) {
+            return make_error(Errc::vault_damaged,
+                              "the latest-seen state " +
+                                  platform::path_to_utf8(state_dir / k_seen_file) +
+                                  " was kept: " + differs.front().message);
+        }
+    }
+    return write_seen(state_dir, chain, vault_id, now);
+}
+
+Status replace_seen(const fs::path& state_dir, const AuditChain& chain, std::string_view vault_id,
+                    UnixTime now) {
+    if (chain.records.empty())
+        return make_error(Errc::internal, "replace_seen: an empty chain");
+    return write_seen(state_dir, chain, vault_id, now);
 }
 
 }  // namespace ssoescrow::vault

@@ -27,11 +27,14 @@
 //   lock-override  holder-host holder-pid holder-started reason
 //   custodian-departed, custodian-reinstated
 //                  custodian reason        (vault/custodians.hpp: who may still open backups)
+//   rollback-accepted
+//                  seen-seq seen-record reason   (`vault accept-rollback`: an operator put back an
+//                  older copy on purpose; the head this host had seen, now gone or different)
 // Value kinds: backup/request/old-backup/new-backup = 32 hex (ids); config/envelope/old-config/
-// new-config = 64 hex (SHA-256 of the file); policy = "sha256:<64 hex>"; custodian = recipient
-// fingerprint; threshold/holder-pid = integer; created/holder-started = time; computer,
-// current-msid, previous-msid, msid, label, node, reason, holder-host = text. No value is ever a
-// secret: records hold ids, hashes, names and times only.
+// new-config/seen-record = 64 hex (SHA-256 of the file); seen-seq = integer; policy = "sha256:<64
+// hex>"; custodian = recipient fingerprint; threshold/holder-pid = integer; created/holder-started
+// = time; computer, current-msid, previous-msid, msid, label, node, reason, holder-host = text. No
+// value is ever a secret: records hold ids, hashes, names and times only.
 //
 // Verification (read_audit_chain): every name well-formed; content hash equals the name; seq in
 // the file equals the name; seqs 1..head without gap or duplicate (a fork); each prev equals the
@@ -78,6 +81,7 @@ enum class AuditType {
     lock_override,
     custodian_departed,
     custodian_reinstated,
+    rollback_accepted,
 };
 
 std::string_view audit_type_name(AuditType type) noexcept;
@@ -212,9 +216,17 @@ Result<std::optional<SeenState>> read_seen_state(const std::filesystem::path& st
 // ("audit-rolled-back") or another hash at the remembered seq ("audit-history-rewritten") is
 // damage; another vault id is damage ("seen-state-other-vault").
 Findings compare_with_seen(const AuditChain& chain, const SeenState& seen);
-// Records the chain's head as seen, unless the stored state is already at a later seq (never moves
-// backward). Creates the state dir (0700, parents included). `chain` should be intact.
+// Records the chain's head as seen. The state only ever moves forward along the history it
+// remembers: nothing is written when the stored state is at a later seq, and a chain that does
+// not hold the remembered record (rolled back, rewritten, another vault) is refused with
+// Errc::vault_damaged and leaves the state as it was, so a writer or checker can never erase
+// the evidence of a rollback. Creates the state dir (0700, parents included). `chain` should be
+// intact.
 [[nodiscard]] Status remember_seen(const std::filesystem::path& state_dir, const AuditChain& chain,
                                    std::string_view vault_id, UnixTime now);
+// Replaces the state with the chain's head whatever it held: only for `vault accept-rollback`,
+// after its rollback-accepted record is in the chain.
+[[nodiscard]] Status replace_seen(const std::filesystem::path& state_dir, const AuditChain& chain,
+                                  std::string_view vault_id, UnixTime now);
 
 }  // namespace ssoescrow::vault

@@ -1,20 +1,60 @@
-// What every vault writer (backup, rotate, import, prune) does before it changes anything.
+// What every vault writer (backup, rotate, import, prune, restore receipts, custodian
+// departures, unlock, accept-rollback) does before it changes anything.
 #pragma once
 
+#include <filesystem>
 #include <string_view>
 
 #include "crypto/result.hpp"
+#include "vault/audit_log.hpp"
 #include "vault/clock.hpp"
 #include "vault/lock.hpp"
 #include "vault/vault.hpp"
 
 namespace ssoescrow::vault {
 
-// Takes the writer lock with `options` (operation, wait, clock); if a stale lock was broken on
-// the way, a lock_override record naming its holder is appended to the audit log before
-// anything else is written (FORMAT.md 4.5). The caller may report lock.taken_over() to the user.
-[[nodiscard]] Result<WriterLock> acquire_writer_lock(const Vault& vault,
-                                                     const LockOptions& options);
+// The config's policy as the audit log records it: the newest vault-init or policy-change record
+// and what it says. A writer seals and writes only when the config is that one.
+struct RecordedPolicy {
+    const ChainRecord* record = nullptr;  // newest vault-init / policy-change; nullptr: none
+    std::string policy;                   // its policy fingerprint
+    std::string config;                   // the SHA-256 of the config it records
+};
+RecordedPolicy recorded_policy(const AuditChain& chain);
+
+// Errc::vault_damaged unless the vault's config is the one the audit log records: first its
+// escrow policy fingerprint (the message names both fingerprints: a config rewritten to
+// other custodians or another threshold), then the SHA-256 of the whole file (a config changed
+// in any other way). `vault check` reports both as config-not-recorded.
+[[nodiscard]] Status check_config_recorded(const Vault& vault, const AuditChain& chain);
+
+// Errc::vault_damaged when `chain` does not hold this host's latest-seen record (the state in
+// `state_dir`, the vault's directory under the state root): rolled back, rewritten, or the
+// state of another vault. The message says what was seen when, the hint what to do. No state
+// yet (first write on this host) is fine. An unreadable state is its own error (io, parse):
+// a writer does not guess.
+[[nodiscard]] Status check_not_rolled_back(const Vault& vault, const AuditChain& chain,
+                                           const std::filesystem::path& state_dir);
+
+// Everything a writer proves about the vault's history before its first write (FORMAT.md 4.6):
+// the audit chain is intact, the config is the audit-logged one (check_config_recorded) and the
+// chain holds what this host saw last (check_not_rolled_back). Returns the verified chain.
+Result<AuditChain> verify_history_for_writing(const Vault& vault,
+                                              const std::filesystem::path& state_dir);
+
+// Where a writer finds this host's state for the vault: `state_root` is --state-dir (empty: the
+// default state root, host_state.hpp).
+struct WriterContext {
+    std::filesystem::path state_root;
+};
+
+// Takes the writer lock with `options` (operation, wait, clock), then verifies the vault's
+// history for writing (verify_history_for_writing, with the state directory of `context`);
+// only then, if a stale lock was broken on the way, a lock_override record naming its holder is
+// appended to the audit log (FORMAT.md 4.5). A refusal releases the lock and writes nothing.
+// The caller may report lock.taken_over() to the user.
+[[nodiscard]] Result<WriterLock> acquire_writer_lock(const Vault& vault, const LockOptions& options,
+                                                     const WriterContext& context);
 
 // The lock_override audit record for a lock broken by `taker` (an operation name).
 [[nodiscard]] Status audit_lock_takeover(const Vault& vault, const BrokenLock& broken,

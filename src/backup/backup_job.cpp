@@ -16,6 +16,7 @@
 #include "src/bridge/bridge_client.hpp"
 #include "src/topology/names.hpp"
 #include "vault/audit_log.hpp"
+#include "vault/host_state.hpp"
 #include "vault/prune.hpp"
 #include "vault/text_format.hpp"
 #include "vault/vault.hpp"
@@ -60,8 +61,6 @@ struct WriterSession {
 };
 
 Status check_pinned_policy(const vault::Vault& opened, const std::string& expected) {
-    if (expected.empty())
-        return {};
     const std::string actual = opened.config().escrow.fingerprint();
     if (actual == expected)
         return {};
@@ -73,6 +72,76 @@ Status check_pinned_policy(const vault::Vault& opened, const std::string& expect
                           platform::path_to_utf8(opened.dir()) +
                           "') and update --expect-policy in the scheduled task; otherwise treat "
                           "the vault as tampered with and do not back up into it");
+}
+
+// The policy pin (FORMAT.md 4.3). With --expect-policy the given fingerprint is enforced and
+// becomes this host's pin (so `--expect-policy NEW` once is how a deliberate policy change is
+// accepted); without it, the pin this host learned on first use is enforced, or learned now.
+// Called under the lock after verify_history_for_writing, so only an audit-logged policy is
+// ever learned.
+Status enforce_policy_pin(const vault::Vault& opened, const VaultTarget& target, JobLog& log,
+                          vault::Clock& clock) {
+    TRY_ASSIGN(const fs::path state_dir,
+               vault::state_dir_for(target.state_root, opened.vault_id()));
+    const std::string actual = opened.config().escrow.fingerprint();
+    const std::string dir = platform::path_to_utf8(opened.dir());
+    const std::string pin_file = platform::path_to_utf8(state_dir / vault::k_policy_pin_file);
+    auto stored = vault::read_policy_pin(state_dir);
+    if (!target.expect_policy.empty()) {
+        TRY(check_pinned_policy(opened, target.expect_policy));
+        // An unreadable pin is simply replaced: the explicit fingerprint is the authority.
+        if (stored && *stored && (*stored)->policy == actual &&
+            (*stored)->vault_id == opened.vault_id())
+            return {};
+        vault::PolicyPin pin{opened.vault_id(), actual, clock.now(),
+                             vault::PinSource::expect_policy};
+        if (Status written = vault::write_policy_pin(state_dir, pin); !written) {
+            log.warning("policy-pin", "the policy pin was not updated: " + written.error().message);
+            return {};
+        }
+        log.info("policy-pinned", "this host now pins policy " + actual + " (" + pin_file + ")",
+                 {{"policy", actual}});
+        return {};
+    }
+    if (!stored) {
+        Error error = std::move(stored).error();
+        error.message = "this host's policy pin cannot be read: " + error.message;
+        error.hint =
+            "give the fingerprint the custodians recorded with --expect-policy (it "
+            "replaces the pin), or repair " +
+            pin_file;
+        return error;
+    }
+    if (*stored) {
+        const vault::PolicyPin& pin = **stored;
+        if (pin.vault_id == opened.vault_id() && pin.policy == actual)
+            return {};
+        return make_error(
+            Errc::policy_mismatch,
+            "the escrow policy of vault " + dir + " is " + actual + ", but this host pinned " +
+                pin.policy + " on " + vault::format_time(pin.time) + " (" +
+                std::string(vault::pin_source_name(pin.source)) + ", " + pin_file + ")",
+            "if the custodians or threshold were changed on purpose, compare " + actual +
+                " with the fingerprint the custodians recorded, then run this command once with "
+                "--expect-policy " +
+                actual +
+                ", which pins it from then on; otherwise treat the vault as tampered with and "
+                "do not back up into it");
+    }
+    vault::PolicyPin pin{opened.vault_id(), actual, clock.now(), vault::PinSource::first_use};
+    if (Status written = vault::write_policy_pin(state_dir, pin); !written) {
+        Error error = std::move(written).error();
+        error.message = "cannot pin the vault's escrow policy on this host: " + error.message;
+        error.hint = "give --expect-policy " + actual +
+                     " (after comparing it with the fingerprint the custodians recorded), or a "
+                     "writable --state-dir";
+        return error;
+    }
+    log.info("policy-pinned",
+             "first use on this host: pinned escrow policy " + actual + " (" + pin_file +
+                 "); a different policy is refused from now on",
+             {{"policy", actual}});
+    return {};
 }
 
 // The lock's ttl covers the longest bridge call several times over: a holder refreshes only
@@ -87,7 +156,6 @@ Result<WriterSession> open_for_writing(JobKind kind, const VaultTarget& target,
                                        const BridgeTarget& bridge, JobLog& log,
                                        vault::Clock& clock) {
     TRY_ASSIGN(vault::Vault opened, vault::Vault::open(target.vault_dir));
-    TRY(check_pinned_policy(opened, target.expect_policy));
     log.debug(
         "vault-open",
         "vault " + opened.vault_id() + " opened, policy " + opened.config().escrow.fingerprint(),
@@ -97,7 +165,8 @@ Result<WriterSession> open_for_writing(JobKind kind, const VaultTarget& target,
     lock_options.clock = &clock;
     lock_options.wait = target.lock_wait;
     lock_options.ttl = lock_ttl_for(bridge);
-    TRY_ASSIGN(vault::WriterLock lock, vault::acquire_writer_lock(opened, lock_options));
+    TRY_ASSIGN(vault::WriterLock lock,
+               vault::acquire_writer_lock(opened, lock_options, {target.state_root}));
     if (const auto& broken = lock.taken_over()) {
         const vault::LockInfo& info = broken->previous.info;
         log.warning("lock-takeover",
@@ -105,6 +174,7 @@ Result<WriterSession> open_for_writing(JobKind kind, const VaultTarget& target,
                         " (pid " + std::to_string(info.pid) + "); recorded in the audit log",
                     {{"holder-host", info.host}, {"holder-pid", std::to_string(info.pid)}});
     }
+    TRY(enforce_policy_pin(opened, target, log, clock));
     TRY(vault::check_vault_writable(opened));
     return WriterSession{std::move(opened), std::move(lock)};
 }

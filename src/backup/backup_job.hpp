@@ -1,10 +1,13 @@
 // The scheduled backup job and its relatives: `backup`, `rotate` and `import`.
 //
 // backup / rotate, in this order (every step logged; the first failure stops the job):
-//   1. open the vault; refuse when its escrow policy is not the pinned one (--expect-policy);
-//   2. take the writer lock (a stale one is taken over and audit-logged) and prove the vault
-//      takes a commit now (check_vault_writable): rotate must never create a secret it cannot
-//      escrow;
+//   1. open the vault; take the writer lock and verify the history (vault/writer.hpp: intact
+//      chain, the config is the audit-logged one, not rolled back against this host's
+//      latest-seen state: else Errc::vault_damaged); a stale lock is taken over and audit-logged;
+//      refuse (Errc::policy_mismatch) an escrow policy that is not the pinned one: --expect-policy,
+//      else the pin this host learned on first use (learned now when there is none); prove the
+//      vault takes a commit now (check_vault_writable): rotate must never create a secret it
+//      cannot escrow;
 //   3. bridge `status`: this computer must be the master secret server (else ENTSSO 10766's
 //      advice, naming the secret server, without calling backup/generate);
 //   4. remove scratch directories of dead runs; create a private scratch directory (0700) with
@@ -50,7 +53,12 @@ std::string_view job_name(JobKind kind) noexcept;
 
 struct VaultTarget {
     std::filesystem::path vault_dir;
-    std::string expect_policy;  // "sha256:<64 hex>", empty: not pinned
+    // "sha256:<64 hex>"; empty: the policy this host pinned on first use (policy-pin in its
+    // state directory, learned now when there is none yet). Either way the pin is enforced.
+    std::string expect_policy;
+    // This host's state root (--state-dir; empty: the default): the rollback witness every
+    // writer compares the audit log with, and the policy pin.
+    std::filesystem::path state_root;
     std::chrono::seconds lock_wait{0};
     bool prune = true;
     std::string label;  // for the envelope's source metadata; may be empty

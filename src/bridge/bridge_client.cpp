@@ -21,30 +21,158 @@ void append(SecretBytes& buffer, std::size_t& used, std::string_view text) {
     used += text.size();
 }
 
-// Replaces every occurrence of the password in text from the bridge, then keeps a short,
-// printable tail for an error message.
-std::string diagnostic_tail(std::string text, const SecretBytes* password) {
-    if (password != nullptr && !password->empty()) {
-        auto secret_begin = reinterpret_cast<const char*>(password->data());
-        auto secret_end = secret_begin + password->size();
-        for (;;) {
-            auto found = std::search(text.begin(), text.end(), secret_begin, secret_end);
-            if (found == text.end())
-                break;
-            text.replace(found, found + static_cast<std::ptrdiff_t>(password->size()),
-                         "[redacted]");
+// The encodings a bridge (or a tool it runs) could write the password in: the bytes
+// themselves, hex (compared case-insensitively), base64 (standard and URL-safe, at each of the
+// three alignments a longer encoded text can put it in, without the characters its neighbours
+// decide) and UTF-16 (little- and big-endian, as Windows tools and PowerShell write it). Each is
+// built in guarded memory.
+std::vector<SecretBytes> secret_encodings(const SecretBytes& secret) {
+    std::vector<SecretBytes> out;
+    out.push_back(secret.clone());
+    static constexpr char hex[] = "0123456789abcdef";
+    SecretBytes hexed(secret.size() * 2);
+    for (std::size_t i = 0; i < secret.size(); ++i) {
+        hexed[2 * i] = static_cast<std::uint8_t>(hex[secret[i] >> 4]);
+        hexed[2 * i + 1] = static_cast<std::uint8_t>(hex[secret[i] & 0xf]);
+    }
+    out.push_back(std::move(hexed));
+    for (const char* alphabet :
+         {"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+          "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"}) {
+        for (std::size_t offset = 0; offset < 3; ++offset) {
+            // Encode `offset` zero bytes then the secret; keep only the characters that depend on
+            // secret bytes alone (skip those mixed with the prefix, drop the last, which may mix
+            // with what follows, and any padding).
+            const std::size_t total = offset + secret.size();
+            SecretBytes encoded((total + 2) / 3 * 4);
+            std::size_t used = 0;
+            for (std::size_t i = 0; i < total; i += 3) {
+                std::uint32_t group = 0;
+                for (std::size_t k = 0; k < 3; ++k) {
+                    const std::size_t at = i + k;
+                    const std::uint8_t byte = at < offset || at >= total ? 0 : secret[at - offset];
+                    group = (group << 8) | byte;
+                }
+                const std::size_t chars = std::min<std::size_t>(4, (total - i) * 4 / 3 + 1);
+                for (std::size_t k = 0; k < chars; ++k)
+                    encoded[used++] =
+                        static_cast<std::uint8_t>(alphabet[(group >> (18 - 6 * k)) & 0x3f]);
+            }
+            const std::size_t skip = offset == 0 ? 0 : offset == 1 ? 2 : 3;
+            if (used < skip + 2)
+                continue;  // too short to tell anything apart
+            out.push_back(SecretBytes::copy_of(ByteView(encoded.data() + skip, used - skip - 1)));
         }
     }
-    while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) {
-        text.pop_back();
+    // UTF-16: decode the UTF-8 password (an invalid byte stands for itself), encode each code
+    // point as one unit or a surrogate pair.
+    SecretBytes le(secret.size() * 4);
+    SecretBytes be(secret.size() * 4);
+    std::size_t used = 0;
+    auto put = [&](std::uint32_t unit) {
+        le[used] = static_cast<std::uint8_t>(unit & 0xff);
+        le[used + 1] = static_cast<std::uint8_t>(unit >> 8);
+        be[used] = static_cast<std::uint8_t>(unit >> 8);
+        be[used + 1] = static_cast<std::uint8_t>(unit & 0xff);
+        used += 2;
+    };
+    for (std::size_t i = 0; i < secret.size();) {
+        const std::uint8_t b = secret[i];
+        std::size_t size = b < 0x80           ? 1
+                           : (b >> 5) == 0x6  ? 2
+                           : (b >> 4) == 0xe  ? 3
+                           : (b >> 3) == 0x1e ? 4
+                                              : 0;
+        std::uint32_t cp = b;
+        if (size > 1 && i + size <= secret.size()) {
+            cp = size == 2 ? (b & 0x1fu) : size == 3 ? (b & 0x0fu) : (b & 0x07u);
+            for (std::size_t k = 1; k < size; ++k) {
+                if ((secret[i + k] >> 6) != 0x2) {
+                    cp = b;
+                    size = 1;
+                    break;
+                }
+                cp = (cp << 6) | (secret[i + k] & 0x3fu);
+            }
+        } else {
+            size = 1;
+        }
+        if (cp >= 0x10000) {
+            put(0xd800 + ((cp - 0x10000) >> 10));
+            put(0xdc00 + ((cp - 0x10000) & 0x3ff));
+        } else {
+            put(cp);
+        }
+        i += size;
     }
-    if (text.size() > k_max_diagnostic)
-        text = "..." + text.substr(text.size() - k_max_diagnostic);
-    for (char& c : text) {
+    le.truncate(used);
+    be.truncate(used);
+    out.push_back(std::move(le));
+    out.push_back(std::move(be));
+    return out;
+}
+
+std::uint8_t fold_case(std::uint8_t c, bool fold) {
+    return fold && c >= 'A' && c <= 'Z' ? static_cast<std::uint8_t>(c - 'A' + 'a') : c;
+}
+
+bool equal_at(std::string_view text, std::size_t at, const std::uint8_t* what, std::size_t size,
+              bool fold) {
+    for (std::size_t k = 0; k < size; ++k) {
+        if (fold_case(static_cast<std::uint8_t>(text[at + k]), fold) != what[k])
+            return false;
+    }
+    return true;
+}
+
+// Pieces this short could be anything; from here on a piece at an edge of the captured tail (a
+// tail cut in the middle of the password, a bridge killed while writing it) counts as a leak.
+constexpr std::size_t k_min_edge_piece = 8;
+
+bool contains_encoding(std::string_view text, const SecretBytes& encoding, bool fold) {
+    const std::size_t n = encoding.size();
+    if (n == 0)
+        return false;
+    for (std::size_t at = 0; at + n <= text.size(); ++at) {
+        if (equal_at(text, at, encoding.data(), n, fold))
+            return true;
+    }
+    // The tail may start in the middle of the encoding, or end before it does.
+    for (std::size_t piece = std::min(n - 1, text.size()); piece >= k_min_edge_piece; --piece) {
+        if (equal_at(text, 0, encoding.data() + n - piece, piece, fold) ||
+            equal_at(text, text.size() - piece, encoding.data(), piece, fold)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// Wipes a std::string that held text from the bridge (it may hold anything the bridge saw).
+void wipe_string(std::string& text) noexcept {
+    crypto::wipe(
+        std::span<std::uint8_t>(reinterpret_cast<std::uint8_t*>(text.data()), text.size()));
+    text.clear();
+}
+
+// A short, printable tail of the bridge's stderr for an error message, or a note that it was
+// withheld because it holds the password in some encoding. `raw` is wiped either way.
+std::string diagnostic_tail(std::string& raw, const SecretBytes* password) {
+    if (password != nullptr && reveals_secret(raw, *password)) {
+        wipe_string(raw);
+        return "withheld: it held the password";
+    }
+    std::string_view text(raw);
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' '))
+        text.remove_suffix(1);
+    std::string tail = text.size() > k_max_diagnostic
+                           ? "..." + std::string(text.substr(text.size() - k_max_diagnostic))
+                           : std::string(text);
+    for (char& c : tail) {
         if (static_cast<unsigned char>(c) < 0x20)
             c = ' ';
     }
-    return text;
+    wipe_string(raw);
+    return tail;
 }
 
 std::string format_duration(std::chrono::milliseconds duration) {
@@ -83,6 +211,18 @@ Result<std::optional<std::string>> msid_field(const json& body, const char* key,
 }
 
 }  // namespace
+
+bool reveals_secret(std::string_view text, const SecretBytes& secret) {
+    if (secret.empty())
+        return false;
+    const std::vector<SecretBytes> encodings = secret_encodings(secret);
+    for (std::size_t i = 0; i < encodings.size(); ++i) {
+        // Index 1 is the hex form: compared without case (upper-case hex is as common).
+        if (contains_encoding(text, encodings[i], i == 1))
+            return true;
+    }
+    return false;
+}
 
 bool is_msid(std::string_view text) {
     static const std::regex guid(
@@ -182,8 +322,25 @@ Result<SecretBytes> build_request(const std::vector<std::pair<std::string, std::
     return request;
 }
 
+// Wipes every string of a parsed answer (it may hold anything the bridge wrote).
+void wipe_json(json& value) noexcept {
+    if (value.is_string()) {
+        wipe_string(value.get_ref<std::string&>());
+    } else if (value.is_array() || value.is_object()) {
+        for (auto& child : value)
+            wipe_json(child);
+    }
+}
+
 struct BridgeClient::Response {
     json body;
+    Response() = default;
+    explicit Response(json parsed) : body(std::move(parsed)) {}
+    Response(Response&&) = default;
+    Response& operator=(Response&&) = default;
+    Response(const Response&) = delete;
+    Response& operator=(const Response&) = delete;
+    ~Response() { wipe_json(body); }
 };
 
 namespace {
@@ -210,9 +367,14 @@ Result<json> check_answer(std::string_view operation, std::string_view text,
         if (code == body.end() || !code->is_number_integer()) {
             return bridge_failure(operation, "an error answer without an integer 'code'", tail);
         }
+        // The bridge's own words only when the request held no password: after one that did,
+        // the message is built from the ENTSSO code alone (a bridge may echo what it was sent,
+        // in any encoding).
         std::string message;
-        if (auto found = body.find("message"); found != body.end() && found->is_string()) {
-            message = diagnostic_tail(found->get<std::string>(), password);
+        if (auto found = body.find("message");
+            password == nullptr && found != body.end() && found->is_string()) {
+            std::string said = found->get<std::string>();
+            message = diagnostic_tail(said, nullptr);
         }
         std::string secret_server;
         if (auto server = body.find("secret_server"); server != body.end() && server->is_string()) {
@@ -313,7 +475,15 @@ Result<BridgeClient::Response> BridgeClient::call(std::string_view operation,
     std::vector<std::string> argv = m_argv;
     argv.emplace_back(operation);
     TRY_ASSIGN(ChildOutcome outcome, platform::run_child(argv, request, m_limits));
-    std::string tail = diagnostic_tail(std::move(outcome.stderr_tail), password);
+    // Whatever the bridge printed is wiped on every path out of here.
+    struct WipeOutput {
+        ChildOutcome& outcome;
+        ~WipeOutput() {
+            wipe_string(outcome.stdout_text);
+            wipe_string(outcome.stderr_tail);
+        }
+    } wipe_output{outcome};
+    std::string tail = diagnostic_tail(outcome.stderr_tail, password);
     using Ending = ChildOutcome::Ending;
     switch (outcome.ending) {
         case Ending::timed_out:
@@ -339,7 +509,7 @@ Result<BridgeClient::Response> BridgeClient::call(std::string_view operation,
             tail);
     }
     TRY_ASSIGN(json body, check_answer(operation, outcome.stdout_text, password, tail));
-    return Response{std::move(body)};
+    return Response(std::move(body));
 }
 
 Result<ServerStatus> BridgeClient::status() const {

@@ -6,6 +6,11 @@
 // means the response is valid JSON (which may report an ENTSSO error); anything else -- non-zero
 // exit, a signal, a timeout, more output than allowed, unparsable or off-protocol JSON -- is
 // Errc::bridge_failed. An ENTSSO error is Errc::entsso_error with a message that says what to do.
+//
+// Bridge text and the password: a call that sends a password builds its error messages from the
+// ENTSSO code alone (the bridge's `message` is not shown), shows the bridge's stderr tail only
+// when no encoding of the password is in it (reveals_secret), and wipes what the bridge printed
+// (stdout, stderr, the parsed answer) on every path.
 #pragma once
 
 #include <chrono>
@@ -102,6 +107,12 @@ class BridgeClient {
 // Errc::entsso_error for an ENTSSO error answer.
 Result<ServerStatus> parse_status_answer(std::string_view text);
 Result<Msids> parse_msid_answer(std::string_view operation, std::string_view text);
+
+// Whether `text` (the bridge's stderr, or anything else it wrote) holds `secret` in an encoding a
+// tool might use: the bytes, hex in any case, base64 (standard or URL-safe, at any alignment),
+// UTF-16LE/BE; also a piece of at least 8 bytes of one at the start or end of `text` (a tail
+// cut in the middle). Such text is never shown: errors then say only that it was withheld.
+bool reveals_secret(std::string_view text, const crypto::SecretBytes& secret);
 
 // Builds a request object into a SecretBytes: the non-secret string fields, then the password
 // (JSON-escaped) when given. Exposed for tests.

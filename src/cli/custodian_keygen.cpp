@@ -81,6 +81,7 @@ Result<int> run_keygen(const KeygenOptions& options) {
     TRY_ASSIGN(crypto::SecretBytes passphrase,
                obtain_passphrase(options.passphrase, PassphrasePurpose::create,
                                  platform::path_to_utf8(key_path.filename())));
+    TRY(check_passphrase_strength(passphrase, platform::path_to_utf8(key_path.filename())));
     crypto::Identity identity = crypto::generate_identity(label);
     TRY_ASSIGN(Bytes sealed, crypto::seal_identity(identity, passphrase, params));
     passphrase.reset();
@@ -124,8 +125,11 @@ void add_custodian_commands(CLI::App& app, Command& selected) {
     keygen->add_option("--passphrase-fd", options->passphrase.fd,
                        "Read the passphrase from this open file descriptor");
     keygen->footer(
-        "Exit status: 0 created; 2 usage; 5 cannot write; 6 a file exists or a passphrase file "
-        "is not owner-only.");
+        "The passphrase must have at least 12 characters and about 50 bits by a simple estimate\n"
+        "(repeats, runs like 'abcd' or '1234' and common passwords do not count); README\n"
+        "'Custodian keys' says how it is judged.\n"
+        "Exit status: 0 created; 2 usage or a passphrase below the floor; 5 cannot write; 6 a\n"
+        "file exists or a passphrase file is not owner-only.");
     keygen->callback(
         [options, &selected] { selected.run = [options] { return run_keygen(*options); }; });
     add_custodian_verify(*custodian, selected);

@@ -80,7 +80,9 @@ void add_job_options(CLI::App& command, JobCliOptions& options, bool bridge_requ
                        "Seconds a bridge call may take before it is killed (default 120)");
     command.add_option("--expect-policy", options.expect_policy,
                        "Refuse unless the vault's escrow policy has this fingerprint "
-                       "(sha256:..., printed by 'vault init'); scheduled jobs always pin it");
+                       "(sha256:..., printed by 'vault init'); scheduled jobs always pin it. "
+                       "Without it, the policy this host pinned on first use is enforced; "
+                       "given, it becomes this host's pin");
     command.add_option("--wait", options.wait_seconds,
                        "Seconds to wait for another writer's lock (default 0: fail at once)");
     command.add_flag("--no-prune", options.no_prune,
@@ -96,8 +98,8 @@ void add_job_options(CLI::App& command, JobCliOptions& options, bool bridge_requ
     command.add_flag("--verbose,-v", options.verbose, "Also show debug events on stderr");
     command.add_flag("--quiet,-q", options.quiet, "Only warnings and errors on stderr");
     command.add_option("--state-dir", options.state_dir,
-                       "Where this machine remembers the newest audit record it has seen "
-                       "(default ~/.local/state/ssoescrow)");
+                       "Where this machine remembers the newest audit record it has seen and "
+                       "the policy it pinned (default ~/.local/state/ssoescrow)");
 }
 
 Status validate_job_options(const JobCliOptions& options) {
@@ -122,6 +124,7 @@ backup::VaultTarget vault_target_of(const JobCliOptions& options) {
     backup::VaultTarget target;
     target.vault_dir = platform::path_from_utf8(options.vault);
     target.expect_policy = options.expect_policy;
+    target.state_root = platform::path_from_utf8(options.state_dir);
     target.lock_wait = std::chrono::seconds(options.wait_seconds);
     target.prune = !options.no_prune;
     target.label = options.label;

@@ -170,6 +170,7 @@ Result<int> run_apply_cli(const ApplyCliOptions& options) {
     job.receipt_out = platform::path_from_utf8(options.receipt_out);
     job.temp_parent = platform::path_from_utf8(options.temp_dir);
     job.lock_wait = std::chrono::seconds(options.wait_seconds);
+    job.state_root = platform::path_from_utf8(options.state_dir);
 
     vault::Clock& clock = vault::system_clock();
     JobLog log("restore",
@@ -197,7 +198,8 @@ Result<int> run_record_receipt(const RecordOptions& options) {
     TRY_ASSIGN(const restore::Receipt receipt, restore::parse_receipt(bytes, options.receipt));
     TRY_ASSIGN(const vault::ChainRecord record,
                restore::record_receipt(platform::path_from_utf8(options.vault), receipt,
-                                       vault::system_clock()));
+                                       vault::system_clock(),
+                                       platform::path_from_utf8(options.state_dir)));
     remember_vault_head_or_warn(options.vault, options.state_dir);
     std::cout << (receipt.drill ? "drill" : "restore") << " receipt of node " << receipt.node
               << " (backup " << receipt.backup_id << ") recorded as " << record.file << "\n";

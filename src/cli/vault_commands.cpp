@@ -8,15 +8,18 @@
 #include "platform/file_io.hpp"
 #include "platform/path_text.hpp"
 #include "src/terminal.hpp"
+#include "vault/host_state.hpp"
 #include "vault/vault.hpp"
 
 namespace ssoescrow::cli {
 
 Result<std::filesystem::path> resolve_state_dir(const std::string& flag,
                                                 std::string_view vault_id) {
-    if (!flag.empty())
-        return platform::path_from_utf8(flag) / platform::path_from_utf8(vault_id);
-    return vault::default_state_dir(vault_id);
+    return vault::state_dir_for(platform::path_from_utf8(flag), vault_id);
+}
+
+vault::WriterContext writer_context(const std::string& state_dir_flag) {
+    return vault::WriterContext{platform::path_from_utf8(state_dir_flag)};
 }
 
 void remember_seen_or_warn(const std::string& state_dir_flag, const vault::AuditChain& chain,
@@ -40,6 +43,16 @@ void remember_vault_head_or_warn(const std::string& vault_dir, const std::string
     if (auto chain = vault::read_audit_chain(opened->dir(), opened->vault_id()); chain) {
         remember_seen_or_warn(state_dir_flag, *chain, opened->vault_id(),
                               vault::system_clock().now());
+    }
+}
+
+void remember_policy_pin_or_warn(const std::string& state_dir_flag, const vault::Vault& vault) {
+    const vault::PolicyPin pin{vault.vault_id(), vault.config().escrow.fingerprint(),
+                               vault.config().created, vault::PinSource::vault_init};
+    auto dir = resolve_state_dir(state_dir_flag, vault.vault_id());
+    Status written = dir ? vault::write_policy_pin(*dir, pin) : Status(dir.error());
+    if (!written) {
+        print_warning("the escrow policy was not pinned on this host: " + written.error().message);
     }
 }
 
@@ -86,6 +99,7 @@ void add_vault_commands(CLI::App& app, Command& selected) {
     add_vault_prune_command(*vault, selected);
     add_vault_unlock_command(*vault, selected);
     add_vault_custodian_commands(*vault, selected);
+    add_vault_accept_rollback_command(*vault, selected);
 }
 
 }  // namespace ssoescrow::cli

@@ -13,6 +13,8 @@
 #include "src/cli/command.hpp"
 #include "vault/audit_log.hpp"
 #include "vault/lock.hpp"
+#include "vault/vault.hpp"
+#include "vault/writer.hpp"
 
 namespace ssoescrow::cli {
 
@@ -22,10 +24,14 @@ void add_vault_check_command(CLI::App& vault, Command& selected);
 void add_vault_prune_command(CLI::App& vault, Command& selected);
 void add_vault_unlock_command(CLI::App& vault, Command& selected);
 void add_vault_custodian_commands(CLI::App& vault, Command& selected);
+void add_vault_accept_rollback_command(CLI::App& vault, Command& selected);
 
 // The directory that keeps the latest-seen audit head of a vault, outside the vault:
 // `--state-dir` when given, else vault::default_state_dir(vault_id).
 Result<std::filesystem::path> resolve_state_dir(const std::string& flag, std::string_view vault_id);
+
+// What a writer needs to find this host's state for the vault (vault/writer.hpp): --state-dir.
+vault::WriterContext writer_context(const std::string& state_dir_flag);
 
 // Records the chain head as seen; a failure is only a warning on stderr (the operation itself
 // succeeded, and a full disk must not turn a read into an error).
@@ -36,6 +42,10 @@ void remember_seen_or_warn(const std::string& state_dir_flag, const vault::Audit
 // seen (remember_seen_or_warn). Nothing happens when the vault cannot be read again: the write
 // itself succeeded and its error paths reported what matters.
 void remember_vault_head_or_warn(const std::string& vault_dir, const std::string& state_dir_flag);
+
+// Pins the vault's escrow policy on this host (policy-pin, source vault-init); a failure is
+// only a warning (the first job then learns it).
+void remember_policy_pin_or_warn(const std::string& state_dir_flag, const vault::Vault& vault);
 
 // The warning printed when a writer took over a stale lock (already audit-logged).
 void warn_lock_taken_over(const vault::BrokenLock& broken);

@@ -76,6 +76,9 @@ Result<int> run_vault_init(const VaultInitOptions& options) {
     if (auto chain = vault::read_audit_chain(created.dir(), created.vault_id()); chain) {
         remember_seen_or_warn(options.state_dir, *chain, created.vault_id(), config.created);
     }
+    // This host made the policy, so it pins it: a `backup` here without --expect-policy enforces
+    // it rather than learning whatever the config holds on its first run.
+    remember_policy_pin_or_warn(options.state_dir, created);
 
     std::cout << "vault: " << platform::path_to_utf8(created.dir()) << "\n"
               << "vault id: " << created.vault_id() << "\n"

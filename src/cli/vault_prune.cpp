@@ -52,7 +52,8 @@ Result<int> run_vault_prune(const VaultPruneOptions& options) {
     lock_options.operation = "prune";
     lock_options.clock = &clock;
     lock_options.wait = std::chrono::seconds(options.wait_seconds);
-    TRY_ASSIGN(vault::WriterLock lock, vault::acquire_writer_lock(opened, lock_options));
+    TRY_ASSIGN(vault::WriterLock lock,
+               vault::acquire_writer_lock(opened, lock_options, writer_context(options.state_dir)));
     if (lock.taken_over())
         warn_lock_taken_over(*lock.taken_over());
 

@@ -22,6 +22,7 @@ namespace {
 struct VaultUnlockOptions {
     std::string vault;
     bool force = false;
+    std::string state_dir;
 };
 
 std::string describe(const vault::BrokenLock& broken) {
@@ -40,6 +41,12 @@ Result<int> run_vault_unlock(const VaultUnlockOptions& options) {
     lock_options.operation = "unlock";
     lock_options.clock = &clock;
 
+    // A writer's checks come before anything is removed: a removal that could not be
+    // audit-logged afterwards (a damaged, rolled-back or re-configured vault) must not happen.
+    TRY_ASSIGN(const std::filesystem::path state_dir,
+               resolve_state_dir(options.state_dir, opened.vault_id()));
+    TRY(vault::verify_history_for_writing(opened, state_dir));
+
     std::optional<vault::BrokenLock> forced;
     if (options.force) {
         auto broken = vault::break_lock(opened.dir(), vault::BreakMode::force, lock_options);
@@ -50,7 +57,8 @@ Result<int> run_vault_unlock(const VaultUnlockOptions& options) {
     }
     // Taking the lock ourselves breaks a stale one (and audit-logs it), and lets us append the
     // record of a forced removal under the lock like any other writer.
-    auto acquired = vault::acquire_writer_lock(opened, lock_options);
+    auto acquired =
+        vault::acquire_writer_lock(opened, lock_options, writer_context(options.state_dir));
     if (!acquired) {
         Error error = std::move(acquired).error();
         if (error.code == Errc::locked && error.hint.find("vault unlock") == std::string::npos) {
@@ -89,11 +97,17 @@ void add_vault_unlock_command(CLI::App& vault, Command& selected) {
     unlock->add_flag("--force", options->force,
                      "Also remove a live or unreadable lock: only when you are sure its holder "
                      "no longer runs (e.g. its host is gone)");
+    unlock->add_option("--state-dir", options->state_dir,
+                       "Where this machine remembers the newest audit record it has seen "
+                       "(default ~/.local/state/ssoescrow)");
     unlock->footer(
         "Without --force only a stale lock is removed: its process is dead (same host) or it was\n"
         "not refreshed within its ttl (plus 2 h for another host). A live lock is refused.\n"
         "A holder whose lock was removed notices before committing and aborts (exit 7).\n"
-        "Exit status: 0 unlocked (or not locked); 7 the lock is live (use --force); 5 I/O.");
+        "Like every writer it refuses a vault whose audit log is damaged, rolled back or does not\n"
+        "record its config.\n"
+        "Exit status: 0 unlocked (or not locked); 7 the lock is live (use --force); 5 I/O;\n"
+        "8 the vault is damaged.");
     unlock->callback([&selected, options] {
         selected.convention = ExitConvention::standard;
         selected.run = [options]() { return run_vault_unlock(*options); };

@@ -278,7 +278,7 @@ Result<vault::ChainRecord> append_receipt(const vault::Vault& opened, vault::Wri
 }  // namespace
 
 Result<vault::ChainRecord> record_receipt(const fs::path& vault_dir, const Receipt& receipt,
-                                          vault::Clock& clock) {
+                                          vault::Clock& clock, const fs::path& state_root) {
     TRY_ASSIGN(vault::Vault opened, vault::Vault::open(vault_dir));
     if (opened.vault_id() != receipt.vault_id) {
         return make_error(Errc::precondition,
@@ -289,7 +289,8 @@ Result<vault::ChainRecord> record_receipt(const fs::path& vault_dir, const Recei
     vault::LockOptions options;
     options.operation = "record-receipt";
     options.clock = &clock;
-    TRY_ASSIGN(vault::WriterLock lock, vault::acquire_writer_lock(opened, options));
+    TRY_ASSIGN(vault::WriterLock lock,
+               vault::acquire_writer_lock(opened, options, vault::WriterContext{state_root}));
     TRY_ASSIGN(vault::ChainRecord appended, append_receipt(opened, lock, receipt));
     (void)lock.release();
     return appended;
@@ -428,7 +429,8 @@ Result<ReceiptTarget> prepare_receipt_target(const ApplyOptions& options,
     lock_options.operation = std::string("restore-") + std::string(mode_name(options.mode));
     lock_options.clock = &clock;
     lock_options.wait = options.lock_wait;
-    auto lock = vault::acquire_writer_lock(opened, lock_options);
+    auto lock =
+        vault::acquire_writer_lock(opened, lock_options, vault::WriterContext{options.state_root});
     Status writable;
     if (lock)
         writable = vault::check_vault_writable(opened);

@@ -98,8 +98,11 @@ Result<Receipt> parse_receipt(ByteView file, std::string_view source);
 // backup, request, node, MSID and custodians, dated at or after the receipt's time). The record's
 // time is the receipt's, or the chain head's when the receipt is older (records never go back in
 // time).
+// Like every writer it first verifies the vault's history (vault/writer.hpp) against this
+// host's state under `state_root` (--state-dir; empty: the default).
 Result<vault::ChainRecord> record_receipt(const std::filesystem::path& vault_dir,
-                                          const Receipt& receipt, vault::Clock& clock);
+                                          const Receipt& receipt, vault::Clock& clock,
+                                          const std::filesystem::path& state_root = {});
 
 // --- The apply job ----------------------------------------------------------------------------
 
@@ -117,6 +120,9 @@ struct ApplyOptions {
     std::filesystem::path receipt_out;  // used only when the vault is read-only
     std::filesystem::path temp_parent;  // scratch parent; empty: the system temp directory
     std::chrono::seconds lock_wait{0};
+    // This host's state root (--state-dir; empty: the default): the receipt is written only into
+    // a vault whose history verifies against it (vault/writer.hpp).
+    std::filesystem::path state_root;
 };
 
 struct ApplyResult {

@@ -197,10 +197,11 @@ run 2 "$SSOESCROW" vault check --vault "$WORK/broken" "${BST[@]}"
 expect_out 'audit-record-altered'
 bcount=$(audit_count "$WORK/broken")
 run 8 "$SSOESCROW" vault mark-departed --vault "$WORK/broken" --custodian bob.pub --reason "left" "${BST[@]}"
-expect_err "the audit log of $WORK/broken is damaged; custodian departures cannot be read or recorded"
+# Refused by the check every writer makes under the lock, before it reads or writes anything.
+expect_err "the audit log of $WORK/broken is damaged \\(audit-record-altered: audit/[0-9]{10}-[0-9a-f]{64}\\.rec\\); refusing to write to the vault"
 expect_err "hint: run 'ssoescrow vault check --vault $WORK/broken'"
 run 8 "$SSOESCROW" vault reinstate --vault "$WORK/broken" --custodian carol.pub --reason "back" "${BST[@]}"
-expect_err 'is damaged; custodian departures cannot be read or recorded'
+expect_err 'is damaged \(audit-record-altered: .*\); refusing to write to the vault'
 # Answers that would write nothing are refused too: the chain they come from cannot be trusted.
 run 8 "$SSOESCROW" vault mark-departed --vault "$WORK/broken" --custodian carol.pub --reason "left" "${BST[@]}"
 run 8 "$SSOESCROW" vault reinstate --vault "$WORK/broken" --custodian alice.pub --reason "back" "${BST[@]}"

@@ -31,8 +31,8 @@ run 4 "$SSOESCROW" custodian verify --identity alice.key --passphrase-file space
 
 # Passphrase from a descriptor.
 run 0 "$SSOESCROW" custodian verify --identity alice.key --passphrase-fd 3 3<alice.pass
-run 0 bash -c "printf 'fd pass\n' | '$SSOESCROW' custodian keygen --out fd.key --kdf-cost interactive --passphrase-fd 0"
-run 0 bash -c "printf 'fd pass' | '$SSOESCROW' custodian verify --identity fd.key --passphrase-fd 0"
+run 0 bash -c "printf 'fd passphrase of erin\n' | '$SSOESCROW' custodian keygen --out fd.key --kdf-cost interactive --passphrase-fd 0"
+run 0 bash -c "printf 'fd passphrase of erin' | '$SSOESCROW' custodian verify --identity fd.key --passphrase-fd 0"
 
 # Never overwrites: NAME.key or NAME.pub existing -> exit 6, files unchanged.
 cp alice.key alice.key.orig
@@ -93,14 +93,38 @@ expect_mode 600 open.key
 
 # Prompting on a terminal: no echo, asked twice, must match (driven through a pseudo-terminal).
 if command -v python3 >/dev/null; then
-    run 0 python3 "$TESTS_DIR/cli/lib/pty_keygen.py" "$SSOESCROW" "$WORK/tty.key" "tty secret" "tty secret"
+    run 0 python3 "$TESTS_DIR/cli/lib/pty_keygen.py" "$SSOESCROW" "$WORK/tty.key" "tty secret of gina" "tty secret of gina"
     [[ -f tty.key ]] || fail "tty.key not written"
-    grep -q "tty secret" out && fail "passphrase echoed on the terminal"
-    printf 'tty secret\n' >tty.pass && chmod 600 tty.pass
+    grep -q "tty secret of gina" out && fail "passphrase echoed on the terminal"
+    printf 'tty secret of gina\n' >tty.pass && chmod 600 tty.pass
     run 0 "$SSOESCROW" custodian verify --identity tty.key --passphrase-file tty.pass
     run 2 python3 "$TESTS_DIR/cli/lib/pty_keygen.py" "$SSOESCROW" "$WORK/tty2.key" "one" "two"
     expect_out 'differ'
     expect_absent tty2.key
 fi
+
+# The passphrase floor: too short, too predictable, a common password; the passphrase itself is
+# never printed, and nothing is written.
+for weak in 'short pass' 'aaaaaaaaaaaaaaaaaaaa' '12345678901234567890' 'Password2026!'; do
+    make_passphrase_file weak.pass "$weak"
+    run 2 "$SSOESCROW" custodian keygen --out weak.key --kdf-cost interactive --passphrase-file weak.pass
+    expect_err 'weak.key: the passphrase is too (short|predictable)|weak.key: the passphrase is a common password'
+    expect_err 'hint: choose a passphrase of several unrelated words'
+    CHECKS=$((CHECKS + 1))
+    grep -qF -- "$weak" err out && fail "the passphrase '$weak' was printed"
+    expect_absent weak.key
+    expect_absent weak.pub
+done
+run 2 bash -c "printf 'abcdefghijklmnop\n' | '$SSOESCROW' custodian keygen --out weak.key --passphrase-fd 0"
+expect_err 'too predictable: about [0-9]+ bits'
+# The KDF floor: keygen offers nothing below "interactive"; a file sealed below it (the test
+# vectors, libsodium's minimum) still opens, with a warning every time it is read.
+cp "$TESTS_DIR/vectors/envelope/identities/alice.key" vector.key && chmod 600 vector.key
+make_passphrase_file vector.pass "ssoescrow test vector"
+run 0 "$SSOESCROW" custodian verify --identity vector.key --passphrase-file vector.pass
+expect_err 'warning: vector.key is sealed with argon2id cost 1 pass, 8 KiB, below the floor of 2 passes, 64 MiB'
+run 0 "$SSOESCROW" custodian verify --identity alice.key --passphrase-file alice.pass
+CHECKS=$((CHECKS + 1))
+grep -q 'below the floor' err && fail "an identity at the floor was warned about"
 
 finish

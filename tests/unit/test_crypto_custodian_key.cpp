@@ -17,8 +17,8 @@ SecretBytes passphrase_of(std::string_view text) {
 }
 
 Bytes sealed_identity(const Identity& identity, std::string_view passphrase) {
-    auto sealed =
-        seal_identity(identity, passphrase_of(passphrase), KdfParams::minimum_for_tests());
+    auto sealed = seal_identity(identity, passphrase_of(passphrase), KdfParams::minimum_for_tests(),
+                                KdfFloor::below_floor_for_tests);
     REQUIRE(sealed.ok());
     return sealed.value();
 }
@@ -155,7 +155,8 @@ TEST_CASE("identity files never hold the secret key or passphrase in clear", "[k
 
 TEST_CASE("empty passphrases are refused when sealing", "[keys]") {
     Identity identity = generate_identity("erin");
-    auto sealed = seal_identity(identity, SecretBytes(), KdfParams::minimum_for_tests());
+    auto sealed = seal_identity(identity, SecretBytes(), KdfParams::minimum_for_tests(),
+                                KdfFloor::below_floor_for_tests);
     REQUIRE(sealed.error().code == Errc::invalid_argument);
 }
 

@@ -355,8 +355,11 @@ TEST_CASE("latest-seen state detects rollback and rewritten history (F16)", "[va
         CHECK(rolled.intact());  // the shorter chain is self-consistent...
         const Findings found = compare_with_seen(rolled, **seen);
         CHECK(has_finding(found, Severity::damaged, "audit-rolled-back"));  // ...but not new
-        // And the state never moves backward.
-        REQUIRE(remember_seen(state_dir, rolled, k_vault_id, k_t0 + 600).ok());
+        // And the state never moves backward: remembering the shorter chain is refused, and
+        // the state keeps the evidence.
+        auto kept = remember_seen(state_dir, rolled, k_vault_id, k_t0 + 600);
+        REQUIRE_FALSE(kept.ok());
+        CHECK(kept.error().code == Errc::vault_damaged);
         CHECK((*read_seen_state(state_dir))->seq == 4);
     }
     SECTION("history rewritten from record 4 on") {
@@ -365,6 +368,9 @@ TEST_CASE("latest-seen state detects rollback and rewritten history (F16)", "[va
         REQUIRE(append_audit_record(vault_dir, rewritten, prune_record(k_t0 + 9999)).ok());
         const Findings found = compare_with_seen(read_chain(vault_dir), **seen);
         CHECK(has_finding(found, Severity::damaged, "audit-history-rewritten"));
+        // A chain of the same length with another history does not replace the state either.
+        CHECK_FALSE(remember_seen(state_dir, read_chain(vault_dir), k_vault_id, k_t0 + 700).ok());
+        CHECK((*read_seen_state(state_dir))->record_hash == (*seen)->record_hash);
     }
     SECTION("another vault's state") {
         SeenState other = **seen;

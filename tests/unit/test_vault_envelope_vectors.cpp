@@ -306,7 +306,8 @@ TEST_CASE("generate the envelope test vectors", "[.generate]") {
     for (const auto& name : k_names) {
         crypto::Identity identity = crypto::generate_identity(name);
         auto sealed =
-            crypto::seal_identity(identity, passphrase(), crypto::KdfParams::minimum_for_tests());
+            crypto::seal_identity(identity, passphrase(), crypto::KdfParams::minimum_for_tests(),
+                                  crypto::KdfFloor::below_floor_for_tests);
         REQUIRE(sealed.ok());
         write_file(k_vector_dir / "identities" / (name + ".key"), sealed.value());
         write_file(k_vector_dir / "identities" / (name + ".pub"),

@@ -57,9 +57,10 @@ make_passphrase_file() {
     (umask 077 && printf '%s\n' "$2" >"$1")
 }
 
-# keygen NAME: a custodian key pair NAME.key/NAME.pub with passphrase "pass-NAME", cheap KDF.
+# keygen NAME: a custodian key pair NAME.key/NAME.pub with passphrase "pass-NAME-for-tests"
+# (above the passphrase floor), the cheapest KDF cost keygen offers.
 keygen() {
-    make_passphrase_file "$WORK/$1.pass" "pass-$1"
+    make_passphrase_file "$WORK/$1.pass" "pass-$1-for-tests"
     "$SSOESCROW" custodian keygen --out "$WORK/$1.key" --name "$1" --kdf-cost interactive \
         --passphrase-file "$WORK/$1.pass" >/dev/null 2>&1
 }

@@ -84,7 +84,7 @@ fi
 
 # --- custodian keygen (3 custodians, --passphrase-file) --------------------------------------------
 for name in alice bob carol; do
-    printf 'pass-%s\n' "$name" >"$WORK/$name.pass"
+    printf 'pass-%s-for-tests\n' "$name" >"$WORK/$name.pass"
     chmod 600 "$WORK/$name.pass"
     wrun 0 ssoe custodian keygen --out "$(wpath "$WORK/$name.key")" --name "$name" \
         --kdf-cost interactive --passphrase-file "$(wpath "$WORK/$name.pass")"

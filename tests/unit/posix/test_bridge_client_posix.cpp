@@ -171,7 +171,7 @@ TEST_CASE("misbehaving bridges are bounded, named failures", "[bridge]") {
                        "current_msid");
     }
     SECTION("echoes the request on stderr and fails") {
-        expect_failure("cat >&2; exit 1", "[redacted]");
+        expect_failure("cat >&2; exit 1", "withheld: it held the password");
     }
     SECTION("does not exist") {
         auto result = client_for((fakes.dir / "missing").string()).status();
@@ -199,4 +199,82 @@ TEST_CASE("the password reaches the bridge on stdin only", "[bridge]") {
     REQUIRE_THAT(slurp(record + ".stdin"), Catch::Contains("Canary-Password-123"));
     REQUIRE(slurp(record + ".argv") == "backup\n");
     REQUIRE_THAT(slurp(record + ".env"), !Catch::Contains("Canary-Password-123"));
+}
+
+TEST_CASE("bridge stderr holding the password in any encoding is withheld", "[bridge]") {
+    FakeBridges fakes;
+    SecretBytes password = secret("Canary-Password-123");
+    // The password is the last JSON string of the request: sed cuts it out.
+    const std::string extract = R"sh(pw=$(cat | sed 's/.*"password":"\([^"]*\)".*/\1/'); )sh";
+    const std::vector<std::pair<std::string, std::string>> leaks = {
+        {"plain", R"sh(printf 'ENTSSO said: %s\n' "$pw" >&2)sh"},
+        {"hex", R"sh(printf 'blob: %s\n' "$(printf %s "$pw" | od -An -tx1 | tr -d ' \n')" >&2)sh"},
+        {"HEX",
+         R"sh(printf 'blob: %s\n' "$(printf %s "$pw" | od -An -tx1 | tr -d ' \n' | tr a-f A-F)" >&2)sh"},
+        {"base64", R"sh(printf 'arg: %s\n' "$(printf %s "$pw" | base64 -w0)" >&2)sh"},
+        {"base64 shifted", R"sh(printf 'arg: %s\n' "$(printf 'x:%s' "$pw" | base64 -w0)" >&2)sh"},
+        {"base64 shifted twice",
+         R"sh(printf 'arg: %s\n' "$(printf 'xy:%s;' "$pw" | base64 -w0)" >&2)sh"},
+        {"base64url",
+         R"sh(printf 'arg: %s\n' "$(printf '%s??>' "$pw" | base64 -w0 | tr '+/' '-_')" >&2)sh"},
+        {"utf-16le", R"sh(printf 'pwsh: %s\n' "$pw" | iconv -f UTF-8 -t UTF-16LE >&2)sh"},
+        {"utf-16be", R"sh(printf '%s' "$pw" | iconv -f UTF-8 -t UTF-16BE >&2)sh"},
+        // 16 KiB of stderr are kept: the first 10 bytes of the password fall out of it.
+        {"cut at the start of the tail",
+         R"sh(printf '%s' "$pw" >&2; head -c 16375 /dev/zero | tr '\0' x >&2)sh"},
+    };
+    for (const auto& [name, command] : leaks) {
+        INFO(name);
+        auto program = fakes.script("leak", extract + command + "; exit 1");
+        auto result = client_for(program).backup("/tmp/x.bak", password, "reminder");
+        REQUIRE_FALSE(result.ok());
+        REQUIRE(result.error().code == Errc::bridge_failed);
+        CHECK_THAT(result.error().message, Catch::Contains("withheld"));
+        CHECK_THAT(result.error().message, !Catch::Contains("Canary"));
+    }
+    // Stderr without the password is still shown (it is the operator's best clue).
+    auto honest =
+        fakes.script("honest", "cat >/dev/null; echo 'ENTSSO service stopped' >&2; exit 1");
+    auto result = client_for(honest).backup("/tmp/x.bak", password, "reminder");
+    REQUIRE_FALSE(result.ok());
+    CHECK_THAT(result.error().message, Catch::Contains("ENTSSO service stopped"));
+}
+
+TEST_CASE("ENTSSO error messages after a password are built from the code alone", "[bridge]") {
+    FakeBridges fakes;
+    SecretBytes password = secret("Canary-Password-123");
+    auto program = fakes.script(
+        "echo-error",
+        R"sh(pw=$(cat | sed 's/.*"password":"\([^"]*\)".*/\1/'); )sh"
+        R"sh(printf '{"protocol":"ssoescrow-bridge/1","ok":false,"code":10779,"message":"bad password %s"}' "$(printf %s "$pw" | base64 -w0)")sh");
+    auto result = client_for(program).restore("/tmp/x.bak", password);
+    REQUIRE(result.error().code == Errc::entsso_error);
+    CHECK_THAT(result.error().message, Catch::Contains("10779"));
+    CHECK_THAT(result.error().message, Catch::Contains("password is wrong"));
+    CHECK_THAT(result.error().message, !Catch::Contains("bad password"));
+    // Without a password in the request the bridge's words are kept.
+    auto status_error = fakes.script(
+        "status-error",
+        R"sh(cat >/dev/null; echo '{"protocol":"ssoescrow-bridge/1","ok":false,"code":10766,"message":"not the master"}')sh");
+    CHECK_THAT(client_for(status_error).status().error().message,
+               Catch::Contains("not the master"));
+}
+
+TEST_CASE("reveals_secret finds every encoding, and only those", "[bridge]") {
+    SecretBytes pw = secret("Zürich-Passwort-42");
+    auto reveals = [&](const std::string& text) { return reveals_secret(text, pw); };
+    CHECK(reveals("x Zürich-Passwort-42 y"));
+    CHECK(reveals("5A C3 BC 5ac3bc72696368"));    // a hex piece at the end
+    CHECK(reveals("rich-Passwort-42 and more"));  // a piece (8 bytes or more) at the start
+    CHECK_FALSE(reveals("rt-42 and more"));       // shorter pieces are not judged
+    CHECK_FALSE(reveals("nothing to see here"));
+    CHECK_FALSE(reveals(""));
+    CHECK_FALSE(reveals_secret("anything", SecretBytes()));
+    // UTF-16LE of a non-ASCII password: decoded, then one unit per code point.
+    std::string utf16;
+    for (char16_t c : std::u16string(u"Zürich-Passwort-42")) {
+        utf16.push_back(static_cast<char>(c & 0xff));
+        utf16.push_back(static_cast<char>(c >> 8));
+    }
+    CHECK(reveals("log: " + utf16 + "\r\n"));
 }
