@@ -273,14 +273,18 @@ bool same_receipt(const vault::AuditRecord& record, const vault::AuditRecord& ca
     return record.type == candidate.type && record.fields == candidate.fields;
 }
 
-// Appends under a held lock, after checking the chain and that it is not recorded yet.
+// Appends under a held lock, after checking the chain and, for a receipt file being recorded
+// (`replayable`), that it is not recorded yet. A live apply is always a new event: two of them
+// within one second (the same extraction run twice) must both be recorded.
 Result<vault::ChainRecord> append_receipt(const vault::Vault& opened, vault::WriterLock& lock,
-                                          const Receipt& receipt) {
+                                          const Receipt& receipt, bool replayable) {
     TRY_ASSIGN(vault::AuditChain chain, vault::read_audit_chain(opened.dir(), opened.vault_id()));
     vault::AuditRecord record = receipt.to_record();
     // Already recorded: a record with the same type and fields dated at or after the receipt
     // (a receipt is appended at its own time, or later when the chain head is newer).
     for (const auto& existing : chain.records) {
+        if (!replayable)
+            break;
         if (same_receipt(existing.record, record) && existing.record.time >= record.time) {
             return make_error(Errc::already_exists,
                               "this receipt is already in the audit log as " + existing.file,
@@ -308,7 +312,7 @@ Result<vault::ChainRecord> record_receipt(const fs::path& vault_dir, const Recei
     options.operation = "record-receipt";
     options.clock = &clock;
     TRY_ASSIGN(vault::WriterLock lock, vault::acquire_writer_lock(opened, options));
-    TRY_ASSIGN(vault::ChainRecord appended, append_receipt(opened, lock, receipt));
+    TRY_ASSIGN(vault::ChainRecord appended, append_receipt(opened, lock, receipt, true));
     (void)lock.release();
     return appended;
 }
@@ -844,7 +848,7 @@ Result<ApplyResult> run_apply(const ApplyOptions& options, JobLog& log, vault::C
         receipt.time = clock.now();
         if (target.lock) {
             TRY_ASSIGN(const vault::ChainRecord appended,
-                       append_receipt(loaded.vault, *target.lock, receipt));
+                       append_receipt(loaded.vault, *target.lock, receipt, false));
             result.audit_seq = appended.record.seq;
             return {};
         }

@@ -231,9 +231,10 @@ if [[ ${SSOESCROW_HOOKS:-0} == 1 ]]; then
         ROUND_BEFORE=$(extract_records "$WORK/v" "$XREQ")
         status=0
         SSOESCROW_TEST_CRASH_AT=$point "$SSOESCROW" restore apply "$WORK/req-x" --vault "$WORK/v" \
-            "${X_APPROVALS[@]}" --extract "$WORK/xc$n" >/dev/null 2>&1 || status=$?
+            "${X_APPROVALS[@]}" --extract "$WORK/xc$n" >/dev/null 2>"$WORK/crash.err" || status=$?
         CHECKS=$((CHECKS + 1))
-        [[ $status -eq 137 || $status -eq 0 ]] || fail "extract crashing at $point: exit $status"
+        [[ $status -eq 137 || $status -eq 0 ]] ||
+            fail "extract crashing at $point: exit $status: $(cat "$WORK/crash.err")"
         if [[ $point == restore-* ]]; then
             CHECKS=$((CHECKS + 1))
             [[ $status -eq 137 ]] || fail "crash point $point not reached"
