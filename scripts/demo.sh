@@ -56,7 +56,8 @@ step "the vault: every backup, its MSIDs and state"
 "$bin" vault check --vault vault --state-dir state
 
 step "a restore drill: the operator requests, two of the three custodians approve offline"
-"$bin" restore request --vault vault --backup latest --out drill.req --reason "quarterly drill"
+"$bin" restore request --vault vault --backup latest --out drill.req --purpose drill \
+    --reason "quarterly drill"
 for name in alice carol; do
     "$bin" restore approve drill.req --identity "$name.key" --passphrase-file "$name.pass" \
         --out "$name.approval" --yes

@@ -18,7 +18,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-enum class Kind { id, hash, policy, fingerprint, integer, time, text };
+enum class Kind { id, hash, policy, fingerprint, integer, time, text, purpose, password };
 enum class Count { one, optional, some, many };
 
 struct FieldSpec {
@@ -47,8 +47,13 @@ const std::vector<FieldSpec>& receipt_fields() {
     static const std::vector<FieldSpec> fields{
         {"backup", Kind::id, Count::one},
         {"request", Kind::id, Count::one},
+        // Optional only so that records written before they existed still read; every writer
+        // writes both (a missing purpose reads as unknown, a missing password as not proven
+        // except on a restore record of a node, which ENTSSO accepted).
+        {"purpose", Kind::purpose, Count::optional},
         {"node", Kind::text, Count::one},
         {"msid", Kind::text, Count::one},
+        {"password", Kind::password, Count::optional},
         {"custodian", Kind::fingerprint, Count::some},
     };
     return fields;
@@ -148,6 +153,14 @@ Status check_value(Kind kind, std::string_view value, const std::string& what) {
         }
         case Kind::text:
             return check_text(value, what);
+        case Kind::purpose:
+            if (value != "restore" && value != "drill" && value != "extract")
+                return make_error(Errc::parse, what + ": expected restore, drill or extract");
+            return {};
+        case Kind::password:
+            if (value != k_password_proven && value != k_password_not_proven)
+                return make_error(Errc::parse, what + ": expected proven or not-proven");
+            return {};
     }
     return make_error(Errc::internal, what + ": unknown kind");
 }
@@ -589,12 +602,33 @@ std::vector<RestoreReceipt> restore_receipts(const AuditChain& chain) {
         const AuditRecord& rec = r.record;
         if (rec.type != AuditType::drill && rec.type != AuditType::restore)
             continue;
-        out.push_back({rec.type == AuditType::drill, rec.time, rec.actor,
-                       std::string(rec.field("node")), std::string(rec.field("msid")),
-                       std::string(rec.field("backup")), std::string(rec.field("request")),
-                       rec.fields_named("custodian"), rec.seq});
+        RestoreReceipt receipt;
+        receipt.drill = rec.type == AuditType::drill;
+        receipt.time = rec.time;
+        receipt.actor = rec.actor;
+        receipt.node = std::string(rec.field("node"));
+        receipt.msid = std::string(rec.field("msid"));
+        receipt.backup_id = std::string(rec.field("backup"));
+        receipt.request_id = std::string(rec.field("request"));
+        receipt.custodians = rec.fields_named("custodian");
+        receipt.seq = rec.seq;
+        receipt.purpose = std::string(rec.field("purpose"));
+        receipt.password_proven = receipt_proves_password(rec);
+        out.push_back(std::move(receipt));
     }
     return out;
+}
+
+bool receipt_proves_password(const AuditRecord& record) {
+    if (record.type != AuditType::drill && record.type != AuditType::restore)
+        return false;
+    const std::string_view password = record.field("password");
+    if (!password.empty())
+        return password == k_password_proven;
+    // Written before the field existed: a restore record of a node was written only after ENTSSO
+    // accepted the password and ran with the backup's MSID; an extraction proved nothing.
+    return record.type == AuditType::restore &&
+           record.field("node").substr(0, k_extract_node_prefix.size()) != k_extract_node_prefix;
 }
 
 std::optional<UnixTime> last_drill_time(const AuditChain& chain) {

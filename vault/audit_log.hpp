@@ -21,7 +21,7 @@
 //   backup, rotate, import, adopt
 //                  backup envelope created computer current-msid previous-msid? label? policy
 //   prune          backup envelope reason
-//   drill, restore backup request node msid custodian+      (a restore receipt per node)
+//   drill, restore backup request purpose? node msid password? custodian+   (a receipt per node)
 //   rekey          old-backup new-backup old-policy new-policy
 //   policy-change  old-config new-config policy threshold custodian+
 //   lock-override  holder-host holder-pid holder-started reason
@@ -167,6 +167,12 @@ Result<AuditChain> start_audit_log(const std::filesystem::path& vault_dir, Audit
 
 // --- Reading APIs for status, topology check and restore ---
 
+// Values of the `password` field of drill and restore records.
+inline constexpr std::string_view k_password_proven = "proven";  // ENTSSO accepted it (a restore)
+inline constexpr std::string_view k_password_not_proven = "not-proven";
+// The node of an extraction's record: "extract@<host>".
+inline constexpr std::string_view k_extract_node_prefix = "extract@";
+
 struct RestoreReceipt {
     bool drill = false;  // a restore drill (nothing written to a live secret server)
     UnixTime time = 0;
@@ -177,7 +183,15 @@ struct RestoreReceipt {
     std::string request_id;
     std::vector<std::string> custodians;  // approving custodians' fingerprints
     std::uint64_t seq = 0;
+    std::string purpose;  // the request's purpose; empty in records that predate it
+    bool password_proven =
+        false;  // ENTSSO accepted the backup's password (receipt_proves_password)
 };
+
+// Whether a drill or restore record proves that ENTSSO accepted the backup's password: its
+// `password: proven` field, or, in a record without the field, a restore on a node (not an
+// extraction).
+bool receipt_proves_password(const AuditRecord& record);
 
 // Every drill and restore record, in chain order.
 std::vector<RestoreReceipt> restore_receipts(const AuditChain& chain);

@@ -1,6 +1,7 @@
 #include "src/backup/backup_job.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <optional>
 #include <system_error>
 #include <utility>
@@ -16,6 +17,7 @@
 #include "src/bridge/bridge_client.hpp"
 #include "src/topology/names.hpp"
 #include "vault/audit_log.hpp"
+#include "vault/check.hpp"
 #include "vault/host_state.hpp"
 #include "vault/prune.hpp"
 #include "vault/text_format.hpp"
@@ -219,11 +221,12 @@ std::array<std::uint8_t, 32> sha256_of(const SecretBytes& data) {
 Result<JobResult> seal_and_commit(JobKind kind, WriterSession& session,
                                   const vault::BackupId& backup_id, vault::SourceInfo source,
                                   vault::Bundle bundle, const VaultTarget& target, JobLog& log,
-                                  vault::Clock& clock, ScratchDir* scratch) {
+                                  vault::Clock& clock, ScratchDir* scratch,
+                                  std::optional<std::int64_t> created = std::nullopt) {
     JobResult result;
     result.kind = kind;
     result.bak_size = bundle.bak.size();
-    result.created = clock.now();
+    result.created = created.value_or(clock.now());
     result.policy_fingerprint = session.vault.config().escrow.fingerprint();
     TRY_ASSIGN(const Bytes envelope, vault::seal_envelope(session.vault.config().escrow, source,
                                                           bundle, result.created, backup_id));
@@ -408,6 +411,46 @@ Result<JobResult> backup_through_bridge(JobKind kind, const BackupJobOptions& op
     return escrowed;
 }
 
+// When the imported .bak was made: --created, else its modification time. A time after now (plus
+// the clock tolerance) is refused: an import must never look fresher than it is.
+Result<std::int64_t> bak_created_time(const ImportOptions& options, std::int64_t now, JobLog& log) {
+    std::int64_t created = 0;
+    std::string from;
+    if (options.created) {
+        created = *options.created;
+        from = "--created";
+    } else {
+        TRY_ASSIGN(const platform::FileStatus status, platform::file_status(options.bak_file));
+        if (status.kind != platform::FileKind::regular) {
+            return make_error(Errc::usage,
+                              platform::path_to_utf8(options.bak_file) +
+                                  " is not a regular file: its modification time cannot say "
+                                  "when the backup was made",
+                              "give --created YYYY-MM-DDTHH:MM:SSZ (when ssoconfig "
+                              "-backupSecret wrote it)");
+        }
+        created =
+            std::chrono::duration_cast<std::chrono::seconds>(status.last_write.time_since_epoch())
+                .count();
+        from = "the file's modification time";
+    }
+    if (created > now + vault::k_future_tolerance_seconds) {
+        return make_error(Errc::usage,
+                          "the backup file's creation time " + vault::format_time(created) + " (" +
+                              from + ") is in the future of this computer's clock",
+                          "give --created with the time ssoconfig -backupSecret wrote the file");
+    }
+    if (created < 0 || created > vault::k_max_time) {
+        return make_error(Errc::usage,
+                          "the backup file's creation time (" + from + ") is out of range",
+                          "give --created YYYY-MM-DDTHH:MM:SSZ");
+    }
+    created = std::min(created, now);
+    log.info("bak-created", "the backup file was made " + vault::format_time(created) + " (" +
+                                from + "); backup-age counts from then");
+    return created;
+}
+
 Status check_msid_option(const std::string& value, std::string_view option) {
     if (value.empty() || bridge::is_msid(value))
         return {};
@@ -459,6 +502,7 @@ Result<JobResult> run_import(const ImportOptions& options, const SecretBytes& pa
                                                                    options.bridge.timeout));
     }
     TRY_ASSIGN(SecretBytes bak, read_bak(options.bak_file, false));
+    TRY_ASSIGN(const std::int64_t created, bak_created_time(options, clock.now(), log));
     std::string reminder;
     if (client) {
         TRY_ASSIGN(reminder, client->reminder(options.bak_file));
@@ -466,7 +510,7 @@ Result<JobResult> run_import(const ImportOptions& options, const SecretBytes& pa
     } else {
         log.warning("no-bridge",
                     "no --bridge: the file is not checked by ENTSSO; run a restore "
-                    "drill soon to prove it and its password");
+                    "drill soon to prove the file (only a restore proves its password)");
     }
     TRY_ASSIGN(WriterSession session,
                open_for_writing(JobKind::import, options.vault, options.bridge, log, clock));
@@ -486,8 +530,11 @@ Result<JobResult> run_import(const ImportOptions& options, const SecretBytes& pa
         options.previous_msid.empty() ? std::string(k_unknown_msid) : options.previous_msid;
     source.label = options.vault.label;
     TRY(source.validate());
+    log.warning("password-unproven",
+                "the password was typed: the backup counts as unproven until a restore has "
+                "used it (a drill on a drill server, or a restore); 'status' warns until then");
     return seal_and_commit(JobKind::import, session, vault::new_backup_id(), std::move(source),
-                           std::move(bundle), options.vault, log, clock, nullptr);
+                           std::move(bundle), options.vault, log, clock, nullptr, created);
 }
 
 }  // namespace ssoescrow::backup

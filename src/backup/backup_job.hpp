@@ -27,7 +27,10 @@
 //
 // import: the same from step 1 with the operator's .bak and password instead of steps 3..6;
 // with a bridge the reminder is read through it (proving ENTSSO can read the file). MSIDs are
-// recorded as "unknown" unless given.
+// recorded as "unknown" unless given. The envelope's and the record's `created` time is when the
+// .bak was made (--created, else the file's modification time), not the import's, so that
+// `status` judges the age of the secret's backup, not of its escrow; the typed password stays
+// unproven until a restore uses it (status: msid-current).
 #pragma once
 
 #include <chrono>
@@ -87,6 +90,8 @@ struct ImportOptions {
     std::string previous_msid;  // empty: "unknown" (or "" when current is given)
     std::string computer;       // empty: "unknown"
     std::string secret_server;  // empty: "unknown"
+    // When the .bak was made; empty: the file's modification time. Never after the import.
+    std::optional<std::int64_t> created;
 };
 
 struct JobResult {

@@ -8,6 +8,7 @@
 #include "src/cli/job_options.hpp"
 #include "src/passphrase.hpp"
 #include "vault/clock.hpp"
+#include "vault/text_format.hpp"
 
 namespace ssoescrow::cli {
 
@@ -22,6 +23,7 @@ struct ImportCliOptions {
     std::string previous_msid;
     std::string computer;
     std::string secret_server;
+    std::string created;
 };
 
 Result<int> run_import(const ImportCliOptions& options) {
@@ -42,6 +44,14 @@ Result<int> run_import(const ImportCliOptions& options) {
     job.previous_msid = options.previous_msid;
     job.computer = options.computer;
     job.secret_server = options.secret_server;
+    if (!options.created.empty()) {
+        auto created = vault::parse_time(options.created, "--created");
+        if (!created) {
+            return make_error(Errc::usage, created.error().message,
+                              "give --created as YYYY-MM-DDTHH:MM:SSZ (UTC)");
+        }
+        job.created = created.value();
+    }
     return report_job(backup::run_import(job, password, log, clock), options.job, log);
 }
 
@@ -66,11 +76,15 @@ void add_import_command(CLI::App& app, Command& selected) {
                         "The computer the backup was made on (default: unknown)");
     command->add_option("--secret-server", options->secret_server,
                         "The master secret server it belongs to (default: unknown)");
+    command->add_option("--created", options->created,
+                        "When the .bak was made (YYYY-MM-DDTHH:MM:SSZ); default: the file's "
+                        "modification time. backup-age counts from it");
     command->footer(
         "With --bridge the file's reminder is read through ENTSSO (proving ENTSSO can read the\n"
-        "file) and stored; the password itself can only be proven by a restore drill, so run\n"
-        "one after importing. Imported backups whose MSIDs are unknown never count as\n"
-        "current for 'status'.\n"
+        "file) and stored. ENTSSO has no way to check a password without restoring, so a typed\n"
+        "password stays unproven (status warns) until a restore uses it: a drill on a drill\n"
+        "server (restore apply --drill --drill-server --bridge CMD) or a restore of the live\n"
+        "MSID. Imported backups whose MSIDs are unknown never count as current for 'status'.\n"
         "Exit status: as for backup; 3 also for a password outside ENTSSO's 7..256 characters.");
     command->callback([&selected, options] {
         selected.convention = ExitConvention::standard;

@@ -28,6 +28,7 @@ struct ApplyCliOptions {
     std::string bridge;
     unsigned bridge_timeout_seconds = 120;
     bool drill = false;
+    bool drill_server = false;
     std::string extract;
     std::string receipt_out;
     std::string temp_dir;
@@ -73,6 +74,9 @@ void print_result(const restore::ApplyResult& result, const ApplyCliOptions& opt
         doc["operation"] = mode_word(result.mode);
         doc["backup_id"] = result.backup_id;
         doc["request_id"] = result.request_id;
+        doc["purpose"] = restore::purpose_name(result.purpose);
+        doc["drill_server"] = result.drill_server;
+        doc["password_proven"] = result.password_proven;
         doc["node"] = result.node;
         doc["msid"] = result.msid;
         doc["backup_current_msid"] = result.backup_msid;
@@ -106,12 +110,33 @@ void print_result(const restore::ApplyResult& result, const ApplyCliOptions& opt
                       << " (shred -u)\n";
             break;
         case restore::ApplyMode::drill:
+            if (result.drill_server) {
+                std::cout << "drill of backup " << result.backup_id
+                          << " passed on the drill server " << result.node << ": "
+                          << result.custodians.size()
+                          << " approvals opened it, header MAC, payload and .bak SHA-256 verified, "
+                             "ENTSSO restored the .bak with its sealed password and runs with MSID "
+                          << result.msid << "; " << receipt_text(result) << "\n"
+                          << "proved: the backup opens and ENTSSO accepts its password (recorded "
+                             "as password proven)\n"
+                          << "the drill server " << result.node
+                          << " now holds this master secret: protect it like the live server, "
+                             "or rebuild it\n";
+                break;
+            }
             std::cout << "drill of backup " << result.backup_id << " passed on " << result.node
                       << ": " << result.custodians.size()
                       << " approvals opened it, header MAC, payload and .bak SHA-256 verified"
                       << (options.bridge.empty() ? std::string()
                                                  : ", ENTSSO reads the .bak and its reminder")
-                      << "; MSID " << result.msid << "; " << receipt_text(result) << "\n";
+                      << "; MSID " << result.msid << "; " << receipt_text(result) << "\n"
+                      << "proved: K custodians can open the backup and its .bak is the one sealed"
+                      << (options.bridge.empty() ? std::string()
+                                                 : " (a file ENTSSO reads, with its reminder)")
+                      << "\n"
+                      << "not proved: that ENTSSO accepts its password (a drill gives ENTSSO no "
+                         "password); a restore does, or a drill on a separate ENTSSO installation "
+                         "(--drill --drill-server --bridge CMD-of-the-drill-server)\n";
             break;
         case restore::ApplyMode::extract:
             std::cout << "extracted backup " << result.backup_id << " (current MSID "
@@ -146,6 +171,8 @@ Result<int> run_apply_cli(const ApplyCliOptions& options) {
         job.mode = restore::ApplyMode::extract;
     } else if (options.drill) {
         job.mode = restore::ApplyMode::drill;
+    } else if (options.drill_server) {
+        return make_error(Errc::usage, "--drill-server needs --drill and --bridge CMD");
     } else if (!options.bridge.empty()) {
         job.mode = restore::ApplyMode::restore;
     } else {
@@ -165,6 +192,11 @@ Result<int> run_apply_cli(const ApplyCliOptions& options) {
     for (const auto& approval : options.approvals)
         job.approvals.push_back(platform::path_from_utf8(approval));
     job.bridge_command = options.bridge;
+    job.drill_server = options.drill_server;
+    if (job.drill_server && job.bridge_command.empty())
+        return make_error(Errc::usage,
+                          "--drill-server needs --bridge CMD (the drill server's "
+                          "bridge)");
     job.bridge_timeout = std::chrono::seconds(options.bridge_timeout_seconds);
     job.extract_dir = platform::path_from_utf8(options.extract);
     job.receipt_out = platform::path_from_utf8(options.receipt_out);
@@ -228,6 +260,10 @@ void add_restore_apply_command(CLI::App& restore, Command& selected) {
                         "Seconds a bridge call may take (default 120)");
     command->add_flag("--drill", options->drill,
                       "Prove the backup restores without restoring it; recorded as a drill");
+    command->add_flag("--drill-server", options->drill_server,
+                      "With --drill --bridge CMD: the bridge is a separate ENTSSO installation "
+                      "kept for drills; restore the backup there to prove ENTSSO accepts its "
+                      "password (never a server this vault backs up)");
     command->add_option("--extract", options->extract,
                         "Break-glass: write <DIR>/ssoescrow-<backup>.bak and .password (0600) "
                         "for a manual 'ssoconfig -restoreSecret'");
@@ -251,10 +287,14 @@ void add_restore_apply_command(CLI::App& restore, Command& selected) {
         "Every approval is checked before anything is combined and each bad one is named.\n"
         "--bridge: this computer must be the master secret server (cluster: own the SSO group,\n"
         "resource online); afterwards ENTSSO must report the backup's MSID, else the restore\n"
-        "FAILED. Every restore, drill and extraction is recorded in the vault's audit log; a\n"
-        "read-only vault needs --receipt-out FILE. Exit status: 0 done; 2 usage; 3 bad input;\n"
+        "FAILED. The request's purpose must allow the mode: --extract only under 'extract', a\n"
+        "restore and --drill-server under 'restore' or 'extract', a plain drill under any.\n"
+        "Every restore, drill and extraction is recorded in the vault's audit log (an\n"
+        "extraction before its files are written); a read-only vault needs --receipt-out FILE.\n"
+        "Exit status: 0 done; 2 usage; 3 bad input;\n"
         "4 bad/foreign/duplicate-conflicting approval, too few approvals, MAC/payload failure;\n"
-        "5 I/O or read-only vault; 6 expired request, wrong node (cluster), output exists;\n"
+        "5 I/O or read-only vault; 6 expired request, purpose not allowing the mode, wrong node\n"
+        "(cluster), drill server backed up by this vault, output exists;\n"
         "7 vault locked; 8 vault envelope changed; 9 bridge failed; 10 ENTSSO error or the\n"
         "restore FAILED its check.");
     command->callback(

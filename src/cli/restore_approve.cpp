@@ -36,6 +36,22 @@ bool exists_no_follow(const std::string& file) {
     return platform::exists_no_follow(platform::path_from_utf8(file));
 }
 
+// What an approval for each purpose lets the requester do (restore apply enforces it).
+std::string_view purpose_meaning(restore::Purpose purpose) {
+    switch (purpose) {
+        case restore::Purpose::restore:
+            return "restore the master secret through the SSO bridge (or run a drill); no "
+                   "extraction to files";
+        case restore::Purpose::drill:
+            return "a drill only: the backup is opened and checked, nothing is restored or "
+                   "written out";
+        case restore::Purpose::extract:
+            return "BREAK-GLASS: write the .bak and its password to files (or restore, or "
+                   "drill)";
+    }
+    return "";
+}
+
 std::string summary(const restore::RestoreRequest& request, const vault::Stanza& stanza) {
     const vault::EnvelopeHeader& header = request.header;
     const vault::SourceInfo& source = header.source;
@@ -43,6 +59,8 @@ std::string summary(const restore::RestoreRequest& request, const vault::Stanza&
     out << "restore request " << restore::request_id_hex(request.id) << "\n"
         << "  fingerprint:   " << restore::request_fingerprint(request)
         << "  (compare it with the requester by phone)\n"
+        << "  purpose:       " << restore::purpose_name(request.purpose) << ": "
+        << purpose_meaning(request.purpose) << "\n"
         << "  requester:     " << request.requester << "  (as the request claims)\n"
         << "  reason:        " << (request.reason.empty() ? "(none given)" : request.reason) << "\n"
         << "  created:       " << vault::format_time(request.created) << ", expires "
@@ -59,7 +77,9 @@ std::string summary(const restore::RestoreRequest& request, const vault::Stanza&
         << " custodians\n"
         << "  your stanza:   " << stanza.describe() << "\n"
         << "Approving gives the holder of this request's one-time key your share of this backup;\n"
-        << "with " << header.threshold << " approvals they can restore the ENTSSO master secret.\n";
+        << "with " << header.threshold << " approvals they can open it, for the purpose above\n"
+        << "and until it expires. The approval binds every detail shown: if any is changed\n"
+        << "afterwards, your approval no longer works.\n";
     return out.str();
 }
 
@@ -194,10 +214,12 @@ void add_restore_approve_command(CLI::App& restore, Command& selected) {
     command->add_option("--vault", options->vault,
                         "Optional: check the request against this vault (or copy) first");
     command->footer(
-        "Shows the backup (time, computer, secret server, MSIDs), the requester, reason and\n"
-        "expiry, and asks for 'yes' on the terminal unless --yes. Refuses an expired request and\n"
+        "Shows the purpose (restore, drill or extract), the backup (time, computer, secret\n"
+        "server, MSIDs), the requester, reason and expiry, and asks for 'yes' on the terminal\n"
+        "unless --yes; the approval binds the whole request, so an edited request voids it. "
+        "Refuses an expired request and\n"
         "an identity the backup was not sealed to. The approval is your share encrypted to the\n"
-        "request's one-time key, bound to this request, vault, backup and envelope header.\n"
+        "request's one-time key, bound to this request file, vault, backup and envelope header.\n"
         "Exit status: 0 written; 2 usage; 3 bad input; 4 wrong passphrase, damaged file or\n"
         "stanza, no stanza for this identity; 5 I/O; 6 expired, not approved, output exists.");
     command->callback(

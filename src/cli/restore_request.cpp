@@ -28,6 +28,7 @@ struct RequestOptions {
     std::string key;
     std::string reason;
     std::string expires = "24h";
+    std::string purpose = "restore";
 };
 
 bool exists_no_follow(const std::string& file) {
@@ -68,6 +69,11 @@ Result<int> run_request(const RequestOptions& options) {
                vault::parse_duration_flag(options.expires, "--expires"));
     if (lifetime <= 0 || lifetime > restore::k_max_request_lifetime)
         return make_error(Errc::usage, "--expires: give 1s to 30d");
+    auto purpose = restore::parse_purpose(options.purpose);
+    if (!purpose) {
+        return make_error(Errc::usage, "--purpose: " + purpose.error().message,
+                          purpose.error().hint);
+    }
     if (!options.reason.empty())
         TRY(vault::check_text(options.reason, "--reason"));
     const std::string key_file = options.key.empty() ? options.out + ".key" : options.key;
@@ -91,7 +97,7 @@ Result<int> run_request(const RequestOptions& options) {
     vault::Clock& clock = vault::system_clock();
     TRY_ASSIGN(restore::NewRequest made,
                restore::create_request(envelope, opened.vault_id(), vault::current_actor(),
-                                       options.reason, clock.now(), lifetime));
+                                       options.reason, clock.now(), lifetime, purpose.value()));
     const std::string text = restore::serialise_request(made.request);
     const crypto::SecretBytes key = restore::serialise_request_key(
         made.request.id, made.request.ephemeral_key, made.secret_key);
@@ -110,6 +116,7 @@ Result<int> run_request(const RequestOptions& options) {
               << "  backup:      " << vault::backup_id_hex(request.backup_id) << " of "
               << vault::format_time(header.created) << ", computer " << header.source.computer
               << ", current MSID " << header.source.current_msid << "\n"
+              << "  purpose:     " << restore::purpose_name(request.purpose) << "\n"
               << "  approvals:   " << header.threshold << " of " << header.stanzas.size()
               << " custodians\n"
               << "  expires:     " << vault::format_time(request.expires) << "\n"
@@ -119,8 +126,11 @@ Result<int> run_request(const RequestOptions& options) {
               << " custodians; each runs 'ssoescrow restore approve " << options.out
               << " --identity NAME.key --out NAME.approval' and sends the approval back;\n"
               << "      tell them the fingerprint by phone; then run 'ssoescrow restore apply "
-              << options.out << " --vault " << options.vault
-              << " --approval A --approval B ... --drill | --bridge CMD'\n";
+              << options.out << " --vault " << options.vault << " --approval A --approval B ... "
+              << (request.purpose == restore::Purpose::extract ? "--extract DIR"
+                  : request.purpose == restore::Purpose::drill ? "--drill [--bridge CMD]"
+                                                               : "--bridge CMD | --drill")
+              << "'\n";
     TRY(flush_stdout());
     return 0;
 }
@@ -140,6 +150,10 @@ void add_restore_request_command(CLI::App& restore, Command& selected) {
                         "Where to write the request's secret key (default: REQ.key, mode 0600)");
     command->add_option("--reason", options->reason,
                         "Why the restore is needed (shown to every custodian)");
+    command->add_option("--purpose", options->purpose,
+                        "What the approvals may be used for: restore (default: a restore through "
+                        "the bridge, or a drill), drill (a drill only) or extract (also the "
+                        "break-glass extraction of the .bak and its password)");
     command->add_option("--expires", options->expires,
                         "How long the request and its approvals are valid (default 24h, at most "
                         "30d)");

@@ -429,9 +429,42 @@ CheckResult check_msid_current(const StatusInput& input) {
             backup_command(input) + ".";
         return result;
     }
+    ordered_json password;
+    password["backup"] = holder->id;
+    password["origin"] = holder->password;
+    password["proven"] = holder->password_proven();
+    if (holder->password_proof_seq != 0) {
+        ordered_json proof;
+        proof["audit_seq"] = holder->password_proof_seq;
+        proof["time"] = vault::format_time(holder->password_proof_time);
+        proof["node"] = holder->password_proof_node;
+        password["proven_by"] = std::move(proof);
+    } else {
+        password["proven_by"] = nullptr;
+    }
+    result.evidence["password_of_live_backup"] = std::move(password);
     result.summary = "backup " + holder->id + " (" + vault::format_time(holder->created) +
                      ") holds the " + (live->source == "bridge" ? "live" : "newest recorded") +
                      " master secret " + live->msid;
+    if (!holder->password_proven()) {
+        // A typed password is only a person's memory until ENTSSO has accepted it: a drill
+        // decrypts and checks the .bak but never hands the password to ENTSSO.
+        result.state = CheckState::warning;
+        result.summary +=
+            ", but its password is unproven (" +
+            std::string(holder->password == "typed" ? "typed at import" : "origin unknown") +
+            "; no restore has used it)";
+        result.fix =
+            "Prove the password with a restore that hands it to ENTSSO: a drill on a "
+            "separate ENTSSO installation ('ssoescrow restore apply REQ --vault " +
+            input.vault +
+            " --approval ... --drill --drill-server --bridge CMD-of-the-drill-server', "
+            "a request with --purpose restore), or restore backup " +
+            holder->id +
+            " on the live server, whose MSID it holds; or take a backup through the "
+            "bridge: " +
+            backup_command(input) + ".";
+    }
     return result;
 }
 

@@ -8,8 +8,10 @@
 //   id                state when it fails             what it compares
 //   backup-age        WARNING / CRITICAL              newest verified backup vs max-backup-age /
 //                                                     critical-backup-age; none at all: CRITICAL
-//   msid-current      CRITICAL                        the live (bridge) or newest recorded MSID has
-//                                                     a verified backup
+//   msid-current      CRITICAL / WARNING              the live (bridge) or newest recorded MSID has
+//                                                     a verified backup; WARNING while its newest
+//                                                     backup's password is unproven (typed at
+//                                                     import, no restore has used it yet)
 //   drill-age         WARNING                         newest drill or restore vs max-drill-age
 //   retention         WARNING                         min-retained verified backups reaching back
 //                                                     min-retention (both capped by the vault's
@@ -103,6 +105,19 @@ struct StatusBackup {
     // "damaged", "pruned").
     std::string state;
     bool usable = false;
+    // Where its .bak password came from: "generated" (backup, rotate: ssoescrow generated it and
+    // ENTSSO wrote the .bak with it), "typed" (import: a person typed it) or "unknown" (adopt:
+    // an orphan envelope of either). Only a generated password counts as proven by itself.
+    std::string password = "generated";
+    // The newest visible drill or restore record in which ENTSSO accepted it (a restore, or a
+    // drill on a drill server); 0: none.
+    std::uint64_t password_proof_seq = 0;
+    vault::UnixTime password_proof_time = 0;
+    std::string password_proof_node;
+
+    bool password_proven() const noexcept {
+        return password == "generated" || password_proof_seq != 0;
+    }
 };
 
 struct StatusInput {

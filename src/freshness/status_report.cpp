@@ -218,6 +218,9 @@ Result<Collected> collect_status_input(const vault::Vault& vault, const CollectO
             continue;
         b.recorded = r.record.time;
         b.kind = std::string(vault::audit_type_name(r.record.type));
+        b.password = r.record.type == vault::AuditType::import  ? "typed"
+                     : r.record.type == vault::AuditType::adopt ? "unknown"
+                                                                : "generated";
         b.computer = std::string(r.record.field("computer"));
         b.current_msid = std::string(r.record.field("current-msid"));
         b.previous_msid = std::string(r.record.field("previous-msid"));
@@ -253,6 +256,18 @@ Result<Collected> collect_status_input(const vault::Vault& vault, const CollectO
     vault::AuditChain visible;
     visible.records = in.records;
     in.drills = vault::restore_receipts(visible);
+    // A restore (or drill-server drill) in which ENTSSO accepted a backup's password proves it.
+    for (const vault::RestoreReceipt& receipt : in.drills) {
+        if (!receipt.password_proven)
+            continue;
+        for (StatusBackup& b : in.backups) {
+            if (b.id == receipt.backup_id) {
+                b.password_proof_seq = receipt.seq;
+                b.password_proof_time = receipt.time;
+                b.password_proof_node = receipt.node;
+            }
+        }
+    }
 
     if (options.live) {
         out.secret_server = options.live->secret_server;

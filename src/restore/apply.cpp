@@ -164,8 +164,12 @@ vault::AuditRecord Receipt::to_record() const {
     record.vault_id = vault_id;
     record.fields.push_back({"backup", backup_id});
     record.fields.push_back({"request", request_id});
+    record.fields.push_back({"purpose", std::string(purpose_name(purpose))});
     record.fields.push_back({"node", node});
     record.fields.push_back({"msid", msid});
+    record.fields.push_back(
+        {"password",
+         std::string(password_proven ? vault::k_password_proven : vault::k_password_not_proven)});
     for (const auto& custodian : custodians)
         record.fields.push_back({"custodian", custodian});
     return record;
@@ -179,8 +183,13 @@ std::string serialise_receipt(const Receipt& receipt) {
     out += std::string("type: ") + (receipt.drill ? "drill" : "restore") + "\n";
     out += "backup: " + receipt.backup_id + "\n";
     out += "request: " + receipt.request_id + "\n";
+    out += "purpose: " + std::string(purpose_name(receipt.purpose)) + "\n";
     out += "node: " + receipt.node + "\n";
     out += "msid: " + receipt.msid + "\n";
+    out += "password: " +
+           std::string(receipt.password_proven ? vault::k_password_proven
+                                               : vault::k_password_not_proven) +
+           "\n";
     for (const auto& custodian : receipt.custodians)
         out += "custodian: " + custodian + "\n";
     out += "checksum: " + to_hex(crypto::sha256(as_bytes(out))) + "\n";
@@ -204,7 +213,7 @@ Result<Receipt> parse_receipt(ByteView file, std::string_view source) {
         }
         return make_error(Errc::parse, name + ": not an ssoescrow restore receipt");
     }
-    if (lines.size() < 11)
+    if (lines.size() < 13)
         return make_error(Errc::parse, name + ": truncated restore receipt");
     const std::string_view last = lines.back();
     TRY_ASSIGN(const std::string_view checksum, vault::expect_field(last, "checksum", name));
@@ -229,11 +238,20 @@ Result<Receipt> parse_receipt(ByteView file, std::string_view source) {
     receipt.backup_id = std::string(backup);
     TRY_ASSIGN(const std::string_view request, vault::expect_field(lines[6], "request", name));
     receipt.request_id = std::string(request);
-    TRY_ASSIGN(const std::string_view node, vault::expect_field(lines[7], "node", name));
+    TRY_ASSIGN(const std::string_view purpose, vault::expect_field(lines[7], "purpose", name));
+    auto parsed_purpose = parse_purpose(purpose);
+    if (!parsed_purpose)
+        return make_error(Errc::parse, name + ": purpose must be restore, drill or extract");
+    receipt.purpose = parsed_purpose.value();
+    TRY_ASSIGN(const std::string_view node, vault::expect_field(lines[8], "node", name));
     receipt.node = std::string(node);
-    TRY_ASSIGN(const std::string_view msid, vault::expect_field(lines[8], "msid", name));
+    TRY_ASSIGN(const std::string_view msid, vault::expect_field(lines[9], "msid", name));
     receipt.msid = std::string(msid);
-    for (std::size_t i = 9; i + 1 < lines.size(); ++i) {
+    TRY_ASSIGN(const std::string_view password, vault::expect_field(lines[10], "password", name));
+    if (password != vault::k_password_proven && password != vault::k_password_not_proven)
+        return make_error(Errc::parse, name + ": password must be proven or not-proven");
+    receipt.password_proven = password == vault::k_password_proven;
+    for (std::size_t i = 11; i + 1 < lines.size(); ++i) {
         TRY_ASSIGN(const std::string_view custodian,
                    vault::expect_field(lines[i], "custodian", name));
         receipt.custodians.emplace_back(custodian);
@@ -255,14 +273,18 @@ bool same_receipt(const vault::AuditRecord& record, const vault::AuditRecord& ca
     return record.type == candidate.type && record.fields == candidate.fields;
 }
 
-// Appends under a held lock, after checking the chain and that it is not recorded yet.
+// Appends under a held lock, after checking the chain and, for a receipt file being recorded
+// (`replayable`), that it is not recorded yet. A live apply is always a new event: two of them
+// within one second (the same extraction run twice) must both be recorded.
 Result<vault::ChainRecord> append_receipt(const vault::Vault& opened, vault::WriterLock& lock,
-                                          const Receipt& receipt) {
+                                          const Receipt& receipt, bool replayable) {
     TRY_ASSIGN(vault::AuditChain chain, vault::read_audit_chain(opened.dir(), opened.vault_id()));
     vault::AuditRecord record = receipt.to_record();
     // Already recorded: a record with the same type and fields dated at or after the receipt
     // (a receipt is appended at its own time, or later when the chain head is newer).
     for (const auto& existing : chain.records) {
+        if (!replayable)
+            break;
         if (same_receipt(existing.record, record) && existing.record.time >= record.time) {
             return make_error(Errc::already_exists,
                               "this receipt is already in the audit log as " + existing.file,
@@ -291,7 +313,7 @@ Result<vault::ChainRecord> record_receipt(const fs::path& vault_dir, const Recei
     options.clock = &clock;
     TRY_ASSIGN(vault::WriterLock lock,
                vault::acquire_writer_lock(opened, options, vault::WriterContext{state_root}));
-    TRY_ASSIGN(vault::ChainRecord appended, append_receipt(opened, lock, receipt));
+    TRY_ASSIGN(vault::ChainRecord appended, append_receipt(opened, lock, receipt, true));
     (void)lock.release();
     return appended;
 }
@@ -302,7 +324,68 @@ std::string extract_name(const vault::BackupId& backup_id) {
 
 // --- The apply job ----------------------------------------------------------------------------
 
+Status check_purpose(const RestoreRequest& request, ApplyMode mode, bool drill_server) {
+    bool allowed = true;
+    std::string what;
+    std::string_view needed = "restore";
+    switch (mode) {
+        case ApplyMode::drill:
+            allowed = !drill_server || request.purpose != Purpose::drill;
+            what = drill_server ? "a drill that restores on a drill server (--drill-server)"
+                                : "a drill";
+            break;
+        case ApplyMode::restore:
+            allowed = request.purpose != Purpose::drill;
+            what = "a restore (--bridge)";
+            break;
+        case ApplyMode::extract:
+            allowed = request.purpose == Purpose::extract;
+            what = "an extraction (--extract)";
+            needed = "extract";
+            break;
+    }
+    if (allowed)
+        return {};
+    const std::string purpose(purpose_name(request.purpose));
+    return make_error(Errc::precondition,
+                      "request " + request_id_hex(request.id) + " was made for the purpose " +
+                          purpose + " and its approvals do not allow " + what +
+                          "; nothing was decrypted",
+                      "the custodians approved a " + purpose +
+                          " only: make a new request with 'ssoescrow restore request ... "
+                          "--purpose " +
+                          std::string(needed) + "' and ask them to approve that");
+}
+
 namespace {
+
+fs::path extracted_bak(const ApplyOptions& options, const vault::BackupId& backup_id) {
+    return options.extract_dir / (extract_name(backup_id) + ".bak");
+}
+
+fs::path extracted_password(const ApplyOptions& options, const vault::BackupId& backup_id) {
+    return options.extract_dir / (extract_name(backup_id) + ".password");
+}
+
+// That neither of the extraction's files exists yet, and that its directory, if it exists, is
+// private. `create`: make the directory (0700) first; the early check creates nothing, so a
+// refused apply leaves nothing behind.
+Status check_extract_target(const ApplyOptions& options, const vault::BackupId& backup_id,
+                            bool create) {
+    if (create || exists_no_follow(options.extract_dir))
+        TRY(platform::ensure_private_directory(options.extract_dir));
+    for (const fs::path& file :
+         {extracted_bak(options, backup_id), extracted_password(options, backup_id)}) {
+        if (exists_no_follow(file)) {
+            return make_error(
+                Errc::already_exists,
+                platform::path_to_utf8(file) + " already exists; nothing was extracted",
+                "choose another --extract directory, or remove the old files "
+                "securely (shred -u) first");
+        }
+    }
+    return {};
+}
 
 struct Loaded {
     RestoreRequest request;
@@ -351,6 +434,11 @@ Result<Loaded> load_and_check(const ApplyOptions& options, JobLog& log, std::int
                parse_request_key(key_bytes, platform::path_to_utf8(key_file)));
     TRY(check_request_key(request, key, platform::path_to_utf8(key_file)));
     TRY(check_request_current(request, now));
+    TRY(check_purpose(request, options.mode, options.drill_server));
+    // The cheap refusal first: an extraction that could not write its files is refused before
+    // any share is opened.
+    if (options.mode == ApplyMode::extract)
+        TRY(check_extract_target(options, request.backup_id, false));
     log.info("request",
              "request " + request_id_hex(request.id) + " for backup " +
                  vault::backup_id_hex(request.backup_id) + " (fingerprint " +
@@ -574,22 +662,21 @@ Status check_reminder(const bridge::BridgeClient& client, const fs::path& bak_fi
     return {};
 }
 
+// Writes the two files; called only after the extraction's record is durable. Both names are
+// created exclusively (an existing one, planted since the early check, is refused); the first is
+// wiped again if the second fails.
 Status write_extracted(const ApplyOptions& options, const vault::Bundle& bundle,
-                       const std::string& name, ApplyResult& result) {
-    const fs::path& dir = options.extract_dir;
-    TRY(platform::ensure_private_directory(dir));
-    result.bak_file = dir / (name + ".bak");
-    result.password_file = dir / (name + ".password");
-    for (const fs::path& file : {result.bak_file, result.password_file}) {
-        if (exists_no_follow(file)) {
-            return make_error(
-                Errc::already_exists,
-                platform::path_to_utf8(file) + " already exists; nothing was extracted",
-                "choose another --extract directory, or remove the old files "
-                "securely (shred -u) first");
-        }
+                       const vault::BackupId& backup_id, ApplyResult& result) {
+    TRY(check_extract_target(options, backup_id, true));
+    result.bak_file = extracted_bak(options, backup_id);
+    result.password_file = extracted_password(options, backup_id);
+    if (auto written = platform::write_secret_file_exclusive(result.bak_file, bundle.bak);
+        !written) {
+        result.bak_file.clear();
+        result.password_file.clear();
+        return written;
     }
-    TRY(platform::write_secret_file_exclusive(result.bak_file, bundle.bak));
+    platform::test_hooks::crash_point("restore-extract-after-bak");
     SecretBytes password(bundle.password.size() + 1);
     std::copy(bundle.password.data(), bundle.password.data() + bundle.password.size(),
               password.data());
@@ -597,20 +684,102 @@ Status write_extracted(const ApplyOptions& options, const vault::Bundle& bundle,
     if (auto written = platform::write_secret_file_exclusive(result.password_file, password);
         !written) {
         (void)backup::wipe_and_remove_file(result.bak_file);
+        result.bak_file.clear();
+        result.password_file.clear();
         return written;
     }
     return {};
 }
 
-Status remove_extracted(const ApplyResult& result) {
-    Status first;
-    for (const fs::path& file : {result.bak_file, result.password_file}) {
-        if (file.empty())
-            continue;
-        if (auto removed = backup::wipe_and_remove_file(file); !removed && first)
-            first = removed;
+// Restores the sealed .bak with its password through `client` on `node` (its preflight passed)
+// and checks that ENTSSO then runs with the backup's MSID. Returns the MSID ENTSSO runs with.
+Result<std::string> restore_and_verify(const ApplyOptions& options, const vault::Bundle& bundle,
+                                       const std::string& name, const std::string& backup_msid,
+                                       const std::string& node, const bridge::BridgeClient& client,
+                                       std::optional<vault::WriterLock>& lock, JobLog& log) {
+    if (lock)
+        TRY(lock->refresh_if_due());
+    TRY_ASSIGN(const bridge::Msids restored,
+               with_scratch_bak(
+                   options, bundle, name, log, [&](const fs::path& bak) -> Result<bridge::Msids> {
+                       TRY(check_reminder(client, bak, bundle));
+                       log.info("bridge-restore", "restoring the master secret on " + node);
+                       return client.restore(bak, bundle.password);
+                   }));
+    platform::test_hooks::crash_point("restore-after-bridge");
+    const bool msid_known = bridge::is_msid(backup_msid);
+    const std::string expected = msid_known ? backup_msid : restored.current_msid;
+    if (!msid_known) {
+        log.warning("msid-unknown",
+                    "the backup does not record its MSID; checking "
+                    "against the MSID ENTSSO reported for the restore");
     }
-    return first;
+    auto after = client.status();
+    if (!after) {
+        Error error = std::move(after).error();
+        error.message = "restore FAILED to verify on " + node +
+                        ": ENTSSO accepted the backup file, but the status afterwards "
+                        "could not be read: " +
+                        error.message;
+        error.hint = "check the ENTSSO event log (10523/10524) and the service on " + node +
+                     ", then run the restore again";
+        return error;
+    }
+    const std::string live = after->current_msid.value_or("none");
+    if (freshness::normalize_msid(live) != freshness::normalize_msid(expected) ||
+        after->service_state != "running") {
+        return make_error(
+            Errc::entsso_error,
+            "restore FAILED on " + node +
+                ": after the restore the node's current MSID "
+                "is " +
+                live + " and its service is " + after->service_state + "; expected MSID " +
+                expected + " and a running service",
+            "the master secret on " + node +
+                " is not the backup's: check the ENTSSO event log (10523/10524/10815), "
+                "whether someone generated a new secret meanwhile, then run the "
+                "restore again; no receipt was recorded");
+    }
+    log.info("verified", "ENTSSO on " + node + " runs with MSID " + live);
+    return live;
+}
+
+// A drill server is a separate ENTSSO installation. A drill there replaces its master secret
+// with the backup's, so it must not be a computer this vault backs up: a drill pointed at a
+// production server by mistake would otherwise roll its secret back.
+Status check_drill_server(const vault::Vault& opened, const bridge::ServerStatus& status) {
+    TRY_ASSIGN(const vault::AuditChain chain,
+               vault::read_audit_chain(opened.dir(), opened.vault_id()));
+    std::vector<std::string> names{status.computer, status.secret_server};
+    if (status.cluster) {
+        names.push_back(status.cluster->node);
+        names.push_back(status.cluster->owner_node);
+        names.insert(names.end(), status.cluster->possible_owners.begin(),
+                     status.cluster->possible_owners.end());
+    }
+    for (const vault::ChainRecord& chained : chain.records) {
+        const vault::AuditRecord& record = chained.record;
+        if (record.type != vault::AuditType::backup && record.type != vault::AuditType::rotate &&
+            record.type != vault::AuditType::import && record.type != vault::AuditType::adopt) {
+            continue;
+        }
+        const std::string computer(record.field("computer"));
+        if (computer.empty() || computer == "unknown")
+            continue;
+        for (const std::string& name : names) {
+            if (name.empty() || !topology::same_machine(name, computer))
+                continue;
+            return make_error(
+                Errc::precondition,
+                "the drill server " + status.computer + " is " + computer +
+                    ", a server this vault backs up (audit record " + std::to_string(record.seq) +
+                    "): a drill there would replace its live master secret with the backup's",
+                "give --bridge the bridge of a separate ENTSSO installation kept for drills; to "
+                "prove the password on a live server, restore the backup that holds its live "
+                "MSID (restore apply --bridge, a request with --purpose restore)");
+        }
+    }
+    return {};
 }
 
 }  // namespace
@@ -620,6 +789,12 @@ Result<ApplyResult> run_apply(const ApplyOptions& options, JobLog& log, vault::C
         return make_error(Errc::usage, "a restore needs --bridge");
     if (options.mode == ApplyMode::extract && options.extract_dir.empty())
         return make_error(Errc::usage, "--extract needs a directory");
+    if (options.drill_server &&
+        (options.mode != ApplyMode::drill || options.bridge_command.empty())) {
+        return make_error(Errc::usage,
+                          "--drill-server needs --drill and --bridge CMD (the "
+                          "bridge of the drill server)");
+    }
     std::optional<bridge::BridgeClient> client;
     if (!options.bridge_command.empty()) {
         TRY_ASSIGN(client, bridge::BridgeClient::from_command_line(options.bridge_command,
@@ -650,6 +825,8 @@ Result<ApplyResult> run_apply(const ApplyOptions& options, JobLog& log, vault::C
     result.backup_msid = header.source.current_msid;
     result.previous_msid = header.source.previous_msid;
     result.computer = header.source.computer;
+    result.purpose = request.purpose;
+    result.drill_server = options.drill_server;
     result.custodians = loaded.approvals.custodians;
     result.notes = loaded.approvals.duplicates;
 
@@ -662,16 +839,61 @@ Result<ApplyResult> run_apply(const ApplyOptions& options, JobLog& log, vault::C
     receipt.drill = options.mode == ApplyMode::drill;
     receipt.backup_id = result.backup_id;
     receipt.request_id = result.request_id;
+    receipt.purpose = request.purpose;
     receipt.custodians = result.custodians;
 
-    switch (options.mode) {
-        case ApplyMode::extract: {
-            TRY(write_extracted(options, bundle, name, result));
-            platform::test_hooks::crash_point("restore-after-extract");
-            receipt.node = "extract@" + vault::local_host_name();
-            receipt.msid = result.backup_msid;
-            break;
+    // Records the receipt (audit log, or the receipt file of a read-only vault).
+    const auto record = [&]() -> Status {
+        result.node = receipt.node;
+        result.msid = receipt.msid;
+        result.password_proven = receipt.password_proven;
+        receipt.time = clock.now();
+        if (target.lock) {
+            TRY_ASSIGN(const vault::ChainRecord appended,
+                       append_receipt(loaded.vault, *target.lock, receipt, false));
+            result.audit_seq = appended.record.seq;
+            return {};
         }
+        TRY(platform::write_secret_file_exclusive(target.file,
+                                                  as_bytes(serialise_receipt(receipt))));
+        result.receipt_file = target.file;
+        return {};
+    };
+
+    if (options.mode == ApplyMode::extract) {
+        // The release is on record before the first plaintext byte exists: a run killed at any
+        // point after this leaves the record, one killed before it leaves no plaintext.
+        receipt.node = std::string(vault::k_extract_node_prefix) + vault::local_host_name();
+        receipt.msid = result.backup_msid;
+        receipt.password_proven = false;
+        if (auto recorded = record(); !recorded) {
+            Error error = std::move(recorded).error();
+            error.message =
+                "nothing was extracted: the extraction's audit record could not be "
+                "written: " +
+                error.message;
+            return error;
+        }
+        platform::test_hooks::crash_point("restore-extract-after-record");
+        if (auto written = write_extracted(options, bundle, request.backup_id, result); !written) {
+            Error error = std::move(written).error();
+            error.message = "the extraction is recorded (" +
+                            (result.receipt_file
+                                 ? "receipt file " + platform::path_to_utf8(*result.receipt_file)
+                                 : "audit record " + std::to_string(result.audit_seq)) +
+                            "), but its files could not be written; no plaintext file was left: " +
+                            error.message;
+            return error;
+        }
+        platform::test_hooks::crash_point("restore-after-extract");
+        if (target.lock)
+            (void)target.lock->release();
+        return result;
+    }
+
+    switch (options.mode) {
+        case ApplyMode::extract:
+            break;  // above
         case ApplyMode::drill: {
             if (!client) {
                 receipt.node = vault::local_host_name();
@@ -679,6 +901,28 @@ Result<ApplyResult> run_apply(const ApplyOptions& options, JobLog& log, vault::C
                 break;
             }
             TRY_ASSIGN(const bridge::ServerStatus status, client->status());
+            if (options.drill_server) {
+                TRY(check_drill_server(loaded.vault, status));
+                TRY(preflight(status));
+                const std::string node = node_of(status);
+                log.info("drill-server", "restoring backup " + result.backup_id +
+                                             " on the drill server " + node +
+                                             " to prove its password");
+                auto restored = restore_and_verify(options, bundle, name, result.backup_msid, node,
+                                                   *client, target.lock, log);
+                if (!restored) {
+                    Error error = std::move(restored).error();
+                    error.message =
+                        "drill on the drill server " + node + " FAILED: " + error.message;
+                    error.hint = "backup " + result.backup_id +
+                                 " would fail the same way on a real restore; " + error.hint;
+                    return error;
+                }
+                receipt.msid = std::move(restored).value();
+                receipt.node = node;
+                receipt.password_proven = true;
+                break;
+            }
             TRY(with_scratch_bak(options, bundle, name, log, [&](const fs::path& bak) -> Status {
                 return check_reminder(*client, bak, bundle);
             }));
@@ -697,99 +941,38 @@ Result<ApplyResult> run_apply(const ApplyOptions& options, JobLog& log, vault::C
                          (before.cluster ? "it owns the SSO cluster group " + before.cluster->group
                                          : std::string("it is the master secret "
                                                        "server")));
-            if (target.lock)
-                TRY(target.lock->refresh_if_due());
-            TRY_ASSIGN(const bridge::Msids restored,
-                       with_scratch_bak(options, bundle, name, log,
-                                        [&](const fs::path& bak) -> Result<bridge::Msids> {
-                                            TRY(check_reminder(*client, bak, bundle));
-                                            log.info("bridge-restore",
-                                                     "restoring the master secret on " + node);
-                                            return client->restore(bak, bundle.password);
-                                        }));
-            platform::test_hooks::crash_point("restore-after-bridge");
-            const bool msid_known = bridge::is_msid(result.backup_msid);
-            const std::string expected = msid_known ? result.backup_msid : restored.current_msid;
-            if (!msid_known) {
-                log.warning("msid-unknown",
-                            "the backup does not record its MSID; checking "
-                            "against the MSID ENTSSO reported for the restore");
-            }
-            auto after = client->status();
-            if (!after) {
-                Error error = std::move(after).error();
-                error.message = "restore FAILED to verify on " + node +
-                                ": ENTSSO accepted the backup file, but the status afterwards "
-                                "could not be read: " +
-                                error.message;
-                error.hint = "check the ENTSSO event log (10523/10524) and the service on " + node +
-                             ", then run the restore again";
-                return error;
-            }
-            const std::string live = after->current_msid.value_or("none");
-            if (freshness::normalize_msid(live) != freshness::normalize_msid(expected) ||
-                after->service_state != "running") {
-                return make_error(
-                    Errc::entsso_error,
-                    "restore FAILED on " + node +
-                        ": after the restore the node's current MSID "
-                        "is " +
-                        live + " and its service is " + after->service_state + "; expected MSID " +
-                        expected + " and a running service",
-                    "the master secret on " + node +
-                        " is not the backup's: check the ENTSSO event log (10523/10524/10815), "
-                        "whether someone generated a new secret meanwhile, then run the "
-                        "restore again; no receipt was recorded");
-            }
-            log.info("verified", "ENTSSO on " + node + " runs with MSID " + live);
+            TRY_ASSIGN(receipt.msid, restore_and_verify(options, bundle, name, result.backup_msid,
+                                                        node, *client, target.lock, log));
             receipt.node = node;
-            receipt.msid = live;
+            receipt.password_proven = true;
             break;
         }
     }
-    result.node = receipt.node;
-    result.msid = receipt.msid;
-    receipt.time = clock.now();
 
-    if (target.lock) {
-        auto appended = append_receipt(loaded.vault, *target.lock, receipt);
-        if (!appended) {
-            Error error = std::move(appended).error();
-            if (options.mode == ApplyMode::extract) {
-                (void)remove_extracted(result);
-                error.message = "nothing was extracted: the audit record could not be written: " +
-                                error.message;
-                return error;
-            }
-            if (options.mode == ApplyMode::drill)
-                return error;
-            // The restore happened: keep its receipt somewhere the operator can record it.
-            const fs::path fallback = platform::path_from_utf8(
-                platform::path_to_utf8(options.request_file) + ".receipt-" +
-                vault::format_time(receipt.time).substr(0, 10) + "-" + receipt.node);
-            const std::string text = serialise_receipt(receipt);
-            if (platform::write_secret_file_exclusive(fallback, as_bytes(text))) {
-                error.hint = "the restore on " + receipt.node + " WAS done; its receipt is in " +
-                             platform::path_to_utf8(fallback) +
-                             ": run 'ssoescrow restore record-receipt --vault DIR " +
-                             platform::path_to_utf8(fallback) + "'";
-            }
-            error.message = "restore done on " + receipt.node +
-                            ", but its audit record could not be written: " + error.message;
+    if (auto recorded = record(); !recorded) {
+        Error error = std::move(recorded).error();
+        if (options.mode == ApplyMode::drill && !options.drill_server)
             return error;
-        }
-        result.audit_seq = appended->record.seq;
-        (void)target.lock->release();
-    } else {
+        if (!target.lock)
+            return error;
+        // A restore happened (on a node, or on the drill server): keep its receipt somewhere the
+        // operator can record it.
+        const fs::path fallback = platform::path_from_utf8(
+            platform::path_to_utf8(options.request_file) + ".receipt-" +
+            vault::format_time(receipt.time).substr(0, 10) + "-" + receipt.node);
         const std::string text = serialise_receipt(receipt);
-        auto written = platform::write_secret_file_exclusive(target.file, as_bytes(text));
-        if (!written) {
-            if (options.mode == ApplyMode::extract)
-                (void)remove_extracted(result);
-            return written.error();
+        if (platform::write_secret_file_exclusive(fallback, as_bytes(text))) {
+            error.hint = "the restore on " + receipt.node + " WAS done; its receipt is in " +
+                         platform::path_to_utf8(fallback) +
+                         ": run 'ssoescrow restore record-receipt --vault DIR " +
+                         platform::path_to_utf8(fallback) + "'";
         }
-        result.receipt_file = target.file;
+        error.message = "restore done on " + receipt.node +
+                        ", but its audit record could not be written: " + error.message;
+        return error;
     }
+    if (target.lock)
+        (void)target.lock->release();
     return result;
 }
 

@@ -3,7 +3,9 @@
 // MUST checks in order; README "Disaster-recovery restore" the operator's view.
 //
 // In this order (the first failure stops; nothing is written before step 7):
-//   1. read the request and its key (REQ.key, owner-only); the key must be the request's;
+//   1. read the request and its key (REQ.key, owner-only); the key must be the request's; the
+//      request's purpose must allow this mode (check_purpose); for an extraction, the output
+//      directory is made and its two files must not exist yet (refused before any decryption);
 //   2. the request must not be expired (and not from the future);
 //   3. open the vault read-only; it must be the request's vault; read the backup's envelope:
 //      its header must be byte for byte the one the request carries (its SHA-256);
@@ -17,9 +19,14 @@
 //   7. the action: restore through the bridge (cluster/standalone preflight, .bak in a private
 //      scratch directory wiped on every path, restore, then `status` must show the backup's MSID
 //      and a running service), a drill (with a bridge: ENTSSO's reminder of the .bak must be the
-//      sealed one), or an extraction (DIR/<name>.bak and DIR/<name>.password, 0600, exclusive);
-//   8. the receipt: a `restore` or `drill` audit record (node, MSID, backup, request, approving
-//      custodians), or the receipt file for `restore record-receipt` when the vault is read-only.
+//      sealed one; with --drill-server also a restore on that separate ENTSSO installation,
+//      which proves the password), or an extraction (DIR/<name>.bak and DIR/<name>.password,
+//      0600, exclusive);
+//   8. the receipt: a `restore` or `drill` audit record (purpose, node, MSID, whether ENTSSO
+//      accepted the password, backup, request, approving custodians), or the receipt file for
+//      `restore record-receipt` when the vault is read-only.
+// An extraction swaps 7 and 8: its record (or receipt file) is durable before the first
+// plaintext byte is written, so an extraction killed at any point is on record.
 #pragma once
 
 #include <chrono>
@@ -68,8 +75,10 @@ Result<CheckedApprovals> check_approvals(const RestoreRequest& request, const Re
 //   type: restore | drill
 //   backup: <32 hex>
 //   request: <32 hex>
+//   purpose: restore | drill | extract   the request's purpose
 //   node: <text>
 //   msid: <text>
+//   password: proven | not-proven      proven: ENTSSO accepted the password in a restore
 //   custodian: <fingerprint>           one line per approving custodian, ascending
 //   checksum: <64 hex>                 SHA-256 of every byte before this line
 
@@ -83,8 +92,10 @@ struct Receipt {
     bool drill = false;
     std::string backup_id;
     std::string request_id;
+    Purpose purpose = Purpose::restore;
     std::string node;
     std::string msid;
+    bool password_proven = false;
     std::vector<std::string> custodians;
 
     vault::AuditRecord to_record() const;
@@ -108,6 +119,13 @@ Result<vault::ChainRecord> record_receipt(const std::filesystem::path& vault_dir
 
 enum class ApplyMode { restore, drill, extract };
 
+// The request's purpose must allow the mode (request.hpp, Purpose): a plain drill is allowed under
+// every purpose; an extraction only under `extract`; a restore, and a drill that restores on a
+// drill server (it hands the secret to another ENTSSO installation), under `restore` or
+// `extract`. Errc::precondition naming both, with the hint to make a request for the purpose.
+[[nodiscard]] Status check_purpose(const RestoreRequest& request, ApplyMode mode,
+                                   bool drill_server);
+
 struct ApplyOptions {
     std::filesystem::path request_file;
     std::filesystem::path key_file;  // empty: request_file + ".key"
@@ -115,6 +133,10 @@ struct ApplyOptions {
     std::vector<std::filesystem::path> approvals;
     ApplyMode mode = ApplyMode::drill;
     std::string bridge_command;  // required for restore; optional for drill
+    // With a drill and a bridge: the bridge is a separate ENTSSO installation (a drill server,
+    // never one this vault backs up): the drill restores the backup there, which proves that
+    // ENTSSO accepts its password.
+    bool drill_server = false;
     std::chrono::milliseconds bridge_timeout{std::chrono::seconds(120)};
     std::filesystem::path extract_dir;  // for extract
     std::filesystem::path receipt_out;  // used only when the vault is read-only
@@ -134,6 +156,9 @@ struct ApplyResult {
     std::string backup_msid;    // the backup's current MSID
     std::string previous_msid;  // the backup's previous MSID
     std::string computer;       // where the backup was made
+    Purpose purpose = Purpose::restore;
+    bool drill_server = false;
+    bool password_proven = false;  // ENTSSO accepted the password (restore, drill-server drill)
     std::vector<std::string> custodians;
     std::uint64_t audit_seq = 0;                        // 0: not in the audit log
     std::optional<std::filesystem::path> receipt_file;  // written instead of an audit record

@@ -234,6 +234,31 @@ std::string request_id_hex(const RequestId& id) {
     return to_hex(id);
 }
 
+std::string_view purpose_name(Purpose purpose) noexcept {
+    switch (purpose) {
+        case Purpose::restore:
+            return "restore";
+        case Purpose::drill:
+            return "drill";
+        case Purpose::extract:
+            return "extract";
+    }
+    return "restore";
+}
+
+Result<Purpose> parse_purpose(std::string_view text) {
+    for (Purpose purpose : {Purpose::restore, Purpose::drill, Purpose::extract}) {
+        if (text == purpose_name(purpose))
+            return purpose;
+    }
+    return make_error(Errc::usage, "unknown purpose '" + std::string(text) + "'",
+                      "give restore, drill or extract");
+}
+
+crypto::Digest request_digest(const RestoreRequest& request) {
+    return crypto::sha256(as_bytes(serialise_request(request)));
+}
+
 std::string Approval::describe() const {
     return "custodian '" + label + "' (" + custodian + ")";
 }
@@ -242,7 +267,7 @@ std::string Approval::describe() const {
 
 Result<NewRequest> create_request(ByteView envelope_file, std::string_view vault_id,
                                   std::string requester, std::string reason, std::int64_t now,
-                                  std::int64_t lifetime) {
+                                  std::int64_t lifetime, Purpose purpose) {
     if (lifetime <= 0 || lifetime > k_max_request_lifetime) {
         return make_error(Errc::usage, "a request must expire within 1 second to 30 days");
     }
@@ -259,6 +284,7 @@ Result<NewRequest> create_request(ByteView envelope_file, std::string_view vault
     request.backup_id = header.backup_id;
     request.envelope_header = std::string(as_text(envelope_file.subspan(0, header.header_size)));
     request.header_sha256 = crypto::sha256(as_bytes(request.envelope_header));
+    request.purpose = purpose;
     request.requester = std::move(requester);
     request.reason = std::move(reason);
     request.created = now;
@@ -279,6 +305,7 @@ std::string serialise_request(const RestoreRequest& request) {
     out += "vault: " + request.vault_id + "\n";
     out += "backup: " + vault::backup_id_hex(request.backup_id) + "\n";
     out += "header-sha256: " + to_hex(request.header_sha256) + "\n";
+    out += "purpose: " + std::string(purpose_name(request.purpose)) + "\n";
     out += "requester: " + request.requester + "\n";
     out += request.reason.empty() ? std::string("reason:\n") : "reason: " + request.reason + "\n";
     out += "created: " + vault::format_time(request.created) + "\n";
@@ -317,6 +344,13 @@ Result<RestoreRequest> parse_request(ByteView file, std::string_view source) {
     {
         TRY_ASSIGN(const std::string_view value, lines.field("header-sha256"));
         TRY(parse_fixed_hex(value, request.header_sha256, lines, "header-sha256"));
+    }
+    {
+        TRY_ASSIGN(const std::string_view value, lines.field("purpose"));
+        auto purpose = parse_purpose(value);
+        if (!purpose)
+            return lines.error(Errc::parse, "purpose", "expected restore, drill or extract");
+        request.purpose = purpose.value();
     }
     {
         TRY_ASSIGN(const std::string_view value, lines.field("requester"));
@@ -396,7 +430,7 @@ Result<RestoreRequest> parse_request(ByteView file, std::string_view source) {
 }
 
 std::string request_fingerprint(const RestoreRequest& request) {
-    const crypto::Digest digest = crypto::sha256(as_bytes(serialise_request(request)));
+    const crypto::Digest digest = request_digest(request);
     const std::string hex = to_hex(ByteView(digest.data(), 16));
     std::string out;
     for (std::size_t i = 0; i < hex.size(); i += 4) {
@@ -511,9 +545,11 @@ std::string serialise_approval(const Approval& approval) {
     std::string out;
     out += std::string(k_approval_magic) + "\n";
     out += "request: " + request_id_hex(approval.request) + "\n";
+    out += "request-sha256: " + to_hex(approval.request_sha256) + "\n";
     out += "vault: " + approval.vault_id + "\n";
     out += "backup: " + vault::backup_id_hex(approval.backup_id) + "\n";
     out += "header-sha256: " + to_hex(approval.header_sha256) + "\n";
+    out += "purpose: " + std::string(purpose_name(approval.purpose)) + "\n";
     out += "custodian: " + approval.custodian + "\n";
     out += "label: " + approval.label + "\n";
     out += "x: " + hex_byte(approval.x) + "\n";
@@ -540,6 +576,10 @@ Result<Approval> parse_approval(ByteView file, std::string_view source) {
         TRY(parse_fixed_hex(value, approval.request, lines, "request"));
     }
     {
+        TRY_ASSIGN(const std::string_view value, lines.field("request-sha256"));
+        TRY(parse_fixed_hex(value, approval.request_sha256, lines, "request-sha256"));
+    }
+    {
         TRY_ASSIGN(const std::string_view value, lines.field("vault"));
         TRY(parse_vault_id(value, approval.vault_id, lines));
     }
@@ -550,6 +590,13 @@ Result<Approval> parse_approval(ByteView file, std::string_view source) {
     {
         TRY_ASSIGN(const std::string_view value, lines.field("header-sha256"));
         TRY(parse_fixed_hex(value, approval.header_sha256, lines, "header-sha256"));
+    }
+    {
+        TRY_ASSIGN(const std::string_view value, lines.field("purpose"));
+        auto purpose = parse_purpose(value);
+        if (!purpose)
+            return lines.error(Errc::parse, "purpose", "expected restore, drill or extract");
+        approval.purpose = purpose.value();
     }
     {
         TRY_ASSIGN(const std::string_view value, lines.field("custodian"));
@@ -596,7 +643,9 @@ Bytes approval_context(const RestoreRequest& request, std::string_view fingerpri
                        std::uint8_t x) {
     Bytes context = to_bytes(k_approval_context_label);
     context.push_back(0);
-    context.push_back(1);
+    context.push_back(2);
+    const crypto::Digest digest = request_digest(request);
+    context.insert(context.end(), digest.begin(), digest.end());
     context.insert(context.end(), request.id.begin(), request.id.end());
     const Bytes vault_id = from_hex(request.vault_id, "vault").ok()
                                ? from_hex(request.vault_id, "vault").value()
@@ -619,9 +668,11 @@ Result<Approval> approve_request(const RestoreRequest& request, const crypto::Id
                vault::find_stanza(request.header, share.recipient_fingerprint));
     Approval approval;
     approval.request = request.id;
+    approval.request_sha256 = request_digest(request);
     approval.vault_id = request.vault_id;
     approval.backup_id = request.backup_id;
     approval.header_sha256 = request.header_sha256;
+    approval.purpose = request.purpose;
     approval.custodian = share.recipient_fingerprint;
     approval.label = stanza->label;
     approval.x = share.share.x;
@@ -659,6 +710,16 @@ Result<vault::CustodianShare> open_approval(const RestoreRequest& request, const
                           who + " was made for another envelope header of backup " +
                               vault::backup_id_hex(request.backup_id),
                           hint);
+    }
+    if (approval.request_sha256 != request_digest(request) || approval.purpose != request.purpose) {
+        return make_error(Errc::share_mismatch,
+                          who + " was made for another version of request " +
+                              request_id_hex(request.id) +
+                              ": the request was edited after it was approved (its purpose, "
+                              "expiry, requester, reason or key differ from what the custodian "
+                              "approved)",
+                          "use the request file exactly as the custodians approved it, or make "
+                          "a new request and ask them again");
     }
     auto stanza = vault::find_stanza(request.header, approval.custodian);
     if (!stanza) {

@@ -6,14 +6,17 @@
 // own stanza of the envelope header carried in the request, checks the share against its
 // commitment and re-wraps it to the request's ephemeral public key: the APPROVAL. Nobody but the
 // holder of REQ.key can open an approval, and an approval only opens for the request, vault,
-// backup, envelope header, custodian and x it was made for.
+// backup, envelope header, custodian and x it was made for, and only for the request exactly as
+// the custodian saw it: the approval binds the SHA-256 of the whole request file (purpose, expiry,
+// requester, reason and key included), so an edited request voids every approval of it.
 //
 // Request (every line LF-terminated, canonical values only):
-//   ssoescrow-restore-request/1
+//   ssoescrow-restore-request/2
 //   request: <32 lower hex>                 random 128-bit request id
 //   vault: <32 lower hex>                   the vault id
 //   backup: <32 lower hex>                  the backup id (= the embedded header's)
 //   header-sha256: <64 lower hex>           SHA-256 of the embedded envelope header
+//   purpose: restore | drill | extract      what the approvals may be used for
 //   requester: <user@host, 1..128 bytes of %x21-7e>     untrusted
 //   reason: <text> | "reason:"              untrusted, may be empty
 //   created: <YYYY-MM-DDTHH:MM:SSZ>
@@ -23,8 +26,10 @@
 //   checksum: <64 lower hex>                SHA-256 of every byte before this line
 //
 // Approval:
-//   ssoescrow-restore-approval/1
-//   request: / vault: / backup: / header-sha256:    copied from the request
+//   ssoescrow-restore-approval/2
+//   request: <32 lower hex>
+//   request-sha256: <64 lower hex>          SHA-256 of the whole request file approved
+//   vault: / backup: / header-sha256: / purpose:    copied from the request
 //   custodian: <recipient fingerprint>
 //   label: <the stanza's label>             untrusted
 //   x: <2 lower hex, 01..ff>
@@ -55,8 +60,8 @@
 
 namespace ssoescrow::restore {
 
-inline constexpr std::string_view k_request_magic = "ssoescrow-restore-request/1";
-inline constexpr std::string_view k_approval_magic = "ssoescrow-restore-approval/1";
+inline constexpr std::string_view k_request_magic = "ssoescrow-restore-request/2";
+inline constexpr std::string_view k_approval_magic = "ssoescrow-restore-approval/2";
 inline constexpr std::string_view k_request_key_magic = "ssoescrow-restore-key/1";
 inline constexpr std::size_t k_request_id_size = 16;
 inline constexpr std::size_t k_max_request_line_size = 1024;
@@ -71,11 +76,23 @@ using RequestId = std::array<std::uint8_t, k_request_id_size>;
 
 std::string request_id_hex(const RequestId& id);
 
+// What the custodians approve a request for. Which `restore apply` modes each allows:
+//   restore  a restore through the bridge, and drills (never an extraction);
+//   drill    drills that hand the secret to no ENTSSO (never a restore, a drill-server restore
+//            or an extraction): nothing leaves ssoescrow's memory;
+//   extract  everything: whoever may take the .bak and its password may restore by hand anyway,
+//            so refusing a bridge restore would only push them to the less-audited manual path.
+enum class Purpose { restore, drill, extract };
+std::string_view purpose_name(Purpose purpose) noexcept;
+// "restore", "drill" or "extract"; anything else is Errc::usage naming the three.
+Result<Purpose> parse_purpose(std::string_view text);
+
 struct RestoreRequest {
     RequestId id{};
     std::string vault_id;  // 32 lower hex
     vault::BackupId backup_id{};
     crypto::Digest header_sha256{};
+    Purpose purpose = Purpose::restore;
     std::string requester;  // untrusted
     std::string reason;     // untrusted, may be empty
     std::int64_t created = 0;
@@ -94,9 +111,11 @@ struct NewRequest {
 // embedded) of vault `vault_id`, with a fresh id and ephemeral key pair. `lifetime`: 1 s..30 d.
 Result<NewRequest> create_request(ByteView envelope_file, std::string_view vault_id,
                                   std::string requester, std::string reason, std::int64_t now,
-                                  std::int64_t lifetime);
+                                  std::int64_t lifetime, Purpose purpose = Purpose::restore);
 
 std::string serialise_request(const RestoreRequest& request);
+// SHA-256 of the whole canonical request file (serialise_request): what every approval binds.
+crypto::Digest request_digest(const RestoreRequest& request);
 // Strict parse (canonical form only). Order: size ceiling, version line ("unsupported version N"),
 // checksum ("request file is damaged"), fields, the embedded header (parse_envelope_header rules),
 // then consistency (backup id, header hash, times). `source` names the file in errors.
@@ -126,9 +145,11 @@ Result<RequestKey> parse_request_key(const crypto::SecretBytes& file, std::strin
 
 struct Approval {
     RequestId request{};
-    std::string vault_id;  // 32 lower hex
+    crypto::Digest request_sha256{};  // request_digest of the request approved
+    std::string vault_id;             // 32 lower hex
     vault::BackupId backup_id{};
     crypto::Digest header_sha256{};
+    Purpose purpose = Purpose::restore;
     std::string custodian;  // recipient fingerprint
     std::string label;      // untrusted
     std::uint8_t x = 0;
@@ -143,8 +164,11 @@ std::string serialise_approval(const Approval& approval);
 Result<Approval> parse_approval(ByteView file, std::string_view source);
 
 // The associated data of a re-wrapped share:
-//   "ssoescrow/1 restore-approval" || 0x00 || 0x01 || request id (16) || vault id (16) ||
-//   backup id (16) || header SHA-256 (32) || K (1) || x (1) || fingerprint (39 ASCII)
+//   "ssoescrow/1 restore-approval" || 0x00 || 0x02 || request SHA-256 (32) || request id (16) ||
+//   vault id (16) || backup id (16) || header SHA-256 (32) || K (1) || x (1) ||
+//   fingerprint (39 ASCII)
+// The request SHA-256 covers every byte of the request (purpose, expiry, requester, reason,
+// ephemeral key, header): an approval opens only for the request exactly as it was approved.
 Bytes approval_context(const RestoreRequest& request, std::string_view fingerprint, std::uint8_t x);
 
 // The custodian's side: checks the request is current, opens the identity's stanza (commitment
@@ -153,8 +177,9 @@ Bytes approval_context(const RestoreRequest& request, std::string_view fingerpri
 Result<Approval> approve_request(const RestoreRequest& request, const crypto::Identity& identity,
                                  std::int64_t now);
 
-// The requester's side, one approval: bound to this request, vault, backup and header (else
-// Errc::share_mismatch naming what differs), a stanza for its custodian with its x, the wrapped
+// The requester's side, one approval: bound to this request, vault, backup and header, and to
+// this exact request file (else Errc::share_mismatch naming what differs: an edited request is
+// "edited after it was approved"), a stanza for its custodian with its x, the wrapped
 // share opens with the request key (else Errc::auth_failed: corrupt or forged) and matches its
 // commitment. `source` names the approval file.
 Result<vault::CustodianShare> open_approval(const RestoreRequest& request, const RequestKey& key,

@@ -57,16 +57,18 @@ BACKUP=$(grep -Eo '[0-9a-f]{32}' "$WORK/out" | head -1)
 BACKUP_MSID=$(live_msid)
 
 # --- request ---------------------------------------------------------------------------------
-run 0 "$SSOESCROW" restore request --vault "$WORK/v" --out "$WORK/req" --reason "drill of the week"
+run 0 "$SSOESCROW" restore request --vault "$WORK/v" --out "$WORK/req" --reason "drill of the week" \
+    --purpose extract
 expect_out "^restore request [0-9a-f]{32} written to $WORK/req$"
 expect_out "backup: +$BACKUP of "
 expect_out 'approvals: +2 of 3 custodians'
+expect_out 'purpose: +extract$'
 expect_out 'fingerprint: +([0-9a-f]{4}-){7}[0-9a-f]{4}$'
 FPR=$(grep -Eo '([0-9a-f]{4}-){7}[0-9a-f]{4}' "$WORK/out" | head -1)
 REQ_ID=$(head -1 "$WORK/out" | grep -Eo '[0-9a-f]{32}')
 expect_mode 600 "$WORK/req.key"
 CHECKS=$((CHECKS + 1))
-head -1 "$WORK/req" | grep -qx 'ssoescrow-restore-request/1' || fail "request magic line"
+head -1 "$WORK/req" | grep -qx 'ssoescrow-restore-request/2' || fail "request magic line"
 CHECKS=$((CHECKS + 1))
 grep -q '^secret: ' "$WORK/req" && fail "the request holds a secret key line"
 # I12: never overwritten (the request, or its key).
@@ -88,13 +90,14 @@ run 0 approve alice "$WORK/req" "$WORK/alice.approval"
 expect_out "approval of custodian 'alice' \([0-9a-f-]{39}\) for request $REQ_ID written"
 expect_err "fingerprint: +$FPR"
 expect_err 'reason: +drill of the week'
+expect_err 'purpose: +extract: BREAK-GLASS'
 expect_err "backup: +$BACKUP of 20"
 expect_err 'computer: +SSO1, secret server SSO1'
 expect_err "MSIDs: +current $BACKUP_MSID, previous none"
 expect_err 'sealed to: +2 of 3 custodians'
 expect_mode 600 "$WORK/alice.approval"
 CHECKS=$((CHECKS + 1))
-head -1 "$WORK/alice.approval" | grep -qx 'ssoescrow-restore-approval/1' || fail "approval magic"
+head -1 "$WORK/alice.approval" | grep -qx 'ssoescrow-restore-approval/2' || fail "approval magic"
 run 0 approve bob "$WORK/req" "$WORK/bob.approval"
 # I1: a wrong passphrase; the identity of someone the backup was not sealed to (named by its
 # fingerprint, before any passphrase is asked); an existing output; output = input.
@@ -235,7 +238,8 @@ make_passphrase_file "$WORK/hand.pass" "Hand-Made pass 42"
 run 0 "$SSOESCROW" import --vault "$WORK/v" --bak "$WORK/hand.bak" --password-file "$WORK/hand.pass" \
     --bridge "$BRIDGE" --state-dir "$WORK/state"
 HAND=$(grep -Eo '[0-9a-f]{32}' "$WORK/out" | head -1)
-run 0 "$SSOESCROW" restore request --vault "$WORK/v" --backup "$HAND" --out "$WORK/req-hand"
+run 0 "$SSOESCROW" restore request --vault "$WORK/v" --backup "$HAND" --out "$WORK/req-hand" \
+    --purpose extract
 run 0 approve carol "$WORK/req-hand" "$WORK/carol-hand.approval"
 run 0 approve bob "$WORK/req-hand" "$WORK/bob-hand.approval"
 audit_before=$(audit_count "$WORK/v")

@@ -295,6 +295,50 @@ TEST_CASE("msid-current: vault source, live secret without a backup, passive nod
     }
 }
 
+TEST_CASE("msid-current: an imported (typed) password is unproven until a restore used it",
+          "[freshness][status]") {
+    StatusInput in = base_input();
+    in.bridge_given = true;
+    in.live = live_server(k_msid_a);
+    const StatusBackup generated = backup(std::string(32, '1'), k_now - 3 * k_day, k_msid_a, 2);
+    StatusBackup imported = backup(std::string(32, '2'), k_now - k_day, k_msid_a, 3);
+    imported.kind = "import";
+    imported.password = "typed";
+    in.backups = {generated, imported};
+
+    SECTION("the newest backup of the live MSID was imported: WARNING, evidence says why") {
+        const CheckResult r = check_msid_current(in);
+        CHECK(r.state == CheckState::warning);
+        CHECK(contains(r.summary, "password is unproven (typed at import"));
+        CHECK(contains(r.fix, "--drill-server"));
+        CHECK(r.evidence["password_of_live_backup"]["backup"] == imported.id);
+        CHECK(r.evidence["password_of_live_backup"]["origin"] == "typed");
+        CHECK(r.evidence["password_of_live_backup"]["proven"] == false);
+        CHECK(r.evidence["password_of_live_backup"]["proven_by"].is_null());
+    }
+    SECTION("a restore (or drill-server drill) that used it proves it") {
+        in.backups[1].password_proof_seq = 9;
+        in.backups[1].password_proof_time = k_now - 3600;
+        in.backups[1].password_proof_node = "DRILL1";
+        const CheckResult r = check_msid_current(in);
+        CHECK(r.state == CheckState::ok);
+        CHECK(r.evidence["password_of_live_backup"]["proven"] == true);
+        CHECK(r.evidence["password_of_live_backup"]["proven_by"]["node"] == "DRILL1");
+        CHECK(r.evidence["password_of_live_backup"]["proven_by"]["audit_seq"] == 9);
+    }
+    SECTION("an adopted orphan's password is of unknown origin, unproven too") {
+        in.backups[1].kind = "adopt";
+        in.backups[1].password = "unknown";
+        const CheckResult r = check_msid_current(in);
+        CHECK(r.state == CheckState::warning);
+        CHECK(contains(r.summary, "origin unknown"));
+    }
+    SECTION("a newer generated backup of the live MSID makes the import irrelevant") {
+        in.backups.push_back(backup(std::string(32, '3'), k_now - 3600, k_msid_a, 4));
+        CHECK(check_msid_current(in).state == CheckState::ok);
+    }
+}
+
 TEST_CASE("drill-age: never, recent, overdue, in the future", "[freshness][status]") {
     StatusInput in = base_input();
     CheckResult r = check_drill_age(in);

@@ -9,6 +9,7 @@
 #include "src/restore/request.hpp"
 #include "vault/envelope.hpp"
 #include "vault/policy.hpp"
+#include "vault/text_format.hpp"
 
 using namespace ssoescrow;
 using namespace ssoescrow::restore;
@@ -108,6 +109,7 @@ TEST_CASE("restore request: serialise(parse(x)) == x and fields survive", "[rest
     CHECK(parsed->backup_id == made.request.backup_id);
     CHECK(parsed->requester == "operator@bts01");
     CHECK(parsed->reason == "server rebuilt");
+    CHECK(parsed->purpose == Purpose::restore);
     CHECK(parsed->created == k_now);
     CHECK(parsed->expires == k_now + 24 * 3600);
     CHECK(parsed->ephemeral_key == made.request.ephemeral_key);
@@ -155,9 +157,13 @@ TEST_CASE("restore request: only the canonical form, versions and ceilings", "[r
         CHECK(parsed.error().code == code);
         CHECK_THAT(parsed.error().message, Catch::Contains(message));
     };
+    // Version 1 requests (no purpose, approvals not bound to the whole file) are refused.
     refused(rechecksum(
-                replace_once(text, "ssoescrow-restore-request/1", "ssoescrow-restore-request/2")),
-            Errc::unsupported_version, "unsupported version 2");
+                replace_once(text, "ssoescrow-restore-request/2", "ssoescrow-restore-request/1")),
+            Errc::unsupported_version, "unsupported version 1");
+    refused(rechecksum(replace_once(text, "purpose: restore", "purpose: Restore")), Errc::parse,
+            "purpose");
+    refused(rechecksum(replace_once(text, "purpose: restore\n", "")), Errc::parse, "purpose");
     refused(rechecksum(replace_once(text, "requester: ", "requester:  ")), Errc::parse,
             "requester");
     refused(rechecksum(replace_once(text, "created: 2026", "created: 2026 ")), Errc::parse,
@@ -234,8 +240,13 @@ TEST_CASE("restore approval: round trip, canonical form, truncations and flips",
         CHECK_THAT(again.error().message, Catch::Contains(message));
     };
     refused(rechecksum(
-                replace_once(text, "ssoescrow-restore-approval/1", "ssoescrow-restore-approval/7")),
+                replace_once(text, "ssoescrow-restore-approval/2", "ssoescrow-restore-approval/7")),
             Errc::unsupported_version, "unsupported version 7");
+    refused(rechecksum(
+                replace_once(text, "ssoescrow-restore-approval/2", "ssoescrow-restore-approval/1")),
+            Errc::unsupported_version, "unsupported version 1");
+    refused(rechecksum(replace_once(text, "purpose: restore", "purpose: extract ")), Errc::parse,
+            "purpose");
     refused(rechecksum(replace_once(text, "label: alice", "label: alice ")), Errc::parse, "label");
     refused(rechecksum(replace_once(text, "\nx: ", "\nx:  ")), Errc::parse, "x");
     {
@@ -269,9 +280,10 @@ TEST_CASE("restore approval: bound to its request, backup, custodian and key", "
     CHECK_THAT(foreign.error().message, Catch::Contains("alice.approval (custodian 'alice'"));
     CHECK_THAT(foreign.error().message, Catch::Contains("approves another request"));
 
-    // Relabelled for B (id copied): the context differs, so it does not open.
+    // Relabelled for B (id and request hash copied): the context differs, so it does not open.
     Approval relabelled = alice;
     relabelled.request = second.request.id;
+    relabelled.request_sha256 = request_digest(second.request);
     auto forged = open_approval(second.request, second_key, relabelled, "alice.approval");
     REQUIRE_FALSE(forged.ok());
     CHECK(forged.error().code == Errc::auth_failed);
@@ -461,7 +473,41 @@ TEST_CASE("restore receipts: round trip, canonical, audit schema", "[restore]") 
     REQUIRE(parsed.ok());
     CHECK(serialise_receipt(*parsed) == text);
     CHECK_FALSE(parsed->drill);
+    CHECK(parsed->purpose == Purpose::restore);
+    CHECK_FALSE(parsed->password_proven);
     CHECK(parsed->to_record().type == vault::AuditType::restore);
+    CHECK(parsed->to_record().field("purpose") == "restore");
+    CHECK(parsed->to_record().field("password") == "not-proven");
+    CHECK_FALSE(vault::receipt_proves_password(parsed->to_record()));
+    {
+        Receipt proven = receipt;
+        proven.drill = true;
+        proven.purpose = Purpose::extract;
+        proven.password_proven = true;
+        auto again = parse_receipt(as_bytes(serialise_receipt(proven)), "R");
+        REQUIRE(again.ok());
+        CHECK(again->drill);
+        CHECK(again->purpose == Purpose::extract);
+        CHECK(again->password_proven);
+        CHECK(vault::receipt_proves_password(again->to_record()));
+    }
+    // Records written before the purpose and password fields: a restore of a node proves the
+    // password (ENTSSO accepted it), an extraction and a drill do not.
+    {
+        vault::AuditRecord old = receipt.to_record();
+        std::erase_if(old.fields, [](const vault::AuditField& field) {
+            return field.key == "purpose" || field.key == "password";
+        });
+        old.seq = 2;
+        old.prev = std::string(64, '0');
+        CHECK(old.validate().ok());
+        CHECK(vault::receipt_proves_password(old));
+        old.fields[2].value = "extract@host1";  // node
+        CHECK_FALSE(vault::receipt_proves_password(old));
+        old.type = vault::AuditType::drill;
+        old.fields[2].value = "N1";
+        CHECK_FALSE(vault::receipt_proves_password(old));
+    }
     for (std::size_t size = 0; size < text.size(); ++size)
         REQUIRE_FALSE(parse_receipt(as_bytes(text.substr(0, size)), "R").ok());
     std::string flipped = text;
@@ -473,4 +519,120 @@ TEST_CASE("restore receipts: round trip, canonical, audit schema", "[restore]") 
     Receipt none = receipt;
     none.custodians.clear();
     CHECK_FALSE(parse_receipt(as_bytes(serialise_receipt(none)), "R").ok());
+}
+
+TEST_CASE("restore approval: binds the whole request, every edit voids it", "[restore]") {
+    const Fixture fixture = make_fixture();
+    const NewRequest made = make_request(fixture, 3600);
+    const RequestKey key = key_of(made);
+    const Approval alice = approve(made, fixture.identities[0]);
+    const std::string text = serialise_request(made.request);
+    REQUIRE(open_approval(made.request, key, alice, "alice.approval").ok());
+    CHECK(alice.request_sha256 == request_digest(made.request));
+    CHECK(alice.purpose == Purpose::restore);
+    // The fingerprint custodians compare by phone is a prefix of the hash the approval binds.
+    CHECK(request_fingerprint(made.request).substr(0, 4) ==
+          to_hex(ByteView(alice.request_sha256.data(), 2)));
+
+    const std::string expires = vault::format_time(made.request.expires);
+    const std::string created = vault::format_time(made.request.created);
+    const std::string later = vault::format_time(made.request.expires + 7 * 24 * 3600);
+    const std::string earlier = vault::format_time(made.request.created - 60);
+    const std::vector<std::pair<std::string, std::string>> edits = {
+        {"purpose: restore", "purpose: extract"},
+        {"purpose: restore", "purpose: drill"},
+        {"expires: " + expires, "expires: " + later},  // attack 5: expiry pushed out
+        {"created: " + created, "created: " + earlier},
+        {"requester: operator@bts01", "requester: mallory@evil"},
+        {"reason: server rebuilt", "reason: server rebuilt twice"},
+        {"reason: server rebuilt", "reason:"},
+    };
+    for (const auto& [from, to] : edits) {
+        INFO(from << " -> " << to);
+        auto edited = parse_request(as_bytes(rechecksum(replace_once(text, from, to))), "REQ");
+        REQUIRE(edited.ok());
+        CHECK(request_fingerprint(*edited) != request_fingerprint(made.request));
+        auto opened = open_approval(*edited, key, alice, "alice.approval");
+        REQUIRE_FALSE(opened.ok());
+        CHECK(opened.error().code == Errc::share_mismatch);
+        CHECK_THAT(opened.error().message, Catch::Contains("edited after it was approved"));
+        // Rewriting the approval's copy of the hash (and purpose) too does not help: the hash
+        // is in the share's associated data, so the share does not open.
+        Approval forged = alice;
+        forged.request_sha256 = request_digest(*edited);
+        forged.purpose = edited->purpose;
+        auto forged_open = open_approval(*edited, key, forged, "alice.approval");
+        REQUIRE_FALSE(forged_open.ok());
+        CHECK(forged_open.error().code == Errc::auth_failed);
+        CHECK_THAT(forged_open.error().message, Catch::Contains("is corrupt"));
+    }
+    // The ephemeral key swapped (with the attacker's own key file): voided the same way.
+    {
+        NewRequest other = make_request(fixture, 3600);
+        RestoreRequest swapped = made.request;
+        swapped.ephemeral_key = other.request.ephemeral_key;
+        Approval forged = alice;
+        forged.request_sha256 = request_digest(swapped);
+        RequestKey other_key = key_of(other);
+        other_key.request = swapped.id;
+        auto opened = open_approval(swapped, other_key, forged, "alice.approval");
+        REQUIRE_FALSE(opened.ok());
+        CHECK(opened.error().code == Errc::auth_failed);
+    }
+    // check_approvals applies it to every approval, naming each.
+    const std::vector<ApprovalInput> inputs{
+        input_of("alice.approval", alice),
+        input_of("bob.approval", approve(made, fixture.identities[1]))};
+    auto edited = parse_request(
+        as_bytes(rechecksum(replace_once(text, "expires: " + expires, "expires: " + later))),
+        "REQ");
+    REQUIRE(edited.ok());
+    auto checked = check_approvals(*edited, key, inputs, k_now + 120);
+    REQUIRE_FALSE(checked.ok());
+    CHECK_THAT(checked.error().message, Catch::Contains("2 of 2 approval(s) refused"));
+    CHECK_THAT(checked.error().message, Catch::Contains("bob.approval"));
+    CHECK(check_approvals(made.request, key, inputs, k_now + 120).ok());
+}
+
+TEST_CASE("restore request: the purpose decides which apply modes are allowed", "[restore]") {
+    const Fixture fixture = make_fixture();
+    const auto request_for = [&](Purpose purpose) {
+        auto made = create_request(fixture.envelope, k_vault_id, "operator@bts01", "", k_now, 3600,
+                                   purpose);
+        REQUIRE(made.ok());
+        auto parsed = parse_request(as_bytes(serialise_request(made->request)), "REQ");
+        REQUIRE(parsed.ok());
+        CHECK(parsed->purpose == purpose);
+        return std::move(made).value();
+    };
+    const NewRequest restore_request = request_for(Purpose::restore);
+    const NewRequest drill_request = request_for(Purpose::drill);
+    const NewRequest extract_request = request_for(Purpose::extract);
+    // A plain drill: every purpose.
+    for (const NewRequest* made : {&restore_request, &drill_request, &extract_request})
+        CHECK(check_purpose(made->request, ApplyMode::drill, false).ok());
+    // A restore, and a drill that restores on a drill server: restore and extract.
+    CHECK(check_purpose(restore_request.request, ApplyMode::restore, false).ok());
+    CHECK(check_purpose(extract_request.request, ApplyMode::restore, false).ok());
+    CHECK(check_purpose(restore_request.request, ApplyMode::drill, true).ok());
+    CHECK(check_purpose(extract_request.request, ApplyMode::drill, true).ok());
+    // An extraction: extract only.
+    CHECK(check_purpose(extract_request.request, ApplyMode::extract, false).ok());
+    const auto refused = [](const NewRequest& made, ApplyMode mode, bool drill_server,
+                            const std::string& purpose, const std::string& what) {
+        auto status = check_purpose(made.request, mode, drill_server);
+        REQUIRE_FALSE(status.ok());
+        CHECK(status.error().code == Errc::precondition);
+        CHECK_THAT(status.error().message, Catch::Contains("made for the purpose " + purpose));
+        CHECK_THAT(status.error().message, Catch::Contains(what));
+    };
+    refused(drill_request, ApplyMode::extract, false, "drill", "an extraction (--extract)");
+    refused(restore_request, ApplyMode::extract, false, "restore", "an extraction (--extract)");
+    refused(drill_request, ApplyMode::restore, false, "drill", "a restore (--bridge)");
+    refused(drill_request, ApplyMode::drill, true, "drill", "--drill-server");
+    CHECK_THAT(check_purpose(drill_request.request, ApplyMode::extract, false).error().hint,
+               Catch::Contains("--purpose extract"));
+    CHECK(parse_purpose("restore").ok());
+    CHECK_FALSE(parse_purpose("Restore").ok());
+    CHECK_FALSE(parse_purpose("").ok());
 }
