@@ -398,7 +398,7 @@ Result<std::string> resource_state_from(std::string state) {
         if (lowered == known)
             return lowered;
     }
-    std::string shown = diagnostic_tail(std::move(state), nullptr);
+    std::string shown = diagnostic_tail(state, nullptr);
     return bridge_failure("status",
                           "cluster.resource_state '" + shown +
                               "' is not one of online, offline, failed, pending, unknown",

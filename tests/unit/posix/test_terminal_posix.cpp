@@ -78,8 +78,8 @@ struct PromptChild {
 }  // namespace
 
 TEST_CASE("a passphrase prompt turns echo off and back on", "[terminal]") {
+    // No look at the terminal before the prompt: the child may have turned echo off already.
     PromptChild child;
-    REQUIRE(child.echo_on());
     REQUIRE(child.wait_for("Enter secret: "));
     REQUIRE_FALSE(child.echo_on());
     REQUIRE(::write(child.master, "s3cret\n", 7) == 7);
