@@ -2,7 +2,6 @@
 
 #include <sodium.h>
 
-
 namespace ssoescrow::crypto {
 
 Digest blake2b_256(std::initializer_list<ByteView> parts) noexcept {

@@ -171,8 +171,8 @@ SecretBytes serialise_signing_key(const SigningKey& key) {
     if (key.secret_key.size() != k_ed25519_secret_key_size) {
         throw std::logic_error("serialise_signing_key: no secret key");
     }
-    const std::string head = std::string(k_signing_key_magic) + "\nsigner: " +
-                             key.signer.to_line() + "\nsecret: ";
+    const std::string head =
+        std::string(k_signing_key_magic) + "\nsigner: " + key.signer.to_line() + "\nsecret: ";
     const std::size_t encoded_size =
         sodium_base64_encoded_len(k_ed25519_seed_size, sodium_base64_VARIANT_ORIGINAL);
     SecretBytes encoded(encoded_size);  // includes the terminating NUL
@@ -190,8 +190,9 @@ Result<SigningKey> parse_signing_key(ByteView file, std::string_view source) {
         return make_error(Errc::limit_exceeded, err_in(source, "too large for a signing key file"));
     }
     const std::string_view text(reinterpret_cast<const char*>(file.data()), file.size());
-    const std::string hint = "pass the key file written by 'ssoescrow signer keygen' (or the "
-                             "host's signing.key in its state directory)";
+    const std::string hint =
+        "pass the key file written by 'ssoescrow signer keygen' (or the "
+        "host's signing.key in its state directory)";
     constexpr std::string_view magic_prefix = "ssoescrow-signing-key/";
     if (text.substr(0, magic_prefix.size()) != magic_prefix) {
         return make_error(Errc::parse, err_in(source, "not an ssoescrow signing key file"), hint);
@@ -201,14 +202,13 @@ Result<SigningKey> parse_signing_key(ByteView file, std::string_view source) {
         return make_error(Errc::parse, err_in(source, "signing key file is truncated"), hint);
     }
     if (text.substr(0, first_end) != k_signing_key_magic) {
-        return make_error(Errc::unsupported_version,
-                          err_in(source, "unsupported version " +
-                                             std::string(text.substr(magic_prefix.size(),
-                                                                     std::min<std::size_t>(
-                                                                         first_end -
-                                                                             magic_prefix.size(),
-                                                                         32)))),
-                          "this key was written by a newer ssoescrow; upgrade");
+        return make_error(
+            Errc::unsupported_version,
+            err_in(source, "unsupported version " +
+                               std::string(text.substr(
+                                   magic_prefix.size(),
+                                   std::min<std::size_t>(first_end - magic_prefix.size(), 32)))),
+            "this key was written by a newer ssoescrow; upgrade");
     }
     std::string_view rest = text.substr(first_end + 1);
     constexpr std::string_view signer_key = "signer: ";
@@ -216,9 +216,9 @@ Result<SigningKey> parse_signing_key(ByteView file, std::string_view source) {
     if (rest.substr(0, signer_key.size()) != signer_key || signer_end == std::string_view::npos) {
         return make_error(Errc::parse, err_in(source, "expected the 'signer:' line"), hint);
     }
-    TRY_ASSIGN(Signer signer, parse_signer(rest.substr(signer_key.size(),
-                                                       signer_end - signer_key.size()),
-                                           source));
+    TRY_ASSIGN(
+        Signer signer,
+        parse_signer(rest.substr(signer_key.size(), signer_end - signer_key.size()), source));
     rest.remove_prefix(signer_end + 1);
     constexpr std::string_view secret_key = "secret: ";
     // Exactly "secret: " + 44 base64 characters + LF, and nothing after it.
@@ -238,8 +238,8 @@ Result<SigningKey> parse_signing_key(ByteView file, std::string_view source) {
                           hint);
     }
     TRY_ASSIGN(Ed25519KeyPair pair, ed25519_from_seed(seed));
-    if (sodium_memcmp(pair.public_key.data(), signer.public_key.data(),
-                      signer.public_key.size()) != 0) {
+    if (sodium_memcmp(pair.public_key.data(), signer.public_key.data(), signer.public_key.size()) !=
+        0) {
         return make_error(Errc::parse,
                           err_in(source, "the secret does not belong to the signer line's key"),
                           "the file is damaged or was edited; use the original file");

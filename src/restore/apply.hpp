@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "crypto/result.hpp"
+#include "crypto/sign.hpp"
 #include "src/job_log.hpp"
 #include "src/restore/request.hpp"
 #include "vault/audit_log.hpp"
@@ -98,8 +99,10 @@ Result<Receipt> parse_receipt(ByteView file, std::string_view source);
 // backup, request, node, MSID and custodians, dated at or after the receipt's time). The record's
 // time is the receipt's, or the chain head's when the receipt is older (records never go back in
 // time).
+// The record is signed by `signer` (the recording host's key, which the policy must list).
 Result<vault::ChainRecord> record_receipt(const std::filesystem::path& vault_dir,
-                                          const Receipt& receipt, vault::Clock& clock);
+                                          const Receipt& receipt,
+                                          const crypto::SigningKey& signer, vault::Clock& clock);
 
 // --- The apply job ----------------------------------------------------------------------------
 
@@ -117,6 +120,7 @@ struct ApplyOptions {
     std::filesystem::path receipt_out;  // used only when the vault is read-only
     std::filesystem::path temp_parent;  // scratch parent; empty: the system temp directory
     std::chrono::seconds lock_wait{0};
+    const crypto::SigningKey* signer = nullptr;  // signs the receipt record (required)
 };
 
 struct ApplyResult {

@@ -196,8 +196,8 @@ TEST_CASE("signing key files round-trip, sign, and refuse damage", "[sign]") {
     // The secret of another key under this signer line.
     const SigningKey other = generate_signing_key("ops");
     const std::string other_text = text_of(serialise_signing_key(other));
-    std::string swapped = text.substr(0, text.find("secret: ")) +
-                          other_text.substr(other_text.find("secret: "));
+    std::string swapped =
+        text.substr(0, text.find("secret: ")) + other_text.substr(other_text.find("secret: "));
     auto mismatch = parse_signing_key(as_bytes(swapped), "ops.key");
     REQUIRE_FALSE(mismatch.ok());
     CHECK(mismatch.error().message.find("does not belong") != std::string::npos);

@@ -9,6 +9,7 @@
 #include "src/restore/request.hpp"
 #include "vault/envelope.hpp"
 #include "vault/policy.hpp"
+#include "test_signing_support.hpp"
 
 using namespace ssoescrow;
 using namespace ssoescrow::restore;
@@ -18,6 +19,13 @@ namespace {
 
 constexpr std::int64_t k_now = 1795696496;  // 2026-11-26T12:34:56Z
 const std::string k_vault_id = "00112233445566778899aabbccddeeff";
+
+vault::VaultId vault_id_bytes() {
+    vault::VaultId id{};
+    const Bytes bytes = from_hex(k_vault_id, "vault id").value();
+    std::copy(bytes.begin(), bytes.end(), id.begin());
+    return id;
+}
 
 struct Fixture {
     std::vector<crypto::Identity> identities;
@@ -43,10 +51,11 @@ Fixture make_fixture(unsigned threshold = 2, std::size_t count = 3) {
         out.policy.recipients.push_back(out.identities.back().recipient);
     }
     out.policy.threshold = threshold;
+    test_support::add_test_signer(out.policy);
     out.bundle = make_bundle();
     vault::SourceInfo source{"BTS01", "SSODB01", "{4F1C2B7A-0D3E-4E5F-9A8B-1C2D3E4F5A6B}", "",
                              "nightly"};
-    auto sealed = vault::seal_envelope(out.policy, source, out.bundle, k_now - 3600);
+    auto sealed = vault::seal_envelope(out.policy, test_support::test_seal(vault_id_bytes()), source, out.bundle, k_now - 3600);
     REQUIRE(sealed.ok());
     out.envelope = std::move(sealed).value();
     return out;
@@ -280,7 +289,7 @@ TEST_CASE("restore approval: bound to its request, backup, custodian and key", "
     // Another backup of the same custodians.
     vault::SourceInfo source{"BTS01", "SSODB01", "{4F1C2B7A-0D3E-4E5F-9A8B-1C2D3E4F5A6B}", "", ""};
     const vault::Bundle bundle = make_bundle();
-    auto sealed = vault::seal_envelope(fixture.policy, source, bundle, k_now);
+    auto sealed = vault::seal_envelope(fixture.policy, test_support::test_seal(vault_id_bytes()), source, bundle, k_now);
     REQUIRE(sealed.ok());
     auto made_other = create_request(*sealed, k_vault_id, "operator@bts01", "", k_now, 3600);
     REQUIRE(made_other.ok());
