@@ -247,7 +247,7 @@ void add_restore_approve_command(CLI::App& restore, Command& selected) {
         "request's one-time key, bound to this request, vault, backup and envelope header.\n"
         "Exit status: 0 written; 2 usage; 3 bad input; 4 wrong passphrase, damaged file or\n"
         "stanza, no stanza for this identity, a forged signature; 5 I/O; 6 expired, not\n"
-        "approved, output exists; 8 the policy is not the expected one.");
+        "approved, output exists; 11 the policy is not the expected one.");
     command->callback(
         [options, &selected] { selected.run = [options] { return run_approve(*options); }; });
 }

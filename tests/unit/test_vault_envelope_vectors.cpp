@@ -389,9 +389,9 @@ TEST_CASE("generate the envelope test vectors", "[.generate]") {
     add("ok_empty_optional_fields", seal(p23, sparse, bundle_empty_reminder), "ok", "ok", "",
         "carol alice", "empty previous-msid, label and reminder", &bundle_empty_reminder);
 
-    add("unsupported_version", edited("ssoescrow-envelope/1\n", "ssoescrow-envelope/2\n"),
-        "unsupported version", "unsupported_version", "unsupported version 2", "alice bob",
-        "version line ssoescrow-envelope/2");
+    add("unsupported_version", edited("ssoescrow-envelope/2\n", "ssoescrow-envelope/3\n"),
+        "unsupported version", "unsupported_version", "unsupported version 3", "alice bob",
+        "version line ssoescrow-envelope/3");
     add("not_an_envelope", to_bytes("hello, world\n"), "header failure", "parse",
         "not an ssoescrow envelope", "alice bob", "not an envelope at all");
     add("truncated_header", to_bytes(text.substr(0, header.header_size / 2)), "header failure",

@@ -252,10 +252,12 @@ TEST_CASE("a signer removed from the policy keeps its old envelopes and signs no
                          {"new-config", audit_hash(new_config)},
                          {"policy", without.fingerprint()},
                          {"threshold", "2"}};
-        for (const crypto::Recipient& r : without.normalised()->recipients)
+        auto sorted = without.normalised();
+        REQUIRE(sorted.ok());
+        for (const crypto::Recipient& r : sorted->recipients)
             change.fields.push_back({"custodian", r.fingerprint()});
-        for (const crypto::Signer& s : without.normalised()->signers)
-            change.fields.push_back({"policy-signer", s.fingerprint()});
+        for (const crypto::Signer& signer : sorted->signers)
+            change.fields.push_back({"policy-signer", signer.fingerprint()});
         REQUIRE(append_audit_record(vault.dir(), *chain, change).ok());
         write_text(vault.config_path(), new_config);
     }
