@@ -111,6 +111,8 @@ TEST_CASE("audit records round-trip byte-exactly for every type", "[vault][audit
             r.actor = "ops@bts01";
         if (r.time == 0)
             r.time = k_t0;
+        if (is_signed_record_type(r.type))
+            REQUIRE(sign_audit_record(r, test_support::test_signing_key()).ok());
         REQUIRE(r.validate().ok());
         const std::string text = r.serialise();
         auto parsed = parse_audit_record(text, "r");
@@ -129,6 +131,7 @@ TEST_CASE("audit schemas: required fields, order, kinds, no path tricks", "[vaul
     r.seq = 2;
     r.prev = k_hash_a;
     r.vault_id = k_vault_id;
+    REQUIRE(sign_audit_record(r, test_support::test_signing_key()).ok());
     REQUIRE(r.validate().ok());
 
     AuditRecord missing = r;
@@ -203,6 +206,7 @@ TEST_CASE("every truncation and bit flip of an audit record is detected", "[vaul
     r.seq = 2;
     r.prev = k_hash_a;
     r.vault_id = k_vault_id;
+    REQUIRE(sign_audit_record(r, test_support::test_signing_key()).ok());
     const std::string text = r.serialise();
     const std::string hash = audit_hash(text);
     for (std::size_t size = 0; size < text.size(); ++size) {

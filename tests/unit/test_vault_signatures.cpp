@@ -53,6 +53,20 @@ Bytes seal_as(const crypto::SigningKey& key, const VaultId& vault_id, EscrowPoli
     const std::size_t at = text.find(line);
     REQUIRE(at != std::string::npos);
     text.replace(at, line.size(), "\npolicy: " + claimed + "\n");
+    // Re-sign the edited header, as the attacker's own sealer would have signed it.
+    auto header = parse_envelope_header(to_bytes(text));
+    REQUIRE(header.ok());
+    const std::string signed_part = text.substr(0, header->signed_size);
+    Bytes message = to_bytes("ssoescrow/2 envelope-signature");
+    message.push_back(0);
+    message.insert(message.end(), signed_part.begin(), signed_part.end());
+    message.insert(message.end(), header->payload_sha256.begin(), header->payload_sha256.end());
+    const crypto::Signature signature = key.sign(message);
+    const std::string old_line = text.substr(header->signed_size,
+                                             header->header_size - header->signed_size);
+    const std::string new_line = "signature: ed25519 " + to_hex(header->payload_sha256) + " " +
+                                 to_base64(signature) + "\n";
+    text.replace(header->signed_size, old_line.size(), new_line);
     return to_bytes(text);
 }
 
