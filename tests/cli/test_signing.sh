@@ -235,8 +235,9 @@ EOF
 
 # A request for the planted backup made by hand (from the attacker's copy, where it verifies)
 # is refused by apply on the victim's vault even with K approvals: never restored.
-run 0 "$SSOESCROW" restore request --vault "$WORK/evil" --out "$WORK/req-evil" --backup "$PLANTED" \
-    --state-dir "$WORK/evil-state" 2>/dev/null || true
+# (Only possible when the planted envelope still names the attacker's policy, where it verifies.)
+"$SSOESCROW" restore request --vault "$WORK/evil" --out "$WORK/req-evil" --backup "$PLANTED" \
+    >/dev/null 2>&1 || true
 if [[ -f $WORK/req-evil ]]; then
     run 0 approve alice "$WORK/req-evil" "$WORK/alice-evil.approval"
     run 0 approve bob "$WORK/req-evil" "$WORK/bob-evil.approval"
