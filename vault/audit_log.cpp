@@ -156,8 +156,8 @@ Status check_value(Kind kind, std::string_view value, const std::string& what) {
             const std::size_t space = value.find(' ');
             const std::string_view key_text =
                 space == std::string_view::npos ? std::string_view() : value.substr(space + 1);
-            if (space == std::string_view::npos || key_text.size() != 44 ||
-                key_text[42] == '=' || key_text[43] != '=') {
+            if (space == std::string_view::npos || key_text.size() != 44 || key_text[42] == '=' ||
+                key_text[43] != '=') {
                 return make_error(Errc::parse,
                                   what + ": expected '<signer fingerprint> <public key>'");
             }
@@ -403,9 +403,8 @@ Status sign_audit_record(AuditRecord& record, const crypto::SigningKey& key) {
     if (!is_signed_record_type(record.type)) {
         return make_error(Errc::internal, "sign_audit_record: not a signed record type");
     }
-    std::erase_if(record.fields, [](const AuditField& f) {
-        return f.key == "signer" || f.key == "signature";
-    });
+    std::erase_if(record.fields,
+                  [](const AuditField& f) { return f.key == "signer" || f.key == "signature"; });
     record.fields.push_back(
         {"signer", key.signer.fingerprint() + " " + to_base64(key.signer.public_key)});
     // A placeholder of the right form, so the record serialises; the signature does not cover it.
@@ -429,8 +428,7 @@ Result<RecordSigner> verify_audit_record_signature(const AuditRecord& record) {
     TRY_ASSIGN(const Bytes signature, from_base64(signature_text, what));
     if (key.size() != out.public_key.size() ||
         !crypto::ed25519_verify(key, record_signature_message(record), signature)) {
-        return make_error(Errc::auth_failed, what + ": the signature of signer " +
-                                                 out.fingerprint +
+        return make_error(Errc::auth_failed, what + ": the signature of signer " + out.fingerprint +
                                                  " does not verify (edited or forged)");
     }
     std::copy(key.begin(), key.end(), out.public_key.begin());

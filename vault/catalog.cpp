@@ -114,11 +114,11 @@ void check_record_signatures(const SignerRegistry& registry, Catalog& catalog) {
         }
         if (!registry.may_sign(in_force, signer->fingerprint)) {
             catalog.untrusted_records.insert(rec.seq);
-            catalog.findings.push_back(
-                {Severity::damaged, "record-signer-unknown", r.file,
-                 std::string(audit_type_name(rec.type)) + " record signed by " +
-                     signer->fingerprint + ", which is not a signer of the policy in force (" +
-                     in_force + "): not counted"});
+            catalog.findings.push_back({Severity::damaged, "record-signer-unknown", r.file,
+                                        std::string(audit_type_name(rec.type)) +
+                                            " record signed by " + signer->fingerprint +
+                                            ", which is not a signer of the policy in force (" +
+                                            in_force + "): not counted"});
         }
     }
 }
@@ -286,21 +286,23 @@ Result<Catalog> build_catalog(const Vault& vault) {
                                                    " but holds backup " + header_id +
                                                    " (files swapped or renamed)");
             } else if (header->vault_id_hex() != vault.vault_id()) {
-                damage("envelope-other-vault",
-                       "the envelope was sealed for vault " + header->vault_id_hex() +
-                           ", not this vault " + vault.vault_id() +
-                           " (copied from another vault): never restored");
+                damage("envelope-other-vault", "the envelope was sealed for vault " +
+                                                   header->vault_id_hex() + ", not this vault " +
+                                                   vault.vault_id() +
+                                                   " (copied from another vault): never restored");
             } else if (!signature) {
                 damage("envelope-signature-invalid", signature.error().message);
             } else if (known_policies.count(entry.policy_fingerprint) == 0) {
                 damage("envelope-foreign-policy",
                        "the envelope is sealed to policy " + entry.policy_fingerprint +
-                           ", which this vault never had, and signed by " +
-                           describe_signer(entry) + ": someone placed it there");
+                           ", which this vault never had, and signed by " + describe_signer(entry) +
+                           ": someone placed it there");
             } else if (!registry.may_sign(entry.policy_fingerprint, entry.signer)) {
                 damage("envelope-signer-unknown",
-                       "signed by " + describe_signer(entry) + ", which is not a signer of its "
-                       "policy " + entry.policy_fingerprint +
+                       "signed by " + describe_signer(entry) +
+                           ", which is not a signer of its "
+                           "policy " +
+                           entry.policy_fingerprint +
                            " as this vault knows it: someone without a signing key of the "
                            "vault placed it there; never restored, adopted or counted");
             } else if (pruned_it != pruned.end()) {

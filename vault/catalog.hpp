@@ -74,7 +74,6 @@ struct Catalog {
         return untrusted_records.count(record.record.seq) == 0;
     }
 
-
     // The newest verified backup, if any.
     const CatalogEntry* newest_verified() const noexcept;
     const CatalogEntry* find(std::string_view backup_id) const noexcept;

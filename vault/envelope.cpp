@@ -352,8 +352,8 @@ std::string serialise_signed_part(const EnvelopeHeader& header) {
 }
 
 std::string signature_line(const EnvelopeHeader& header) {
-    return "signature: " + std::string(k_signature_algorithm) + " " + to_hex(header.payload_sha256) +
-           " " + to_base64(header.signature) + "\n";
+    return "signature: " + std::string(k_signature_algorithm) + " " +
+           to_hex(header.payload_sha256) + " " + to_base64(header.signature) + "\n";
 }
 
 Bytes signature_message(ByteView signed_part, ByteView payload_sha256) {
@@ -773,10 +773,10 @@ Result<Bundle> combine_and_open(ByteView envelope_file, std::span<const Custodia
 Status check_envelope_signature(const EnvelopeHeader& header, ByteView file) {
     const crypto::Digest payload_sha256 = crypto::sha256(envelope_payload(header, file));
     if (!std::equal(payload_sha256.begin(), payload_sha256.end(), header.payload_sha256.begin())) {
-        return make_error(Errc::auth_failed,
-                          backup_name(header) +
-                              ": the payload is not the one its signature covers (altered)",
-                          "use an intact copy of this envelope");
+        return make_error(
+            Errc::auth_failed,
+            backup_name(header) + ": the payload is not the one its signature covers (altered)",
+            "use an intact copy of this envelope");
     }
     return check_envelope_header_signature(header, file.first(header.header_size));
 }
@@ -808,10 +808,9 @@ Status check_envelope_policy(const EnvelopeHeader& header, const EscrowPolicy& p
     }
     const crypto::Signer* signer = sorted.find_signer(header.signer_fingerprint);
     if (signer == nullptr || signer->public_key != header.signer_key) {
-        return make_error(Errc::policy_mismatch, backup_name(header) + " is signed by " +
-                                                     header.signer_fingerprint +
-                                                     ", which is not a signer of policy " +
-                                                     expected);
+        return make_error(Errc::policy_mismatch,
+                          backup_name(header) + " is signed by " + header.signer_fingerprint +
+                              ", which is not a signer of policy " + expected);
     }
     // The fingerprint matched; the stanzas must agree with it (the header is not authenticated
     // without keys, so check rather than trust).
@@ -933,9 +932,10 @@ Result<Bytes> seal_envelope(const EscrowPolicy& policy, const SealContext& conte
         return make_error(Errc::internal, "the sealed envelope does not parse back (self-check)");
     }
     if (auto signed_ok = check_envelope_signature(reparsed.value(), file); !signed_ok) {
-        return make_error(Errc::internal, "the sealed envelope's signature does not verify "
-                                          "(self-check): " +
-                                              signed_ok.error().message);
+        return make_error(Errc::internal,
+                          "the sealed envelope's signature does not verify "
+                          "(self-check): " +
+                              signed_ok.error().message);
     }
     std::vector<CustodianShare> opened;
     opened.reserve(count);

@@ -111,8 +111,8 @@ Status EscrowPolicy::validate() const {
     }
     for (std::size_t i = 0; i < signers.size(); ++i) {
         if (auto label = crypto::check_label(signers[i].label); !label) {
-            return make_error(Errc::invalid_argument, "signer " + signers[i].fingerprint() + ": " +
-                                                          label.error().message);
+            return make_error(Errc::invalid_argument,
+                              "signer " + signers[i].fingerprint() + ": " + label.error().message);
         }
         for (std::size_t j = i + 1; j < signers.size(); ++j) {
             if (signers[i].public_key == signers[j].public_key) {
@@ -179,13 +179,12 @@ Result<ParsedPolicyPrefix> parse_policy_prefix(std::string_view text, std::strin
     if (magic != k_policy_magic) {
         if (magic.substr(0, magic_prefix.size()) == magic_prefix) {
             const std::string version(magic.substr(magic_prefix.size(), 32));
-            return reader.error(Errc::unsupported_version, "version",
-                                "unsupported version " + version,
-                                version == "1"
-                                    ? "a version 1 policy lists no signers, so none of its "
-                                      "backups could be verified; create the vault again with "
-                                      "'ssoescrow vault init'"
-                                    : "this vault was written by a newer ssoescrow; upgrade");
+            return reader.error(
+                Errc::unsupported_version, "version", "unsupported version " + version,
+                version == "1" ? "a version 1 policy lists no signers, so none of its "
+                                 "backups could be verified; create the vault again with "
+                                 "'ssoescrow vault init'"
+                               : "this vault was written by a newer ssoescrow; upgrade");
         }
         return reader.error(Errc::parse, "version",
                             "expected '" + std::string(k_policy_magic) + "'");

@@ -9,8 +9,8 @@
 namespace ssoescrow::vault {
 
 Result<StoredBackup> store_envelope(const Vault& vault, WriterLock& lock, ByteView envelope,
-                                    AuditType type, UnixTime now,
-                                    const crypto::SigningKey& signer, std::string actor) {
+                                    AuditType type, UnixTime now, const crypto::SigningKey& signer,
+                                    std::string actor) {
     if (type != AuditType::backup && type != AuditType::rotate && type != AuditType::import) {
         return make_error(Errc::internal, "store_envelope: not a sealing record type");
     }

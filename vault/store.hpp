@@ -34,7 +34,7 @@ struct StoredBackup {
 // current_actor(). The envelope must be sealed for this vault, to its current policy, and signed
 // by a signer of it (Errc::policy_mismatch otherwise); `signer` signs the audit record.
 Result<StoredBackup> store_envelope(const Vault& vault, WriterLock& lock, ByteView envelope,
-                                    AuditType type, UnixTime now,
-                                    const crypto::SigningKey& signer, std::string actor = {});
+                                    AuditType type, UnixTime now, const crypto::SigningKey& signer,
+                                    std::string actor = {});
 
 }  // namespace ssoescrow::vault

@@ -171,9 +171,9 @@ Result<JobResult> seal_and_commit(JobKind kind, WriterSession& session,
     vault::SealContext seal;
     seal.vault_id = session.vault.config().vault_id;
     seal.signer = target.signer;
-    TRY_ASSIGN(const Bytes envelope, vault::seal_envelope(session.vault.config().escrow, seal,
-                                                          source, bundle, result.created,
-                                                          backup_id));
+    TRY_ASSIGN(const Bytes envelope,
+               vault::seal_envelope(session.vault.config().escrow, seal, source, bundle,
+                                    result.created, backup_id));
     log.debug("sealed",
               "sealed " + std::to_string(envelope.size()) + " bytes and opened them again with " +
                   std::to_string(session.vault.config().escrow.threshold) + " shares",

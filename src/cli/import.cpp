@@ -6,8 +6,8 @@
 #include "platform/path_text.hpp"
 #include "src/cli/command.hpp"
 #include "src/cli/job_options.hpp"
-#include "src/signing_key.hpp"
 #include "src/passphrase.hpp"
+#include "src/signing_key.hpp"
 #include "vault/clock.hpp"
 
 namespace ssoescrow::cli {

@@ -129,8 +129,8 @@ Result<int> run_approve(const ApproveOptions& options) {
     // The header's signature, with the key it names: a forged or edited header stops here. Who
     // may sign is the policy's to say: compare the policy fingerprint (--expect-policy), and
     // with --vault the signer is checked against the vault's policy.
-    if (auto signed_ok = vault::check_envelope_header_signature(
-            request.header, as_bytes(request.envelope_header));
+    if (auto signed_ok = vault::check_envelope_header_signature(request.header,
+                                                                as_bytes(request.envelope_header));
         !signed_ok) {
         return make_error(Errc::auth_failed, "the backup's " + signed_ok.error().message,
                           "do not approve; ask the requester where the request came from");
@@ -180,14 +180,14 @@ Result<int> run_approve(const ApproveOptions& options) {
         TRY_ASSIGN(const vault::Catalog catalog, vault::build_catalog(opened));
         const vault::CatalogEntry* entry = catalog.find(vault::backup_id_hex(request.backup_id));
         if (entry == nullptr || !entry->usable()) {
-            return make_error(Errc::share_mismatch,
-                              "backup " + vault::backup_id_hex(request.backup_id) +
-                                  " is not verified in vault " + options.vault + " (" +
-                                  (entry == nullptr ? std::string("not there")
-                                                    : vault::describe_signer(*entry) + ": " +
-                                                          entry->problem) +
-                                  ")",
-                              refuse_hint);
+            return make_error(
+                Errc::share_mismatch,
+                "backup " + vault::backup_id_hex(request.backup_id) + " is not verified in vault " +
+                    options.vault + " (" +
+                    (entry == nullptr ? std::string("not there")
+                                      : vault::describe_signer(*entry) + ": " + entry->problem) +
+                    ")",
+                refuse_hint);
         }
         signer = vault::describe_signer(*entry) + ", a signer of the vault's policy";
     }

@@ -77,8 +77,9 @@ Result<int> run_vault_init(const VaultInitOptions& options) {
         init.escrow.signers.push_back(std::move(signer));
     }
     if (init.escrow.signers.empty()) {
-        return make_error(Errc::usage, "--no-local-signer without any --signer: no host could "
-                                       "sign a backup for this vault",
+        return make_error(Errc::usage,
+                          "--no-local-signer without any --signer: no host could "
+                          "sign a backup for this vault",
                           "give each backup host's signer line with --signer FILE ('ssoescrow "
                           "signer show' on that host)");
     }

@@ -425,12 +425,12 @@ Result<Loaded> load_and_check(const ApplyOptions& options, JobLog& log, std::int
     // The bytes about to be opened are the ones the catalog verified (not a file swapped since).
     if (auto signed_ok = vault::check_envelope_signature(header, *envelope);
         !signed_ok || header.signer_fingerprint != entry->signer) {
-        return make_error(Errc::vault_damaged,
-                          "the envelope of backup " + entry->backup_id +
-                              " changed while it was being read: " +
-                              (signed_ok ? std::string("another signer") : signed_ok.error().message),
-                          "run 'ssoescrow vault check --vault " +
-                              platform::path_to_utf8(options.vault_dir) + "'");
+        return make_error(
+            Errc::vault_damaged,
+            "the envelope of backup " + entry->backup_id + " changed while it was being read: " +
+                (signed_ok ? std::string("another signer") : signed_ok.error().message),
+            "run 'ssoescrow vault check --vault " + platform::path_to_utf8(options.vault_dir) +
+                "'");
     }
     log.info("signed", "backup " + entry->backup_id + " is signed by " +
                            vault::describe_signer(*entry) + " under policy " +
@@ -680,14 +680,14 @@ Result<ApplyResult> run_apply(const ApplyOptions& options, JobLog& log, vault::C
     const RestoreRequest& request = loaded.request;
     // The receipt counts only when signed by a signer of the policy (FORMAT.md 4.3). A drill
     // exists to be counted, so it is refused; a restore in a disaster goes on, with a warning.
-    if (loaded.vault.config().escrow.find_signer(options.signer->signer.fingerprint()) ==
-        nullptr) {
+    if (loaded.vault.config().escrow.find_signer(options.signer->signer.fingerprint()) == nullptr) {
         const std::string problem = "this host's signer " + options.signer->signer.describe() +
                                     " is not a signer of the vault's policy: its receipt would "
                                     "not count";
-        const std::string hint = "use --signing-key with a key the policy lists (an operator key "
-                                 "from 'signer keygen' listed at 'vault init'), or the --state-dir "
-                                 "of a backup host";
+        const std::string hint =
+            "use --signing-key with a key the policy lists (an operator key "
+            "from 'signer keygen' listed at 'vault init'), or the --state-dir "
+            "of a backup host";
         if (options.mode == ApplyMode::drill)
             return make_error(Errc::precondition, problem, hint);
         log.warning("signer-not-listed", problem + "; " + hint);

@@ -101,8 +101,8 @@ Result<Receipt> parse_receipt(ByteView file, std::string_view source);
 // time).
 // The record is signed by `signer` (the recording host's key, which the policy must list).
 Result<vault::ChainRecord> record_receipt(const std::filesystem::path& vault_dir,
-                                          const Receipt& receipt,
-                                          const crypto::SigningKey& signer, vault::Clock& clock);
+                                          const Receipt& receipt, const crypto::SigningKey& signer,
+                                          vault::Clock& clock);
 
 // --- The apply job ----------------------------------------------------------------------------
 

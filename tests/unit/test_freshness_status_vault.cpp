@@ -22,8 +22,7 @@ const std::string k_msid_a = "{AAAAAAAA-1111-4111-8111-111111111111}";
 const std::string k_msid_b = "{BBBBBBBB-2222-4222-8222-222222222222}";
 
 Bytes seal_from(const Vault& vault, const EscrowPolicy& policy, std::int64_t created,
-                const std::string& computer, const std::string& msid,
-                const std::string& previous) {
+                const std::string& computer, const std::string& msid, const std::string& previous) {
     Bundle bundle;
     bundle.bak = crypto::SecretBytes::random(32);
     bundle.password = crypto::SecretBytes::copy_of(as_bytes("generated password"));
@@ -63,7 +62,8 @@ void append_at(const Vault& vault, const std::string& operation, const AuditReco
     REQUIRE(lock.ok());
     auto chain = read_audit_chain(vault.dir(), vault.vault_id());
     REQUIRE(chain.ok());
-    REQUIRE(append_audit_record(vault.dir(), *chain, record, &test_support::test_signing_key()).ok());
+    REQUIRE(
+        append_audit_record(vault.dir(), *chain, record, &test_support::test_signing_key()).ok());
     REQUIRE(lock->release().ok());
 }
 

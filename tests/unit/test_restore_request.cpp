@@ -7,9 +7,9 @@
 #include "crypto/hash.hpp"
 #include "src/restore/apply.hpp"
 #include "src/restore/request.hpp"
+#include "test_signing_support.hpp"
 #include "vault/envelope.hpp"
 #include "vault/policy.hpp"
-#include "test_signing_support.hpp"
 
 using namespace ssoescrow;
 using namespace ssoescrow::restore;
@@ -55,7 +55,8 @@ Fixture make_fixture(unsigned threshold = 2, std::size_t count = 3) {
     out.bundle = make_bundle();
     vault::SourceInfo source{"BTS01", "SSODB01", "{4F1C2B7A-0D3E-4E5F-9A8B-1C2D3E4F5A6B}", "",
                              "nightly"};
-    auto sealed = vault::seal_envelope(out.policy, test_support::test_seal(vault_id_bytes()), source, out.bundle, k_now - 3600);
+    auto sealed = vault::seal_envelope(out.policy, test_support::test_seal(vault_id_bytes()),
+                                       source, out.bundle, k_now - 3600);
     REQUIRE(sealed.ok());
     out.envelope = std::move(sealed).value();
     return out;
@@ -289,7 +290,8 @@ TEST_CASE("restore approval: bound to its request, backup, custodian and key", "
     // Another backup of the same custodians.
     vault::SourceInfo source{"BTS01", "SSODB01", "{4F1C2B7A-0D3E-4E5F-9A8B-1C2D3E4F5A6B}", "", ""};
     const vault::Bundle bundle = make_bundle();
-    auto sealed = vault::seal_envelope(fixture.policy, test_support::test_seal(vault_id_bytes()), source, bundle, k_now);
+    auto sealed = vault::seal_envelope(fixture.policy, test_support::test_seal(vault_id_bytes()),
+                                       source, bundle, k_now);
     REQUIRE(sealed.ok());
     auto made_other = create_request(*sealed, k_vault_id, "operator@bts01", "", k_now, 3600);
     REQUIRE(made_other.ok());

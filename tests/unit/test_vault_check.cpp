@@ -162,7 +162,8 @@ TEST_CASE("swapped envelopes and an older envelope put back are detected (F16)",
         prune.actor = "tester@testhost";
         prune.fields = {
             {"backup", f.first.backup_id}, {"envelope", f.first.envelope_hash}, {"reason", "test"}};
-        REQUIRE(append_audit_record(f.vault.dir(), chain, prune, &test_support::test_signing_key()).ok());
+        REQUIRE(append_audit_record(f.vault.dir(), chain, prune, &test_support::test_signing_key())
+                    .ok());
         // Same bytes: an interrupted prune (or a harmless copy): a warning, removed next time.
         CheckReport report = run_check(f.vault, k_t0 + 3600);
         CHECK(has_finding(report.findings, Severity::warning, "prune-incomplete", f.first.path));
@@ -273,7 +274,8 @@ TEST_CASE("a departure record must name a custodian of the vault", "[vault][chec
         record.time = k_t0 + 600;
         record.actor = "ops@bts01";
         record.fields = {{"custodian", fingerprint}, {"reason", "left"}};
-        auto written = append_audit_record(f.vault.dir(), *chain, record, &test_support::test_signing_key());
+        auto written =
+            append_audit_record(f.vault.dir(), *chain, record, &test_support::test_signing_key());
         REQUIRE(written.ok());
         return written->file;
     };
@@ -314,8 +316,9 @@ TEST_CASE("store_envelope refuses an envelope of another policy and a damaged lo
     test_support::remove_write_once_file(f.vault.dir() / chain.records[1].file);
     const std::size_t before =
         std::distance(fs::directory_iterator(f.vault.envelopes_dir()), fs::directory_iterator());
-    auto refused = store_envelope(f.vault, *lock, seal_at(f.vault, f.custodians.policy, k_t0 + 1000),
-                                  AuditType::backup, k_t0 + 1000, test_support::test_signing_key());
+    auto refused =
+        store_envelope(f.vault, *lock, seal_at(f.vault, f.custodians.policy, k_t0 + 1000),
+                       AuditType::backup, k_t0 + 1000, test_support::test_signing_key());
     REQUIRE_FALSE(refused.ok());
     CHECK(refused.error().code == Errc::vault_damaged);
     CHECK(std::distance(fs::directory_iterator(f.vault.envelopes_dir()),

@@ -8,9 +8,9 @@
 #include "crypto/custodian_key.hpp"
 #include "crypto/hash.hpp"
 #include "crypto/random.hpp"
+#include "test_signing_support.hpp"
 #include "vault/envelope.hpp"
 #include "vault/policy.hpp"
-#include "test_signing_support.hpp"
 
 using namespace ssoescrow;
 using namespace ssoescrow::vault;
@@ -54,7 +54,8 @@ Bundle make_bundle(std::size_t bak_size = 100) {
 }
 
 Bytes seal(const Custodians& custodians, const Bundle& bundle) {
-    auto sealed = seal_envelope(custodians.policy, test_support::test_seal(), make_source(), bundle, k_time);
+    auto sealed =
+        seal_envelope(custodians.policy, test_support::test_seal(), make_source(), bundle, k_time);
     REQUIRE(sealed.ok());
     return std::move(sealed).value();
 }
@@ -204,7 +205,8 @@ TEST_CASE("the header is canonical: serialise(parse(x)) == x", "[vault][envelope
     SourceInfo source = make_source();
     source.previous_msid.clear();
     source.label.clear();
-    auto sealed = seal_envelope(custodians.policy, test_support::test_seal(), source, make_bundle(), k_time);
+    auto sealed =
+        seal_envelope(custodians.policy, test_support::test_seal(), source, make_bundle(), k_time);
     REQUIRE(sealed.ok());
     const std::string text = header_text_of(sealed.value());
     CHECK(contains(text, "\nprevious-msid:\nlabel:\npolicy: sha256:"));
@@ -242,7 +244,8 @@ TEST_CASE("sealing refuses bad input before writing anything", "[vault][envelope
     SECTION("invalid policy") {
         EscrowPolicy policy = custodians.policy;
         policy.threshold = 4;
-        auto sealed = seal_envelope(policy, test_support::test_seal(), make_source(), make_bundle(), k_time);
+        auto sealed =
+            seal_envelope(policy, test_support::test_seal(), make_source(), make_bundle(), k_time);
         REQUIRE_FALSE(sealed.ok());
         CHECK(sealed.error().code == Errc::invalid_argument);
     }
@@ -252,61 +255,86 @@ TEST_CASE("sealing refuses bad input before writing anything", "[vault][envelope
             std::string* target[] = {&source.computer, &source.secret_server, &source.current_msid,
                                      &source.previous_msid, &source.label};
             *target[field] += "\x1b[31m";
-            auto sealed = seal_envelope(custodians.policy, test_support::test_seal(), source, make_bundle(), k_time);
+            auto sealed = seal_envelope(custodians.policy, test_support::test_seal(), source,
+                                        make_bundle(), k_time);
             REQUIRE_FALSE(sealed.ok());
             CHECK(sealed.error().code == Errc::invalid_argument);
         }
         SourceInfo source = make_source();
         source.current_msid.clear();
-        auto sealed = seal_envelope(custodians.policy, test_support::test_seal(), source, make_bundle(), k_time);
+        auto sealed = seal_envelope(custodians.policy, test_support::test_seal(), source,
+                                    make_bundle(), k_time);
         REQUIRE_FALSE(sealed.ok());
         CHECK(contains(sealed.error().message, "current MSID is empty"));
         source = make_source();
         source.computer = std::string(256, 'a');
-        CHECK_FALSE(seal_envelope(custodians.policy, test_support::test_seal(), source, make_bundle(), k_time).ok());
+        CHECK_FALSE(seal_envelope(custodians.policy, test_support::test_seal(), source,
+                                  make_bundle(), k_time)
+                        .ok());
         source.computer = " BTS01";
-        CHECK_FALSE(seal_envelope(custodians.policy, test_support::test_seal(), source, make_bundle(), k_time).ok());
+        CHECK_FALSE(seal_envelope(custodians.policy, test_support::test_seal(), source,
+                                  make_bundle(), k_time)
+                        .ok());
     }
     SECTION("bundle rules") {
         Bundle empty_bak = make_bundle();
         empty_bak.bak = SecretBytes();
         empty_bak.bak_sha256 = crypto::sha256({});
-        CHECK(seal_envelope(custodians.policy, test_support::test_seal(), make_source(), empty_bak, k_time).error().code ==
-              Errc::invalid_argument);
+        CHECK(seal_envelope(custodians.policy, test_support::test_seal(), make_source(), empty_bak,
+                            k_time)
+                  .error()
+                  .code == Errc::invalid_argument);
 
         Bundle too_big = make_bundle(k_max_bak_size + 1);
-        CHECK(seal_envelope(custodians.policy, test_support::test_seal(), make_source(), too_big, k_time).error().code ==
-              Errc::limit_exceeded);
+        CHECK(seal_envelope(custodians.policy, test_support::test_seal(), make_source(), too_big,
+                            k_time)
+                  .error()
+                  .code == Errc::limit_exceeded);
         Bundle largest = make_bundle(k_max_bak_size);
-        auto sealed = seal_envelope(custodians.policy, test_support::test_seal(), make_source(), largest, k_time);
+        auto sealed = seal_envelope(custodians.policy, test_support::test_seal(), make_source(),
+                                    largest, k_time);
         REQUIRE(sealed.ok());
 
         Bundle wrong_hash = make_bundle();
         wrong_hash.bak_sha256[0] ^= 1;
-        auto refused = seal_envelope(custodians.policy, test_support::test_seal(), make_source(), wrong_hash, k_time);
+        auto refused = seal_envelope(custodians.policy, test_support::test_seal(), make_source(),
+                                     wrong_hash, k_time);
         REQUIRE_FALSE(refused.ok());
         CHECK(contains(refused.error().message, "SHA-256"));
 
         Bundle no_password = make_bundle();
         no_password.password = SecretBytes();
-        CHECK_FALSE(seal_envelope(custodians.policy, test_support::test_seal(), make_source(), no_password, k_time).ok());
+        CHECK_FALSE(seal_envelope(custodians.policy, test_support::test_seal(), make_source(),
+                                  no_password, k_time)
+                        .ok());
 
         Bundle long_password = make_bundle();
         long_password.password = SecretBytes::random(k_max_password_size + 1);
-        CHECK(seal_envelope(custodians.policy, test_support::test_seal(), make_source(), long_password, k_time).error().code ==
-              Errc::limit_exceeded);
+        CHECK(seal_envelope(custodians.policy, test_support::test_seal(), make_source(),
+                            long_password, k_time)
+                  .error()
+                  .code == Errc::limit_exceeded);
 
         Bundle bad_reminder = make_bundle();
         bad_reminder.reminder = "line\nbreak";
-        CHECK_FALSE(seal_envelope(custodians.policy, test_support::test_seal(), make_source(), bad_reminder, k_time).ok());
+        CHECK_FALSE(seal_envelope(custodians.policy, test_support::test_seal(), make_source(),
+                                  bad_reminder, k_time)
+                        .ok());
         bad_reminder.reminder = std::string(k_max_reminder_size + 1, 'r');
-        CHECK_FALSE(seal_envelope(custodians.policy, test_support::test_seal(), make_source(), bad_reminder, k_time).ok());
+        CHECK_FALSE(seal_envelope(custodians.policy, test_support::test_seal(), make_source(),
+                                  bad_reminder, k_time)
+                        .ok());
     }
     SECTION("time outside 1970..9999") {
-        CHECK_FALSE(seal_envelope(custodians.policy, test_support::test_seal(), make_source(), make_bundle(), -1).ok());
-        CHECK_FALSE(
-            seal_envelope(custodians.policy, test_support::test_seal(), make_source(), make_bundle(), 253402300800).ok());
-        CHECK(seal_envelope(custodians.policy, test_support::test_seal(), make_source(), make_bundle(), 253402300799).ok());
+        CHECK_FALSE(seal_envelope(custodians.policy, test_support::test_seal(), make_source(),
+                                  make_bundle(), -1)
+                        .ok());
+        CHECK_FALSE(seal_envelope(custodians.policy, test_support::test_seal(), make_source(),
+                                  make_bundle(), 253402300800)
+                        .ok());
+        CHECK(seal_envelope(custodians.policy, test_support::test_seal(), make_source(),
+                            make_bundle(), 253402300799)
+                  .ok());
     }
 }
 

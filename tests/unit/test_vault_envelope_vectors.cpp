@@ -24,9 +24,9 @@
 #include "crypto/kdf.hpp"
 #include "crypto/random.hpp"
 #include "crypto/shamir.hpp"
+#include "test_signing_support.hpp"
 #include "vault/envelope.hpp"
 #include "vault/policy.hpp"
-#include "test_signing_support.hpp"
 
 using namespace ssoescrow;
 using namespace ssoescrow::vault;

@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "crypto/custodian_key.hpp"
-#include "vault/policy.hpp"
 #include "test_signing_support.hpp"
+#include "vault/policy.hpp"
 
 using namespace ssoescrow;
 using namespace ssoescrow::vault;

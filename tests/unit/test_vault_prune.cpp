@@ -202,7 +202,8 @@ TEST_CASE("an interrupted prune is finished by the next one", "[vault][prune]") 
     record.fields = {{"backup", backups[0].backup_id},
                      {"envelope", backups[0].envelope_hash},
                      {"reason", "test"}};
-    REQUIRE(append_audit_record(vault.dir(), chain, record, &test_support::test_signing_key()).ok());
+    REQUIRE(
+        append_audit_record(vault.dir(), chain, record, &test_support::test_signing_key()).ok());
     CHECK(catalog_of(vault).find(backups[0].backup_id)->state == BackupState::pruned);
     const std::size_t records_before = chain.records.size();
 

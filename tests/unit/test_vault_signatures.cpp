@@ -62,10 +62,10 @@ Bytes seal_as(const crypto::SigningKey& key, const VaultId& vault_id, EscrowPoli
     message.insert(message.end(), signed_part.begin(), signed_part.end());
     message.insert(message.end(), header->payload_sha256.begin(), header->payload_sha256.end());
     const crypto::Signature signature = key.sign(message);
-    const std::string old_line = text.substr(header->signed_size,
-                                             header->header_size - header->signed_size);
-    const std::string new_line = "signature: ed25519 " + to_hex(header->payload_sha256) + " " +
-                                 to_base64(signature) + "\n";
+    const std::string old_line =
+        text.substr(header->signed_size, header->header_size - header->signed_size);
+    const std::string new_line =
+        "signature: ed25519 " + to_hex(header->payload_sha256) + " " + to_base64(signature) + "\n";
     text.replace(header->signed_size, old_line.size(), new_line);
     return to_bytes(text);
 }
