@@ -2,8 +2,6 @@
 
 #include <sodium.h>
 
-#include <stdexcept>
-
 namespace ssoescrow::crypto {
 
 Digest blake2b_256(std::initializer_list<ByteView> parts) noexcept {
@@ -26,9 +24,6 @@ Digest sha256(ByteView data) noexcept {
 
 Digest hmac_sha256(const SecretBytes& key, ByteView data) {
     static_assert(crypto_auth_hmacsha256_BYTES == k_hash_size);
-    if (key.size() != crypto_auth_hmacsha256_KEYBYTES) {
-        throw std::logic_error("hmac_sha256: key must be 32 bytes");
-    }
     Digest mac{};
     crypto_auth_hmacsha256_state state;
     crypto_auth_hmacsha256_init(&state, key.data(), key.size());
@@ -36,6 +31,15 @@ Digest hmac_sha256(const SecretBytes& key, ByteView data) {
     crypto_auth_hmacsha256_final(&state, mac.data());
     sodium_memzero(&state, sizeof state);
     return mac;
+}
+
+bool hmac_sha256_verify(const SecretBytes& key, ByteView data, ByteView tag) {
+    if (tag.size() < 16 || tag.size() > k_hash_size)
+        return false;
+    Digest mac = hmac_sha256(key, data);
+    const bool equal = sodium_memcmp(mac.data(), tag.data(), tag.size()) == 0;
+    sodium_memzero(mac.data(), mac.size());
+    return equal;
 }
 
 }  // namespace ssoescrow::crypto

@@ -23,7 +23,12 @@ using Digest = std::array<std::uint8_t, k_hash_size>;
 
 Digest blake2b_256(std::initializer_list<ByteView> parts) noexcept;
 Digest sha256(ByteView data) noexcept;
-// `key` must be 32 bytes, else std::logic_error (a bug: callers pass derived subkeys).
+// A key of any size (RFC 2104 section 2: a key longer than the 64-byte block is hashed first).
+// ssoescrow's own callers pass 32-byte derived subkeys; other sizes exist for the Wycheproof
+// vectors, which run through this same function.
 Digest hmac_sha256(const SecretBytes& key, ByteView data);
+// Whether `tag` is the first tag.size() bytes of hmac_sha256(key, data), compared in constant
+// time. `tag` must be 16..32 bytes (a shorter tag is false: never accept a guessable MAC).
+bool hmac_sha256_verify(const SecretBytes& key, ByteView data, ByteView tag);
 
 }  // namespace ssoescrow::crypto

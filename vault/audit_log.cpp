@@ -7,6 +7,7 @@
 
 #include "crypto/bytes.hpp"
 #include "crypto/hash.hpp"
+#include "crypto/sign.hpp"
 #include "platform/directories.hpp"
 #include "platform/file_io.hpp"
 #include "platform/path_text.hpp"
@@ -18,7 +19,21 @@ namespace fs = std::filesystem;
 
 namespace {
 
-enum class Kind { id, hash, policy, fingerprint, integer, time, text, purpose, password };
+enum class Kind {
+    id,
+    hash,
+    policy,
+    fingerprint,
+    integer,
+    time,
+    text,
+    purpose,
+    password,
+    signer,
+    signature
+};
+
+constexpr std::string_view k_record_signature_label = "ssoescrow/1 audit-record-signature";
 enum class Count { one, optional, some, many };
 
 struct FieldSpec {
@@ -39,6 +54,7 @@ const std::vector<FieldSpec>& sealed_fields() {
         {"created", Kind::time, Count::one},      {"computer", Kind::text, Count::one},
         {"current-msid", Kind::text, Count::one}, {"previous-msid", Kind::text, Count::optional},
         {"label", Kind::text, Count::optional},   {"policy", Kind::policy, Count::one},
+        {"signer", Kind::signer, Count::one},     {"signature", Kind::signature, Count::one},
     };
     return fields;
 }
@@ -55,6 +71,8 @@ const std::vector<FieldSpec>& receipt_fields() {
         {"msid", Kind::text, Count::one},
         {"password", Kind::password, Count::optional},
         {"custodian", Kind::fingerprint, Count::some},
+        {"signer", Kind::signer, Count::one},
+        {"signature", Kind::signature, Count::one},
     };
     return fields;
 }
@@ -74,7 +92,8 @@ const std::vector<TypeSpec>& type_specs() {
          {{"config", Kind::hash, Count::one},
           {"policy", Kind::policy, Count::one},
           {"threshold", Kind::integer, Count::one},
-          {"custodian", Kind::fingerprint, Count::some}}},
+          {"custodian", Kind::fingerprint, Count::some},
+          {"policy-signer", Kind::fingerprint, Count::some}}},
         {AuditType::backup, "backup", sealed_fields()},
         {AuditType::rotate, "rotate", sealed_fields()},
         {AuditType::import, "import", sealed_fields()},
@@ -98,7 +117,8 @@ const std::vector<TypeSpec>& type_specs() {
           {"new-config", Kind::hash, Count::one},
           {"policy", Kind::policy, Count::one},
           {"threshold", Kind::integer, Count::one},
-          {"custodian", Kind::fingerprint, Count::some}}},
+          {"custodian", Kind::fingerprint, Count::some},
+          {"policy-signer", Kind::fingerprint, Count::some}}},
         {AuditType::lock_override,
          "lock-override",
          {{"holder-host", Kind::text, Count::one},
@@ -161,6 +181,38 @@ Status check_value(Kind kind, std::string_view value, const std::string& what) {
             if (value != k_password_proven && value != k_password_not_proven)
                 return make_error(Errc::parse, what + ": expected proven or not-proven");
             return {};
+        case Kind::signer: {
+            // "<fingerprint> <public key, base64 of 32 bytes>": the fingerprint is recomputed.
+            const std::size_t space = value.find(' ');
+            const std::string_view key_text =
+                space == std::string_view::npos ? std::string_view() : value.substr(space + 1);
+            if (space == std::string_view::npos || key_text.size() != 44 || key_text[42] == '=' ||
+                key_text[43] != '=') {
+                return make_error(Errc::parse,
+                                  what + ": expected '<signer fingerprint> <public key>'");
+            }
+            TRY_ASSIGN(const Bytes key, from_base64(key_text, what));
+            crypto::SignerPublicKey public_key{};
+            if (key.size() != public_key.size()) {
+                return make_error(Errc::parse, what + ": the public key is not 32 bytes");
+            }
+            std::copy(key.begin(), key.end(), public_key.begin());
+            if (value.substr(0, space) != crypto::signer_fingerprint_of(public_key)) {
+                return make_error(Errc::parse,
+                                  what + ": the fingerprint does not match the public key");
+            }
+            return {};
+        }
+        case Kind::signature: {
+            if (value.size() != 88 || value[85] == '=' || value.substr(86) != "==") {
+                return make_error(Errc::parse, what + ": expected the base64 of 64 bytes");
+            }
+            TRY_ASSIGN(const Bytes signature, from_base64(value, what));
+            if (signature.size() != crypto::k_ed25519_signature_size) {
+                return make_error(Errc::parse, what + ": expected the base64 of 64 bytes");
+            }
+            return {};
+        }
     }
     return make_error(Errc::internal, what + ": unknown kind");
 }
@@ -346,6 +398,71 @@ Result<AuditRecord> parse_audit_record(std::string_view text, std::string_view s
         return make_error(Errc::parse, what + " is not in canonical form");
     }
     return record;
+}
+
+bool is_signed_record_type(AuditType type) noexcept {
+    switch (type) {
+        case AuditType::backup:
+        case AuditType::rotate:
+        case AuditType::import:
+        case AuditType::adopt:
+        case AuditType::drill:
+        case AuditType::restore:
+            return true;
+        default:
+            return false;
+    }
+}
+
+namespace {
+
+// The signed message: a label, NUL, and the record's canonical bytes before the signature line.
+Bytes record_signature_message(const AuditRecord& record) {
+    const std::string text = record.serialise();
+    const std::size_t at = text.rfind("\nsignature: ");
+    Bytes message = to_bytes(k_record_signature_label);
+    message.push_back(0);
+    const std::string_view covered = std::string_view(text).substr(0, at + 1);
+    message.insert(message.end(), covered.begin(), covered.end());
+    return message;
+}
+
+}  // namespace
+
+Status sign_audit_record(AuditRecord& record, const crypto::SigningKey& key) {
+    if (!is_signed_record_type(record.type)) {
+        return make_error(Errc::internal, "sign_audit_record: not a signed record type");
+    }
+    std::erase_if(record.fields,
+                  [](const AuditField& f) { return f.key == "signer" || f.key == "signature"; });
+    record.fields.push_back(
+        {"signer", key.signer.fingerprint() + " " + to_base64(key.signer.public_key)});
+    // A placeholder of the right form, so the record serialises; the signature does not cover it.
+    record.fields.push_back({"signature", to_base64(crypto::Signature{})});
+    TRY(record.validate());
+    const crypto::Signature signature = key.sign(record_signature_message(record));
+    record.fields.back().value = to_base64(signature);
+    return {};
+}
+
+Result<RecordSigner> verify_audit_record_signature(const AuditRecord& record) {
+    const std::string what = "audit record " + std::to_string(record.seq);
+    const std::string_view signer = record.field("signer");
+    const std::string_view signature_text = record.field("signature");
+    if (signer.empty() || signature_text.empty()) {
+        return make_error(Errc::auth_failed, what + " carries no signature");
+    }
+    RecordSigner out;
+    out.fingerprint = std::string(signer.substr(0, signer.find(' ')));
+    TRY_ASSIGN(const Bytes key, from_base64(signer.substr(signer.find(' ') + 1), what));
+    TRY_ASSIGN(const Bytes signature, from_base64(signature_text, what));
+    if (key.size() != out.public_key.size() ||
+        !crypto::ed25519_verify(key, record_signature_message(record), signature)) {
+        return make_error(Errc::auth_failed, what + ": the signature of signer " + out.fingerprint +
+                                                 " does not verify (edited or forged)");
+    }
+    std::copy(key.begin(), key.end(), out.public_key.begin());
+    return out;
 }
 
 std::string audit_file_name(std::uint64_t seq, std::string_view hash_hex) {
@@ -549,7 +666,7 @@ Result<AuditChain> read_audit_chain(const fs::path& vault_dir, std::string_view 
 }
 
 Result<ChainRecord> append_audit_record(const fs::path& vault_dir, AuditChain& chain,
-                                        AuditRecord record) {
+                                        AuditRecord record, const crypto::SigningKey* signer) {
     if (!chain.intact() || chain.records.empty()) {
         return make_error(Errc::vault_damaged,
                           "the audit log of " + platform::path_to_utf8(vault_dir) +
@@ -561,6 +678,13 @@ Result<ChainRecord> append_audit_record(const fs::path& vault_dir, AuditChain& c
     record.seq = head.record.seq + 1;
     record.prev = head.hash;
     record.vault_id = head.record.vault_id;
+    if (is_signed_record_type(record.type)) {
+        if (signer == nullptr) {
+            return make_error(Errc::internal, "a " + std::string(audit_type_name(record.type)) +
+                                                  " record must be signed");
+        }
+        TRY(sign_audit_record(record, *signer));
+    }
     TRY(record.validate());
     const std::string text = record.serialise();
     const std::string hash = audit_hash(text);

@@ -17,13 +17,15 @@
 //   end: <n>                           the seq again: a record is complete only with this line
 //
 // Types and their fields (? optional, + one or more, * zero or more):
-//   vault-init     config policy threshold custodian+
+//   vault-init     config policy threshold custodian+ policy-signer+
 //   backup, rotate, import, adopt
 //                  backup envelope created computer current-msid previous-msid? label? policy
+//                  signer signature
 //   prune          backup envelope reason
-//   drill, restore backup request purpose? node msid password? custodian+   (a receipt per node)
+//   drill, restore backup request purpose? node msid password? custodian+ signer signature
+//                                                           (a restore receipt per node)
 //   rekey          old-backup new-backup old-policy new-policy
-//   policy-change  old-config new-config policy threshold custodian+
+//   policy-change  old-config new-config policy threshold custodian+ policy-signer+
 //   lock-override  holder-host holder-pid holder-started reason
 //   custodian-departed, custodian-reinstated
 //                  custodian reason        (vault/custodians.hpp: who may still open backups)
@@ -35,6 +37,10 @@
 // hex>"; custodian = recipient fingerprint; threshold/holder-pid = integer; created/holder-started
 // = time; computer, current-msid, previous-msid, msid, label, node, reason, holder-host = text. No
 // value is ever a secret: records hold ids, hashes, names and times only.
+// Signed records (is_signed_record_type): `signer` = "<signer fingerprint> <public key, base64>",
+// `signature` = base64 of Ed25519("ssoescrow/1 audit-record-signature" || 0x00 || every byte of
+// the record before the signature line), always the last two fields before `end:`. Whether the
+// signer may sign for the vault is decided against the policy (vault/catalog.hpp).
 //
 // Verification (read_audit_chain): every name well-formed; content hash equals the name; seq in
 // the file equals the name; seqs 1..head without gap or duplicate (a fork); each prev equals the
@@ -54,6 +60,7 @@
 #include <vector>
 
 #include "crypto/result.hpp"
+#include "crypto/sign.hpp"
 #include "vault/finding.hpp"
 #include "vault/text_format.hpp"
 
@@ -116,6 +123,21 @@ struct AuditRecord {
 // Strict parse of one record file (canonical form only; "unsupported version N").
 Result<AuditRecord> parse_audit_record(std::string_view text, std::string_view source);
 
+// backup, rotate, import, adopt, drill, restore: the records status relies on for a claim.
+bool is_signed_record_type(AuditType type) noexcept;
+
+// Sets the record's signer and signature fields (the last two) for `key`; seq, prev, vault id
+// and every other field must be final. Errc::internal for a type that is not signed.
+[[nodiscard]] Status sign_audit_record(AuditRecord& record, const crypto::SigningKey& key);
+
+struct RecordSigner {
+    std::string fingerprint;
+    crypto::SignerPublicKey public_key{};
+};
+// Checks a signed record's signature with the public key it names (Errc::auth_failed naming the
+// record and the signer). Membership of the signer in the policy is the caller's check.
+Result<RecordSigner> verify_audit_record_signature(const AuditRecord& record);
+
 std::string audit_file_name(std::uint64_t seq, std::string_view hash_hex);
 struct AuditFileName {
     std::uint64_t seq = 0;
@@ -157,9 +179,11 @@ Result<AuditChain> read_audit_chain(const std::filesystem::path& vault_dir,
 // chain is Errc::vault_damaged, so a writer never extends a log it cannot vouch for), validates,
 // writes audit/<seq>-<hash>.rec durably and write-once, and adds it to `chain`. The caller holds
 // the vault's writer lock. If a record with that seq already exists (another writer without the
-// lock) the write fails with already_exists, naming the file.
+// lock) the write fails with already_exists, naming the file. A record of a signed type is
+// signed with `signer` (Errc::internal without one).
 Result<ChainRecord> append_audit_record(const std::filesystem::path& vault_dir, AuditChain& chain,
-                                        AuditRecord record);
+                                        AuditRecord record,
+                                        const crypto::SigningKey* signer = nullptr);
 
 // Writes the first record (seq 1, a vault-init record) of a new vault whose audit/ directory
 // exists and holds no record. Errc::already_exists if a record is there already.

@@ -56,7 +56,82 @@ void fill_from_record(CatalogEntry& entry, const AuditRecord& record) {
     entry.policy_fingerprint = std::string(record.field("policy"));
 }
 
+// Who may sign under each policy the vault has had (see catalog.hpp).
+struct SignerRegistry {
+    std::map<std::string, std::map<std::string, std::string>> signers_of;  // policy -> fpr->label
+
+    bool may_sign(std::string_view policy, std::string_view signer) const {
+        const auto it = signers_of.find(std::string(policy));
+        return it != signers_of.end() && it->second.count(std::string(signer)) != 0;
+    }
+    std::string label_of(std::string_view signer) const {
+        for (const auto& [policy, signers] : signers_of) {
+            const auto it = signers.find(std::string(signer));
+            if (it != signers.end() && !it->second.empty())
+                return it->second;
+        }
+        return {};
+    }
+};
+
+SignerRegistry signer_registry(const Vault& vault, const AuditChain& chain) {
+    SignerRegistry registry;
+    const std::string current = vault.config().escrow.fingerprint();
+    auto& current_signers = registry.signers_of[current];
+    for (const crypto::Signer& signer : vault.config().escrow.signers)
+        current_signers[signer.fingerprint()] = signer.label;
+    for (const ChainRecord& r : chain.records) {
+        const AuditRecord& rec = r.record;
+        if (rec.type != AuditType::vault_init && rec.type != AuditType::policy_change)
+            continue;
+        const std::string policy(rec.field("policy"));
+        if (policy == current)
+            continue;  // the config's block is authoritative: its fingerprint covers the signers
+        auto& signers = registry.signers_of[policy];
+        for (const std::string& fpr : rec.fields_named("policy-signer"))
+            signers.emplace(fpr, std::string());
+    }
+    return registry;
+}
+
+// Checks every signed record against the policy in force at its place in the chain.
+void check_record_signatures(const SignerRegistry& registry, Catalog& catalog) {
+    std::string in_force;
+    for (const ChainRecord& r : catalog.chain.records) {
+        const AuditRecord& rec = r.record;
+        if (rec.type == AuditType::vault_init || rec.type == AuditType::policy_change) {
+            in_force = std::string(rec.field("policy"));
+            continue;
+        }
+        if (!is_signed_record_type(rec.type))
+            continue;
+        auto signer = verify_audit_record_signature(rec);
+        if (!signer) {
+            catalog.untrusted_records.insert(rec.seq);
+            catalog.findings.push_back({Severity::damaged, "record-signature-invalid", r.file,
+                                        signer.error().message + ": not counted"});
+            continue;
+        }
+        if (!registry.may_sign(in_force, signer->fingerprint)) {
+            catalog.untrusted_records.insert(rec.seq);
+            catalog.findings.push_back({Severity::damaged, "record-signer-unknown", r.file,
+                                        std::string(audit_type_name(rec.type)) +
+                                            " record signed by " + signer->fingerprint +
+                                            ", which is not a signer of the policy in force (" +
+                                            in_force + "): not counted"});
+        }
+    }
+}
+
 }  // namespace
+
+std::string describe_signer(const CatalogEntry& entry) {
+    if (entry.signer.empty())
+        return "no signature";
+    if (entry.signer_label.empty())
+        return "signer " + entry.signer;
+    return "signer '" + entry.signer_label + "' (" + entry.signer + ")";
+}
 
 std::string_view backup_state_name(BackupState state) noexcept {
     switch (state) {
@@ -93,6 +168,8 @@ const CatalogEntry* Catalog::find(std::string_view backup_id) const noexcept {
 Result<Catalog> build_catalog(const Vault& vault) {
     Catalog catalog;
     TRY_ASSIGN(catalog.chain, read_audit_chain(vault.dir(), vault.vault_id()));
+    const SignerRegistry registry = signer_registry(vault, catalog.chain);
+    check_record_signatures(registry, catalog);
 
     std::set<std::string> known_policies{vault.config().escrow.fingerprint()};
     std::map<std::string, const AuditRecord*> announced;
@@ -104,6 +181,8 @@ Result<Catalog> build_catalog(const Vault& vault) {
         } else if (rec.type == AuditType::rekey) {
             known_policies.insert(std::string(rec.field("new-policy")));
         } else if (is_sealing_record(rec.type)) {
+            if (!catalog.trusted(r))
+                continue;  // an unsigned or foreign-signed record announces nothing
             const std::string id(rec.field("backup"));
             if (announced.count(id) != 0) {
                 catalog.findings.push_back({Severity::warning, "backup-recorded-twice", r.file,
@@ -198,11 +277,34 @@ Result<Catalog> build_catalog(const Vault& vault) {
                 continue;
             }
             fill_from_header(entry, *header);
+            entry.signer = header->signer_fingerprint;
+            entry.signer_label = registry.label_of(entry.signer);
             const std::string header_id = backup_id_hex(header->backup_id);
+            auto signature = check_envelope_signature(*header, *bytes);
             if (header_id != id) {
                 damage("envelope-id-mismatch", "the file is named for backup " + id +
                                                    " but holds backup " + header_id +
                                                    " (files swapped or renamed)");
+            } else if (header->vault_id_hex() != vault.vault_id()) {
+                damage("envelope-other-vault", "the envelope was sealed for vault " +
+                                                   header->vault_id_hex() + ", not this vault " +
+                                                   vault.vault_id() +
+                                                   " (copied from another vault): never restored");
+            } else if (!signature) {
+                damage("envelope-signature-invalid", signature.error().message);
+            } else if (known_policies.count(entry.policy_fingerprint) == 0) {
+                damage("envelope-foreign-policy",
+                       "the envelope is sealed to policy " + entry.policy_fingerprint +
+                           ", which this vault never had, and signed by " + describe_signer(entry) +
+                           ": someone placed it there");
+            } else if (!registry.may_sign(entry.policy_fingerprint, entry.signer)) {
+                damage("envelope-signer-unknown",
+                       "signed by " + describe_signer(entry) +
+                           ", which is not a signer of its "
+                           "policy " +
+                           entry.policy_fingerprint +
+                           " as this vault knows it: someone without a signing key of the "
+                           "vault placed it there; never restored, adopted or counted");
             } else if (pruned_it != pruned.end()) {
                 // A prune record wins over the record that announced the backup.
                 if (pruned_it->second->field("envelope") == entry.envelope_hash) {
@@ -224,11 +326,13 @@ Result<Catalog> build_catalog(const Vault& vault) {
                 } else {
                     entry.state = BackupState::verified;
                 }
-            } else if (known_policies.count(entry.policy_fingerprint) == 0) {
-                damage("envelope-foreign-policy",
-                       "the envelope has no audit record and is sealed to policy " +
+            } else if (entry.policy_fingerprint != vault.config().escrow.fingerprint()) {
+                // Writers seal to the current policy only: an unrecorded envelope of an earlier
+                // one was placed here (perhaps with a key the policy has since dropped).
+                damage("envelope-unrecorded-old-policy",
+                       "the envelope has no audit record and is sealed under policy " +
                            entry.policy_fingerprint +
-                           ", which this vault never had: someone placed it there");
+                           ", which is no longer the vault's: never adopted or restored");
             } else {
                 entry.state = BackupState::orphan;
                 entry.problem = "no audit record (a writer stopped after writing the envelope)";

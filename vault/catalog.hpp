@@ -3,9 +3,18 @@
 //
 // States:
 //   verified  the envelope parses (header, stanzas, exact payload size: envelope.hpp, no keys),
-//             its name matches its backup id, its SHA-256 matches the audit record that
-//             announced it, and its policy is one this vault has had
-//   orphan    a valid envelope of a known policy without an audit record: a writer crashed after
+//             its name matches its backup id, it was sealed for this vault, its signature
+//             verifies and its signer is a signer of the policy it names, its SHA-256 matches the
+//             signed audit record that announced it (signed by a signer of the policy in force),
+//             and its policy is one this vault has had
+//
+// Signers (FORMAT.md 3.14): the signers of a policy are the config's for the current policy (its
+// fingerprint covers them) and, for an earlier policy, the policy-signer fingerprints of the
+// vault-init or policy-change record that introduced it. A signed record counts only when its
+// signer is a signer of the policy in force at its place in the chain; other records are damage
+// (record-signature-invalid, record-signer-unknown) and never announce, adopt or prove anything.
+//   orphan    a valid, signed envelope of the current policy without a (trusted) audit record: a
+//             writer crashed after
 //             committing the envelope and before its record (F2). A warning; the next prune adopts
 //             it (an "adopt" record); it never blocks a job
 //   pruned    removed by prune (its record exists) but the file is still there: a prune was
@@ -15,6 +24,7 @@
 #pragma once
 
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -46,6 +56,8 @@ struct CatalogEntry {
     std::string problem;          // why it is not verified ("" when verified)
     std::uint64_t audit_seq = 0;  // the record that announced it (0: none)
     std::string recorded_as;      // "backup", "rotate", "import", "adopt" or ""
+    std::string signer;           // the envelope's signer fingerprint ("" when unreadable)
+    std::string signer_label;     // its label in the policy, when the vault knows it
 
     bool usable() const noexcept { return state == BackupState::verified; }
 };
@@ -54,11 +66,22 @@ struct Catalog {
     std::vector<CatalogEntry> entries;  // ascending creation time, then id
     Findings findings;                  // envelope-level findings (chain findings are in chain)
     AuditChain chain;
+    // Signed records whose signature does not verify or whose signer the policy in force does
+    // not list: never counted (status), never a backup's announcement, never a receipt.
+    std::set<std::uint64_t> untrusted_records;
+
+    bool trusted(const ChainRecord& record) const noexcept {
+        return untrusted_records.count(record.record.seq) == 0;
+    }
 
     // The newest verified backup, if any.
     const CatalogEntry* newest_verified() const noexcept;
     const CatalogEntry* find(std::string_view backup_id) const noexcept;
 };
+
+// "signer 'label' (fingerprint)", or "signer fingerprint" when no policy of the vault names it, or
+// "no signature".
+std::string describe_signer(const CatalogEntry& entry);
 
 // Reads envelopes/ and audit/ of `vault`: read-only. Errors only when a directory cannot be
 // listed at all or exceeds its entry ceiling.

@@ -26,7 +26,8 @@ constexpr std::string_view k_payload_label = "payload";
 constexpr std::string_view k_payload_algorithm = "xchacha20poly1305";
 constexpr std::string_view k_recipient_type = "x25519";
 constexpr std::size_t k_wrapped_share_base64_size = 140;
-constexpr std::size_t k_mac_line_size = 5 + 64 + 1;  // "mac: " + hex + LF
+constexpr std::string_view k_signature_label = "ssoescrow/2 envelope-signature";
+constexpr std::string_view k_signature_algorithm = "ed25519";
 constexpr std::size_t k_min_payload_plaintext_size = 4 + 1 + 4 + 1 + 4 + 0 + 32;
 constexpr std::size_t k_min_payload_size = k_min_payload_plaintext_size + crypto::k_aead_tag_size;
 constexpr std::size_t k_file_key_size = crypto::shamir::k_secret_size;
@@ -69,6 +70,7 @@ std::string serialise_header_body(const EnvelopeHeader& header) {
         return out;
     };
     std::string text = std::string(k_envelope_magic) + "\n";
+    text += line("vault", header.vault_id_hex());
     text += line("backup", backup_id_hex(header.backup_id));
     text += line("created", envelope_text::format_utc(header.created));
     text += line("computer", header.source.computer);
@@ -77,6 +79,8 @@ std::string serialise_header_body(const EnvelopeHeader& header) {
     text += line("previous-msid", header.source.previous_msid);
     text += line("label", header.source.label);
     text += line("policy", header.policy_fingerprint);
+    text += line("signer", std::string(k_signature_algorithm) + " " + header.signer_fingerprint +
+                               " " + to_base64(header.signer_key));
     text += line("threshold", std::to_string(header.threshold));
     text += line("shares", std::to_string(header.stanzas.size()));
     for (const auto& stanza : header.stanzas) {
@@ -336,8 +340,34 @@ Status Bundle::validate() const {
 
 // --- Header encoding -----------------------------------------------------------------------
 
-std::string serialise_envelope_header(const EnvelopeHeader& header) {
+std::string EnvelopeHeader::vault_id_hex() const {
+    return to_hex(vault_id);
+}
+
+namespace {
+
+// Through the mac line: what the MAC follows, what the signature and the payload's AEAD cover.
+std::string serialise_signed_part(const EnvelopeHeader& header) {
     return serialise_header_body(header) + "mac: " + to_hex(header.mac) + "\n";
+}
+
+std::string signature_line(const EnvelopeHeader& header) {
+    return "signature: " + std::string(k_signature_algorithm) + " " +
+           to_hex(header.payload_sha256) + " " + to_base64(header.signature) + "\n";
+}
+
+Bytes signature_message(ByteView signed_part, ByteView payload_sha256) {
+    Bytes message = to_bytes(k_signature_label);
+    message.push_back(0);
+    message.insert(message.end(), signed_part.begin(), signed_part.end());
+    message.insert(message.end(), payload_sha256.begin(), payload_sha256.end());
+    return message;
+}
+
+}  // namespace
+
+std::string serialise_envelope_header(const EnvelopeHeader& header) {
+    return serialise_signed_part(header) + signature_line(header);
 }
 
 Result<EnvelopeHeader> parse_envelope_header(ByteView file) {
@@ -370,6 +400,12 @@ Result<EnvelopeHeader> parse_envelope_header(ByteView file) {
     auto field = [&](std::string_view key, bool allow_empty = false) {
         return reader.field(key, allow_empty);
     };
+    {
+        TRY_ASSIGN(std::string_view value, field("vault"));
+        if (auto parsed = parse_fixed_hex(value, header.vault_id, "vault id"); !parsed) {
+            return at_line(reader, "vault", std::move(parsed).error());
+        }
+    }
     {
         TRY_ASSIGN(std::string_view value, field("backup"));
         auto id = parse_backup_id(value);
@@ -413,6 +449,32 @@ Result<EnvelopeHeader> parse_envelope_header(ByteView file) {
             return reader.error(Errc::parse, "policy", "expected 'sha256:' and 64 hex digits");
         }
         header.policy_fingerprint = std::string(value);
+    }
+    {
+        // ed25519 <fingerprint> <base64 of 32 bytes>
+        TRY_ASSIGN(std::string_view value, field("signer"));
+        const std::size_t first = value.find(' ');
+        const std::size_t second =
+            first == std::string_view::npos ? first : value.find(' ', first + 1);
+        if (second == std::string_view::npos || value.substr(0, first) != k_signature_algorithm) {
+            return reader.error(Errc::parse, "signer",
+                                "expected 'ed25519 <fingerprint> <public key>'");
+        }
+        const std::string_view fingerprint = value.substr(first + 1, second - first - 1);
+        const std::string_view key_text = value.substr(second + 1);
+        if (key_text.size() != 44 || key_text[42] == '=' || key_text[43] != '=') {
+            return reader.error(Errc::parse, "signer", "public key: wrong length");
+        }
+        auto key = from_base64(key_text, "signer public key");
+        if (!key || key->size() != header.signer_key.size()) {
+            return reader.error(Errc::parse, "signer", "public key: not the base64 of 32 bytes");
+        }
+        std::copy(key->begin(), key->end(), header.signer_key.begin());
+        header.signer_fingerprint = crypto::signer_fingerprint_of(header.signer_key);
+        if (fingerprint != header.signer_fingerprint) {
+            return reader.error(Errc::parse, "signer",
+                                "the fingerprint does not match the public key");
+        }
     }
     {
         TRY_ASSIGN(std::string_view value, field("threshold"));
@@ -505,6 +567,33 @@ Result<EnvelopeHeader> parse_envelope_header(ByteView file) {
         if (!mac) {
             return at_line(reader, "mac", std::move(mac).error());
         }
+    }
+    header.signed_size = reader.offset();
+    {
+        // ed25519 <payload SHA-256, 64 hex> <signature, base64 of 64 bytes>
+        TRY_ASSIGN(std::string_view value, field("signature"));
+        const std::size_t first = value.find(' ');
+        const std::size_t second =
+            first == std::string_view::npos ? first : value.find(' ', first + 1);
+        if (second == std::string_view::npos || value.substr(0, first) != k_signature_algorithm) {
+            return reader.error(Errc::parse, "signature",
+                                "expected 'ed25519 <payload sha256> <signature>'");
+        }
+        if (auto parsed = parse_fixed_hex(value.substr(first + 1, second - first - 1),
+                                          header.payload_sha256, "payload sha256");
+            !parsed) {
+            return at_line(reader, "signature", std::move(parsed).error());
+        }
+        const std::string_view signature_text = value.substr(second + 1);
+        if (signature_text.size() != 88 || signature_text[85] == '=' ||
+            signature_text.substr(86) != "==") {
+            return reader.error(Errc::parse, "signature", "signature: wrong length");
+        }
+        auto signature = from_base64(signature_text, "signature");
+        if (!signature || signature->size() != header.signature.size()) {
+            return reader.error(Errc::parse, "signature", "not the base64 of 64 bytes");
+        }
+        std::copy(signature->begin(), signature->end(), header.signature.begin());
     }
     header.header_size = reader.offset();
 
@@ -658,8 +747,8 @@ Result<Bundle> combine_and_open(ByteView envelope_file, std::span<const Custodia
 
     // The MAC proves the combined key and authenticates every header byte before the mac line.
     const SecretBytes mac_key = crypto::derive_subkey(file_key, k_mac_label, 32);
-    const ByteView mac_input = envelope_file.first(header.header_size - k_mac_line_size);
-    if (!crypto::constant_time_equal(crypto::hmac_sha256(mac_key, mac_input), header.mac)) {
+    const ByteView mac_input = envelope_file.first(header.signed_size - k_mac_line_size);
+    if (!crypto::hmac_sha256_verify(mac_key, mac_input, header.mac)) {
         return make_error(Errc::auth_failed,
                           backup_name(header) +
                               ": header MAC does not verify: the envelope header was altered "
@@ -671,7 +760,7 @@ Result<Bundle> combine_and_open(ByteView envelope_file, std::span<const Custodia
         crypto::derive_subkey(file_key, k_payload_label, crypto::k_aead_key_size);
     auto plaintext = crypto::aead_open(payload_key, header.payload_nonce,
                                        envelope_payload(header, envelope_file),
-                                       envelope_file.first(header.header_size));
+                                       envelope_file.first(header.signed_size));
     if (!plaintext) {
         return make_error(Errc::auth_failed,
                           backup_name(header) +
@@ -681,6 +770,34 @@ Result<Bundle> combine_and_open(ByteView envelope_file, std::span<const Custodia
     return decode_bundle(plaintext.value(), header);
 }
 
+Status check_envelope_signature(const EnvelopeHeader& header, ByteView file) {
+    const crypto::Digest payload_sha256 = crypto::sha256(envelope_payload(header, file));
+    if (!std::equal(payload_sha256.begin(), payload_sha256.end(), header.payload_sha256.begin())) {
+        return make_error(
+            Errc::auth_failed,
+            backup_name(header) + ": the payload is not the one its signature covers (altered)",
+            "use an intact copy of this envelope");
+    }
+    return check_envelope_header_signature(header, file.first(header.header_size));
+}
+
+Status check_envelope_header_signature(const EnvelopeHeader& header, ByteView header_bytes) {
+    if (header_bytes.size() < header.signed_size) {
+        return make_error(Errc::internal, "check_envelope_header_signature: short header");
+    }
+    const Bytes message =
+        signature_message(header_bytes.first(header.signed_size), header.payload_sha256);
+    if (!crypto::ed25519_verify(header.signer_key, message, header.signature)) {
+        return make_error(Errc::auth_failed,
+                          backup_name(header) + ": the signature of signer " +
+                              header.signer_fingerprint +
+                              " does not verify (the envelope was altered after it was signed, or "
+                              "the signature was forged)",
+                          "use an intact copy of this envelope");
+    }
+    return {};
+}
+
 Status check_envelope_policy(const EnvelopeHeader& header, const EscrowPolicy& policy) {
     TRY_ASSIGN(EscrowPolicy sorted, policy.normalised());
     const std::string expected = sorted.fingerprint();
@@ -688,6 +805,12 @@ Status check_envelope_policy(const EnvelopeHeader& header, const EscrowPolicy& p
         return make_error(Errc::policy_mismatch, backup_name(header) + " was sealed to policy " +
                                                      header.policy_fingerprint +
                                                      ", not to the vault's policy " + expected);
+    }
+    const crypto::Signer* signer = sorted.find_signer(header.signer_fingerprint);
+    if (signer == nullptr || signer->public_key != header.signer_key) {
+        return make_error(Errc::policy_mismatch,
+                          backup_name(header) + " is signed by " + header.signer_fingerprint +
+                              ", which is not a signer of policy " + expected);
     }
     // The fingerprint matched; the stanzas must agree with it (the header is not authenticated
     // without keys, so check rather than trust).
@@ -715,9 +838,9 @@ Status check_envelope_policy(const EnvelopeHeader& header, const EscrowPolicy& p
 
 // --- Sealing -------------------------------------------------------------------------------
 
-Result<Bytes> seal_envelope(const EscrowPolicy& policy, const SourceInfo& source,
-                            const Bundle& bundle, std::int64_t created) {
-    return seal_envelope(policy, source, bundle, created, new_backup_id());
+Result<Bytes> seal_envelope(const EscrowPolicy& policy, const SealContext& context,
+                            const SourceInfo& source, const Bundle& bundle, std::int64_t created) {
+    return seal_envelope(policy, context, source, bundle, created, new_backup_id());
 }
 
 BackupId new_backup_id() {
@@ -726,9 +849,24 @@ BackupId new_backup_id() {
     return id;
 }
 
-Result<Bytes> seal_envelope(const EscrowPolicy& policy, const SourceInfo& source,
-                            const Bundle& bundle, std::int64_t created, const BackupId& backup_id) {
+Result<Bytes> seal_envelope(const EscrowPolicy& policy, const SealContext& context,
+                            const SourceInfo& source, const Bundle& bundle, std::int64_t created,
+                            const BackupId& backup_id) {
     TRY_ASSIGN(EscrowPolicy sorted, policy.normalised());
+    if (context.signer == nullptr) {
+        return make_error(Errc::internal, "seal_envelope: no signing key");
+    }
+    const crypto::Signer& signer = context.signer->signer;
+    const crypto::Signer* listed = sorted.find_signer(signer.fingerprint());
+    if (listed == nullptr || listed->public_key != signer.public_key) {
+        return make_error(Errc::precondition,
+                          "the signing key " + signer.describe() +
+                              " is not a signer of the escrow policy " + sorted.fingerprint() +
+                              ": the vault would not accept its backups",
+                          "use the signing key the vault was initialised with (--signing-key "
+                          "FILE, or the --state-dir given to 'vault init'), or list this host "
+                          "('ssoescrow signer show') in the policy");
+    }
     TRY(source.validate());
     TRY(bundle.validate());
     if (created < 0 || created > envelope_text::k_max_time) {
@@ -736,10 +874,13 @@ Result<Bytes> seal_envelope(const EscrowPolicy& policy, const SourceInfo& source
     }
 
     EnvelopeHeader header;
+    header.vault_id = context.vault_id;
     header.backup_id = backup_id;
     header.created = created;
     header.source = source;
     header.policy_fingerprint = sorted.fingerprint();
+    header.signer_key = signer.public_key;
+    header.signer_fingerprint = signer.fingerprint();
     header.threshold = sorted.threshold;
 
     const auto count = static_cast<unsigned>(sorted.recipients.size());
@@ -769,12 +910,17 @@ Result<Bytes> seal_envelope(const EscrowPolicy& policy, const SourceInfo& source
 
     const SecretBytes mac_key = crypto::derive_subkey(file_key, k_mac_label, 32);
     header.mac = crypto::hmac_sha256(mac_key, as_bytes(serialise_header_body(header)));
-    const std::string header_text = serialise_envelope_header(header);
+    const std::string signed_part = serialise_signed_part(header);
 
     const SecretBytes payload_key =
         crypto::derive_subkey(file_key, k_payload_label, crypto::k_aead_key_size);
     TRY_ASSIGN(Bytes ciphertext, crypto::aead_seal(payload_key, header.payload_nonce,
-                                                   plaintext.view(), as_bytes(header_text)));
+                                                   plaintext.view(), as_bytes(signed_part)));
+    const crypto::Digest payload_sha256 = crypto::sha256(ciphertext);
+    std::copy(payload_sha256.begin(), payload_sha256.end(), header.payload_sha256.begin());
+    header.signature =
+        context.signer->sign(signature_message(as_bytes(signed_part), header.payload_sha256));
+    const std::string header_text = serialise_envelope_header(header);
     Bytes file = to_bytes(header_text);
     file.insert(file.end(), ciphertext.begin(), ciphertext.end());
 
@@ -784,6 +930,12 @@ Result<Bytes> seal_envelope(const EscrowPolicy& policy, const SourceInfo& source
     auto reparsed = parse_envelope_header(file);
     if (!reparsed || serialise_envelope_header(reparsed.value()) != header_text) {
         return make_error(Errc::internal, "the sealed envelope does not parse back (self-check)");
+    }
+    if (auto signed_ok = check_envelope_signature(reparsed.value(), file); !signed_ok) {
+        return make_error(Errc::internal,
+                          "the sealed envelope's signature does not verify "
+                          "(self-check): " +
+                              signed_ok.error().message);
     }
     std::vector<CustodianShare> opened;
     opened.reserve(count);

@@ -18,6 +18,13 @@ std::string name_of(const crypto::Recipient& recipient) {
     return "recipient '" + recipient.label + "' (" + recipient.fingerprint() + ")";
 }
 
+void sort_signers(std::vector<crypto::Signer>& signers) {
+    std::stable_sort(signers.begin(), signers.end(),
+                     [](const crypto::Signer& a, const crypto::Signer& b) {
+                         return a.fingerprint() < b.fingerprint();
+                     });
+}
+
 void sort_recipients(std::vector<crypto::Recipient>& recipients) {
     std::stable_sort(recipients.begin(), recipients.end(),
                      [](const crypto::Recipient& a, const crypto::Recipient& b) {
@@ -90,6 +97,32 @@ Status EscrowPolicy::validate() const {
             }
         }
     }
+    if (signers.empty()) {
+        return make_error(Errc::invalid_argument,
+                          "the escrow policy has no signer: no backup could ever be verified",
+                          "include this host's signer (the default of 'vault init') or give "
+                          "--signer FILE");
+    }
+    if (signers.size() > k_max_signers) {
+        return make_error(Errc::limit_exceeded, "the escrow policy has " +
+                                                    std::to_string(signers.size()) +
+                                                    " signers, at most " +
+                                                    std::to_string(k_max_signers) + " are allowed");
+    }
+    for (std::size_t i = 0; i < signers.size(); ++i) {
+        if (auto label = crypto::check_label(signers[i].label); !label) {
+            return make_error(Errc::invalid_argument,
+                              "signer " + signers[i].fingerprint() + ": " + label.error().message);
+        }
+        for (std::size_t j = i + 1; j < signers.size(); ++j) {
+            if (signers[i].public_key == signers[j].public_key) {
+                return make_error(Errc::invalid_argument,
+                                  "duplicate signer: " + signers[i].describe() + " and " +
+                                      signers[j].describe() + " are the same public key",
+                                  "give each signer once");
+            }
+        }
+    }
     return {};
 }
 
@@ -97,7 +130,16 @@ Result<EscrowPolicy> EscrowPolicy::normalised() const {
     TRY(validate());
     EscrowPolicy out = *this;
     sort_recipients(out.recipients);
+    sort_signers(out.signers);
     return out;
+}
+
+const crypto::Signer* EscrowPolicy::find_signer(std::string_view fingerprint) const noexcept {
+    for (const crypto::Signer& signer : signers) {
+        if (signer.fingerprint() == fingerprint)
+            return &signer;
+    }
+    return nullptr;
 }
 
 std::string EscrowPolicy::serialise() const {
@@ -116,6 +158,10 @@ std::string EscrowPolicy::serialise() const {
     for (const auto& recipient : policy.recipients) {
         text += "recipient: " + recipient.to_line() + "\n";
     }
+    text += "signers: " + std::to_string(policy.signers.size()) + "\n";
+    for (const auto& signer : policy.signers) {
+        text += "signer: " + signer.to_line() + "\n";
+    }
     return text;
 }
 
@@ -132,10 +178,13 @@ Result<ParsedPolicyPrefix> parse_policy_prefix(std::string_view text, std::strin
     constexpr std::string_view magic_prefix = "ssoescrow-policy/";
     if (magic != k_policy_magic) {
         if (magic.substr(0, magic_prefix.size()) == magic_prefix) {
+            const std::string version(magic.substr(magic_prefix.size(), 32));
             return reader.error(
-                Errc::unsupported_version, "version",
-                "unsupported version " + std::string(magic.substr(magic_prefix.size())),
-                "this vault was written by a newer ssoescrow; upgrade");
+                Errc::unsupported_version, "version", "unsupported version " + version,
+                version == "1" ? "a version 1 policy lists no signers, so none of its "
+                                 "backups could be verified; create the vault again with "
+                                 "'ssoescrow vault init'"
+                               : "this vault was written by a newer ssoescrow; upgrade");
         }
         return reader.error(Errc::parse, "version",
                             "expected '" + std::string(k_policy_magic) + "'");
@@ -189,6 +238,34 @@ Result<ParsedPolicyPrefix> parse_policy_prefix(std::string_view text, std::strin
         }
         policy.recipients.push_back(std::move(recipient));
     }
+
+    TRY_ASSIGN(std::string_view signers_text, reader.field("signers"));
+    auto signer_count = envelope_text::parse_decimal(signers_text, k_max_signers, "signers");
+    if (!signer_count) {
+        return reader.error(signer_count.error().code, "signers", signer_count.error().message);
+    }
+    if (signer_count.value() == 0) {
+        return reader.error(Errc::parse, "signers", "the policy has no signer");
+    }
+    policy.signers.reserve(signer_count.value());
+    for (std::uint64_t i = 0; i < signer_count.value(); ++i) {
+        TRY_ASSIGN(std::string_view line, reader.field("signer"));
+        const std::string where = src + " line " + std::to_string(reader.line_number());
+        TRY_ASSIGN(crypto::Signer signer, crypto::parse_signer(line, where));
+        if (!policy.signers.empty()) {
+            const crypto::Signer& previous = policy.signers.back();
+            if (previous.public_key == signer.public_key) {
+                return reader.error(Errc::invalid_argument, "signer",
+                                    "duplicate signer: " + previous.describe() + " and " +
+                                        signer.describe() + " are the same public key");
+            }
+            if (!(previous.fingerprint() < signer.fingerprint())) {
+                return reader.error(Errc::parse, "signer",
+                                    "signers are not in ascending fingerprint order");
+            }
+        }
+        policy.signers.push_back(std::move(signer));
+    }
     if (auto valid = policy.validate(); !valid) {
         return with_context(std::move(valid).error(), src);
     }
@@ -201,7 +278,7 @@ Result<EscrowPolicy> parse_policy(std::string_view text, std::string_view source
     if (parsed.consumed != text.size()) {
         return make_error(Errc::parse, std::string(source) +
                                            ": escrow policy: unexpected data after the " +
-                                           "last recipient line");
+                                           "last signer line");
     }
     return std::move(parsed.policy);
 }

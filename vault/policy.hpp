@@ -4,12 +4,17 @@
 //
 // Canonical text block (embedded verbatim in the vault config; every line ends in LF):
 //
-//   ssoescrow-policy/1
+//   ssoescrow-policy/2
 //   threshold: K
 //   single-custodian: allowed          <- present if and only if K == 1
 //   recipients: N
 //   recipient: <recipient line>        <- N lines, sorted by fingerprint, strictly ascending
+//   signers: M
+//   signer: <signer line>              <- M >= 1 lines (crypto/sign.hpp), ascending fingerprint
 //
+// The signers are the backup hosts and operators whose envelopes and audit records the vault
+// accepts: the fingerprint covers them, so a host that pins it, and a custodian who recorded it,
+// also fix who may seal backups.
 // The block determines its own end (N is declared), so it can sit inside a larger file:
 // parse_policy_prefix() returns how many bytes it used. fingerprint() is "sha256:" followed by the
 // 64 lower-hex digits of SHA-256(canonical block): what `vault init` prints and what a backup host
@@ -23,12 +28,14 @@
 
 #include "crypto/custodian_key.hpp"
 #include "crypto/result.hpp"
+#include "crypto/sign.hpp"
 
 namespace ssoescrow::vault {
 
-inline constexpr std::string_view k_policy_magic = "ssoescrow-policy/1";
-inline constexpr unsigned k_policy_version = 1;
+inline constexpr std::string_view k_policy_magic = "ssoescrow-policy/2";
+inline constexpr unsigned k_policy_version = 2;
 inline constexpr unsigned k_max_recipients = 255;
+inline constexpr unsigned k_max_signers = 255;
 // "sha256:" + 64 lower hex digits.
 inline constexpr std::string_view k_policy_fingerprint_prefix = "sha256:";
 inline constexpr std::size_t k_policy_fingerprint_size = 7 + 64;
@@ -40,13 +47,16 @@ struct EscrowPolicy {
     // command line sets it from `--allow-single-custodian`; parsing sets it from the
     // "single-custodian: allowed" line. It is only written out (and fingerprinted) when K == 1.
     bool allow_single_custodian = false;
+    // Who may sign envelopes and records sealed under this policy (at least one).
+    std::vector<crypto::Signer> signers;
 
     // Checks the rules below and returns a copy whose recipients are in canonical order
     // (ascending fingerprint). Errors:
     //   Errc::invalid_argument  K = 0; K = 1 without allow_single_custodian; K > N; N = 0;
     //                           two recipients with the same public key (both named by label
-    //                           and fingerprint); a recipient of an unknown type; a bad label
-    //   Errc::limit_exceeded    N > 255
+    //                           and fingerprint); a recipient of an unknown type; a bad label;
+    //                           no signer; two signers with the same key
+    //   Errc::limit_exceeded    N > 255, more than 255 signers
     Result<EscrowPolicy> normalised() const;
     [[nodiscard]] Status validate() const;
 
@@ -55,6 +65,9 @@ struct EscrowPolicy {
     std::string serialise() const;
     // "sha256:<64 hex>" of serialise().
     std::string fingerprint() const;
+
+    // The signer with this fingerprint, or nullptr.
+    const crypto::Signer* find_signer(std::string_view fingerprint) const noexcept;
 };
 
 // Parses exactly one policy block that is the whole of `text`. `source` names the file in

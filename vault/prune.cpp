@@ -137,11 +137,14 @@ Result<PruneResult> execute_prune(const Vault& vault, WriterLock& lock,
             "run 'ssoescrow vault check --vault " + platform::path_to_utf8(vault.dir()) + "'");
     }
     for (const CatalogEntry& e : catalog.entries) {
-        if (e.state != BackupState::orphan)
+        // An orphan is a verified envelope (signed by a signer of its policy, sealed for this
+        // vault) without its record; only a signing host can vouch for it with an adopt record.
+        if (e.state != BackupState::orphan || options.signer == nullptr)
             continue;
         TRY(lock.refresh_if_due());
         TRY(append_audit_record(vault.dir(), catalog.chain,
-                                sealing_record(AuditType::adopt, e, clock.now(), actor)));
+                                sealing_record(AuditType::adopt, e, clock.now(), actor),
+                                options.signer));
         result.adopted.push_back(e.backup_id);
     }
     if (!result.adopted.empty()) {

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "crypto/result.hpp"
+#include "crypto/sign.hpp"
 #include "vault/catalog.hpp"
 #include "vault/clock.hpp"
 #include "vault/lock.hpp"
@@ -48,6 +49,8 @@ PrunePlan plan_prune(const Catalog& catalog, const VaultConfig& config, UnixTime
 struct PruneOptions {
     Clock* clock = nullptr;  // nullptr: system_clock()
     std::string actor;       // empty: current_actor()
+    // Signs the adopt records. nullptr: orphans are left alone (reported, never adopted unsigned).
+    const crypto::SigningKey* signer = nullptr;
 };
 
 struct PruneResult {

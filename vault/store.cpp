@@ -9,7 +9,8 @@
 namespace ssoescrow::vault {
 
 Result<StoredBackup> store_envelope(const Vault& vault, WriterLock& lock, ByteView envelope,
-                                    AuditType type, UnixTime now, std::string actor) {
+                                    AuditType type, UnixTime now, const crypto::SigningKey& signer,
+                                    std::string actor) {
     if (type != AuditType::backup && type != AuditType::rotate && type != AuditType::import) {
         return make_error(Errc::internal, "store_envelope: not a sealing record type");
     }
@@ -20,6 +21,13 @@ Result<StoredBackup> store_envelope(const Vault& vault, WriterLock& lock, ByteVi
                                                      header.policy_fingerprint +
                                                      ", not to the vault's policy " + expected);
     }
+    if (header.vault_id_hex() != vault.vault_id()) {
+        return make_error(Errc::policy_mismatch, "the envelope is sealed for vault " +
+                                                     header.vault_id_hex() + ", not for " +
+                                                     vault.vault_id());
+    }
+    TRY(check_envelope_policy(header, vault.config().escrow));
+    TRY(check_envelope_signature(header, envelope));
     TRY_ASSIGN(AuditChain chain, read_audit_chain(vault.dir(), vault.vault_id()));
     if (!chain.intact()) {
         return make_error(
@@ -58,6 +66,7 @@ Result<StoredBackup> store_envelope(const Vault& vault, WriterLock& lock, ByteVi
         probe.seq = chain.head_seq() + 1;
         probe.prev = chain.head_hash();
         probe.vault_id = vault.vault_id();
+        TRY(sign_audit_record(probe, signer));
         TRY(probe.validate());
     }
 
@@ -68,7 +77,7 @@ Result<StoredBackup> store_envelope(const Vault& vault, WriterLock& lock, ByteVi
 
     TRY(lock.check_still_held());
     TRY_ASSIGN(const ChainRecord appended,
-               append_audit_record(vault.dir(), chain, std::move(record)));
+               append_audit_record(vault.dir(), chain, std::move(record), &signer));
     platform::test_hooks::crash_point("store-after-record");
     stored.audit_seq = appended.record.seq;
     return stored;

@@ -31,8 +31,10 @@ struct StoredBackup {
 };
 
 // `type` is AuditType::backup, rotate or import (Errc::internal otherwise). `actor` empty:
-// current_actor().
+// current_actor(). The envelope must be sealed for this vault, to its current policy, and signed
+// by a signer of it (Errc::policy_mismatch otherwise); `signer` signs the audit record.
 Result<StoredBackup> store_envelope(const Vault& vault, WriterLock& lock, ByteView envelope,
-                                    AuditType type, UnixTime now, std::string actor = {});
+                                    AuditType type, UnixTime now, const crypto::SigningKey& signer,
+                                    std::string actor = {});
 
 }  // namespace ssoescrow::vault

@@ -128,6 +128,10 @@ Result<Vault> Vault::init(const fs::path& dir, const InitOptions& options) {
     for (const crypto::Recipient& r : config.escrow.recipients) {
         record.fields.push_back({"custodian", r.fingerprint()});
     }
+    TRY_ASSIGN(const EscrowPolicy sorted, config.escrow.normalised());
+    for (const crypto::Signer& signer : sorted.signers) {
+        record.fields.push_back({"policy-signer", signer.fingerprint()});
+    }
     TRY(lock.check_still_held());
     TRY(start_audit_log(dir, std::move(record)));
     platform::test_hooks::crash_point("init-after-audit");

@@ -158,6 +158,18 @@ Result<WriterSession> open_for_writing(JobKind kind, const VaultTarget& target,
                                        const BridgeTarget& bridge, JobLog& log,
                                        vault::Clock& clock) {
     TRY_ASSIGN(vault::Vault opened, vault::Vault::open(target.vault_dir));
+    // Before the bridge is asked for anything: the vault must accept what this host signs.
+    if (target.signer != nullptr &&
+        opened.config().escrow.find_signer(target.signer->signer.fingerprint()) == nullptr) {
+        return make_error(Errc::precondition,
+                          "this host's signer " + target.signer->signer.describe() +
+                              " is not a signer of the escrow policy of vault " +
+                              platform::path_to_utf8(opened.dir()) +
+                              ": the vault would not accept its backups",
+                          "use the signing key the vault was initialised with (--signing-key "
+                          "FILE, or the --state-dir given to 'vault init'), or have the vault's "
+                          "policy list this host ('ssoescrow signer show')");
+    }
     log.debug(
         "vault-open",
         "vault " + opened.vault_id() + " opened, policy " + opened.config().escrow.fingerprint(),
@@ -228,8 +240,14 @@ Result<JobResult> seal_and_commit(JobKind kind, WriterSession& session,
     result.bak_size = bundle.bak.size();
     result.created = created.value_or(clock.now());
     result.policy_fingerprint = session.vault.config().escrow.fingerprint();
-    TRY_ASSIGN(const Bytes envelope, vault::seal_envelope(session.vault.config().escrow, source,
-                                                          bundle, result.created, backup_id));
+    if (target.signer == nullptr)
+        return make_error(Errc::internal, "the job has no signing key");
+    vault::SealContext seal;
+    seal.vault_id = session.vault.config().vault_id;
+    seal.signer = target.signer;
+    TRY_ASSIGN(const Bytes envelope,
+               vault::seal_envelope(session.vault.config().escrow, seal, source, bundle,
+                                    result.created, backup_id));
     log.debug("sealed",
               "sealed " + std::to_string(envelope.size()) + " bytes and opened them again with " +
                   std::to_string(session.vault.config().escrow.threshold) + " shares",
@@ -239,8 +257,9 @@ Result<JobResult> seal_and_commit(JobKind kind, WriterSession& session,
         TRY(scratch->wipe_and_remove());
 
     TRY(session.lock.refresh_if_due());
-    TRY_ASSIGN(result.stored, vault::store_envelope(session.vault, session.lock, envelope,
-                                                    audit_type_of(kind), clock.now()));
+    TRY_ASSIGN(result.stored,
+               vault::store_envelope(session.vault, session.lock, envelope, audit_type_of(kind),
+                                     clock.now(), *target.signer));
     // Check our own output: the committed file must be byte for byte what was sealed.
     TRY_ASSIGN(const Bytes committed, platform::read_file(session.vault.dir() / result.stored.path,
                                                           vault::k_max_envelope_file_size));
@@ -262,6 +281,7 @@ Result<JobResult> seal_and_commit(JobKind kind, WriterSession& session,
     if (target.prune) {
         vault::PruneOptions prune_options;
         prune_options.clock = &clock;
+        prune_options.signer = target.signer;
         auto pruned = vault::execute_prune(session.vault, session.lock, prune_options);
         if (pruned) {
             result.pruned = pruned.value().removed;

@@ -65,6 +65,9 @@ struct VaultTarget {
     std::chrono::seconds lock_wait{0};
     bool prune = true;
     std::string label;  // for the envelope's source metadata; may be empty
+    // Signs the envelope and its audit record (and adopt records of a prune); must be a signer of
+    // the vault's policy. Required.
+    const crypto::SigningKey* signer = nullptr;
 };
 
 struct BridgeTarget {

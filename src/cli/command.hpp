@@ -34,10 +34,15 @@ void add_rotate_command(CLI::App& app, Command& selected);
 void add_import_command(CLI::App& app, Command& selected);
 void add_restore_commands(CLI::App& app, Command& selected);
 void add_status_command(CLI::App& app, Command& selected);
+void add_signer_commands(CLI::App& app, Command& selected);
 
 void add_all_commands(CLI::App& app, Command& selected);
 
 // Members of the `custodian` group (src/cli/custodian_*.cpp).
 void add_custodian_verify(CLI::App& custodian, Command& selected);
+
+// Members of the `signer` group (src/cli/signer_*.cpp).
+void add_signer_show(CLI::App& signer, Command& selected);
+void add_signer_keygen(CLI::App& signer, Command& selected);
 
 }  // namespace ssoescrow::cli

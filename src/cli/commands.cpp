@@ -4,6 +4,7 @@ namespace ssoescrow::cli {
 
 void add_all_commands(CLI::App& app, Command& selected) {
     add_custodian_commands(app, selected);
+    add_signer_commands(app, selected);
     add_vault_commands(app, selected);
     add_backup_command(app, selected);
     add_rotate_command(app, selected);

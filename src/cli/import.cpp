@@ -7,6 +7,7 @@
 #include "src/cli/command.hpp"
 #include "src/cli/job_options.hpp"
 #include "src/passphrase.hpp"
+#include "src/signing_key.hpp"
 #include "vault/clock.hpp"
 #include "vault/text_format.hpp"
 
@@ -37,7 +38,10 @@ Result<int> run_import(const ImportCliOptions& options) {
                obtain_passphrase(source, PassphrasePurpose::unlock,
                                  "the ENTSSO backup file " + options.bak));
     backup::ImportOptions job;
+    TRY_ASSIGN(const crypto::SigningKey signer,
+               signing_key_for(options.job.signing_key, options.job.state_dir));
     job.vault = vault_target_of(options.job);
+    job.vault.signer = &signer;
     job.bridge = bridge_target_of(options.job);
     job.bak_file = platform::path_from_utf8(options.bak);
     job.current_msid = options.current_msid;

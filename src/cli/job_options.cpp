@@ -5,6 +5,7 @@
 
 #include "platform/path_text.hpp"
 #include "src/cli/vault_commands.hpp"
+#include "src/signing_key.hpp"
 #include "vault/audit_log.hpp"
 #include "vault/policy.hpp"
 #include "vault/text_format.hpp"
@@ -99,7 +100,11 @@ void add_job_options(CLI::App& command, JobCliOptions& options, bool bridge_requ
     command.add_flag("--quiet,-q", options.quiet, "Only warnings and errors on stderr");
     command.add_option("--state-dir", options.state_dir,
                        "Where this machine remembers the newest audit record it has seen and "
-                       "the policy it pinned (default ~/.local/state/ssoescrow)");
+                       "the policy it pinned, and its signing key (default "
+                       "~/.local/state/ssoescrow)");
+    command.add_option("--signing-key", options.signing_key,
+                       "Sign with this key file ('signer keygen') instead of the host's key in "
+                       "the state directory");
 }
 
 Status validate_job_options(const JobCliOptions& options) {
@@ -150,8 +155,11 @@ Result<int> run_bridge_job(backup::JobKind kind, const JobCliOptions& options) {
     JobLog log(std::string(backup::job_name(kind)), verbosity_of(options), clock);
     if (!options.log_json.empty())
         TRY(log.open_json(platform::path_from_utf8(options.log_json)));
+    TRY_ASSIGN(const crypto::SigningKey signer,
+               signing_key_for(options.signing_key, options.state_dir));
     backup::BackupJobOptions job;
     job.vault = vault_target_of(options);
+    job.vault.signer = &signer;
     job.bridge = bridge_target_of(options);
     job.temp_parent = platform::path_from_utf8(options.temp_dir);
     job.skip_on_passive_node = options.skip_on_passive_node;

@@ -26,11 +26,12 @@ struct JobCliOptions {
     bool verbose = false;
     bool quiet = false;
     std::string state_dir;
+    std::string signing_key;  // --signing-key FILE; empty: the host key of the state root
     bool skip_on_passive_node = false;
 };
 
 // --vault, --expect-policy, --wait, --no-prune, --label, --json, --log-json, --verbose, --quiet,
-// --state-dir; and --bridge (required when `bridge_required`), --bridge-timeout.
+// --state-dir, --signing-key; and --bridge (required when `bridge_required`), --bridge-timeout.
 void add_job_options(CLI::App& command, JobCliOptions& options, bool bridge_required);
 
 // Checks option values (fingerprint syntax, timeout range) before anything runs.

@@ -13,6 +13,7 @@
 #include "src/cli/restore_commands.hpp"
 #include "src/cli/vault_commands.hpp"
 #include "src/restore/apply.hpp"
+#include "src/signing_key.hpp"
 #include "src/terminal.hpp"
 #include "vault/text_format.hpp"
 
@@ -38,12 +39,14 @@ struct ApplyCliOptions {
     bool verbose = false;
     bool quiet = false;
     std::string state_dir;
+    std::string signing_key;
 };
 
 struct RecordOptions {
     std::string vault;
     std::string receipt;
     std::string state_dir;
+    std::string signing_key;
 };
 
 std::string_view mode_word(restore::ApplyMode mode) {
@@ -162,6 +165,10 @@ void print_result(const restore::ApplyResult& result, const ApplyCliOptions& opt
 
 Result<int> run_apply_cli(const ApplyCliOptions& options) {
     restore::ApplyOptions job;
+    // The receipt is a signed record: the key is loaded before anything is opened.
+    TRY_ASSIGN(const crypto::SigningKey signer,
+               signing_key_for(options.signing_key, options.state_dir));
+    job.signer = &signer;
     if (!options.extract.empty()) {
         if (options.drill || !options.bridge.empty()) {
             return make_error(Errc::usage,
@@ -228,8 +235,10 @@ Result<int> run_record_receipt(const RecordOptions& options) {
     TRY_ASSIGN(const Bytes bytes, platform::read_file(platform::path_from_utf8(options.receipt),
                                                       restore::k_max_receipt_size));
     TRY_ASSIGN(const restore::Receipt receipt, restore::parse_receipt(bytes, options.receipt));
+    TRY_ASSIGN(const crypto::SigningKey signer,
+               signing_key_for(options.signing_key, options.state_dir));
     TRY_ASSIGN(const vault::ChainRecord record,
-               restore::record_receipt(platform::path_from_utf8(options.vault), receipt,
+               restore::record_receipt(platform::path_from_utf8(options.vault), receipt, signer,
                                        vault::system_clock(),
                                        platform::path_from_utf8(options.state_dir)));
     remember_vault_head_or_warn(options.vault, options.state_dir);
@@ -279,8 +288,11 @@ void add_restore_apply_command(CLI::App& restore, Command& selected) {
     command->add_option("--log-json", options->log_json,
                         "Append every event as a JSON line to this file (ssoescrow-log/1)");
     command->add_option("--state-dir", options->state_dir,
-                        "Where this machine remembers the newest audit record it has seen "
-                        "(default ~/.local/state/ssoescrow)");
+                        "Where this machine remembers the newest audit record it has seen and "
+                        "keeps its signing key (default ~/.local/state/ssoescrow)");
+    command->add_option("--signing-key", options->signing_key,
+                        "Sign the receipt with this key file instead of the host's key (the "
+                        "vault's policy must list it)");
     command->add_flag("--verbose,-v", options->verbose, "Also show debug events on stderr");
     command->add_flag("--quiet,-q", options->quiet, "Only warnings and errors on stderr");
     command->footer(
@@ -308,7 +320,10 @@ void add_restore_apply_command(CLI::App& restore, Command& selected) {
         ->required();
     record_command->add_option("--state-dir", record->state_dir,
                                "Where this machine remembers the newest audit record it has "
-                               "seen (default ~/.local/state/ssoescrow)");
+                               "seen and keeps its signing key (default "
+                               "~/.local/state/ssoescrow)");
+    record_command->add_option("--signing-key", record->signing_key,
+                               "Sign the record with this key file instead of the host's key");
     record_command->footer(
         "Exit status: 0 recorded; 3 malformed receipt; 4 damaged receipt; 5 I/O; 6 another vault\n"
         "or already recorded; 7 vault locked.");

@@ -16,6 +16,8 @@
 #include "src/identity_file.hpp"
 #include "src/restore/request.hpp"
 #include "src/terminal.hpp"
+#include "vault/catalog.hpp"
+#include "vault/policy.hpp"
 #include "vault/text_format.hpp"
 #include "vault/vault.hpp"
 
@@ -30,6 +32,7 @@ struct ApproveOptions {
     std::string out;
     bool yes = false;
     std::string vault;
+    std::string expect_policy;
 };
 
 bool exists_no_follow(const std::string& file) {
@@ -52,7 +55,8 @@ std::string_view purpose_meaning(restore::Purpose purpose) {
     return "";
 }
 
-std::string summary(const restore::RestoreRequest& request, const vault::Stanza& stanza) {
+std::string summary(const restore::RestoreRequest& request, const vault::Stanza& stanza,
+                    const std::string& signer) {
     const vault::EnvelopeHeader& header = request.header;
     const vault::SourceInfo& source = header.source;
     std::ostringstream out;
@@ -76,6 +80,9 @@ std::string summary(const restore::RestoreRequest& request, const vault::Stanza&
         << "  sealed to:     " << header.threshold << " of " << header.stanzas.size()
         << " custodians\n"
         << "  your stanza:   " << stanza.describe() << "\n"
+        << "  signed by:     " << signer << "\n"
+        << "  policy:        " << header.policy_fingerprint
+        << "  (compare it with the one you recorded at 'vault init')\n"
         << "Approving gives the holder of this request's one-time key your share of this backup;\n"
         << "with " << header.threshold << " approvals they can open it, for the purpose above\n"
         << "and until it expires. The approval binds every detail shown: if any is changed\n"
@@ -111,6 +118,8 @@ Result<int> run_approve(const ApproveOptions& options) {
         return make_error(Errc::already_exists, options.out + " already exists",
                           "choose another --out; approvals are never overwritten");
     }
+    if (!options.expect_policy.empty())
+        TRY(vault::check_policy_fingerprint(options.expect_policy));
     TRY_ASSIGN(const Bytes request_bytes,
                platform::read_file(platform::path_from_utf8(options.request),
                                    restore::k_max_request_size));
@@ -137,6 +146,26 @@ Result<int> run_approve(const ApproveOptions& options) {
                               restore::request_id_hex(request.id),
                           "this backup was sealed to other custodians; only they can approve");
     }
+    // The header's signature, with the key it names: a forged or edited header stops here. Who
+    // may sign is the policy's to say: compare the policy fingerprint (--expect-policy), and
+    // with --vault the signer is checked against the vault's policy.
+    if (auto signed_ok = vault::check_envelope_header_signature(request.header,
+                                                                as_bytes(request.envelope_header));
+        !signed_ok) {
+        return make_error(Errc::auth_failed, "the backup's " + signed_ok.error().message,
+                          "do not approve; ask the requester where the request came from");
+    }
+    if (!options.expect_policy.empty() &&
+        options.expect_policy != request.header.policy_fingerprint) {
+        return make_error(Errc::policy_mismatch,
+                          "backup " + vault::backup_id_hex(request.backup_id) +
+                              " is sealed under policy " + request.header.policy_fingerprint +
+                              ", not the expected " + options.expect_policy,
+                          "do not approve: the vault's policy was changed, or the backup was "
+                          "planted; ask the vault administrator");
+    }
+    std::string signer = "signer " + request.header.signer_fingerprint +
+                         " (check it with --vault, or with the vault administrator)";
     if (!options.vault.empty()) {
         // Optional cross-check against a vault the custodian can read: the header the request
         // shows must be the envelope's.
@@ -168,8 +197,21 @@ Result<int> run_approve(const ApproveOptions& options) {
                                   ": the envelope header it shows is not the vault's",
                               refuse_hint);
         }
+        TRY_ASSIGN(const vault::Catalog catalog, vault::build_catalog(opened));
+        const vault::CatalogEntry* entry = catalog.find(vault::backup_id_hex(request.backup_id));
+        if (entry == nullptr || !entry->usable()) {
+            return make_error(
+                Errc::share_mismatch,
+                "backup " + vault::backup_id_hex(request.backup_id) + " is not verified in vault " +
+                    options.vault + " (" +
+                    (entry == nullptr ? std::string("not there")
+                                      : vault::describe_signer(*entry) + ": " + entry->problem) +
+                    ")",
+                refuse_hint);
+        }
+        signer = vault::describe_signer(*entry) + ", a signer of the vault's policy";
     }
-    const std::string text = summary(request, *stanza.value());
+    const std::string text = summary(request, *stanza.value(), signer);
     if (options.yes)
         std::cerr << text;
     else
@@ -212,16 +254,21 @@ void add_restore_approve_command(CLI::App& restore, Command& selected) {
     command->add_flag("--yes", options->yes,
                       "Approve without asking on the terminal (the details are still printed)");
     command->add_option("--vault", options->vault,
-                        "Optional: check the request against this vault (or copy) first");
+                        "Optional: check the request against this vault (or copy) first, and "
+                        "that its backup is verified (signed by a signer of the vault's policy)");
+    command->add_option("--expect-policy", options->expect_policy,
+                        "Refuse unless the backup is sealed under this policy fingerprint "
+                        "(sha256:..., the one you recorded at 'vault init')");
     command->footer(
         "Shows the purpose (restore, drill or extract), the backup (time, computer, secret\n"
-        "server, MSIDs), the requester, reason and expiry, and asks for 'yes' on the terminal\n"
-        "unless --yes; the approval binds the whole request, so an edited request voids it. "
-        "Refuses an expired request and\n"
+        "server, MSIDs), who signed it and its policy fingerprint, the requester, reason and\n"
+        "expiry, and asks for 'yes' on the terminal unless --yes; the approval binds the whole\n"
+        "request, so an edited request voids it. Refuses an expired request and\n"
         "an identity the backup was not sealed to. The approval is your share encrypted to the\n"
         "request's one-time key, bound to this request file, vault, backup and envelope header.\n"
         "Exit status: 0 written; 2 usage; 3 bad input; 4 wrong passphrase, damaged file or\n"
-        "stanza, no stanza for this identity; 5 I/O; 6 expired, not approved, output exists.");
+        "stanza, no stanza for this identity, a forged signature; 5 I/O; 6 expired, not\n"
+        "approved, output exists; 11 the policy is not the expected one.");
     command->callback(
         [options, &selected] { selected.run = [options] { return run_approve(*options); }; });
 }

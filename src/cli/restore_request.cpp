@@ -119,6 +119,8 @@ Result<int> run_request(const RequestOptions& options) {
               << "  purpose:     " << restore::purpose_name(request.purpose) << "\n"
               << "  approvals:   " << header.threshold << " of " << header.stanzas.size()
               << " custodians\n"
+              << "  signed by:   " << vault::describe_signer(*entry) << ", policy "
+              << header.policy_fingerprint << "\n"
               << "  expires:     " << vault::format_time(request.expires) << "\n"
               << "  key:         " << key_file
               << " (secret: keep it on this machine, never send it)\n"

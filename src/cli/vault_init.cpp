@@ -9,6 +9,7 @@
 #include "platform/file_io.hpp"
 #include "platform/path_text.hpp"
 #include "src/cli/vault_commands.hpp"
+#include "src/signing_key.hpp"
 #include "src/terminal.hpp"
 #include "vault/vault.hpp"
 
@@ -30,7 +31,18 @@ struct VaultInitOptions {
     std::optional<std::uint64_t> min_retained;
     std::optional<std::uint64_t> keep_last;
     std::string state_dir;
+    std::vector<std::string> signers;  // signer line files (FILE.pub, or `signer show` output)
+    bool no_local_signer = false;
 };
+
+Result<crypto::Signer> read_signer_file(const std::string& file) {
+    TRY_ASSIGN(const Bytes bytes, platform::read_file(platform::path_from_utf8(file), 1024));
+    auto signer = crypto::parse_signer(
+        std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), file);
+    if (!signer && signer.error().code == Errc::parse)
+        return make_error(Errc::usage, signer.error().message, signer.error().hint);
+    return signer;
+}
 
 Status set_duration(const std::string& flag_value, std::string_view flag, std::int64_t& target) {
     if (flag_value.empty())
@@ -53,6 +65,23 @@ Result<int> run_vault_init(const VaultInitOptions& options) {
     for (const std::string& file : options.recipients) {
         TRY_ASSIGN(crypto::Recipient recipient, read_recipient_file(file));
         init.escrow.recipients.push_back(std::move(recipient));
+    }
+    // This host signs the backups it makes: its signer is in the policy unless --no-local-signer
+    // (a vault administered from a machine that never backs up).
+    if (!options.no_local_signer) {
+        TRY_ASSIGN(const crypto::SigningKey host, host_signing_key(options.state_dir));
+        init.escrow.signers.push_back(host.signer);
+    }
+    for (const std::string& file : options.signers) {
+        TRY_ASSIGN(crypto::Signer signer, read_signer_file(file));
+        init.escrow.signers.push_back(std::move(signer));
+    }
+    if (init.escrow.signers.empty()) {
+        return make_error(Errc::usage,
+                          "--no-local-signer without any --signer: no host could "
+                          "sign a backup for this vault",
+                          "give each backup host's signer line with --signer FILE ('ssoescrow "
+                          "signer show' on that host)");
     }
     TRY(set_duration(options.max_backup_age, "--max-backup-age", init.freshness.max_backup_age));
     TRY(set_duration(options.critical_backup_age, "--critical-backup-age",
@@ -86,6 +115,9 @@ Result<int> run_vault_init(const VaultInitOptions& options) {
               << config.escrow.recipients.size() << "\n";
     for (const crypto::Recipient& r : config.escrow.recipients) {
         std::cout << "custodian: " << r.label << " (" << r.fingerprint() << ")\n";
+    }
+    for (const crypto::Signer& signer : config.escrow.signers) {
+        std::cout << "signer: " << signer.label << " (" << signer.fingerprint() << ")\n";
     }
     std::cout << "policy fingerprint: " << config.escrow.fingerprint() << "\n";
     TRY(flush_stdout());
@@ -131,12 +163,19 @@ void add_vault_init_command(CLI::App& vault, Command& selected) {
                      "NIST SP 800-57's cryptoperiod for key-agreement keys)");
     init->add_option("--state-dir", options->state_dir,
                      "Where this machine remembers the newest audit record it has seen, outside "
-                     "the vault (default ~/.local/state/ssoescrow)");
+                     "the vault, and keeps its signing key (default ~/.local/state/ssoescrow)");
+    init->add_option("--signer", options->signers,
+                     "Another backup host's or operator's signer line (the output of 'signer "
+                     "show' on that host, or FILE.pub of 'signer keygen'); repeatable");
+    init->add_flag("--no-local-signer", options->no_local_signer,
+                   "Do not list this host's own signer (it will never back up to this vault)");
     init->footer(
         "Prints the vault id and the escrow-policy fingerprint (sha256:...) on stdout; pin the\n"
         "fingerprint on every backup host with --expect-policy.\n"
-        "Exit status: 0 created; 2 usage, or the threshold/recipients were refused (K < 2\n"
-        "without --allow-single-custodian, K > N, duplicate recipients); 3 a recipient file\n"
+        "Signers: this host's signing key (created on first use in the state dir) is listed\n"
+        "unless --no-local-signer; list a cluster's other nodes with --signer FILE.\n"
+        "Exit status: 0 created; 2 usage, or the threshold/recipients/signers were refused\n"
+        "(K < 2 without --allow-single-custodian, K > N, duplicates); 3 a recipient file\n"
         "is malformed; 5 I/O error; 6 the directory is already a vault or is not empty.");
     init->callback([&selected, options] {
         selected.convention = ExitConvention::standard;

@@ -36,6 +36,8 @@ nlohmann::json entry_json(const vault::CatalogEntry& e) {
     j["threshold"] = e.threshold;
     j["custodians"] = e.custodians;
     j["recorded_as"] = e.recorded_as;
+    j["signer"] = e.signer.empty() ? nlohmann::json(nullptr) : nlohmann::json(e.signer);
+    j["signer_label"] = e.signer_label;
     j["problem"] = e.problem;
     return j;
 }
@@ -68,7 +70,7 @@ Result<int> run_vault_list(const VaultListOptions& options) {
                       << " (previous " << (e.previous_msid.empty() ? "-" : e.previous_msid)
                       << ")  computer " << (e.computer.empty() ? "-" : e.computer) << "  label "
                       << (e.label.empty() ? "-" : e.label) << "\n"
-                      << "    " << e.path << "\n";
+                      << "    " << e.path << "  " << vault::describe_signer(e) << "\n";
             if (!e.problem.empty())
                 std::cout << "    " << e.problem << "\n";
         }

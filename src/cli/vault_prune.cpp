@@ -6,6 +6,7 @@
 
 #include "platform/path_text.hpp"
 #include "src/cli/vault_commands.hpp"
+#include "src/signing_key.hpp"
 #include "src/terminal.hpp"
 #include "vault/lock.hpp"
 #include "vault/prune.hpp"
@@ -20,6 +21,7 @@ struct VaultPruneOptions {
     std::string vault;
     bool dry_run = false;
     std::string state_dir;
+    std::string signing_key;
     unsigned wait_seconds = 0;
 };
 
@@ -59,6 +61,16 @@ Result<int> run_vault_prune(const VaultPruneOptions& options) {
 
     vault::PruneOptions prune_options;
     prune_options.clock = &clock;
+    // Adopting an orphan is a signed statement; without a key the policy lists, orphans stay.
+    auto signer = signing_key_for(options.signing_key, options.state_dir);
+    if (signer && opened.config().escrow.find_signer(signer->signer.fingerprint()) != nullptr) {
+        prune_options.signer = &signer.value();
+    } else {
+        print_warning("orphans are not adopted: " +
+                      (signer ? "this host's signer " + signer->signer.describe() +
+                                    " is not a signer of the vault's policy"
+                              : signer.error().message));
+    }
     TRY_ASSIGN(const vault::PruneResult result, vault::execute_prune(opened, lock, prune_options));
     TRY(lock.release());
     print_plan(result.plan, false);
@@ -82,7 +94,10 @@ void add_vault_prune_command(CLI::App& vault, Command& selected) {
                       "Seconds to wait for another writer's lock (default 0: fail at once)");
     prune->add_option("--state-dir", options->state_dir,
                       "Where this machine remembers the newest audit record it has seen, "
-                      "outside the vault (default ~/.local/state/ssoescrow)");
+                      "outside the vault, and keeps its signing key (default "
+                      "~/.local/state/ssoescrow)");
+    prune->add_option("--signing-key", options->signing_key,
+                      "Sign adopt records with this key file instead of the host's key");
     prune->footer(
         "Never removes the newest backup of the current MSID, anything younger than\n"
         "max(min-retention, critical-backup-age), nor below min-retained backups; damaged and\n"

@@ -194,6 +194,10 @@ Result<Collected> collect_status_input(const vault::Vault& vault, const CollectO
 
     const vault::Catalog& catalog = report.catalog;
     for (const vault::ChainRecord& r : catalog.chain.records) {
+        // A backup, drill or restore record not signed by a signer of the policy proves
+        // nothing: it is never counted (vault-integrity reports it as damage).
+        if (!catalog.trusted(r))
+            continue;
         if (!in.as_of || r.record.time <= in.now)
             in.records.push_back(r);
     }

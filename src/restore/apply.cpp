@@ -12,6 +12,7 @@
 #include "src/bridge/bridge_client.hpp"
 #include "src/freshness/cluster_coverage.hpp"
 #include "src/topology/names.hpp"
+#include "vault/catalog.hpp"
 #include "vault/custodians.hpp"
 #include "vault/lock.hpp"
 #include "vault/text_format.hpp"
@@ -260,6 +261,10 @@ Result<Receipt> parse_receipt(ByteView file, std::string_view source) {
     vault::AuditRecord record = receipt.to_record();
     record.seq = 2;  // any record after vault-init
     record.prev = std::string(64, '0');
+    // The recording host signs the record; a throw-away key stands in for it here.
+    if (auto signed_probe = vault::sign_audit_record(record, crypto::generate_signing_key("probe"));
+        !signed_probe)
+        return with_context(signed_probe.error(), name);
     if (auto valid = record.validate(); !valid)
         return with_context(valid.error(), name);
     if (serialise_receipt(receipt) != text)
@@ -269,15 +274,26 @@ Result<Receipt> parse_receipt(ByteView file, std::string_view source) {
 
 namespace {
 
+// The receipt's own fields: a recorded receipt also carries its signer and signature.
+std::vector<vault::AuditField> unsigned_fields(const vault::AuditRecord& record) {
+    std::vector<vault::AuditField> out;
+    for (const vault::AuditField& f : record.fields) {
+        if (f.key != "signer" && f.key != "signature")
+            out.push_back(f);
+    }
+    return out;
+}
+
 bool same_receipt(const vault::AuditRecord& record, const vault::AuditRecord& candidate) {
-    return record.type == candidate.type && record.fields == candidate.fields;
+    return record.type == candidate.type && unsigned_fields(record) == unsigned_fields(candidate);
 }
 
 // Appends under a held lock, after checking the chain and, for a receipt file being recorded
 // (`replayable`), that it is not recorded yet. A live apply is always a new event: two of them
 // within one second (the same extraction run twice) must both be recorded.
 Result<vault::ChainRecord> append_receipt(const vault::Vault& opened, vault::WriterLock& lock,
-                                          const Receipt& receipt, bool replayable) {
+                                          const Receipt& receipt, const crypto::SigningKey& signer,
+                                          bool replayable) {
     TRY_ASSIGN(vault::AuditChain chain, vault::read_audit_chain(opened.dir(), opened.vault_id()));
     vault::AuditRecord record = receipt.to_record();
     // Already recorded: a record with the same type and fields dated at or after the receipt
@@ -294,13 +310,14 @@ Result<vault::ChainRecord> append_receipt(const vault::Vault& opened, vault::Wri
     if (!chain.records.empty())
         record.time = std::max(record.time, chain.records.back().record.time);
     TRY(lock.check_still_held());
-    return vault::append_audit_record(opened.dir(), chain, std::move(record));
+    return vault::append_audit_record(opened.dir(), chain, std::move(record), &signer);
 }
 
 }  // namespace
 
 Result<vault::ChainRecord> record_receipt(const fs::path& vault_dir, const Receipt& receipt,
-                                          vault::Clock& clock, const fs::path& state_root) {
+                                          const crypto::SigningKey& signer, vault::Clock& clock,
+                                          const fs::path& state_root) {
     TRY_ASSIGN(vault::Vault opened, vault::Vault::open(vault_dir));
     if (opened.vault_id() != receipt.vault_id) {
         return make_error(Errc::precondition,
@@ -313,7 +330,7 @@ Result<vault::ChainRecord> record_receipt(const fs::path& vault_dir, const Recei
     options.clock = &clock;
     TRY_ASSIGN(vault::WriterLock lock,
                vault::acquire_writer_lock(opened, options, vault::WriterContext{state_root}));
-    TRY_ASSIGN(vault::ChainRecord appended, append_receipt(opened, lock, receipt, true));
+    TRY_ASSIGN(vault::ChainRecord appended, append_receipt(opened, lock, receipt, signer, true));
     (void)lock.release();
     return appended;
 }
@@ -480,6 +497,34 @@ Result<Loaded> load_and_check(const ApplyOptions& options, JobLog& log, std::int
                               platform::path_to_utf8(options.vault_dir) +
                               "'; restore from an intact copy of the vault");
     }
+    // Only a verified backup restores: sealed for this vault, signed by a signer of its policy,
+    // announced by a signed record (vault/catalog.hpp). A planted envelope never gets here.
+    TRY_ASSIGN(const vault::Catalog catalog, vault::build_catalog(opened));
+    const vault::CatalogEntry* entry = catalog.find(vault::backup_id_hex(request.backup_id));
+    if (entry == nullptr || !entry->usable()) {
+        return make_error(
+            Errc::vault_damaged,
+            "backup " + vault::backup_id_hex(request.backup_id) + " is not verified (" +
+                (entry == nullptr ? std::string("not in the vault")
+                                  : std::string(vault::backup_state_name(entry->state)) + ", " +
+                                        vault::describe_signer(*entry) + ": " + entry->problem) +
+                "): it is never restored",
+            "run 'ssoescrow vault check --vault " + platform::path_to_utf8(options.vault_dir) +
+                "'; restore another backup");
+    }
+    // The bytes about to be opened are the ones the catalog verified (not a file swapped since).
+    if (auto signed_ok = vault::check_envelope_signature(header, *envelope);
+        !signed_ok || header.signer_fingerprint != entry->signer) {
+        return make_error(
+            Errc::vault_damaged,
+            "the envelope of backup " + entry->backup_id + " changed while it was being read: " +
+                (signed_ok ? std::string("another signer") : signed_ok.error().message),
+            "run 'ssoescrow vault check --vault " + platform::path_to_utf8(options.vault_dir) +
+                "'");
+    }
+    log.info("signed", "backup " + entry->backup_id + " is signed by " +
+                           vault::describe_signer(*entry) + " under policy " +
+                           entry->policy_fingerprint);
 
     std::vector<ApprovalInput> inputs;
     for (const fs::path& file : options.approvals) {
@@ -795,6 +840,8 @@ Result<ApplyResult> run_apply(const ApplyOptions& options, JobLog& log, vault::C
                           "--drill-server needs --drill and --bridge CMD (the "
                           "bridge of the drill server)");
     }
+    if (options.signer == nullptr)
+        return make_error(Errc::internal, "restore apply: no signing key for the receipt");
     std::optional<bridge::BridgeClient> client;
     if (!options.bridge_command.empty()) {
         TRY_ASSIGN(client, bridge::BridgeClient::from_command_line(options.bridge_command,
@@ -809,6 +856,20 @@ Result<ApplyResult> run_apply(const ApplyOptions& options, JobLog& log, vault::C
 
     TRY_ASSIGN(Loaded loaded, load_and_check(options, log, clock.now()));
     const RestoreRequest& request = loaded.request;
+    // The receipt counts only when signed by a signer of the policy (FORMAT.md 4.3). A drill
+    // exists to be counted, so it is refused; a restore in a disaster goes on, with a warning.
+    if (loaded.vault.config().escrow.find_signer(options.signer->signer.fingerprint()) == nullptr) {
+        const std::string problem = "this host's signer " + options.signer->signer.describe() +
+                                    " is not a signer of the vault's policy: its receipt would "
+                                    "not count";
+        const std::string hint =
+            "use --signing-key with a key the policy lists (an operator key "
+            "from 'signer keygen' listed at 'vault init'), or the --state-dir "
+            "of a backup host";
+        if (options.mode == ApplyMode::drill)
+            return make_error(Errc::precondition, problem, hint);
+        log.warning("signer-not-listed", problem + "; " + hint);
+    }
     TRY_ASSIGN(const vault::Bundle bundle,
                vault::combine_and_open(loaded.envelope, loaded.approvals.shares));
     // The header is now authenticated by the MAC: its MSIDs are the backup's.
@@ -850,7 +911,7 @@ Result<ApplyResult> run_apply(const ApplyOptions& options, JobLog& log, vault::C
         receipt.time = clock.now();
         if (target.lock) {
             TRY_ASSIGN(const vault::ChainRecord appended,
-                       append_receipt(loaded.vault, *target.lock, receipt, false));
+                       append_receipt(loaded.vault, *target.lock, receipt, *options.signer, false));
             result.audit_seq = appended.record.seq;
             return {};
         }

@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "crypto/result.hpp"
+#include "crypto/sign.hpp"
 #include "src/job_log.hpp"
 #include "src/restore/request.hpp"
 #include "vault/audit_log.hpp"
@@ -109,10 +110,12 @@ Result<Receipt> parse_receipt(ByteView file, std::string_view source);
 // backup, request, node, MSID and custodians, dated at or after the receipt's time). The record's
 // time is the receipt's, or the chain head's when the receipt is older (records never go back in
 // time).
-// Like every writer it first verifies the vault's history (vault/writer.hpp) against this
-// host's state under `state_root` (--state-dir; empty: the default).
+// The record is signed by `signer` (the recording host's key, which the policy must list). Like
+// every writer it first verifies the vault's history (vault/writer.hpp) against this host's state
+// under `state_root` (--state-dir; empty: the default).
 Result<vault::ChainRecord> record_receipt(const std::filesystem::path& vault_dir,
-                                          const Receipt& receipt, vault::Clock& clock,
+                                          const Receipt& receipt, const crypto::SigningKey& signer,
+                                          vault::Clock& clock,
                                           const std::filesystem::path& state_root = {});
 
 // --- The apply job ----------------------------------------------------------------------------
@@ -145,6 +148,7 @@ struct ApplyOptions {
     // This host's state root (--state-dir; empty: the default): the receipt is written only into
     // a vault whose history verifies against it (vault/writer.hpp).
     std::filesystem::path state_root;
+    const crypto::SigningKey* signer = nullptr;  // signs the receipt record (required)
 };
 
 struct ApplyResult {

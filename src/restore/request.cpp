@@ -173,8 +173,9 @@ std::string with_checksum(std::string body) {
 // The "payload: ... <size>" line of a header, so that the header can be checked with the
 // envelope parser without its payload. 0 when it cannot be found (the parser then says why).
 std::uint64_t declared_payload_size(std::string_view header) {
-    // header ends with "payload: xchacha20poly1305 <48 hex> <size>\nmac: <64 hex>\n"
-    constexpr std::size_t k_mac_line = 5 + 64 + 1;
+    // header ends with "payload: xchacha20poly1305 <48 hex> <size>\nmac: <64 hex>\n" and the
+    // signature line
+    constexpr std::size_t k_mac_line = vault::k_mac_line_size + vault::k_signature_line_size;
     if (header.size() < k_mac_line + 2)
         return 0;
     const std::string_view before = header.substr(0, header.size() - k_mac_line);

@@ -140,7 +140,9 @@ expect_equal "$(audit_count "$V")" "$count" "audit records after the refusals"
 cp -r "$V" "$WORK/lockv"
 LST=(--state-dir "$WORK/state-lockv")
 "${EMU[@]}" admin fail-next hang --op backup >/dev/null
+# (a latest-seen state of its own, the signing key of the host that initialised the vault)
 "$SSOESCROW" backup --vault "$WORK/lockv" --bridge "$BRIDGE" "${LST[@]}" --bridge-timeout 20 \
+    --signing-key "$WORK/state/signing.key" \
     >"$WORK/holder.out" 2>&1 &
 holder=$!
 for _ in $(seq 100); do [[ -e $WORK/lockv/locks/writer.lock ]] && break; sleep 0.1; done

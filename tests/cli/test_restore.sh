@@ -161,14 +161,14 @@ run 0 approve alice "$WORK/req" "$WORK/alice2.approval" --vault "$WORK/v"
 
 # --- apply --drill, and each bad approval named -----------------------------------------------
 audit_before=$(audit_count "$WORK/v")
-run 0 "$SSOESCROW" restore apply "$WORK/req" --vault "$WORK/v" --approval "$WORK/alice.approval" \
+run 0 "$SSOESCROW" restore apply --state-dir "$WORK/state" "$WORK/req" --vault "$WORK/v" --approval "$WORK/alice.approval" \
     --approval "$WORK/bob.approval" --drill
 expect_out "^drill of backup $BACKUP passed on [^ ]+: 2 approvals opened it, header MAC, payload and .bak SHA-256 verified; MSID $BACKUP_MSID; receipt: audit record [0-9]+$"
 expect_equal "$(audit_count "$WORK/v")" "$((audit_before + 1))" "audit records after a drill"
 CHECKS=$((CHECKS + 1))
 grep -lq '^type: drill$' $(ls "$WORK"/v/audit/*.rec | sort | tail -1) || fail "the newest record is not a drill"
 # I3: the same custodian twice is counted once.
-run 0 "$SSOESCROW" restore apply "$WORK/req" --vault "$WORK/v" --approval "$WORK/alice.approval" \
+run 0 "$SSOESCROW" restore apply --state-dir "$WORK/state" "$WORK/req" --vault "$WORK/v" --approval "$WORK/alice.approval" \
     --approval "$WORK/alice2.approval" --approval "$WORK/carol.approval" --drill
 expect_err "alice2.approval is another approval of custodian 'alice'.*counted once"
 # A departed custodian's approval still counts (the backup is sealed to them), with a warning.
@@ -179,16 +179,16 @@ run 0 "$SSOESCROW" restore apply "$WORK/req" --vault "$WORK/v" --approval "$WORK
 # Like every writer, apply remembers the audit head it wrote (rollback detection).
 CHECKS=$((CHECKS + 1))
 grep -qx "seq: $(audit_count "$WORK/v")" "$WORK"/state/*/latest-seen ||
-    fail "restore apply did not remember the audit head: $(cat "$WORK"/state/*/latest-seen)"
+    fail "restore apply --state-dir "$WORK/state" did not remember the audit head: $(cat "$WORK"/state/*/latest-seen)"
 expect_err "warning: restore: the approval of custodian [0-9a-f-]{39} counts although they were marked departed on .* \\(left the company\\); after the restore, move the escrow"
 run 0 "$SSOESCROW" vault reinstate --vault "$WORK/v" --custodian "$WORK/carol.pub" \
     --reason "test over" --state-dir "$WORK/state"
-run 4 "$SSOESCROW" restore apply "$WORK/req" --vault "$WORK/v" --approval "$WORK/alice.approval" \
+run 4 "$SSOESCROW" restore apply --state-dir "$WORK/state" "$WORK/req" --vault "$WORK/v" --approval "$WORK/alice.approval" \
     --approval "$WORK/alice2.approval" --drill
 expect_err 'need 2 approvals, have 1'
 expect_err "hint: ask 1 more of these custodians to approve request $REQ_ID: .*custodian 'bob'"
 # I4: K-1 approvals.
-run 4 "$SSOESCROW" restore apply "$WORK/req" --vault "$WORK/v" --approval "$WORK/bob.approval" \
+run 4 "$SSOESCROW" restore apply --state-dir "$WORK/state" "$WORK/req" --vault "$WORK/v" --approval "$WORK/bob.approval" \
     --extract "$WORK/x-few"
 expect_err 'need 2 approvals, have 1 .*nothing was decrypted'
 expect_absent "$WORK/x-few"
@@ -199,36 +199,36 @@ import sys
 p = sys.argv[1]; b = bytearray(open(p, "rb").read())
 i = b.index(b"wrapped: ") + 20; b[i] ^= 0x04
 open(p, "wb").write(b)' "$WORK/bob.flipped"
-run 4 "$SSOESCROW" restore apply "$WORK/req" --vault "$WORK/v" --approval "$WORK/alice.approval" \
+run 4 "$SSOESCROW" restore apply --state-dir "$WORK/state" "$WORK/req" --vault "$WORK/v" --approval "$WORK/alice.approval" \
     --approval "$WORK/bob.flipped" --extract "$WORK/x-corrupt"
 expect_err "1 of 2 approval\\(s\\) refused: $WORK/bob.flipped: restore approval is damaged"
 expect_err "hint: these approvals are valid and stay usable: $WORK/alice.approval"
 head -c 200 "$WORK/bob.approval" >"$WORK/bob.truncated"
-run 3 "$SSOESCROW" restore apply "$WORK/req" --vault "$WORK/v" --approval "$WORK/bob.truncated" \
+run 3 "$SSOESCROW" restore apply --state-dir "$WORK/state" "$WORK/req" --vault "$WORK/v" --approval "$WORK/bob.truncated" \
     --approval "$WORK/alice.approval" --extract "$WORK/x-corrupt"
 expect_err "corrupt approval: $WORK/bob.truncated"
-run 5 "$SSOESCROW" restore apply "$WORK/req" --vault "$WORK/v" --approval "$WORK/missing.approval" \
+run 5 "$SSOESCROW" restore apply --state-dir "$WORK/state" "$WORK/req" --vault "$WORK/v" --approval "$WORK/missing.approval" \
     --approval "$WORK/alice.approval" --drill
 expect_err 'missing.approval'
 expect_absent "$WORK/x-corrupt"
 # I2: an approval of another request (of the same backup) is refused, naming it.
 run 0 "$SSOESCROW" restore request --vault "$WORK/v" --out "$WORK/req2"
 run 0 approve carol "$WORK/req2" "$WORK/carol-req2.approval"
-run 4 "$SSOESCROW" restore apply "$WORK/req" --vault "$WORK/v" --approval "$WORK/alice.approval" \
+run 4 "$SSOESCROW" restore apply --state-dir "$WORK/state" "$WORK/req" --vault "$WORK/v" --approval "$WORK/alice.approval" \
     --approval "$WORK/carol-req2.approval" --drill
 expect_err "carol-req2.approval \\(custodian 'carol' .*approves another request"
 # The request's key must be its own, and owner-only.
-run 4 "$SSOESCROW" restore apply "$WORK/req" --key "$WORK/req2.key" --vault "$WORK/v" \
+run 4 "$SSOESCROW" restore apply --state-dir "$WORK/state" "$WORK/req" --key "$WORK/req2.key" --vault "$WORK/v" \
     --approval "$WORK/alice.approval" --approval "$WORK/bob.approval" --drill
 expect_err 'req2.key is the key of request'
 cp "$WORK/req.key" "$WORK/loose.key"
 chmod 640 "$WORK/loose.key"
-run 6 "$SSOESCROW" restore apply "$WORK/req" --key "$WORK/loose.key" --vault "$WORK/v" \
+run 6 "$SSOESCROW" restore apply --state-dir "$WORK/state" "$WORK/req" --key "$WORK/loose.key" --vault "$WORK/v" \
     --approval "$WORK/alice.approval" --approval "$WORK/bob.approval" --drill
 expect_err 'chmod 600'
-run 2 "$SSOESCROW" restore apply "$WORK/req" --vault "$WORK/v" --approval "$WORK/alice.approval"
+run 2 "$SSOESCROW" restore apply --state-dir "$WORK/state" "$WORK/req" --vault "$WORK/v" --approval "$WORK/alice.approval"
 expect_err 'say what to do'
-run 2 "$SSOESCROW" restore apply "$WORK/req" --vault "$WORK/v" --approval "$WORK/alice.approval" \
+run 2 "$SSOESCROW" restore apply --state-dir "$WORK/state" "$WORK/req" --vault "$WORK/v" --approval "$WORK/alice.approval" \
     --drill --extract "$WORK/x"
 
 # --- extract: byte-identical .bak and password of a .bak made by hand -------------------------
@@ -243,7 +243,7 @@ run 0 "$SSOESCROW" restore request --vault "$WORK/v" --backup "$HAND" --out "$WO
 run 0 approve carol "$WORK/req-hand" "$WORK/carol-hand.approval"
 run 0 approve bob "$WORK/req-hand" "$WORK/bob-hand.approval"
 audit_before=$(audit_count "$WORK/v")
-run 0 "$SSOESCROW" restore apply "$WORK/req-hand" --vault "$WORK/v" \
+run 0 "$SSOESCROW" restore apply --state-dir "$WORK/state" "$WORK/req-hand" --vault "$WORK/v" \
     --approval "$WORK/carol-hand.approval" --approval "$WORK/bob-hand.approval" \
     --extract "$WORK/extracted"
 expect_out "^  $WORK/extracted/ssoescrow-$HAND.bak$"
@@ -268,14 +268,14 @@ CHECKS=$((CHECKS + 1))
 "${EMU[@]}" restore <"$WORK/restore.json" | grep -q '"ok": *true' || fail "the emulator refused the extracted pair"
 # I12: existing files are never overwritten, symlinks never followed.
 cp "$WORK/extracted/ssoescrow-$HAND.bak" "$WORK/bak.before"
-run 6 "$SSOESCROW" restore apply "$WORK/req-hand" --vault "$WORK/v" \
+run 6 "$SSOESCROW" restore apply --state-dir "$WORK/state" "$WORK/req-hand" --vault "$WORK/v" \
     --approval "$WORK/carol-hand.approval" --approval "$WORK/bob-hand.approval" \
     --extract "$WORK/extracted"
 expect_err 'already exists; nothing was extracted'
 cmp -s "$WORK/bak.before" "$WORK/extracted/ssoescrow-$HAND.bak" || fail "an extracted file was overwritten"
 mkdir -m 700 "$WORK/trap"
 ln -s "$WORK/stolen.password" "$WORK/trap/ssoescrow-$HAND.password"
-run 6 "$SSOESCROW" restore apply "$WORK/req-hand" --vault "$WORK/v" \
+run 6 "$SSOESCROW" restore apply --state-dir "$WORK/state" "$WORK/req-hand" --vault "$WORK/v" \
     --approval "$WORK/carol-hand.approval" --approval "$WORK/bob-hand.approval" --extract "$WORK/trap"
 expect_absent "$WORK/stolen.password"
 expect_absent "$WORK/trap/ssoescrow-$HAND.bak"
@@ -292,7 +292,7 @@ import sys
 p = sys.argv[1]; b = bytearray(open(p, "rb").read())
 b[-5] ^= 0x01   # inside the payload: the header (and its hash) stay the same
 open(p, "wb").write(b)' "$ENVELOPE"
-run 4 "$SSOESCROW" restore apply "$WORK/req" --vault "$WORK/v-tampered" \
+run 8 "$SSOESCROW" restore apply --state-dir "$WORK/state" "$WORK/req" --vault "$WORK/v-tampered" \
     --approval "$WORK/alice.approval" --approval "$WORK/bob.approval" --extract "$WORK/x-payload"
 expect_err 'payload'
 expect_absent "$WORK/x-payload"
@@ -301,7 +301,7 @@ import sys
 p = sys.argv[1]; b = bytearray(open(p, "rb").read())
 i = b.index(b"computer: ") + 10; b[i] = ord("X")
 open(p, "wb").write(b)' "$ENVELOPE"
-run 8 "$SSOESCROW" restore apply "$WORK/req" --vault "$WORK/v-tampered" \
+run 8 "$SSOESCROW" restore apply --state-dir "$WORK/state" "$WORK/req" --vault "$WORK/v-tampered" \
     --approval "$WORK/alice.approval" --approval "$WORK/bob.approval" --extract "$WORK/x-header"
 expect_err 'is not the one request .* was made for: its header changed'
 expect_err 'hint: run .ssoescrow vault check'
@@ -311,7 +311,7 @@ no_plaintext "$WORK"
 # --- Restore through the bridge (standalone) -----------------------------------------------------
 "${EMU[@]}" admin rotate-without-backup >/dev/null
 # The SSO database now expects the new secret: ENTSSO refuses the stale backup (10815).
-run 10 "$SSOESCROW" restore apply "$WORK/req" --vault "$WORK/v" --approval "$WORK/alice.approval" \
+run 10 "$SSOESCROW" restore apply --state-dir "$WORK/state" "$WORK/req" --vault "$WORK/v" --approval "$WORK/alice.approval" \
     --approval "$WORK/bob.approval" --bridge "$BRIDGE" --temp-dir "$WORK/tmp"
 expect_err 'ENTSSO error 10815'
 expect_equal "$(scratch_left)" 0 "scratch entries after a refused restore"
@@ -319,7 +319,7 @@ expect_equal "$(scratch_left)" 0 "scratch entries after a refused restore"
 rm -rf "$WORK/es"
 run 0 "${EMU[@]}" admin init --standalone SSO1 --no-secret --ssodb-msid "$BACKUP_MSID"
 audit_before=$(audit_count "$WORK/v")
-run 0 "$SSOESCROW" restore apply "$WORK/req" --vault "$WORK/v" --approval "$WORK/alice.approval" \
+run 0 "$SSOESCROW" restore apply --state-dir "$WORK/state" "$WORK/req" --vault "$WORK/v" --approval "$WORK/alice.approval" \
     --approval "$WORK/bob.approval" --bridge "$BRIDGE" --temp-dir "$WORK/tmp" --log-json "$WORK/apply.log"
 expect_out "^restore of backup $BACKUP done on SSO1: current MSID $BACKUP_MSID, service running; receipt: audit record [0-9]+$"
 expect_equal "$(live_msid)" "$BACKUP_MSID" "live MSID after the restore"
@@ -352,10 +352,10 @@ expect_absent "$WORK/bob-wrong-vault.approval"
 run 4 approve bob "$WORK/req" "$WORK/bob-tampered.approval" --vault "$WORK/v-tampered"
 expect_err "the envelope header it shows is not the vault's"
 expect_absent "$WORK/bob-tampered.approval"
-run 4 "$SSOESCROW" restore apply "$WORK/req5" --vault "$WORK/v5" --approval "$WORK/bob-5.approval" \
+run 4 "$SSOESCROW" restore apply --state-dir "$WORK/state" "$WORK/req5" --vault "$WORK/v5" --approval "$WORK/bob-5.approval" \
     --approval "$WORK/dave-5.approval" --drill
 expect_err 'need 3 approvals, have 2'
-run 0 "$SSOESCROW" restore apply "$WORK/req5" --vault "$WORK/v5" --approval "$WORK/bob-5.approval" \
+run 0 "$SSOESCROW" restore apply --state-dir "$WORK/state" "$WORK/req5" --vault "$WORK/v5" --approval "$WORK/bob-5.approval" \
     --approval "$WORK/dave-5.approval" --approval "$WORK/erin-5.approval" --bridge "$BRIDGE" \
     --temp-dir "$WORK/tmp" --json
 cp "$WORK/out" "$WORK/restore5.json"
@@ -368,7 +368,7 @@ assert len(doc["custodians"]) == 3 and doc["audit_seq"] >= 3 and doc["receipt_fi
 assert doc["bak_file"] is None and doc["password_file"] is None, doc
 ' "$WORK/restore5.json" "$BACKUP_MSID"
 # An approval of the 2-of-3 vault's request does not open the 3-of-5 backup.
-run 4 "$SSOESCROW" restore apply "$WORK/req5" --vault "$WORK/v5" --approval "$WORK/bob-5.approval" \
+run 4 "$SSOESCROW" restore apply --state-dir "$WORK/state" "$WORK/req5" --vault "$WORK/v5" --approval "$WORK/bob-5.approval" \
     --approval "$WORK/dave-5.approval" --approval "$WORK/alice.approval" --drill
 expect_err "alice.approval \\(custodian 'alice'.*approves another request"
 
@@ -376,16 +376,16 @@ expect_err "alice.approval \\(custodian 'alice'.*approves another request"
 if [[ ${SSOESCROW_HOOKS:-0} == 1 ]]; then
     cp -a "$WORK/v" "$WORK/v-ro"
     audit_before=$(audit_count "$WORK/v-ro")
-    run 5 env SSOESCROW_TEST_FAULT=erofs:open "$SSOESCROW" restore apply "$WORK/req" \
+    run 5 env SSOESCROW_TEST_FAULT=erofs:open "$SSOESCROW" restore apply --state-dir "$WORK/state" "$WORK/req" \
         --vault "$WORK/v-ro" --approval "$WORK/alice.approval" --approval "$WORK/bob.approval" --drill
     expect_err 'drill is refused because its receipt cannot be written to the vault.s audit log: .*read-only'
     expect_err 'hint: .*--receipt-out FILE'
     # The extraction is refused too, before any file is written.
-    run 5 env SSOESCROW_TEST_FAULT=erofs:open "$SSOESCROW" restore apply "$WORK/req" \
+    run 5 env SSOESCROW_TEST_FAULT=erofs:open "$SSOESCROW" restore apply --state-dir "$WORK/state" "$WORK/req" \
         --vault "$WORK/v-ro" --approval "$WORK/alice.approval" --approval "$WORK/bob.approval" \
         --extract "$WORK/x-ro"
     expect_absent "$WORK/x-ro"
-    run 0 env SSOESCROW_TEST_FAULT=erofs:open "$SSOESCROW" restore apply "$WORK/req" \
+    run 0 env SSOESCROW_TEST_FAULT=erofs:open "$SSOESCROW" restore apply --state-dir "$WORK/state" "$WORK/req" \
         --vault "$WORK/v-ro" --approval "$WORK/alice.approval" --approval "$WORK/bob.approval" \
         --drill --receipt-out "$WORK/drill.receipt"
     expect_out "receipt written to $WORK/drill.receipt \\(the vault is read-only\\)"
@@ -395,20 +395,20 @@ if [[ ${SSOESCROW_HOOKS:-0} == 1 ]]; then
     [[ ! -e $WORK/v-ro/locks/writer.lock ]] || fail "a lock left in the read-only copy"
     CHECKS=$((CHECKS + 1))
     head -1 "$WORK/drill.receipt" | grep -qx 'ssoescrow-restore-receipt/1' || fail "receipt magic"
-    run 6 env SSOESCROW_TEST_FAULT=erofs:open "$SSOESCROW" restore apply "$WORK/req" \
+    run 6 env SSOESCROW_TEST_FAULT=erofs:open "$SSOESCROW" restore apply --state-dir "$WORK/state" "$WORK/req" \
         --vault "$WORK/v-ro" --approval "$WORK/alice.approval" --approval "$WORK/bob.approval" \
         --drill --receipt-out "$WORK/drill.receipt"
     expect_err 'already exists'
     # Later, where the vault is writable again.
-    run 0 "$SSOESCROW" restore record-receipt --vault "$WORK/v-ro" "$WORK/drill.receipt"
+    run 0 "$SSOESCROW" restore record-receipt --state-dir "$WORK/state" --vault "$WORK/v-ro" "$WORK/drill.receipt"
     expect_out "^drill receipt of node .* \\(backup $BACKUP\\) recorded as audit/"
     expect_equal "$(audit_count "$WORK/v-ro")" "$((audit_before + 1))" "records after record-receipt"
-    run 6 "$SSOESCROW" restore record-receipt --vault "$WORK/v-ro" "$WORK/drill.receipt"
+    run 6 "$SSOESCROW" restore record-receipt --state-dir "$WORK/state" --vault "$WORK/v-ro" "$WORK/drill.receipt"
     expect_err 'already in the audit log'
-    run 6 "$SSOESCROW" restore record-receipt --vault "$WORK/v5" "$WORK/drill.receipt"
+    run 6 "$SSOESCROW" restore record-receipt --state-dir "$WORK/state" --vault "$WORK/v5" "$WORK/drill.receipt"
     expect_err 'the receipt is for vault'
     sed -i 's/^node: /node: X/' "$WORK/drill.receipt"
-    run 4 "$SSOESCROW" restore record-receipt --vault "$WORK/v-ro" "$WORK/drill.receipt"
+    run 4 "$SSOESCROW" restore record-receipt --state-dir "$WORK/state" --vault "$WORK/v-ro" "$WORK/drill.receipt"
     expect_err 'damaged'
     run 0 "$SSOESCROW" vault check --vault "$WORK/v-ro" --no-state
 else
@@ -421,7 +421,7 @@ run 0 approve alice "$WORK/req-short" "$WORK/alice-short.approval"
 run 0 approve bob "$WORK/req-short" "$WORK/bob-short.approval"
 expires=$(grep -Eo '^expires: .*' "$WORK/req-short" | cut -d' ' -f2)
 while (($(date -u +%s) <= $(date -u -d "$expires" +%s))); do sleep 1; done
-run 6 "$SSOESCROW" restore apply "$WORK/req-short" --vault "$WORK/v" \
+run 6 "$SSOESCROW" restore apply --state-dir "$WORK/state" "$WORK/req-short" --vault "$WORK/v" \
     --approval "$WORK/alice-short.approval" --approval "$WORK/bob-short.approval" --extract "$WORK/x-late"
 expect_err "restore request [0-9a-f]{32} expired at $expires"
 expect_absent "$WORK/x-late"

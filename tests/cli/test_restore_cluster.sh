@@ -38,7 +38,7 @@ node_msid() {  # NODE
 apply() {  # EXPECTED_EXIT BRIDGE [more args]
     local expected=$1 bridge=$2
     shift 2
-    run "$expected" "$SSOESCROW" restore apply "$WORK/req" --vault "$WORK/v" \
+    run "$expected" "$SSOESCROW" restore apply --state-dir "$WORK/state" "$WORK/req" --vault "$WORK/v" \
         --approval "$WORK/alice.approval" --approval "$WORK/carol.approval" --bridge "$bridge" \
         --temp-dir "$WORK/tmp" --bridge-timeout 5 "$@"
 }
@@ -104,7 +104,7 @@ done
 run 0 "$SSOESCROW" vault check --vault "$WORK/v" --state-dir "$WORK/state"
 
 # --- A drill through the bridge on the passive node: ENTSSO reads the .bak ------------------------
-run 0 "$SSOESCROW" restore apply "$WORK/req" --vault "$WORK/v" --approval "$WORK/alice.approval" \
+run 0 "$SSOESCROW" restore apply --state-dir "$WORK/state" "$WORK/req" --vault "$WORK/v" --approval "$WORK/alice.approval" \
     --approval "$WORK/carol.approval" --bridge "python3 $SPY $WORK/spy $N1" --drill \
     --temp-dir "$WORK/tmp"
 expect_out "^drill of backup $BACKUP passed on N1: .*ENTSSO reads the .bak and its reminder; MSID $MSID"
@@ -201,7 +201,7 @@ if [[ ${SSOESCROW_HOOKS:-0} == 1 ]]; then
     : >"$WORK/spy/operations"
     msid_before=$(node_msid N1)
     for fault in erofs:open enospc:write:1 eio:fsync:1; do
-        run 5 env SSOESCROW_TEST_FAULT="$fault" "$SSOESCROW" restore apply "$WORK/req" \
+        run 5 env SSOESCROW_TEST_FAULT="$fault" "$SSOESCROW" restore apply --state-dir "$WORK/state" "$WORK/req" \
             --vault "$WORK/v" --approval "$WORK/alice.approval" --approval "$WORK/carol.approval" \
             --bridge "python3 $SPY $WORK/spy $N1" --temp-dir "$WORK/tmp"
         expect_err 'restore is refused because its receipt cannot be written'

@@ -315,7 +315,7 @@ mkdir -p "$WORK/tmp"
 run 0 "$SSOESCROW" restore request --vault "$WORK/v" --out "$WORK/req" --reason "quarterly drill"
 run 0 approve alice "$WORK/req" "$WORK/alice.approval"
 run 0 approve bob "$WORK/req" "$WORK/bob.approval"
-run 0 "$SSOESCROW" restore apply "$WORK/req" --vault "$WORK/v" --approval "$WORK/alice.approval" \
+run 0 "$SSOESCROW" restore apply --state-dir "$WORK/state" "$WORK/req" --vault "$WORK/v" --approval "$WORK/alice.approval" \
     --approval "$WORK/bob.approval" --drill --temp-dir "$WORK/tmp"
 run 0 "$SSOESCROW" status --vault "$WORK/v" --bridge "$BRIDGE" --state-dir "$WORK/state"
 expect_out '^OK       drill-age: newest drill of backup [0-9a-f]{32} on [^ ]+ is [0-9]+s old'
@@ -359,7 +359,7 @@ run 0 approve carol "$WORK/req2" "$WORK/carol2.approval"
 run 0 "${EMU2[@]}" admin move-group NODE2
 run 0 "${EMU2[@]}" admin resource offline
 run 0 "${EMU2[@]}" admin resource online
-run 0 "$SSOESCROW" restore apply "$WORK/req2" --vault "$WORK/v2" --approval "$WORK/alice2.approval" \
+run 0 "$SSOESCROW" restore apply --state-dir "$WORK/state" "$WORK/req2" --vault "$WORK/v2" --approval "$WORK/alice2.approval" \
     --approval "$WORK/carol2.approval" --bridge "$SSO_EMULATOR --state $WORK/es2 --node NODE2" \
     --temp-dir "$WORK/tmp"
 run 0 "$SSOESCROW" status --vault "$WORK/v2" --bridge "$SSO_EMULATOR --state $WORK/es2 --node NODE2" \

@@ -7,6 +7,7 @@
 #include "crypto/hash.hpp"
 #include "src/restore/apply.hpp"
 #include "src/restore/request.hpp"
+#include "test_signing_support.hpp"
 #include "vault/envelope.hpp"
 #include "vault/policy.hpp"
 #include "vault/text_format.hpp"
@@ -19,6 +20,13 @@ namespace {
 
 constexpr std::int64_t k_now = 1795696496;  // 2026-11-26T12:34:56Z
 const std::string k_vault_id = "00112233445566778899aabbccddeeff";
+
+vault::VaultId vault_id_bytes() {
+    vault::VaultId id{};
+    const Bytes bytes = from_hex(k_vault_id, "vault id").value();
+    std::copy(bytes.begin(), bytes.end(), id.begin());
+    return id;
+}
 
 struct Fixture {
     std::vector<crypto::Identity> identities;
@@ -44,10 +52,12 @@ Fixture make_fixture(unsigned threshold = 2, std::size_t count = 3) {
         out.policy.recipients.push_back(out.identities.back().recipient);
     }
     out.policy.threshold = threshold;
+    test_support::add_test_signer(out.policy);
     out.bundle = make_bundle();
     vault::SourceInfo source{"BTS01", "SSODB01", "{4F1C2B7A-0D3E-4E5F-9A8B-1C2D3E4F5A6B}", "",
                              "nightly"};
-    auto sealed = vault::seal_envelope(out.policy, source, out.bundle, k_now - 3600);
+    auto sealed = vault::seal_envelope(out.policy, test_support::test_seal(vault_id_bytes()),
+                                       source, out.bundle, k_now - 3600);
     REQUIRE(sealed.ok());
     out.envelope = std::move(sealed).value();
     return out;
@@ -292,7 +302,8 @@ TEST_CASE("restore approval: bound to its request, backup, custodian and key", "
     // Another backup of the same custodians.
     vault::SourceInfo source{"BTS01", "SSODB01", "{4F1C2B7A-0D3E-4E5F-9A8B-1C2D3E4F5A6B}", "", ""};
     const vault::Bundle bundle = make_bundle();
-    auto sealed = vault::seal_envelope(fixture.policy, source, bundle, k_now);
+    auto sealed = vault::seal_envelope(fixture.policy, test_support::test_seal(vault_id_bytes()),
+                                       source, bundle, k_now);
     REQUIRE(sealed.ok());
     auto made_other = create_request(*sealed, k_vault_id, "operator@bts01", "", k_now, 3600);
     REQUIRE(made_other.ok());

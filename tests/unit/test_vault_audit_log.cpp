@@ -25,7 +25,8 @@ AuditRecord init_record() {
                 {"policy", "sha256:" + k_hash_a},
                 {"threshold", "2"},
                 {"custodian", "e2c4-8ec7-55c8-1fb5-1c9e-e06f-0063-7eea"},
-                {"custodian", "f768-5705-09cb-449f-ec0b-a407-307b-99aa"}};
+                {"custodian", "f768-5705-09cb-449f-ec0b-a407-307b-99aa"},
+                {"policy-signer", "0a1b-2c3d-4e5f-6a7b-8c9d-0e1f-2a3b-4c5d"}};
     return r;
 }
 
@@ -58,8 +59,9 @@ AuditChain make_chain(const fs::path& dir, std::size_t count) {
     auto chain = start_audit_log(dir, init_record());
     REQUIRE(chain.ok());
     for (std::size_t i = 2; i <= count; ++i) {
-        auto appended = append_audit_record(dir, *chain,
-                                            prune_record(k_t0 + static_cast<std::int64_t>(i) * 60));
+        auto appended =
+            append_audit_record(dir, *chain, prune_record(k_t0 + static_cast<std::int64_t>(i) * 60),
+                                &test_support::test_signing_key());
         REQUIRE(appended.ok());
     }
     return std::move(chain).value();
@@ -110,6 +112,8 @@ TEST_CASE("audit records round-trip byte-exactly for every type", "[vault][audit
             r.actor = "ops@bts01";
         if (r.time == 0)
             r.time = k_t0;
+        if (is_signed_record_type(r.type))
+            REQUIRE(sign_audit_record(r, test_support::test_signing_key()).ok());
         REQUIRE(r.validate().ok());
         const std::string text = r.serialise();
         auto parsed = parse_audit_record(text, "r");
@@ -128,6 +132,7 @@ TEST_CASE("audit schemas: required fields, order, kinds, no path tricks", "[vaul
     r.seq = 2;
     r.prev = k_hash_a;
     r.vault_id = k_vault_id;
+    REQUIRE(sign_audit_record(r, test_support::test_signing_key()).ok());
     REQUIRE(r.validate().ok());
 
     AuditRecord missing = r;
@@ -202,6 +207,7 @@ TEST_CASE("every truncation and bit flip of an audit record is detected", "[vaul
     r.seq = 2;
     r.prev = k_hash_a;
     r.vault_id = k_vault_id;
+    REQUIRE(sign_audit_record(r, test_support::test_signing_key()).ok());
     const std::string text = r.serialise();
     const std::string hash = audit_hash(text);
     for (std::size_t size = 0; size < text.size(); ++size) {
@@ -293,11 +299,16 @@ TEST_CASE("two records with the same seq are a fork", "[vault][audit]") {
     AuditChain chain = make_chain(tmp.path(), 2);
     AuditChain copy = chain;
     // A second writer without the lock appends seq 3 too.
-    REQUIRE(append_audit_record(tmp.path(), chain, prune_record(k_t0 + 1000)).ok());
-    REQUIRE(append_audit_record(tmp.path(), copy, prune_record(k_t0 + 2000)).ok());
+    REQUIRE(append_audit_record(tmp.path(), chain, prune_record(k_t0 + 1000),
+                                &test_support::test_signing_key())
+                .ok());
+    REQUIRE(append_audit_record(tmp.path(), copy, prune_record(k_t0 + 2000),
+                                &test_support::test_signing_key())
+                .ok());
     AuditChain read = read_chain(tmp.path());
     CHECK(has_finding(read.findings, Severity::damaged, "audit-fork"));
-    auto refused = append_audit_record(tmp.path(), read, prune_record(k_t0 + 3000));
+    auto refused = append_audit_record(tmp.path(), read, prune_record(k_t0 + 3000),
+                                       &test_support::test_signing_key());
     REQUIRE_FALSE(refused.ok());
     CHECK(refused.error().code == Errc::vault_damaged);
 }
@@ -323,7 +334,8 @@ TEST_CASE("an empty or missing audit log is damage", "[vault][audit]") {
     fs::create_directory(tmp.path() / "audit");
     AuditChain empty = read_chain(tmp.path());
     CHECK(has_finding(empty.findings, Severity::damaged, "audit-empty"));
-    auto refused = append_audit_record(tmp.path(), empty, prune_record(k_t0));
+    auto refused = append_audit_record(tmp.path(), empty, prune_record(k_t0),
+                                       &test_support::test_signing_key());
     REQUIRE_FALSE(refused.ok());
     CHECK(refused.error().code == Errc::vault_damaged);
 }
@@ -365,7 +377,9 @@ TEST_CASE("latest-seen state detects rollback and rewritten history (F16)", "[va
     SECTION("history rewritten from record 4 on") {
         test_support::remove_write_once_file(vault_dir / chain.records[3].file);
         AuditChain rewritten = read_chain(vault_dir);
-        REQUIRE(append_audit_record(vault_dir, rewritten, prune_record(k_t0 + 9999)).ok());
+        REQUIRE(append_audit_record(vault_dir, rewritten, prune_record(k_t0 + 9999),
+                                    &test_support::test_signing_key())
+                    .ok());
         const Findings found = compare_with_seen(read_chain(vault_dir), **seen);
         CHECK(has_finding(found, Severity::damaged, "audit-history-rewritten"));
         // A chain of the same length with another history does not replace the state either.
@@ -396,10 +410,12 @@ TEST_CASE("restore receipts and the last drill come from the chain", "[vault][au
     CHECK(restore_receipts(chain).empty());
     CHECK_FALSE(last_drill_time(chain).has_value());
     REQUIRE(append_audit_record(tmp.path(), chain,
-                                restore_record(AuditType::drill, k_t0 + 100, "NODE1"))
+                                restore_record(AuditType::drill, k_t0 + 100, "NODE1"),
+                                &test_support::test_signing_key())
                 .ok());
     REQUIRE(append_audit_record(tmp.path(), chain,
-                                restore_record(AuditType::restore, k_t0 + 200, "NODE2"))
+                                restore_record(AuditType::restore, k_t0 + 200, "NODE2"),
+                                &test_support::test_signing_key())
                 .ok());
     const AuditChain read = read_chain(tmp.path());
     const auto receipts = restore_receipts(read);
@@ -420,7 +436,9 @@ TEST_CASE("restore receipts and the last drill come from the chain", "[vault][au
 TEST_CASE("a clock stepped back between records is a warning, not damage (F12)", "[vault][audit]") {
     TempDir tmp;
     AuditChain chain = make_chain(tmp.path(), 2);
-    REQUIRE(append_audit_record(tmp.path(), chain, prune_record(k_t0 - 7200)).ok());
+    REQUIRE(append_audit_record(tmp.path(), chain, prune_record(k_t0 - 7200),
+                                &test_support::test_signing_key())
+                .ok());
     const AuditChain read = read_chain(tmp.path());
     CHECK(read.intact());
     CHECK(has_finding(read.findings, Severity::warning, "audit-time-backwards"));
@@ -459,7 +477,8 @@ TEST_CASE("custodian departure records: schema and the roster built from them", 
     TempDir dir;
     AuditChain chain = make_chain(dir.path(), 1);
     REQUIRE(append_audit_record(dir.path(), chain,
-                                departure(AuditType::custodian_departed, bob, k_t0 + 100))
+                                departure(AuditType::custodian_departed, bob, k_t0 + 100),
+                                &test_support::test_signing_key())
                 .ok());
     CustodianRoster roster = custodian_roster(chain.records);
     REQUIRE(roster.find(alice) != nullptr);
@@ -477,11 +496,13 @@ TEST_CASE("custodian departure records: schema and the roster built from them", 
 
     // A second departure keeps the first date; a reinstatement clears it; the chain verifies.
     REQUIRE(append_audit_record(dir.path(), chain,
-                                departure(AuditType::custodian_departed, bob, k_t0 + 200))
+                                departure(AuditType::custodian_departed, bob, k_t0 + 200),
+                                &test_support::test_signing_key())
                 .ok());
     CHECK(custodian_roster(chain.records).find(bob)->departed->time == k_t0 + 100);
     REQUIRE(append_audit_record(dir.path(), chain,
-                                departure(AuditType::custodian_reinstated, bob, k_t0 + 300))
+                                departure(AuditType::custodian_reinstated, bob, k_t0 + 300),
+                                &test_support::test_signing_key())
                 .ok());
     CHECK_FALSE(custodian_roster(chain.records).is_departed(bob));
     // The roster of a prefix is the state at that time (status --as-of).

@@ -80,6 +80,7 @@ TEST_CASE("an orphan envelope is a warning and is adopted by the next prune (F2)
     auto lock = WriterLock::acquire(f.vault.dir(), lock_options);
     REQUIRE(lock.ok());
     PruneOptions prune_options;
+    prune_options.signer = &test_support::test_signing_key();
     prune_options.clock = &clock;
     auto pruned = execute_prune(f.vault, *lock, prune_options);
     REQUIRE(pruned.ok());
@@ -161,7 +162,8 @@ TEST_CASE("swapped envelopes and an older envelope put back are detected (F16)",
         prune.actor = "tester@testhost";
         prune.fields = {
             {"backup", f.first.backup_id}, {"envelope", f.first.envelope_hash}, {"reason", "test"}};
-        REQUIRE(append_audit_record(f.vault.dir(), chain, prune).ok());
+        REQUIRE(append_audit_record(f.vault.dir(), chain, prune, &test_support::test_signing_key())
+                    .ok());
         // Same bytes: an interrupted prune (or a harmless copy): a warning, removed next time.
         CheckReport report = run_check(f.vault, k_t0 + 3600);
         CHECK(has_finding(report.findings, Severity::warning, "prune-incomplete", f.first.path));
@@ -172,7 +174,8 @@ TEST_CASE("swapped envelopes and an older envelope put back are detected (F16)",
         altered.back() = static_cast<char>(altered.back() ^ 0x80);
         write_text(f.path_of(f.first), altered);
         report = run_check(f.vault, k_t0 + 3600);
-        CHECK(has_finding(report.findings, Severity::damaged, "envelope-altered", f.first.path));
+        CHECK(has_finding(report.findings, Severity::damaged, "envelope-signature-invalid",
+                          f.first.path));
     }
 }
 
@@ -180,14 +183,15 @@ TEST_CASE("an envelope replaced by a valid one of the same id is caught by its h
           "[vault][check]") {
     Fixture f;
     // Forge: keep the id line but change the label; the header MAC cannot be checked without
-    // keys, so the recorded SHA-256 is what catches it.
+    // keys, but the signature can (and the recorded SHA-256 would).
     std::string text = read_text(f.path_of(f.second));
     const std::size_t at = text.find("label: nightly");
     REQUIRE(at != std::string::npos);
     text.replace(at, 14, "label: nightlx");
     write_text(f.path_of(f.second), text);
     const CheckReport report = run_check(f.vault, k_t0 + 3600);
-    CHECK(has_finding(report.findings, Severity::damaged, "envelope-altered", f.second.path));
+    CHECK(has_finding(report.findings, Severity::damaged, "envelope-signature-invalid",
+                      f.second.path));
 }
 
 TEST_CASE("a missing envelope is damage", "[vault][check]") {
@@ -206,6 +210,7 @@ TEST_CASE("an envelope sealed to someone else's custodians is damage, not an orp
     const CheckReport report = run_check(f.vault, k_t0 + 3600);
     CHECK(has_finding(report.findings, Severity::damaged, "envelope-foreign-policy",
                       "envelopes/" + planted + ".envelope"));
+    CHECK(report.catalog.find(planted)->state == BackupState::damaged);
 }
 
 TEST_CASE("a config replaced outside ssoescrow is damage", "[vault][check]") {
@@ -269,7 +274,8 @@ TEST_CASE("a departure record must name a custodian of the vault", "[vault][chec
         record.time = k_t0 + 600;
         record.actor = "ops@bts01";
         record.fields = {{"custodian", fingerprint}, {"reason", "left"}};
-        auto written = append_audit_record(f.vault.dir(), *chain, record);
+        auto written =
+            append_audit_record(f.vault.dir(), *chain, record, &test_support::test_signing_key());
         REQUIRE(written.ok());
         return written->file;
     };
@@ -301,8 +307,8 @@ TEST_CASE("store_envelope refuses an envelope of another policy and a damaged lo
     auto lock = WriterLock::acquire(f.vault.dir(), lock_options);
     REQUIRE(lock.ok());
     const Custodians mallory = make_custodians(2, 2, "mallory");
-    auto foreign = store_envelope(f.vault, *lock, seal_at(mallory.policy, k_t0 + 1000),
-                                  AuditType::backup, k_t0 + 1000);
+    auto foreign = store_envelope(f.vault, *lock, seal_at(f.vault, mallory.policy, k_t0 + 1000),
+                                  AuditType::backup, k_t0 + 1000, test_support::test_signing_key());
     REQUIRE_FALSE(foreign.ok());
     CHECK(foreign.error().code == Errc::policy_mismatch);
 
@@ -310,8 +316,9 @@ TEST_CASE("store_envelope refuses an envelope of another policy and a damaged lo
     test_support::remove_write_once_file(f.vault.dir() / chain.records[1].file);
     const std::size_t before =
         std::distance(fs::directory_iterator(f.vault.envelopes_dir()), fs::directory_iterator());
-    auto refused = store_envelope(f.vault, *lock, seal_at(f.custodians.policy, k_t0 + 1000),
-                                  AuditType::backup, k_t0 + 1000);
+    auto refused =
+        store_envelope(f.vault, *lock, seal_at(f.vault, f.custodians.policy, k_t0 + 1000),
+                       AuditType::backup, k_t0 + 1000, test_support::test_signing_key());
     REQUIRE_FALSE(refused.ok());
     CHECK(refused.error().code == Errc::vault_damaged);
     CHECK(std::distance(fs::directory_iterator(f.vault.envelopes_dir()),
@@ -429,7 +436,9 @@ TEST_CASE("generate the damaged-vault fixtures", "[.][generate-vault-fixtures]")
         std::string text = read_text(m.vault / m.second.path);
         text.back() = static_cast<char>(text.back() ^ 0x01);  // last byte of the AEAD tag
         write_text(m.vault / m.second.path, text);
-        finish("flipped-tag-byte", {2, "", {line("damaged", "envelope-altered", m.second.path)}});
+        // The payload's SHA-256 is signed: the signature check catches it before the hash.
+        finish("flipped-tag-byte",
+               {2, "", {line("damaged", "envelope-signature-invalid", m.second.path)}});
     }
     {
         Made m = make_fixture(k_fixtures / "flipped-header-byte", custodians);

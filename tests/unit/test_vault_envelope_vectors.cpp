@@ -24,6 +24,7 @@
 #include "crypto/kdf.hpp"
 #include "crypto/random.hpp"
 #include "crypto/shamir.hpp"
+#include "test_signing_support.hpp"
 #include "vault/envelope.hpp"
 #include "vault/policy.hpp"
 
@@ -158,7 +159,9 @@ Bytes craft_envelope(const EscrowPolicy& policy, const std::string& plaintext) {
     auto shares = crypto::shamir::split(file_key, k, static_cast<unsigned>(n));
     REQUIRE(shares.ok());
 
-    std::string body = "ssoescrow-envelope/1\n";
+    const crypto::SigningKey& signer = test_support::test_signing_key();
+    std::string body = "ssoescrow-envelope/2\n";
+    body += "vault: " + std::string(32, '0') + "\n";
     body += "backup: " + to_hex(backup_id) + "\n";
     body += "created: " + std::string(k_created_text) + "\n";
     body += "computer: BTS01\nsecret-server: SSODB01\n";
@@ -166,6 +169,8 @@ Bytes craft_envelope(const EscrowPolicy& policy, const std::string& plaintext) {
     body += "previous-msid: {0A1B2C3D-4E5F-6A7B-8C9D-0E1F2A3B4C5D}\n";
     body += "label: nightly\n";
     body += "policy: sha256:" + to_hex(crypto::sha256(as_bytes(policy.serialise()))) + "\n";
+    body += "signer: ed25519 " + signer.signer.fingerprint() + " " +
+            to_base64(signer.signer.public_key) + "\n";
     body += "threshold: " + std::to_string(k) + "\n";
     body += "shares: " + std::to_string(n) + "\n";
     for (std::size_t i = 0; i < n; ++i) {
@@ -179,7 +184,7 @@ Bytes craft_envelope(const EscrowPolicy& policy, const std::string& plaintext) {
         const crypto::Digest commitment = crypto::blake2b_256({commitment_input});
         Bytes context = to_bytes("ssoescrow/1 envelope-share");
         context.push_back(0x00);
-        context.push_back(0x01);
+        context.push_back(0x02);
         context.insert(context.end(), backup_id.begin(), backup_id.end());
         context.insert(context.end(), k_x, k_x + 2);
         Bytes fingerprint = to_bytes(recipients[i].fingerprint);
@@ -204,7 +209,14 @@ Bytes craft_envelope(const EscrowPolicy& policy, const std::string& plaintext) {
     auto ciphertext =
         crypto::aead_seal(payload_key.value(), nonce, as_bytes(plaintext), as_bytes(header));
     REQUIRE(ciphertext.ok());
-    Bytes file = to_bytes(header);
+    const crypto::Digest payload_sha256 = crypto::sha256(ciphertext.value());
+    Bytes signed_message = to_bytes("ssoescrow/2 envelope-signature");
+    signed_message.push_back(0x00);
+    signed_message.insert(signed_message.end(), header.begin(), header.end());
+    signed_message.insert(signed_message.end(), payload_sha256.begin(), payload_sha256.end());
+    const crypto::Signature signature = signer.sign(signed_message);
+    Bytes file = to_bytes(header + "signature: ed25519 " + to_hex(payload_sha256) + " " +
+                          to_base64(signature) + "\n");
     file.insert(file.end(), ciphertext->begin(), ciphertext->end());
     return file;
 }
@@ -321,6 +333,7 @@ TEST_CASE("generate the envelope test vectors", "[.generate]") {
         for (const auto& name : names) {
             policy.recipients.push_back(recipients[name]);
         }
+        test_support::add_test_signer(policy);
         return policy;
     };
     const EscrowPolicy p23 = policy_of(2, {"alice", "bob", "carol"});
@@ -333,7 +346,7 @@ TEST_CASE("generate the envelope test vectors", "[.generate]") {
     const Bundle bundle = vector_bundle();
     const Bundle bundle_empty_reminder = vector_bundle("");
     auto seal = [&](const EscrowPolicy& policy, const SourceInfo& source, const Bundle& b) {
-        auto sealed = seal_envelope(policy, source, b, k_created);
+        auto sealed = seal_envelope(policy, test_support::test_seal(), source, b, k_created);
         REQUIRE(sealed.ok());
         return std::move(sealed).value();
     };
@@ -377,9 +390,9 @@ TEST_CASE("generate the envelope test vectors", "[.generate]") {
     add("ok_empty_optional_fields", seal(p23, sparse, bundle_empty_reminder), "ok", "ok", "",
         "carol alice", "empty previous-msid, label and reminder", &bundle_empty_reminder);
 
-    add("unsupported_version", edited("ssoescrow-envelope/1\n", "ssoescrow-envelope/2\n"),
-        "unsupported version", "unsupported_version", "unsupported version 2", "alice bob",
-        "version line ssoescrow-envelope/2");
+    add("unsupported_version", edited("ssoescrow-envelope/2\n", "ssoescrow-envelope/3\n"),
+        "unsupported version", "unsupported_version", "unsupported version 3", "alice bob",
+        "version line ssoescrow-envelope/3");
     add("not_an_envelope", to_bytes("hello, world\n"), "header failure", "parse",
         "not an ssoescrow envelope", "alice bob", "not an envelope at all");
     add("truncated_header", to_bytes(text.substr(0, header.header_size / 2)), "header failure",
@@ -561,6 +574,20 @@ TEST_CASE("envelope test vectors give their expected outcome", "[vault][envelope
             CHECK(to_hex(crypto::sha256(opened->bak.view())) == fields["bak-sha256"]);
             CHECK(opened->password.equals(as_bytes(fields["password"])));
             CHECK(opened->reminder == fields["reminder"]);
+            // Signed by a signer of the policy the vector names (FORMAT.md 3.14).
+            auto parsed = parse_envelope_header(envelope);
+            REQUIRE(parsed.ok());
+            CHECK(check_envelope_signature(parsed.value(), envelope).ok());
+            bool policy_found = false;
+            for (const char* file : {"policy-2of3.txt", "policy-3of5.txt", "policy-1of1.txt"}) {
+                auto policy = parse_policy(text_of(read_file(k_vector_dir / file)), file);
+                REQUIRE(policy.ok());
+                if (policy->fingerprint() == parsed->policy_fingerprint) {
+                    policy_found = true;
+                    CHECK(check_envelope_policy(parsed.value(), policy.value()).ok());
+                }
+            }
+            CHECK(policy_found);
             ++ok;
         } else {
             REQUIRE_FALSE(opened.ok());
@@ -598,6 +625,7 @@ TEST_CASE("an encoder written from FORMAT.md alone produces envelopes the reader
         ids.push_back(crypto::generate_identity(name));
         policy.recipients.push_back(ids.back().recipient);
     }
+    test_support::add_test_signer(policy);
     const Bundle bundle = vector_bundle();
     const std::string bak(reinterpret_cast<const char*>(bundle.bak.data()), bundle.bak.size());
     Bytes file = craft_envelope(
@@ -608,6 +636,8 @@ TEST_CASE("an encoder written from FORMAT.md alone produces envelopes the reader
     CHECK(header->policy_fingerprint == policy.fingerprint());
     CHECK(serialise_envelope_header(header.value()) ==
           text_of(ByteView(file).first(header->header_size)));
+    CHECK(check_envelope_signature(header.value(), file).ok());
+    CHECK(check_envelope_policy(header.value(), policy).ok());
     std::vector<CustodianShare> shares;
     for (std::size_t i : {2u, 0u}) {
         auto share = open_stanza(header.value(), ids[i]);
@@ -630,6 +660,7 @@ TEST_CASE("bundles that break the rules are refused even with a valid MAC and AE
         ids.push_back(crypto::generate_identity(name));
         policy.recipients.push_back(ids.back().recipient);
     }
+    test_support::add_test_signer(policy);
     const std::string bak(300, 'b');
     const crypto::Digest sha = crypto::sha256(as_bytes(bak));
     const std::string good = bundle_bytes(bak, "pw-1234", "hint", sha);

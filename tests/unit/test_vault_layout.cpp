@@ -149,7 +149,7 @@ TEST_CASE("max-key-age: optional line, absent means the default, canonical when 
     VaultConfig config = sample_config();
     config.freshness.max_key_age = 365 * k_day;
     const std::string with = config.serialise();
-    CHECK(with.find("keep-within: 35d\nmax-key-age: 365d\nssoescrow-policy/1\n") !=
+    CHECK(with.find("keep-within: 35d\nmax-key-age: 365d\nssoescrow-policy/2\n") !=
           std::string::npos);
     auto parsed = parse_config(with, "config");
     REQUIRE(parsed.ok());
@@ -162,7 +162,7 @@ TEST_CASE("max-key-age: optional line, absent means the default, canonical when 
              {"max-key-age: 365d\n", "max-key-age:365d\n"},
              {"max-key-age: 365d\n", "max-key-age: 365d\nmax-key-age: 365d\n"},
              {"keep-within: 35d\nmax-key-age: 365d\n", "max-key-age: 365d\nkeep-within: 35d\n"},
-             {"max-key-age: 365d\nssoescrow-policy/1\n", "ssoescrow-policy/1\nmax-key-age: 365d\n"},
+             {"max-key-age: 365d\nssoescrow-policy/2\n", "ssoescrow-policy/2\nmax-key-age: 365d\n"},
          }) {
         INFO(from << " -> " << to);
         CHECK_FALSE(parse_config(with_checksum(replace_once(with, from, to)), "config").ok());

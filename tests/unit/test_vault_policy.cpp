@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "crypto/custodian_key.hpp"
+#include "test_signing_support.hpp"
 #include "vault/policy.hpp"
 
 using namespace ssoescrow;
@@ -24,6 +25,7 @@ EscrowPolicy make_policy(unsigned threshold, std::size_t count) {
     EscrowPolicy policy;
     policy.threshold = threshold;
     policy.recipients = make_recipients(count);
+    test_support::add_test_signer(policy);
     return policy;
 }
 
@@ -59,13 +61,15 @@ TEST_CASE("an escrow policy serialises canonically and parses back", "[vault][po
     EscrowPolicy policy = make_policy(2, 3);
     const std::string text = policy.serialise();
     auto lines = lines_of(text);
-    REQUIRE(lines.size() == 6);
-    CHECK(lines[0] == "ssoescrow-policy/1");
+    REQUIRE(lines.size() == 8);
+    CHECK(lines[0] == "ssoescrow-policy/2");
     CHECK(lines[1] == "threshold: 2");
     CHECK(lines[2] == "recipients: 3");
     for (std::size_t i = 3; i < 6; ++i) {
         CHECK(lines[i].rfind("recipient: ssoescrow-recipient/1 x25519 ", 0) == 0);
     }
+    CHECK(lines[6] == "signers: 1");
+    CHECK(lines[7].rfind("signer: ssoescrow-signer/1 ed25519 ", 0) == 0);
 
     auto parsed = parse_policy(text, "config");
     REQUIRE(parsed.ok());
@@ -192,6 +196,31 @@ TEST_CASE("duplicate recipients are refused, naming both", "[vault][policy]") {
     CHECK(parsed.error().message.find("duplicate recipient") != std::string::npos);
 }
 
+TEST_CASE("signers are a set of at least one, in canonical order, covered by the fingerprint",
+          "[vault][policy]") {
+    EscrowPolicy policy = make_policy(2, 3);
+    const std::string one = policy.fingerprint();
+    const crypto::SigningKey node2 = crypto::generate_signing_key("node2");
+    policy.signers.push_back(node2.signer);
+    CHECK(policy.fingerprint() != one);
+    EscrowPolicy reversed = policy;
+    std::reverse(reversed.signers.begin(), reversed.signers.end());
+    CHECK(reversed.serialise() == policy.serialise());
+    auto parsed = parse_policy(policy.serialise(), "config");
+    REQUIRE(parsed.ok());
+    REQUIRE(parsed->signers.size() == 2);
+    CHECK(parsed->find_signer(node2.signer.fingerprint()) != nullptr);
+
+    EscrowPolicy twice = policy;
+    twice.signers.push_back(node2.signer);
+    CHECK(twice.validate().error().code == Errc::invalid_argument);
+    EscrowPolicy none = policy;
+    none.signers.clear();
+    auto refused = none.validate();
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().message.find("no signer") != std::string::npos);
+}
+
 TEST_CASE("the policy parser accepts the canonical form only", "[vault][policy]") {
     EscrowPolicy policy = make_policy(2, 3);
     const std::string text = policy.serialise();
@@ -245,8 +274,15 @@ TEST_CASE("the policy parser accepts the canonical form only", "[vault][policy]"
         {"K > N", replace_once(text, "threshold: 2", "threshold: 4"), Errc::invalid_argument},
         {"K = 0", replace_once(text, "threshold: 2", "threshold: 0"), Errc::invalid_argument},
         {"not a policy", "hello\n", Errc::parse},
-        {"newer version", replace_once(text, "ssoescrow-policy/1", "ssoescrow-policy/2"),
+        {"newer version", replace_once(text, "ssoescrow-policy/2", "ssoescrow-policy/3"),
          Errc::unsupported_version},
+        {"version 1 (no signers)", replace_once(text, "ssoescrow-policy/2", "ssoescrow-policy/1"),
+         Errc::unsupported_version},
+        {"no signer", replace_once(text, "signers: 1", "signers: 0"), Errc::parse},
+        {"signers missing", text.substr(0, text.find("signers: ")), Errc::parse},
+        {"signer count too large", replace_once(text, "signers: 1", "signers: 2"), Errc::parse},
+        {"signer count above 255", replace_once(text, "signers: 1", "signers: 256"),
+         Errc::limit_exceeded},
         {"long line", replace_once(text, "threshold: 2", "threshold: 2" + std::string(700, '0')),
          Errc::limit_exceeded},
     };
@@ -258,9 +294,9 @@ TEST_CASE("the policy parser accepts the canonical form only", "[vault][policy]"
         CHECK(parsed.error().message.rfind("config: escrow policy", 0) == 0);
     }
 
-    auto newer = parse_policy(replace_once(text, "ssoescrow-policy/1", "ssoescrow-policy/2"), "c");
+    auto newer = parse_policy(replace_once(text, "ssoescrow-policy/2", "ssoescrow-policy/3"), "c");
     REQUIRE_FALSE(newer.ok());
-    CHECK(newer.error().message.find("unsupported version 2") != std::string::npos);
+    CHECK(newer.error().message.find("unsupported version 3") != std::string::npos);
 
     // A 44-character key field without padding decodes to 33 bytes: refused as such.
     const std::string key_field = lines[3].substr(40, 44);

@@ -36,6 +36,7 @@ Result<PruneResult> prune_now(const Vault& vault, std::int64_t now) {
     auto lock = WriterLock::acquire(vault.dir(), lock_options);
     REQUIRE(lock.ok());
     PruneOptions options;
+    options.signer = &test_support::test_signing_key();
     options.clock = &clock;
     options.actor = "tester@testhost";
     auto result = execute_prune(vault, *lock, options);
@@ -201,7 +202,8 @@ TEST_CASE("an interrupted prune is finished by the next one", "[vault][prune]") 
     record.fields = {{"backup", backups[0].backup_id},
                      {"envelope", backups[0].envelope_hash},
                      {"reason", "test"}};
-    REQUIRE(append_audit_record(vault.dir(), chain, record).ok());
+    REQUIRE(
+        append_audit_record(vault.dir(), chain, record, &test_support::test_signing_key()).ok());
     CHECK(catalog_of(vault).find(backups[0].backup_id)->state == BackupState::pruned);
     const std::size_t records_before = chain.records.size();
 
@@ -264,6 +266,7 @@ TEST_CASE("prune refuses to run when its lock was taken over", "[vault][prune]")
     // Someone breaks our lock while we are suspended (F11).
     REQUIRE(break_lock(vault.dir(), BreakMode::force, lock_options).ok());
     PruneOptions options;
+    options.signer = &test_support::test_signing_key();
     options.clock = &clock;
     auto result = execute_prune(vault, *lock, options);
     REQUIRE_FALSE(result.ok());
