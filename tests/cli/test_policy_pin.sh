@@ -41,8 +41,16 @@ approve() {  # NAME REQ OUT
 fingerprint_of() { grep -Eo 'sha256:[0-9a-f]{64}' "$WORK/out" | head -1; }
 
 for name in alice bob carol mallory; do keygen "$name"; done
+# Every host below that writes (with its own state directory) is a signer of each policy, as the
+# hosts of a cluster are listed at init: what is tested here is the policy and the history.
+SIGNERS=()
+for host in host fresh witness other; do
+    "$SSOESCROW" signer show --state-dir "$WORK/$host" >"$WORK/$host.signer" ||
+        fail "signer show --state-dir $WORK/$host"
+    SIGNERS+=(--signer "$WORK/$host.signer")
+done
 run 0 "$SSOESCROW" vault init --vault "$V" --threshold 2 --recipient alice.pub \
-    --recipient bob.pub --recipient carol.pub --state-dir "$WORK/admin"
+    --recipient bob.pub --recipient carol.pub --state-dir "$WORK/admin" "${SIGNERS[@]}"
 POLICY=$(fingerprint_of)
 VAULT_ID=$(grep -Eo '^vault id: [0-9a-f]{32}' "$WORK/out" | cut -d' ' -f3)
 # The host that made the vault pins its policy.
@@ -50,11 +58,11 @@ CHECKS=$((CHECKS + 1))
 grep -qx 'by: vault-init' "$WORK/admin/$VAULT_ID/policy-pin" || fail "vault init did not pin"
 # The attacker's own policy: K=1, their key alone (made in a vault of their own).
 run 0 "$SSOESCROW" vault init --vault "$WORK/evil" --threshold 1 --allow-single-custodian \
-    --recipient mallory.pub --state-dir "$WORK/evil-state"
+    --recipient mallory.pub --state-dir "$WORK/evil-state" "${SIGNERS[@]}"
 EVIL=$(fingerprint_of)
 # A legitimate new policy (3 of 3), for the deliberate change below.
 run 0 "$SSOESCROW" vault init --vault "$WORK/next" --threshold 3 --recipient alice.pub \
-    --recipient bob.pub --recipient carol.pub --state-dir "$WORK/next-state"
+    --recipient bob.pub --recipient carol.pub --state-dir "$WORK/next-state" "${SIGNERS[@]}"
 NEXT=$(fingerprint_of)
 run 0 "${EMU[@]}" admin init --standalone SSO1
 

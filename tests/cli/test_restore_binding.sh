@@ -20,6 +20,9 @@ command -v python3 >/dev/null || { echo "no python3: skipped"; exit 77; }
 export HOME="$WORK/home"
 unset XDG_STATE_HOME
 mkdir -p "$HOME" "$WORK/tmp"
+# This host's default state root: restore apply without --state-dir signs its receipts with the
+# same host key that vault init listed.
+STATE="$HOME/.local/state/ssoescrow"
 umask 077
 
 EMU=("$SSO_EMULATOR" --state "$WORK/es")
@@ -77,9 +80,9 @@ EOF
 for name in alice bob carol; do keygen "$name"; done
 run 0 "${EMU[@]}" admin init --standalone SSO1
 run 0 "$SSOESCROW" vault init --vault "$WORK/v" --threshold 2 --recipient alice.pub \
-    --recipient bob.pub --recipient carol.pub --state-dir "$WORK/state"
+    --recipient bob.pub --recipient carol.pub --state-dir "$STATE"
 run 0 "$SSOESCROW" backup --vault "$WORK/v" --bridge "$BRIDGE" --temp-dir "$WORK/tmp" \
-    --state-dir "$WORK/state"
+    --state-dir "$STATE"
 BACKUP=$(grep -Eo '[0-9a-f]{32}' "$WORK/out" | head -1)
 
 # --- Purposes -------------------------------------------------------------------------------------
@@ -273,14 +276,14 @@ CHECKS=$((CHECKS + 1))
 # --- Attack 6: an imported password is unproven until ENTSSO has accepted it ----------------------
 LIVE=$(live_msid "$WORK/es")
 run 0 "$SSOESCROW" vault init --vault "$WORK/v6" --threshold 2 --recipient alice.pub \
-    --recipient bob.pub --recipient carol.pub --state-dir "$WORK/state"
+    --recipient bob.pub --recipient carol.pub --state-dir "$STATE"
 # A .bak made by hand with one password, imported with another (a typo in the runbook).
 printf '{"protocol":"ssoescrow-bridge/1","file":"%s","password":"Right pass 123","reminder":"by hand"}' \
     "$WORK/hand.bak" | "${EMU[@]}" backup >/dev/null
 make_passphrase_file "$WORK/wrong.pass" "Wrong pass 456"
 WRONG_CREATED=$(date -u -d '-40 hours' +%Y-%m-%dT%H:%M:%SZ)
 run 0 "$SSOESCROW" import --vault "$WORK/v6" --bak "$WORK/hand.bak" --password-file "$WORK/wrong.pass" \
-    --bridge "$BRIDGE" --current-msid "$LIVE" --state-dir "$WORK/state" \
+    --bridge "$BRIDGE" --current-msid "$LIVE" --state-dir "$STATE" \
     --created "$WRONG_CREATED"
 WRONG=$(grep -Eo '[0-9a-f]{32}' "$WORK/out" | head -1)
 expect_err 'the password was typed: the backup counts as unproven'
@@ -321,7 +324,7 @@ expect_equal "$(live_msid "$WORK/es")" "$LIVE" "live MSID after a refused restor
 make_passphrase_file "$WORK/right.pass" "Right pass 123"
 touch -d '-30 hours' "$WORK/hand.bak"
 run 0 "$SSOESCROW" import --vault "$WORK/v6" --bak "$WORK/hand.bak" --password-file "$WORK/right.pass" \
-    --bridge "$BRIDGE" --current-msid "$LIVE" --computer SSO1 --state-dir "$WORK/state"
+    --bridge "$BRIDGE" --current-msid "$LIVE" --computer SSO1 --state-dir "$STATE"
 RIGHT=$(grep -Eo '[0-9a-f]{32}' "$WORK/out" | head -1)
 CHECKS=$((CHECKS + 1))
 grep -aqx "created: $WRONG_CREATED" "$WORK/v6/envelopes/$WRONG.envelope" || fail "the envelope's created is not --created"
@@ -363,7 +366,7 @@ expect_equal "$(check_field cluster-coverage 'c["state"]')" "not_applicable" "co
 # The other proof: an idempotent restore of a backup whose MSID is the live one.
 run 0 "$SSOESCROW" import --vault "$WORK/v6" --bak "$WORK/hand.bak" --password-file "$WORK/right.pass" \
     --bridge "$BRIDGE" --current-msid "$LIVE" --created "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
-    --state-dir "$WORK/state"
+    --state-dir "$STATE"
 THIRD=$(grep -Eo '[0-9a-f]{32}' "$WORK/out" | head -1)
 run 1 "$SSOESCROW" status --vault "$WORK/v6" --bridge "$BRIDGE" --no-state
 expect_out "msid-current.*$THIRD.*password is unproven"
@@ -376,10 +379,10 @@ run 0 "$SSOESCROW" status --vault "$WORK/v6" --bridge "$BRIDGE" --no-state
 expect_out 'OK +msid-current'
 # --created in the future is refused (an import never looks fresher than it is).
 run 2 "$SSOESCROW" import --vault "$WORK/v6" --bak "$WORK/hand.bak" --password-file "$WORK/right.pass" \
-    --created "$(date -u -d '+1 day' +%Y-%m-%dT%H:%M:%SZ)" --state-dir "$WORK/state"
+    --created "$(date -u -d '+1 day' +%Y-%m-%dT%H:%M:%SZ)" --state-dir "$STATE"
 expect_err 'in the future'
 run 2 "$SSOESCROW" import --vault "$WORK/v6" --bak "$WORK/hand.bak" --password-file "$WORK/right.pass" \
-    --created yesterday --state-dir "$WORK/state"
+    --created yesterday --state-dir "$STATE"
 rm -f "$WORK/hand.bak"
 no_plaintext "$WORK/tmp"
 finish

@@ -130,6 +130,9 @@ body = "\n".join(lines)
 open(sys.argv[2], "w").write(body + "checksum: " + hashlib.sha256(body.encode()).hexdigest() + "\n")
 EOF
 chmod -R u+w "$WORK/evil"
+# The chain is unkeyed: the attacker also forges the policy-change record that makes the rewritten
+# config the audit-logged one, so that a stock writer accepts the copy.
+python3 "$TESTS_DIR/cli/lib/forge_vault.py" record-policy-change "$WORK/evil"
 run 0 "$SSOESCROW" backup --vault "$WORK/evil" --bridge "$EVIL_BRIDGE" --temp-dir "$WORK/tmp" \
     --state-dir "$WORK/evil-state" --signing-key "$WORK/mallory.key" --no-prune
 PLANTED=$(grep -Eo '[0-9a-f]{32}' "$WORK/out" | head -1)

@@ -511,6 +511,7 @@ TEST_CASE("restore receipts: round trip, canonical, audit schema", "[restore]") 
         });
         old.seq = 2;
         old.prev = std::string(64, '0');
+        REQUIRE(vault::sign_audit_record(old, crypto::generate_signing_key("host1")));
         CHECK(old.validate().ok());
         CHECK(vault::receipt_proves_password(old));
         old.fields[2].value = "extract@host1";  // node

@@ -62,6 +62,7 @@ def record_policy_change(vault):
     vault_id = re.search(r"^vault: ([0-9a-f]{32})$", last_text, re.M).group(1)
     threshold = re.search(r"^threshold: (\d+)$", block, re.M).group(1)
     custodians = [line.split()[4] for line in block.splitlines() if line.startswith("recipient: ")]
+    signers = [line.split()[4] for line in block.splitlines() if line.startswith("signer: ")]
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     lines = [
         "ssoescrow-audit/1",
@@ -75,7 +76,8 @@ def record_policy_change(vault):
         "new-config: " + hashlib.sha256(config.encode()).hexdigest(),
         "policy: sha256:" + hashlib.sha256(block.encode()).hexdigest(),
         "threshold: " + threshold,
-    ] + ["custodian: " + c for c in sorted(custodians)] + ["end: %d" % seq]
+    ] + ["custodian: " + c for c in sorted(custodians)]
+    lines += ["policy-signer: " + s for s in sorted(signers)] + ["end: %d" % seq]
     text = "\n".join(lines) + "\n"
     name = "%010d-%s.rec" % (seq, hashlib.sha256(text.encode()).hexdigest())
     path = os.path.join(vault, "audit", name)
