@@ -7,13 +7,13 @@
 #include <vector>
 
 #include "crypto/aead.hpp"
+#include "crypto/hash.hpp"
 #include "crypto/random.hpp"
 
 namespace ssoescrow::crypto {
 namespace {
 
 constexpr std::string_view k_fingerprint_label = "ssoescrow/1 recipient x25519";
-constexpr std::size_t k_fingerprint_bytes = 16;
 constexpr std::size_t k_check_size = 16;
 constexpr std::size_t k_checksum_size = 32;
 constexpr std::size_t k_max_identity_file = 4096;
@@ -190,22 +190,7 @@ Result<PassphraseKeys> passphrase_keys(const SecretBytes& passphrase, ByteView s
 }  // namespace
 
 std::string fingerprint_of(const PublicKey& public_key) {
-    std::array<std::uint8_t, 32> digest{};
-    crypto_generichash_state state;
-    crypto_generichash_init(&state, nullptr, 0, digest.size());
-    crypto_generichash_update(&state,
-                              reinterpret_cast<const unsigned char*>(k_fingerprint_label.data()),
-                              k_fingerprint_label.size());
-    crypto_generichash_update(&state, public_key.data(), public_key.size());
-    crypto_generichash_final(&state, digest.data(), digest.size());
-    std::string hex = to_hex(ByteView(digest.data(), k_fingerprint_bytes));
-    std::string grouped;
-    for (std::size_t i = 0; i < hex.size(); i += 4) {
-        if (i != 0)
-            grouped += '-';
-        grouped += hex.substr(i, 4);
-    }
-    return grouped;
+    return labelled_fingerprint(k_fingerprint_label, public_key);
 }
 
 std::string Recipient::fingerprint() const {

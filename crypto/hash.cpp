@@ -16,6 +16,20 @@ Digest blake2b_256(std::initializer_list<ByteView> parts) noexcept {
     return digest;
 }
 
+std::string labelled_fingerprint(std::string_view label, ByteView public_key) {
+    constexpr std::size_t fingerprint_bytes = 16;
+    const Digest digest = blake2b_256(
+        {ByteView(reinterpret_cast<const std::uint8_t*>(label.data()), label.size()), public_key});
+    const std::string hex = to_hex(ByteView(digest.data(), fingerprint_bytes));
+    std::string grouped;
+    for (std::size_t i = 0; i < hex.size(); i += 4) {
+        if (i != 0)
+            grouped += '-';
+        grouped += hex.substr(i, 4);
+    }
+    return grouped;
+}
+
 Digest sha256(ByteView data) noexcept {
     Digest digest{};
     crypto_hash_sha256(digest.data(), data.data(), data.size());

@@ -12,6 +12,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <string>
+#include <string_view>
 
 #include "crypto/bytes.hpp"
 #include "crypto/secret_bytes.hpp"
@@ -23,6 +25,10 @@ using Digest = std::array<std::uint8_t, k_hash_size>;
 
 Digest blake2b_256(std::initializer_list<ByteView> parts) noexcept;
 Digest sha256(ByteView data) noexcept;
+// The fingerprint of a public key as people compare it: the first 16 bytes of
+// BLAKE2b-256(label || key) in lower-case hex, grouped by four with '-'. The label keeps the
+// fingerprints of different key kinds apart (vault/FORMAT.md 2.1 and 2.4).
+std::string labelled_fingerprint(std::string_view label, ByteView public_key);
 // A key of any size (RFC 2104 section 2: a key longer than the 64-byte block is hashed first).
 // ssoescrow's own callers pass 32-byte derived subkeys; other sizes exist for the Wycheproof
 // vectors, which run through this same function.

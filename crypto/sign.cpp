@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "crypto/custodian_key.hpp"
+#include "crypto/hash.hpp"
 
 namespace ssoescrow::crypto {
 namespace {
@@ -18,7 +19,6 @@ static_assert(crypto_sign_SEEDBYTES == k_ed25519_seed_size);
 static_assert(crypto_sign_BYTES == k_ed25519_signature_size);
 
 constexpr std::string_view k_fingerprint_label = "ssoescrow/1 signer ed25519";
-constexpr std::size_t k_fingerprint_bytes = 16;
 constexpr std::size_t k_base64_key_size = 44;  // base64 of 32 bytes, with one '=' of padding
 
 std::string err_in(std::string_view source, std::string_view what) {
@@ -68,22 +68,7 @@ bool ed25519_verify(ByteView public_key, ByteView message, ByteView signature) n
 // --- Signer lines --------------------------------------------------------------------------
 
 std::string signer_fingerprint_of(const SignerPublicKey& public_key) {
-    std::array<std::uint8_t, 32> digest{};
-    crypto_generichash_state state;
-    crypto_generichash_init(&state, nullptr, 0, digest.size());
-    crypto_generichash_update(&state,
-                              reinterpret_cast<const unsigned char*>(k_fingerprint_label.data()),
-                              k_fingerprint_label.size());
-    crypto_generichash_update(&state, public_key.data(), public_key.size());
-    crypto_generichash_final(&state, digest.data(), digest.size());
-    const std::string hex = to_hex(ByteView(digest.data(), k_fingerprint_bytes));
-    std::string grouped;
-    for (std::size_t i = 0; i < hex.size(); i += 4) {
-        if (i != 0)
-            grouped += '-';
-        grouped += hex.substr(i, 4);
-    }
-    return grouped;
+    return labelled_fingerprint(k_fingerprint_label, public_key);
 }
 
 std::string Signer::fingerprint() const {
