@@ -13,6 +13,7 @@
 #include "platform/file_io.hpp"
 #include "platform/path_text.hpp"
 #include "src/cli/command.hpp"
+#include "src/cli/key_pair_output.hpp"
 #include "src/passphrase.hpp"
 #include "src/terminal.hpp"
 
@@ -54,19 +55,6 @@ Result<fs::path> public_path_for(const fs::path& key_path) {
     return pub;
 }
 
-// Both outputs must be new. Checked before the slow steps and again right before writing.
-Status refuse_existing(const fs::path& key_path, const fs::path& pub_path) {
-    for (const fs::path& path : {key_path, pub_path}) {
-        std::error_code ec;
-        if (fs::exists(fs::symlink_status(path, ec))) {
-            return make_error(Errc::already_exists,
-                              platform::path_to_utf8(path) + " already exists",
-                              "choose another --out name; existing keys are never overwritten");
-        }
-    }
-    return {};
-}
-
 Result<int> run_keygen(const KeygenOptions& options) {
     const fs::path key_path = platform::path_from_utf8(options.out);
     TRY_ASSIGN(const fs::path pub_path, public_path_for(key_path));
@@ -76,7 +64,7 @@ Result<int> run_keygen(const KeygenOptions& options) {
     if (auto label_ok = crypto::check_label(label); !label_ok) {
         return make_error(Errc::usage, "--name: " + label_ok.error().message);
     }
-    TRY(refuse_existing(key_path, pub_path));
+    TRY(refuse_existing_key_pair(key_path, pub_path));
 
     TRY_ASSIGN(crypto::SecretBytes passphrase,
                obtain_passphrase(options.passphrase, PassphrasePurpose::create,
@@ -86,16 +74,9 @@ Result<int> run_keygen(const KeygenOptions& options) {
     TRY_ASSIGN(Bytes sealed, crypto::seal_identity(identity, passphrase, params));
     passphrase.reset();
 
-    TRY(refuse_existing(key_path, pub_path));
+    TRY(refuse_existing_key_pair(key_path, pub_path));
     TRY(platform::write_secret_file_exclusive(key_path, sealed));
-    std::string pub_line = identity.recipient.to_line() + "\n";
-    if (auto written = platform::write_secret_file_exclusive(pub_path, as_bytes(pub_line));
-        !written) {
-        std::error_code ignored;
-        fs::remove(key_path, ignored);
-        return std::move(written).error();
-    }
-
+    TRY(write_public_line_or_undo_key(key_path, pub_path, identity.recipient.to_line()));
     std::cout << identity.recipient.to_line() << '\n';
     print_info("wrote " + platform::path_to_utf8(key_path) +
                " (secret: keep it, and its passphrase, to yourself)");

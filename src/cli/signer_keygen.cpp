@@ -12,6 +12,7 @@
 #include "platform/file_io.hpp"
 #include "platform/path_text.hpp"
 #include "src/cli/command.hpp"
+#include "src/cli/key_pair_output.hpp"
 #include "src/signing_key.hpp"
 #include "src/terminal.hpp"
 
@@ -33,22 +34,10 @@ Result<int> run_keygen(const KeygenOptions& options) {
     if (auto label_ok = crypto::check_label(label); !label_ok) {
         return make_error(Errc::usage, "--name: " + label_ok.error().message);
     }
-    for (const fs::path& path : {key_path, pub_path}) {
-        std::error_code ec;
-        if (fs::exists(fs::symlink_status(path, ec))) {
-            return make_error(Errc::already_exists,
-                              platform::path_to_utf8(path) + " already exists",
-                              "choose another --out name; existing keys are never overwritten");
-        }
-    }
+    TRY(refuse_existing_key_pair(key_path, pub_path));
     const crypto::SigningKey key = crypto::generate_signing_key(label);
     TRY(write_signing_key(key_path, key));
-    const std::string line = key.signer.to_line() + "\n";
-    if (auto written = platform::write_secret_file_exclusive(pub_path, as_bytes(line)); !written) {
-        std::error_code ignored;
-        fs::remove(key_path, ignored);
-        return std::move(written).error();
-    }
+    TRY(write_public_line_or_undo_key(key_path, pub_path, key.signer.to_line()));
     std::cout << key.signer.to_line() << '\n';
     print_info("wrote " + platform::path_to_utf8(key_path) +
                " (secret: owner-only, never in the vault; use it with --signing-key)");
