@@ -17,29 +17,15 @@
 # Env: SSOESCROW, SSO_EMULATOR, TESTS_DIR; SSOESCROW_HOOKS=1 when the binary has test hooks.
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
-[[ -n ${SSO_EMULATOR:-} && -x ${SSO_EMULATOR} ]] || { echo "no SSO emulator: skipped"; exit 77; }
-command -v python3 >/dev/null || { echo "no python3: skipped"; exit 77; }
-export HOME="$WORK/home"
-unset XDG_STATE_HOME
-mkdir -p "$HOME" "$WORK/tmp" "$WORK/spy"
-umask 077
+emulator_test_setup --python
+mkdir -p "$WORK/spy"
 
 SPY="$TESTS_DIR/cli/lib/spy_bridge.py"
-EMU=("$SSO_EMULATOR" --state "$WORK/es")
-BRIDGE="$SSO_EMULATOR --state $WORK/es"
 SPY_BRIDGE="python3 $SPY $WORK/spy $SSO_EMULATOR --state $WORK/es"
 COMMON=(--vault "$WORK/v" --temp-dir "$WORK/tmp" --state-dir "$WORK/state")
 
 envelope_count() { find "$WORK/v/envelopes" -name '*.envelope' | wc -l; }
 scratch_left() { find "$WORK/tmp" -mindepth 1 | wc -l; }
-live_msid() {
-    echo '{"protocol":"ssoescrow-bridge/1"}' | "${EMU[@]}" status |
-        python3 -c 'import json,sys; print(json.load(sys.stdin)["current_msid"])'
-}
-expect_equal() {
-    CHECKS=$((CHECKS + 1))
-    [[ $1 == "$2" ]] || fail "$3: got '$1', expected '$2'"
-}
 expect_no_bridge_left() {
     CHECKS=$((CHECKS + 1))
     if pgrep -f -- "--state $WORK/es" >/dev/null; then

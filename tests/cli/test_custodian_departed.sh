@@ -19,14 +19,8 @@
 # Env: SSOESCROW, SSO_EMULATOR, TESTS_DIR.
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
-[[ -n ${SSO_EMULATOR:-} && -x ${SSO_EMULATOR} ]] || { echo "no SSO emulator: skipped"; exit 77; }
-export HOME="$WORK/home"
-unset XDG_STATE_HOME
-mkdir -p "$HOME"
-umask 077
+emulator_test_setup
 
-EMU=("$SSO_EMULATOR" --state "$WORK/es")
-BRIDGE="$SSO_EMULATOR --state $WORK/es"
 V="$WORK/v"
 K="$WORK/k"
 ST=(--state-dir "$WORK/state")
@@ -37,10 +31,6 @@ audit_count() { find "$1/audit" -name '*.rec' | wc -l; }
 newest_record() { find "$1/audit" -name '*.rec' | sort | tail -n 1; }
 # record_time VAULT SEQ: the time: field of audit record SEQ.
 record_time() { sed -n 's/^time: //p' "$1"/audit/"$(printf '%010d' "$2")"-*.rec; }
-expect_equal() {  # ACTUAL EXPECTED WHAT
-    CHECKS=$((CHECKS + 1))
-    [[ $1 == "$2" ]] || fail "$3: got '$1', expected '$2'"
-}
 # expect_file_line FILE LINE: FILE has exactly this line.
 expect_file_line() {
     CHECKS=$((CHECKS + 1))

@@ -7,14 +7,8 @@
 # Env: SSOESCROW, SSO_EMULATOR, TESTS_DIR.
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
-[[ -n ${SSO_EMULATOR:-} && -x ${SSO_EMULATOR} ]] || { echo "no SSO emulator: skipped"; exit 77; }
-export HOME="$WORK/home"
-unset XDG_STATE_HOME
-mkdir -p "$HOME"
-umask 077
+emulator_test_setup
 
-EMU=("$SSO_EMULATOR" --state "$WORK/es")
-BRIDGE="$SSO_EMULATOR --state $WORK/es"
 COMMON=(--vault "$WORK/v" --state-dir "$WORK/state")
 CANARY="Canary-Import-Password-7f3a91"
 envelope_count() { find "$WORK/v/envelopes" -name '*.envelope' | wc -l; }

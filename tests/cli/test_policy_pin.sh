@@ -11,32 +11,17 @@
 # Env: SSOESCROW, SSO_EMULATOR, TESTS_DIR.
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
-[[ -n ${SSO_EMULATOR:-} && -x ${SSO_EMULATOR} ]] || { echo "no SSO emulator: skipped"; exit 77; }
-command -v python3 >/dev/null || { echo "no python3: skipped"; exit 77; }
-export HOME="$WORK/home"
-unset XDG_STATE_HOME
-mkdir -p "$HOME" "$WORK/tmp"
-umask 077
+emulator_test_setup --python
 
 FORGE="$TESTS_DIR/cli/lib/forge_vault.py"
-EMU=("$SSO_EMULATOR" --state "$WORK/es")
-BRIDGE="$SSO_EMULATOR --state $WORK/es"
 V="$WORK/v"
 envelope_count() { find "$V/envelopes" -name '*.envelope' | wc -l; }
-expect_equal() {
-    CHECKS=$((CHECKS + 1))
-    [[ $1 == "$2" ]] || fail "$3: got '$1', expected '$2'"
-}
 # job STATE_DIR CMD [ARGS]: backup/rotate on this vault as the host whose state is STATE_DIR.
 job() {
     local state=$1 command=$2
     shift 2
     "$SSOESCROW" "$command" --vault "$V" --bridge "$BRIDGE" --temp-dir "$WORK/tmp" \
         --state-dir "$state" "$@"
-}
-approve() {  # NAME REQ OUT
-    "$SSOESCROW" restore approve "$2" --identity "$WORK/$1.key" \
-        --passphrase-file "$WORK/$1.pass" --out "$3" --yes
 }
 fingerprint_of() { grep -Eo 'sha256:[0-9a-f]{64}' "$WORK/out" | head -1; }
 

@@ -13,39 +13,11 @@
 # Env: SSOESCROW, SSO_EMULATOR, TESTS_DIR; SSOESCROW_HOOKS=1 when the binary has test hooks.
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
-[[ -n ${SSO_EMULATOR:-} && -x ${SSO_EMULATOR} ]] || { echo "no SSO emulator: skipped"; exit 77; }
-command -v python3 >/dev/null || { echo "no python3: skipped"; exit 77; }
-export HOME="$WORK/home"
-unset XDG_STATE_HOME
-mkdir -p "$HOME" "$WORK/tmp"
-umask 077
+emulator_test_setup --python
 
-EMU=("$SSO_EMULATOR" --state "$WORK/es")
-BRIDGE="$SSO_EMULATOR --state $WORK/es"
 
-expect_equal() {
-    CHECKS=$((CHECKS + 1))
-    [[ $1 == "$2" ]] || fail "$3: got '$1', expected '$2'"
-}
 audit_count() { find "$1/audit" -name '*.rec' | wc -l; }
 scratch_left() { find "$WORK/tmp" -mindepth 1 | wc -l; }
-# no_plaintext DIR: no .bak or .password file anywhere under DIR (F14).
-no_plaintext() {
-    CHECKS=$((CHECKS + 1))
-    local found
-    found=$(find "$1" \( -name '*.bak' -o -name '*.password' \) 2>/dev/null | head -5)
-    [[ -z $found ]] || fail "plaintext left after a refused apply: $found"
-}
-approve() {  # NAME REQ OUT [more args]
-    local name=$1 req=$2 out=$3
-    shift 3
-    "$SSOESCROW" restore approve "$req" --identity "$WORK/$name.key" \
-        --passphrase-file "$WORK/$name.pass" --out "$out" --yes "$@"
-}
-live_msid() {
-    echo '{"protocol":"ssoescrow-bridge/1"}' | "${EMU[@]}" status |
-        python3 -c 'import json,sys; print(json.load(sys.stdin)["current_msid"])'
-}
 
 for name in alice bob carol dave erin mallory; do keygen "$name"; done
 run 0 "$SSOESCROW" vault init --vault "$WORK/v" --threshold 2 --recipient alice.pub \

@@ -15,38 +15,13 @@
 # Env: SSOESCROW, SSO_EMULATOR, TESTS_DIR; SSOESCROW_HOOKS=1 when the binary has test hooks.
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
-[[ -n ${SSO_EMULATOR:-} && -x ${SSO_EMULATOR} ]] || { echo "no SSO emulator: skipped"; exit 77; }
-command -v python3 >/dev/null || { echo "no python3: skipped"; exit 77; }
-export HOME="$WORK/home"
-unset XDG_STATE_HOME
-mkdir -p "$HOME" "$WORK/tmp"
+emulator_test_setup --python
 # This host's default state root: restore apply without --state-dir signs its receipts with the
 # same host key that vault init listed.
 STATE="$HOME/.local/state/ssoescrow"
-umask 077
 
-EMU=("$SSO_EMULATOR" --state "$WORK/es")
-BRIDGE="$SSO_EMULATOR --state $WORK/es"
 DRILL_BRIDGE="$SSO_EMULATOR --state $WORK/drill"
 
-expect_equal() {
-    CHECKS=$((CHECKS + 1))
-    [[ $1 == "$2" ]] || fail "$3: got '$1', expected '$2'"
-}
-no_plaintext() {  # DIR
-    CHECKS=$((CHECKS + 1))
-    local found
-    found=$({ find "$1" \( -name '*.bak' -o -name '*.password' \) 2>/dev/null || true; } | head -5)
-    [[ -z $found ]] || fail "plaintext left: $found"
-}
-approve() {  # NAME REQ OUT
-    "$SSOESCROW" restore approve "$2" --identity "$WORK/$1.key" \
-        --passphrase-file "$WORK/$1.pass" --out "$3" --yes
-}
-live_msid() {  # STATE
-    echo '{"protocol":"ssoescrow-bridge/1"}' | "$SSO_EMULATOR" --state "$1" status |
-        python3 -c 'import json,sys; print(json.load(sys.stdin)["current_msid"])'
-}
 # extract_records VAULT REQUEST_ID: audit records of extractions of that request.
 extract_records() {
     { grep -l "^request: $2\$" "$1"/audit/*.rec 2>/dev/null || true; } |
@@ -274,7 +249,7 @@ CHECKS=$((CHECKS + 1))
 [[ $run_check -le 1 ]] || { fail "vault damaged after the kill rounds"; cat "$WORK/check.out" >&2; }
 
 # --- Attack 6: an imported password is unproven until ENTSSO has accepted it ----------------------
-LIVE=$(live_msid "$WORK/es")
+LIVE=$(live_msid)
 run 0 "$SSOESCROW" vault init --vault "$WORK/v6" --threshold 2 --recipient alice.pub \
     --recipient bob.pub --recipient carol.pub --state-dir "$STATE"
 # A .bak made by hand with one password, imported with another (a typo in the runbook).
@@ -317,7 +292,7 @@ expect_out 'password is unproven'
 run 10 "$SSOESCROW" restore apply "$WORK/req6" --vault "$WORK/v6" "${APPROVALS6[@]}" \
     --bridge "$BRIDGE" --temp-dir "$WORK/tmp"
 expect_err 'ENTSSO error 10779'
-expect_equal "$(live_msid "$WORK/es")" "$LIVE" "live MSID after a refused restore"
+expect_equal "$(live_msid)" "$LIVE" "live MSID after a refused restore"
 
 # The right password, imported later from a file made 30 hours ago: backup-age counts from the
 # file's time, and its password is unproven until a drill-server drill proves it.
@@ -356,7 +331,7 @@ newest=$(ls "$WORK"/v6/audit/*.rec | sort | tail -1)
 CHECKS=$((CHECKS + 1))
 grep -qx 'type: drill' "$newest" && grep -qx 'node: DRILL1' "$newest" &&
     grep -qx 'password: proven' "$newest" || fail "the drill-server record: $(cat "$newest")"
-expect_equal "$(live_msid "$WORK/es")" "$LIVE" "production MSID after a drill-server drill"
+expect_equal "$(live_msid)" "$LIVE" "production MSID after a drill-server drill"
 status_json "$WORK/v6"
 expect_equal "$(check_field msid-current 'c["state"]')" "ok" "msid-current once the password is proven"
 expect_equal "$(check_field msid-current 'c["evidence"]["password_of_live_backup"]["proven_by"]["node"]')" "DRILL1" "proven by"

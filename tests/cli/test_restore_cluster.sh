@@ -13,22 +13,14 @@
 # Env: SSOESCROW, SSO_EMULATOR, TESTS_DIR; SSOESCROW_HOOKS=1 when the binary has test hooks.
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
-[[ -n ${SSO_EMULATOR:-} && -x ${SSO_EMULATOR} ]] || { echo "no SSO emulator: skipped"; exit 77; }
-command -v python3 >/dev/null || { echo "no python3: skipped"; exit 77; }
-export HOME="$WORK/home"
-unset XDG_STATE_HOME
-mkdir -p "$HOME" "$WORK/tmp" "$WORK/spy"
-umask 077
+emulator_test_setup --python
+mkdir -p "$WORK/spy"
 
 CL=("$SSO_EMULATOR" --state "$WORK/cl")
 N1="$SSO_EMULATOR --state $WORK/cl --node N1"
 N2="$SSO_EMULATOR --state $WORK/cl --node N2"
 SPY="$TESTS_DIR/cli/lib/spy_bridge.py"
 
-expect_equal() {
-    CHECKS=$((CHECKS + 1))
-    [[ $1 == "$2" ]] || fail "$3: got '$1', expected '$2'"
-}
 audit_count() { find "$WORK/v/audit" -name '*.rec' | wc -l; }
 scratch_left() { find "$WORK/tmp" -mindepth 1 | wc -l; }
 node_msid() {  # NODE

@@ -17,35 +17,14 @@
 # Env: SSOESCROW, SSO_EMULATOR, TESTS_DIR.
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
-[[ -n ${SSO_EMULATOR:-} && -x ${SSO_EMULATOR} ]] || { echo "no SSO emulator: skipped"; exit 77; }
-command -v python3 >/dev/null || { echo "no python3: skipped"; exit 77; }
-export HOME="$WORK/home"
-unset XDG_STATE_HOME
-mkdir -p "$HOME" "$WORK/tmp"
-umask 077
+emulator_test_setup --python
 
-EMU=("$SSO_EMULATOR" --state "$WORK/es")
-BRIDGE="$SSO_EMULATOR --state $WORK/es"
 EVIL_BRIDGE="$SSO_EMULATOR --state $WORK/evil-es"
 S="$WORK/state"
 HAVE_ED25519=0
 python3 -c 'from cryptography.hazmat.primitives.asymmetric import ed25519' 2>/dev/null &&
     HAVE_ED25519=1
 
-expect_equal() {
-    CHECKS=$((CHECKS + 1))
-    [[ $1 == "$2" ]] || fail "$3: got '$1', expected '$2'"
-}
-live_msid() {
-    echo '{"protocol":"ssoescrow-bridge/1"}' | "$@" status |
-        python3 -c 'import json,sys; print(json.load(sys.stdin)["current_msid"])'
-}
-approve() {  # NAME REQ OUT [more args]
-    local name=$1 req=$2 out=$3
-    shift 3
-    "$SSOESCROW" restore approve "$req" --identity "$WORK/$name.key" \
-        --passphrase-file "$WORK/$name.pass" --out "$out" --yes "$@"
-}
 
 for name in alice bob carol; do keygen "$name"; done
 
@@ -85,7 +64,7 @@ run 0 "${EMU[@]}" admin init --standalone SSO1
 run 0 "$SSOESCROW" backup --vault "$WORK/v" --bridge "$BRIDGE" --temp-dir "$WORK/tmp" \
     --state-dir "$S"
 GENUINE=$(grep -Eo '[0-9a-f]{32}' "$WORK/out" | head -1)
-GENUINE_MSID=$(live_msid "${EMU[@]}")
+GENUINE_MSID=$(live_msid)
 run 0 "$SSOESCROW" vault list --vault "$WORK/v"
 expect_out "signer '[^']+' \($HOST_FPR\)"
 # An operator's listed key signs too (import/backup with --signing-key).
@@ -112,7 +91,7 @@ run 0 "$SSOESCROW" vault check --vault "$WORK/v" --state-dir "$S"
 # The attacker copies the vault, lists their own key in the copy's policy (checksum recomputed),
 # and has a stock ssoescrow seal their chosen master secret into the copy.
 run 0 "$SSO_EMULATOR" --state "$WORK/evil-es" admin init --standalone SSO1
-EVIL_MSID=$(live_msid "$SSO_EMULATOR" --state "$WORK/evil-es")
+EVIL_MSID=$(live_msid "$WORK/evil-es")
 mkdir -p "$WORK/evil"
 cp -r "$WORK/v/audit" "$WORK/evil/audit"
 mkdir -m 700 "$WORK/evil/envelopes"
@@ -248,7 +227,7 @@ if [[ -f $WORK/req-evil ]]; then
         "$WORK/alice-evil.approval" --approval "$WORK/bob-evil.approval" --bridge "$BRIDGE" \
         --temp-dir "$WORK/tmp" --state-dir "$S"
     expect_err "backup $PLANTED is not verified .*signer $MALLORY_FPR"
-    expect_equal "$(live_msid "${EMU[@]}")" "$GENUINE_MSID" "the planted secret was restored"
+    expect_equal "$(live_msid)" "$GENUINE_MSID" "the planted secret was restored"
     # The custodian who pins the policy they recorded refuses it too (without --vault).
     if [[ $HAVE_ED25519 == 0 ]]; then
         run 11 approve carol "$WORK/req-evil" "$WORK/carol-evil.approval" --expect-policy "$POLICY"

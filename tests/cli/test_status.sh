@@ -23,10 +23,6 @@ mkdir -p "$HOME" "$WORK/fx"
 cp -r "$FX/vaults/." "$WORK/fx/"
 cd "$WORK/fx"
 
-expect_equal() {
-    CHECKS=$((CHECKS + 1))
-    [[ $1 == "$2" ]] || fail "$3: got '$1', expected '$2'"
-}
 # The lines that depend on this machine's clock, not on the vault.
 normalise() { sed -E 's/("(evaluated_at|clock)": )"[^"]*"/\1"<clock>"/'; }
 # golden NAME: compares the last run's stdout with golden/NAME (or rewrites it).
@@ -244,10 +240,6 @@ cd "$WORK"
 umask 077
 EMU=("$SSO_EMULATOR" --state "$WORK/es")
 BRIDGE="$SSO_EMULATOR --state $WORK/es"
-live_msid() {
-    echo '{"protocol":"ssoescrow-bridge/1"}' | "${EMU[@]}" status |
-        python3 -c 'import json,sys; print(json.load(sys.stdin)["current_msid"])'
-}
 for name in alice bob carol; do keygen "$name"; done
 run 0 "$SSOESCROW" vault init --vault "$WORK/v" --threshold 2 --recipient alice.pub \
     --recipient bob.pub --recipient carol.pub --state-dir "$WORK/state"
@@ -307,10 +299,6 @@ run 0 "$SSOESCROW" backup --vault "$WORK/v" --bridge "$BRIDGE" --state-dir "$WOR
 run 1 "$SSOESCROW" status --vault "$WORK/v" --bridge "$BRIDGE" --state-dir "$WORK/state"
 expect_out "^OK       msid-current: .* holds the live master secret \\$second_msid\$"
 # A restore drill (2 of 3 custodians): now every check is OK against the live server.
-approve() {  # NAME REQ OUT
-    "$SSOESCROW" restore approve "$2" --identity "$WORK/$1.key" --passphrase-file "$WORK/$1.pass" \
-        --out "$3" --yes
-}
 mkdir -p "$WORK/tmp"
 run 0 "$SSOESCROW" restore request --vault "$WORK/v" --out "$WORK/req" --reason "quarterly drill"
 run 0 approve alice "$WORK/req" "$WORK/alice.approval"

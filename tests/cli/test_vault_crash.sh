@@ -10,14 +10,8 @@
 # Env: SSOESCROW, SSO_EMULATOR, TESTS_DIR; SSOESCROW_HOOKS=1 when the binary has test hooks.
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
-[[ -n ${SSO_EMULATOR:-} && -x ${SSO_EMULATOR} ]] || { echo "no SSO emulator: skipped"; exit 77; }
-export HOME="$WORK/home"
-unset XDG_STATE_HOME
-mkdir -p "$HOME" "$WORK/tmp"
-umask 077
+emulator_test_setup
 
-EMU=("$SSO_EMULATOR" --state "$WORK/es")
-BRIDGE="$SSO_EMULATOR --state $WORK/es"
 COMMON=(--vault "$WORK/v" --temp-dir "$WORK/tmp" --state-dir "$WORK/state")
 HOST=$(hostname)
 

@@ -72,3 +72,50 @@ finish() {
     fi
     echo "all $CHECKS checks passed"
 }
+
+# ---- Helpers of the tests that drive the SSO emulator -------------------------------------------
+
+# emulator_test_setup [--python]: skips the test (exit 77) without the emulator (or without python3
+# when asked), gives it a private HOME and scratch directory, owner-only files, and EMU (the
+# emulator command on the state $WORK/es) and BRIDGE (the same as one --bridge string).
+emulator_test_setup() {
+    [[ -n ${SSO_EMULATOR:-} && -x ${SSO_EMULATOR} ]] || { echo "no SSO emulator: skipped"; exit 77; }
+    if [[ ${1:-} == --python ]]; then
+        command -v python3 >/dev/null || { echo "no python3: skipped"; exit 77; }
+    fi
+    export HOME="$WORK/home"
+    unset XDG_STATE_HOME
+    mkdir -p "$HOME" "$WORK/tmp"
+    umask 077
+    EMU=("$SSO_EMULATOR" --state "$WORK/es")
+    BRIDGE="$SSO_EMULATOR --state $WORK/es"
+}
+
+# expect_equal ACTUAL EXPECTED WHAT
+expect_equal() {
+    CHECKS=$((CHECKS + 1))
+    [[ $1 == "$2" ]] || fail "$3: got '$1', expected '$2'"
+}
+
+# live_msid [STATE_DIR]: the current MSID of the emulator with that state ($WORK/es by default).
+live_msid() {
+    echo '{"protocol":"ssoescrow-bridge/1"}' | "$SSO_EMULATOR" --state "${1:-$WORK/es}" status |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["current_msid"])'
+}
+
+# approve NAME REQUEST OUT [more restore-approve arguments]: custodian NAME (made by keygen)
+# approves REQUEST without the terminal confirmation.
+approve() {
+    local name=$1 request=$2 out=$3
+    shift 3
+    "$SSOESCROW" restore approve "$request" --identity "$WORK/$name.key" \
+        --passphrase-file "$WORK/$name.pass" --out "$out" --yes "$@"
+}
+
+# no_plaintext DIR: no .bak or .password file anywhere under DIR (F14).
+no_plaintext() {
+    CHECKS=$((CHECKS + 1))
+    local found
+    found=$({ find "$1" \( -name '*.bak' -o -name '*.password' \) 2>/dev/null || true; } | head -5)
+    [[ -z $found ]] || fail "plaintext left: $found"
+}
