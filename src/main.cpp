@@ -4,6 +4,7 @@
 
 #include <exception>
 #include <iostream>
+#include <string>
 #include <string_view>
 
 #include "crypto/random.hpp"
@@ -11,7 +12,9 @@
 #include "platform/hardening.hpp"
 #include "src/cli/command.hpp"
 #include "src/exit_codes.hpp"
+#include "src/freshness/status_report.hpp"
 #include "src/terminal.hpp"
+#include "src/version.hpp"
 
 namespace {
 
@@ -29,6 +32,26 @@ bool is_monitoring_invocation(int argc, char** argv) {
     auto word = [&](int i) { return i < argc ? std::string_view(argv[i]) : std::string_view(); };
     return word(1) == "status" || word(1) == "topology" ||
            (word(1) == "vault" && word(2) == "check");
+}
+
+// `status --format nagios` answers a monitoring system that reads stdout only: any failure, a
+// command-line error included, is also its one "SSOESCROW UNKNOWN - ..." line there. The format
+// is looked up in the raw arguments because a command line that fails to parse sets no option.
+bool wants_nagios_line(int argc, char** argv) {
+    if (argc < 2 || std::string_view(argv[1]) != "status")
+        return false;
+    for (int i = 2; i < argc; ++i) {
+        const std::string_view arg(argv[i]);
+        if (arg == "--format=nagios" ||
+            (arg == "--format" && i + 1 < argc && std::string_view(argv[i + 1]) == "nagios")) {
+            return true;
+        }
+    }
+    return false;
+}
+
+void print_nagios_unknown(const std::string& message) {
+    std::cout << ssoescrow::freshness::nagios_unknown_line(message) << std::flush;
 }
 
 }  // namespace
@@ -52,7 +75,7 @@ int main(int system_argc, char** system_argv) {
 
     CLI::App app{"ssoescrow: escrow, restore and monitor the ENTSSO master secret"};
     app.require_subcommand(1);
-    app.set_version_flag("--version", "ssoescrow 0.1.0");
+    app.set_version_flag("--version", "ssoescrow " + std::string(build_version()));
     cli::Command selected;
     cli::add_all_commands(app, selected);
 
@@ -67,6 +90,8 @@ int main(int system_argc, char** system_argv) {
     } catch (const CLI::ParseError& e) {
         std::cerr << "ssoescrow: error: " << e.what() << '\n'
                   << "ssoescrow: hint: run 'ssoescrow --help' for usage\n";
+        if (wants_nagios_line(argc, argv))
+            print_nagios_unknown(std::string("command line: ") + e.what());
         return is_monitoring_invocation(argc, argv) ? int{k_monitor_unknown} : int{k_exit_usage};
     }
     if (!selected.run) {
@@ -76,8 +101,11 @@ int main(int system_argc, char** system_argv) {
 
     try {
         Result<int> outcome = selected.run();
-        if (!outcome)
+        if (!outcome) {
+            if (wants_nagios_line(argc, argv))
+                print_nagios_unknown(outcome.error().message);
             return exit_code_for_error(outcome.error(), selected.convention);
+        }
         return *outcome;
     } catch (const std::exception& e) {
         // Exceptions are bugs or resource exhaustion; say so rather than crash.

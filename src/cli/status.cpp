@@ -45,16 +45,24 @@ struct StatusOptions {
 
 // "YYYY-MM-DDTHH:MM:SSZ", or a date "YYYY-MM-DD" meaning the end of that day (UTC): "were we
 // compliant on 30 June?" asks about the whole day.
-Result<vault::UnixTime> parse_as_of(const std::string& text) {
+// --as-of: a time, or a date meaning the end of that day (UTC). Today's date, like "now" and
+// "today", means now: the end of today has not come yet, and "how were we doing today" is the
+// state now.
+Result<vault::UnixTime> parse_as_of(const std::string& text, vault::UnixTime now) {
+    if (text == "now" || text == "today")
+        return now;
     if (text.size() == 10) {
         auto end_of_day = vault::parse_time(text + "T23:59:59Z", "--as-of");
-        if (end_of_day)
-            return *end_of_day;
+        if (end_of_day) {
+            const bool today = vault::format_time(now).compare(0, 10, text) == 0;
+            return today ? now : *end_of_day;
+        }
     }
     auto time = vault::parse_time(text, "--as-of");
     if (!time) {
         return make_error(Errc::usage, "--as-of \"" + text + "\" is not a time",
-                          "give YYYY-MM-DDTHH:MM:SSZ (UTC) or a date YYYY-MM-DD (its end)");
+                          "give YYYY-MM-DDTHH:MM:SSZ (UTC), a date YYYY-MM-DD (its end; today "
+                          "means now) or now");
     }
     return *time;
 }
@@ -121,6 +129,10 @@ Result<freshness::VaultStatus> status_of_vault(const std::string& dir, const Sta
             state_dir = *resolved;
         }
     }
+    if (collect.as_of && opened->config().created != 0 &&
+        *collect.as_of < opened->config().created) {
+        return freshness::vault_not_created_yet(dir, *collect.as_of, opened->config().created);
+    }
     auto collected = freshness::collect_status_input(*opened, collect);
     if (!collected) {
         if (collected.error().code == Errc::usage)
@@ -144,7 +156,7 @@ Result<int> run_status(const StatusOptions& options) {
     const vault::UnixTime now = clock.now();
     TRY_ASSIGN(collect.overrides, overrides_of(options));
     if (!options.as_of.empty()) {
-        TRY_ASSIGN(const vault::UnixTime as_of, parse_as_of(options.as_of));
+        TRY_ASSIGN(const vault::UnixTime as_of, parse_as_of(options.as_of, now));
         if (as_of > now) {
             return make_error(
                 Errc::usage,
@@ -220,7 +232,8 @@ void add_status_command(CLI::App& app, Command& selected) {
         ->check(CLI::IsMember({"text", "json", "prometheus", "nagios"}));
     command->add_option("--as-of", options->as_of,
                         "Report the state at a past time, from the audit log alone: "
-                        "YYYY-MM-DDTHH:MM:SSZ, or YYYY-MM-DD for the end of that day (UTC)");
+                        "YYYY-MM-DDTHH:MM:SSZ, YYYY-MM-DD for the end of that day (UTC; today "
+                        "means now), or now");
     command->add_option("--max-backup-age", options->max_backup_age,
                         "Override the vault's max-backup-age (WARNING above it), e.g. 26h");
     command->add_option("--critical-backup-age", options->critical_backup_age,

@@ -68,13 +68,22 @@ Metric metric(std::string name, std::string help, double value) {
     return m;
 }
 
-Metric perf(Metric m, std::string label, std::string unit, std::optional<double> warn = {},
-            std::optional<double> crit = {}) {
+Metric perf(Metric m, std::string label, std::string unit, std::string warn_range = {},
+            std::string crit_range = {}) {
     m.perf_label = std::move(label);
     m.perf_unit = std::move(unit);
-    m.warn = warn;
-    m.crit = crit;
+    m.warn_range = std::move(warn_range);
+    m.crit_range = std::move(crit_range);
     return m;
+}
+
+// Monitoring Plugins ranges: "N" alerts when the value is above N (or below 0), "N:" when it is
+// below N.
+std::string alert_above(std::int64_t limit) {
+    return std::to_string(limit);
+}
+std::string alert_below(std::int64_t limit) {
+    return std::to_string(limit) + ":";
 }
 
 bool is_clock_finding(const vault::Finding& f) {
@@ -294,8 +303,8 @@ CheckResult check_backup_age(const StatusInput& input) {
     result.observed = human_duration(age);
     result.metrics.push_back(perf(
         metric("backup_age_seconds", "Age of the newest verified backup", static_cast<double>(age)),
-        "backup_age", "s", static_cast<double>(policy.max_backup_age),
-        static_cast<double>(policy.critical_backup_age)));
+        "backup_age", "s", alert_above(policy.max_backup_age),
+        alert_above(policy.critical_backup_age)));
     result.metrics.push_back(metric("backup_newest_timestamp_seconds",
                                     "Creation time of the newest verified backup (Unix time)",
                                     static_cast<double>(newest->created)));
@@ -518,7 +527,7 @@ CheckResult check_drill_age(const StatusInput& input) {
     result.metrics.push_back(
         perf(metric("drill_age_seconds", "Age of the newest restore drill or restore",
                     static_cast<double>(age)),
-             "drill_age", "s", static_cast<double>(max_age)));
+             "drill_age", "s", alert_above(max_age)));
     const std::string what = std::string(newest->drill ? "drill" : "restore") + " of backup " +
                              newest->backup_id + " on " + newest->node + " is " +
                              human_duration(age) + " old (" + vault::format_time(newest->time) +
@@ -577,7 +586,7 @@ CheckResult check_retention(const StatusInput& input) {
                                           : ordered_json(vault::format_time(first_created));
     result.metrics.push_back(perf(
         metric("backups_retained", "Verified backups retained", static_cast<double>(usable.size())),
-        "retained", ""));
+        "retained", "", alert_below(static_cast<std::int64_t>(required_count))));
     result.metrics.push_back(metric("backups_retained_required",
                                     "Verified backups required (min-retained, capped by history)",
                                     static_cast<double>(required_count)));
@@ -707,7 +716,7 @@ CheckResult check_cluster_coverage(const StatusInput& input) {
     result.metrics.push_back(perf(
         metric("cluster_nodes_missing_secret", "Possible owners without the current master secret",
                static_cast<double>(coverage.missing.size())),
-        "nodes_missing", "", std::nullopt, 1.0));
+        "nodes_missing", "", "", alert_above(0)));
     if (coverage.complete()) {
         result.summary = "all " + std::to_string(coverage.nodes.size()) +
                          " possible owners of group " + cluster.group + " hold " + msid;

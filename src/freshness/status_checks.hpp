@@ -69,8 +69,9 @@ struct Metric {
     double value = 0;
     std::string perf_label;  // Nagios label ("backup_age"); empty: not in the perfdata
     std::string perf_unit;   // "s" or ""
-    std::optional<double> warn;
-    std::optional<double> crit;
+    // Monitoring Plugins threshold ranges ("" none; "N" alert above N; "N:" alert below N).
+    std::string warn_range;
+    std::string crit_range;
 };
 
 struct CheckResult {

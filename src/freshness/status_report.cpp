@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "platform/path_text.hpp"
+#include "src/version.hpp"
 #include "vault/catalog.hpp"
 #include "vault/check.hpp"
 #include "vault/custodians.hpp"
@@ -116,6 +117,22 @@ std::string one_line(std::string text) {
             c = ' ';
     }
     return text;
+}
+
+// "2 vaults, 1 unknown, 1 ok": how many vaults are in each state, worst first.
+std::string vault_tally(const StatusRun& run) {
+    std::size_t by_state[5] = {0, 0, 0, 0, 0};
+    for (const VaultStatus& v : run.vaults)
+        ++by_state[static_cast<int>(v.overall)];
+    std::string tally = std::to_string(run.vaults.size()) + " vaults";
+    const CheckState order[] = {CheckState::critical, CheckState::unknown, CheckState::warning,
+                                CheckState::ok};
+    for (CheckState s : order) {
+        if (by_state[static_cast<int>(s)] != 0)
+            tally += ", " + std::to_string(by_state[static_cast<int>(s)]) + " " +
+                     std::string(state_name(s));
+    }
+    return tally;
 }
 
 }  // namespace
@@ -314,6 +331,26 @@ VaultStatus unopenable_vault(const std::string& dir, const Error& error) {
     return status;
 }
 
+VaultStatus vault_not_created_yet(const std::string& dir, vault::UnixTime as_of,
+                                  vault::UnixTime created) {
+    VaultStatus status;
+    status.vault = dir;
+    CheckResult result;
+    result.id = "vault-integrity";
+    result.state = CheckState::unknown;
+    result.summary = "the vault did not exist yet at " + vault::format_time(as_of) +
+                     " (it was created " + vault::format_time(created) + ")";
+    result.observed = "not created yet";
+    result.threshold = "an --as-of time after the vault was created";
+    result.evidence["as_of"] = vault::format_time(as_of);
+    result.evidence["created"] = vault::format_time(created);
+    result.fix = "Give an --as-of time after " + vault::format_time(created) +
+                 "; before it, this vault holds no state to report.";
+    status.checks.push_back(std::move(result));
+    status.overall = CheckState::unknown;
+    return status;
+}
+
 CheckState StatusRun::overall() const noexcept {
     CheckState state = CheckState::ok;
     for (const VaultStatus& v : vaults)
@@ -370,19 +407,8 @@ std::string format_text(const StatusRun& run) {
             out << "  " << c->id << ": " << one_line(c->fix) << '\n';
         }
     }
-    if (run.vaults.size() > 1) {
-        std::size_t by_state[5] = {0, 0, 0, 0, 0};
-        for (const VaultStatus& v : run.vaults)
-            ++by_state[static_cast<int>(v.overall)];
-        out << "\noverall " << state_label(run.overall()) << ": " << run.vaults.size() << " vaults";
-        const CheckState order[] = {CheckState::critical, CheckState::unknown, CheckState::warning,
-                                    CheckState::ok};
-        for (CheckState s : order) {
-            if (by_state[static_cast<int>(s)] != 0)
-                out << ", " << by_state[static_cast<int>(s)] << " " << state_name(s);
-        }
-        out << '\n';
-    }
+    if (run.vaults.size() > 1)
+        out << "\noverall " << state_label(run.overall()) << ": " << vault_tally(run) << '\n';
     return out.str();
 }
 
@@ -474,6 +500,8 @@ std::string format_prometheus(const StatusRun& run) {
             "When the state was evaluated (Unix time; the as-of time in an as-of report)", base,
             static_cast<double>(run.as_of.value_or(run.evaluated_at)));
     }
+    add("ssoescrow_build_info", "The ssoescrow version that produced these metrics (always 1)",
+        "version=\"" + label_value(build_version()) + "\"", 1);
     std::ostringstream out;
     for (const auto& [name, family] : families) {
         out << "# HELP " << name << ' ' << family.help << '\n';
@@ -486,60 +514,71 @@ std::string format_prometheus(const StatusRun& run) {
 
 // --- Nagios / Monitoring Plugins ----------------------------------------------------------------
 
-std::string format_nagios(const StatusRun& run) {
-    const CheckState overall = run.overall();
-    std::string text;
-    std::string perfdata;
-    const bool several = run.vaults.size() > 1;
-    for (const VaultStatus& v : run.vaults) {
-        std::vector<std::string> problems;
-        for (const CheckResult* c : worst_first(v)) {
-            if (state_rank(c->state) > 0)
-                problems.push_back(std::string(state_label(c->state)) + " " + c->id + ": " +
-                                   c->summary);
-        }
-        std::string part;
-        if (problems.empty()) {
-            const Counts c = count(v);
-            part = std::to_string(c.ok) + " checks ok";
-            for (const CheckResult& r : v.checks) {
-                if (r.id == "backup-age" && r.state == CheckState::ok)
-                    part += ", newest backup " + r.observed + " old";
-            }
-        } else {
-            std::string joined;
-            for (const auto& p : problems) {
-                if (!joined.empty())
-                    joined += "; ";
-                joined += p;
-            }
-            part = joined;
-        }
-        if (several)
-            part = v.vault + ": " + part;
-        if (!text.empty())
-            text += " / ";
-        text += part;
-        for (const CheckResult& c : v.checks) {
-            for (const Metric& m : c.metrics) {
-                if (m.perf_label.empty())
-                    continue;
-                const std::string label = several ? v.vault + ":" + m.perf_label : m.perf_label;
-                if (!perfdata.empty())
-                    perfdata += ' ';
-                perfdata += perf_label(label) + "=" + number(m.value) + m.perf_unit + ";" +
-                            (m.warn ? number(*m.warn) : "") + ";" +
-                            (m.crit ? number(*m.crit) : "") + ";0";
-            }
+namespace {
+
+// One vault's part of the plugin output: its problems worst first, or how many checks passed.
+std::string nagios_summary(const VaultStatus& v) {
+    std::string problems;
+    for (const CheckResult* c : worst_first(v)) {
+        if (state_rank(c->state) == 0)
+            continue;
+        if (!problems.empty())
+            problems += "; ";
+        problems += std::string(state_label(c->state)) + " " + c->id + ": " + c->summary;
+    }
+    if (!problems.empty())
+        return problems;
+    std::string summary = std::to_string(count(v).ok) + " checks ok";
+    for (const CheckResult& r : v.checks) {
+        if (r.id == "backup-age" && r.state == CheckState::ok)
+            summary += ", newest backup " + r.observed + " old";
+    }
+    return summary;
+}
+
+// label=value[unit];warn;crit;min for each metric with a perfdata label; thresholds are
+// Monitoring Plugins ranges.
+void append_perfdata(std::string& perfdata, const VaultStatus& v, bool several) {
+    for (const CheckResult& c : v.checks) {
+        for (const Metric& m : c.metrics) {
+            if (m.perf_label.empty())
+                continue;
+            const std::string label = several ? v.vault + ":" + m.perf_label : m.perf_label;
+            if (!perfdata.empty())
+                perfdata += ' ';
+            perfdata += perf_label(label) + "=" + number(m.value) + m.perf_unit + ";" +
+                        m.warn_range + ";" + m.crit_range + ";0";
         }
     }
+}
+
+}  // namespace
+
+// The Monitoring Plugins output: one status line with the performance data; with several
+// vaults the first line sums them up and each vault's details follow on a line of its own (the
+// plugin's "long output", which Nagios and Icinga show in the service details).
+std::string format_nagios(const StatusRun& run) {
+    const CheckState overall = run.overall();
+    const bool several = run.vaults.size() > 1;
+    std::string perfdata;
+    for (const VaultStatus& v : run.vaults)
+        append_perfdata(perfdata, v, several);
     std::string line =
         "SSOESCROW " +
         std::string(state_label(overall == CheckState::not_applicable ? CheckState::ok : overall)) +
-        " - " + one_line(text);
+        " - " + one_line(several ? vault_tally(run) : nagios_summary(run.vaults.front()));
     if (!perfdata.empty())
         line += " | " + perfdata;
-    return line + "\n";
+    line += "\n";
+    if (several) {
+        for (const VaultStatus& v : run.vaults)
+            line += one_line(v.vault + ": " + nagios_summary(v)) + "\n";
+    }
+    return line;
+}
+
+std::string nagios_unknown_line(std::string_view message) {
+    return "SSOESCROW UNKNOWN - " + one_line(std::string(message)) + "\n";
 }
 
 }  // namespace ssoescrow::freshness

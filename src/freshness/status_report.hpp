@@ -86,6 +86,10 @@ VaultStatus evaluate(const Collected& collected);
 // The report for a vault that could not be opened: damaged config (vault-integrity CRITICAL) or
 // anything else (UNKNOWN), with the error's message and hint.
 VaultStatus unopenable_vault(const std::string& dir, const Error& error);
+// The report of an --as-of time before the vault was created (UNKNOWN: nothing to judge, and
+// "take a backup now" would be the wrong advice about the past).
+VaultStatus vault_not_created_yet(const std::string& dir, vault::UnixTime as_of,
+                                  vault::UnixTime created);
 
 struct StatusRun {
     std::vector<VaultStatus> vaults;
@@ -103,5 +107,7 @@ std::string format_text(const StatusRun& run);
 std::string format_json(const StatusRun& run);
 std::string format_prometheus(const StatusRun& run);
 std::string format_nagios(const StatusRun& run);
+// The one line a Monitoring Plugins check prints when it cannot check at all (exit 3).
+std::string nagios_unknown_line(std::string_view message);
 
 }  // namespace ssoescrow::freshness

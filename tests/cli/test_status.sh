@@ -24,7 +24,11 @@ cp -r "$FX/vaults/." "$WORK/fx/"
 cd "$WORK/fx"
 
 # The lines that depend on this machine's clock, not on the vault.
-normalise() { sed -E 's/("(evaluated_at|clock)": )"[^"]*"/\1"<clock>"/'; }
+# The lines that depend on this build's version, not on the vault.
+normalise() {
+    sed -E -e 's/("(evaluated_at|clock)": )"[^"]*"/\1"<clock>"/' \
+        -e 's/^(ssoescrow_build_info\{version=)"[^"]*"/\1"<version>"/'
+}
 # golden NAME: compares the last run's stdout with golden/NAME (or rewrites it).
 golden() {
     CHECKS=$((CHECKS + 1))
@@ -101,9 +105,41 @@ expect_out '^overall OK: 2 vaults, 2 ok$'
 run 3 "${S[@]}" --vault history --vault "$WORK/no-such-vault" --as-of "$OK_AT"
 expect_out '^UNKNOWN  vault-integrity: cannot open the vault: '
 expect_out '^overall UNKNOWN: 2 vaults, 1 unknown, 1 ok$'
+# Several vaults: the first line sums them up, each vault's details follow on their own line (the
+# Monitoring Plugins long output).
 run 3 "${S[@]}" --vault history --vault "$WORK/no-such-vault" --as-of "$OK_AT" --format nagios
-expect_out "^SSOESCROW UNKNOWN - history: 7 checks ok.* / $WORK/no-such-vault: UNKNOWN vault-integrity"
+expect_out "^SSOESCROW UNKNOWN - 2 vaults, 1 unknown, 1 ok \\| "
 expect_out "'?history:backup_age'?=36000s;93600;259200;0"
+expect_out "^history: 7 checks ok, newest backup 10h 0m old$"
+expect_out "^$WORK/no-such-vault: UNKNOWN vault-integrity: cannot open the vault"
+expect_equal "$(wc -l <"$WORK/out")" 3 "lines of the nagios output for two vaults"
+# Perfdata thresholds are Monitoring Plugins ranges: retained warns below min-retained ("N:").
+expect_out "retained'?=40;[0-9]+:;;0"
+
+# --- Monitoring Plugins: the one line on stdout also when the check cannot run at all -----------
+run 3 "${S[@]}" --vault history --format nagios --max-backup-age soon
+expect_out '^SSOESCROW UNKNOWN - --max-backup-age "soon" is not a duration$'
+expect_err '^ssoescrow: error: --max-backup-age "soon" is not a duration'
+run 3 "${S[@]}" --format nagios --vault
+expect_out '^SSOESCROW UNKNOWN - command line: '
+expect_equal "$(wc -l <"$WORK/out")" 1 "lines of the nagios output on a command-line error"
+run 3 "${S[@]}" --vault history --format=nagios --no-such-option
+expect_out '^SSOESCROW UNKNOWN - command line: .*no-such-option'
+
+# --- --as-of: today means now; a time before the vault existed says so -------------------------
+TODAY=$(date -u +%Y-%m-%d)
+run 2 "${S[@]}" --vault history --as-of "$TODAY"
+expect_out "^status CRITICAL: vault history .* as of ${TODAY}T"
+run 2 "${S[@]}" --vault history --as-of now --format json
+expect_out '"as_of": "'"$TODAY"'T'
+run 3 "${S[@]}" --vault history --as-of 2000-01-01
+expect_out '^UNKNOWN  vault-integrity: the vault did not exist yet at 2000-01-01T23:59:59Z \(it was created 20'
+run 3 "${S[@]}" --vault history --as-of 2999-01-01
+expect_err 'is in the future'
+
+# --- Prometheus: the build that produced the metrics -------------------------------------------
+run 0 "${S[@]}" --vault history --as-of "$OK_AT" --format prometheus
+expect_out '^ssoescrow_build_info\{version="[0-9]+\.[0-9]+\.[0-9]+[^"]*"\} 1$'
 
 # --- A broken audit chain: CRITICAL ------------------------------------------------------------
 cp -r history broken

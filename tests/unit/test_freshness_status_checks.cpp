@@ -162,8 +162,9 @@ TEST_CASE("backup-age: none, fresh, over the warning and the critical age, in th
         const Metric* age = find_metric(r, "backup_age_seconds");
         REQUIRE(age != nullptr);
         CHECK(age->value == 2 * k_hour);
-        CHECK(age->warn == 26 * k_hour);
-        CHECK(age->crit == 3 * k_day);
+        // Monitoring Plugins ranges: "N" alerts above N.
+        CHECK(age->warn_range == std::to_string(26 * k_hour));
+        CHECK(age->crit_range == std::to_string(3 * k_day));
 
         in.now = k_now + 25 * k_hour;  // 27 h old
         r = check_backup_age(in);
@@ -430,6 +431,8 @@ TEST_CASE("cluster-coverage: not applicable, standalone, missing node named, com
         CHECK(contains(r.summary, "nodes NODE2, NODE3 of group SSO"));
         CHECK(r.evidence["missing"] == nlohmann::ordered_json::array({"NODE2", "NODE3"}));
         CHECK(find_metric(r, "cluster_nodes_missing_secret")->value == 2);
+        // Critical as soon as one node lacks the secret: the range "0" alerts above 0.
+        CHECK(find_metric(r, "cluster_nodes_missing_secret")->crit_range == "0");
 
         in.records.push_back(restore_on("node2.contoso.com", k_msid_a, k_now, 5));
         in.records.push_back(restore_on("NODE3", "aaaaaaaa-0000-4000-8000-000000000001", k_now, 6));
