@@ -1,5 +1,7 @@
 #include "src/bridge/bridge_client.hpp"
 
+#include <cstdio>
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -276,6 +278,44 @@ Error entsso_error(int code, std::string_view bridge_message, std::string_view s
     }
 }
 
+std::optional<int> entsso_number_of(std::int64_t reported) noexcept {
+    if (reported >= 1 && reported <= 0xFFFF)
+        return static_cast<int>(reported);
+    if (reported < INT32_MIN || reported > UINT32_MAX || reported == 0)
+        return std::nullopt;
+    const auto hresult = static_cast<std::uint32_t>(reported);
+    if ((hresult & 0xFFFF0000u) == 0xC0000000u && (hresult & 0xFFFFu) != 0)
+        return static_cast<int>(hresult & 0xFFFFu);
+    return std::nullopt;
+}
+
+Error reported_entsso_error(std::int64_t reported, std::string_view bridge_message,
+                            std::string_view secret_server) {
+    const std::optional<int> number = entsso_number_of(reported);
+    if (number && *number == reported)
+        return entsso_error(*number, bridge_message, secret_server);
+    char hresult[16];
+    std::snprintf(hresult, sizeof hresult, "0x%08X", static_cast<unsigned>(reported & 0xFFFFFFFF));
+    if (number) {
+        Error error = entsso_error(*number, bridge_message, secret_server);
+        const std::string prefix = "ENTSSO error " + std::to_string(*number);
+        error.message.insert(prefix.size(), std::string(" (HRESULT ") + hresult + ")");
+        return error;
+    }
+    if (reported < INT32_MIN || reported > UINT32_MAX || reported == 0) {
+        return make_error(Errc::bridge_failed,
+                          "the bridge reported the error code " + std::to_string(reported) +
+                              ", which is neither an ENTSSO number nor an HRESULT",
+                          "the bridge must report ENTSSO's number (for example 10766) or the COM "
+                          "HRESULT; check the bridge");
+    }
+    std::string said = bridge_message.empty() ? "" : " (" + std::string(bridge_message) + ")";
+    return make_error(Errc::entsso_error,
+                      std::string("ENTSSO call failed with HRESULT ") + hresult + said,
+                      "look up the HRESULT and the event in the Application log (sources ENTSSO "
+                      "and ssoescrow); 0x80070005 is access denied: run as an SSO Administrator");
+}
+
 Result<SecretBytes> build_request(const std::vector<std::pair<std::string, std::string>>& fields,
                                   const SecretBytes* password) {
     json object = json::object();
@@ -380,7 +420,7 @@ Result<json> check_answer(std::string_view operation, std::string_view text,
         if (auto server = body.find("secret_server"); server != body.end() && server->is_string()) {
             secret_server = server->get<std::string>();
         }
-        return entsso_error(code->get<int>(), message, secret_server);
+        return reported_entsso_error(code->get<std::int64_t>(), message, secret_server);
     }
     return body;
 }

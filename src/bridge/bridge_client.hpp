@@ -14,6 +14,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -69,6 +70,16 @@ enum EntssoCode : int {
 // The Error for an ENTSSO code: what happened and what the operator should do.
 // `secret_server` (may be empty) is named in the 10766 hint.
 Error entsso_error(int code, std::string_view bridge_message, std::string_view secret_server);
+
+// The ENTSSO number in a code a bridge reported. The protocol's codes are ENTSSO's own numbers
+// (10766), but a bridge that passes on the COM HRESULT reports it as a signed 32-bit value
+// (-1073731058) or its unsigned form (3221236238): ENTSSO's HRESULTs are 0xC000xxxx with the
+// number in the low 16 bits. Any other HRESULT (0x80070005, access denied) has no ENTSSO number.
+std::optional<int> entsso_number_of(std::int64_t reported) noexcept;
+
+// entsso_error() for a code as the bridge reported it, naming the HRESULT when it was one.
+Error reported_entsso_error(std::int64_t reported, std::string_view bridge_message,
+                            std::string_view secret_server);
 
 // A GUID as ENTSSO prints MSIDs: 8-4-4-4-12 hex digits, optionally in braces.
 bool is_msid(std::string_view text);

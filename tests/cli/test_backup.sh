@@ -115,6 +115,11 @@ fault_case 9 truncated status "not one JSON object"
 fault_case 10 entsso:10766 backup "ENTSSO error 10766.*\n?"
 fault_case 10 entsso:10784 backup "ENTSSO error 10784"
 fault_case 9 entsso:10564 reminder "ENTSSO cannot read the backup file it wrote"
+# Bridges that pass on the COM HRESULT: ENTSSO's own (0xC000xxxx, signed or in hex) is read as its
+# number, with the same advice; any other HRESULT is named as such.
+fault_case 10 entsso:-1073731058 backup "ENTSSO error 10766 \\(HRESULT 0xC0002A0E\\): this computer is not the master secret server"
+fault_case 10 entsso:0xC0002A20 backup "ENTSSO error 10784 \\(HRESULT 0xC0002A20\\)"
+fault_case 10 entsso:-2147024891 backup "ENTSSO call failed with HRESULT 0x80070005"
 # A bridge that cannot be started at all.
 run 9 "$SSOESCROW" backup "${COMMON[@]}" --bridge "$WORK/no-such-bridge"
 expect_err "cannot start the bridge"

@@ -34,20 +34,41 @@ Result<std::optional<std::string>> get_opt_msid(const json& j, const char* key) 
 
 }  // namespace
 
+// entsso:CODE, where CODE is an ENTSSO number (10766) or, as bridges that pass on the COM
+// HRESULT report it, a negative 32-bit HRESULT (-1073731058) or one in hex (0xC0002A0E). The
+// emulator answers with the code exactly as given.
 std::optional<long long> entsso_fault_code(std::string_view kind) {
     constexpr std::string_view prefix = "entsso:";
     if (kind.substr(0, prefix.size()) != prefix)
         return std::nullopt;
-    const std::string_view digits = kind.substr(prefix.size());
+    std::string_view digits = kind.substr(prefix.size());
+    int base = 10;
+    bool negative = false;
+    if (digits.substr(0, 2) == "0x" || digits.substr(0, 2) == "0X") {
+        base = 16;
+        digits.remove_prefix(2);
+    } else if (!digits.empty() && digits.front() == '-') {
+        negative = true;
+        digits.remove_prefix(1);
+    }
     if (digits.empty() || digits.size() > 10)
         return std::nullopt;
     long long code = 0;
     for (char c : digits) {
-        if (c < '0' || c > '9')
+        int digit = -1;
+        if (c >= '0' && c <= '9')
+            digit = c - '0';
+        else if (base == 16 && c >= 'a' && c <= 'f')
+            digit = c - 'a' + 10;
+        else if (base == 16 && c >= 'A' && c <= 'F')
+            digit = c - 'A' + 10;
+        if (digit < 0)
             return std::nullopt;
-        code = code * 10 + (c - '0');
+        code = code * base + digit;
     }
-    if (code == 0)
+    if (negative)
+        code = -code;
+    if (code == 0 || code < -2147483648LL || code > 4294967295LL)
         return std::nullopt;
     return code;
 }

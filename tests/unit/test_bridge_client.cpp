@@ -63,3 +63,25 @@ TEST_CASE("MSIDs are GUIDs, with or without braces", "[bridge]") {
     REQUIRE_FALSE(is_msid("2b4c0f2e1d3a4c5b9e8f0a1b2c3d4e5f"));
     REQUIRE_FALSE(is_msid(""));
 }
+
+TEST_CASE("ENTSSO codes reported as COM HRESULTs are read as ENTSSO's numbers", "[bridge]") {
+    using ssoescrow::bridge::entsso_number_of;
+    using ssoescrow::bridge::reported_entsso_error;
+    CHECK(entsso_number_of(10766) == 10766);
+    CHECK(entsso_number_of(-1073731058) == 10766);   // 0xC0002A0E as a signed 32-bit HRESULT
+    CHECK(entsso_number_of(0xC0002A0ELL) == 10766);  // the same, unsigned
+    CHECK_FALSE(entsso_number_of(-2147024891).has_value());  // 0x80070005: access denied
+    CHECK_FALSE(entsso_number_of(0).has_value());
+    CHECK_FALSE(entsso_number_of(0xC0000000LL).has_value());
+    CHECK_FALSE(entsso_number_of(1LL << 40).has_value());
+
+    const ssoescrow::Error not_master = reported_entsso_error(-1073731058, "", "SSOVNN");
+    CHECK(not_master.code == ssoescrow::Errc::entsso_error);
+    CHECK(not_master.message.rfind("ENTSSO error 10766 (HRESULT 0xC0002A0E): ", 0) == 0);
+    CHECK(not_master.hint.find("SSOVNN") != std::string::npos);
+    const ssoescrow::Error denied = reported_entsso_error(-2147024891, "", "");
+    CHECK(denied.code == ssoescrow::Errc::entsso_error);
+    CHECK(denied.message.find("HRESULT 0x80070005") != std::string::npos);
+    CHECK(reported_entsso_error(1LL << 40, "", "").code == ssoescrow::Errc::bridge_failed);
+    CHECK(reported_entsso_error(10779, "", "").message.rfind("ENTSSO error 10779: ", 0) == 0);
+}
