@@ -107,7 +107,9 @@ TEST_CASE("status: nothing when OK, else a warning, critical or unknown event", 
     CHECK(status_event(3, "SSOESCROW UNKNOWN - y")->id == 1042);
 }
 
-TEST_CASE("--no-log-syslog wins, --log-syslog turns it on, else the platform default", "[events]") {
+TEST_CASE(
+    "the system log: --no-log-syslog wins, --log-syslog turns it on, else the platform default",
+    "[events]") {
     CHECK_FALSE(system_log_enabled(true, true));
     CHECK_FALSE(system_log_enabled(false, true));
     CHECK(system_log_enabled(true, false));
