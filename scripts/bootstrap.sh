@@ -18,6 +18,7 @@ packages=(
     strace                                # the syscall-order test of durable writes (F4)
     prometheus                            # promtool validates `status --format prometheus`
     help2man                              # the man pages, generated from each command's --help
+    wixl msitools zip unzip               # the Windows package (scripts/package-windows.sh): MSI, zip
     # The Windows build: the mingw-w64 cross compilers (posix threads), the tools to unpack and
     # regenerate Debian's libsodium source package, and Wine (64-bit) to run the tests.
     mingw-w64 g++-mingw-w64-x86-64-posix gcc-mingw-w64-x86-64-posix

@@ -27,6 +27,11 @@ Folders, each with an explicit access list that replaces the inherited one:
                                    .bak is written there, by one of them (README, "Which identity
                                    writes the .bak"), and nobody else may read it.
 
+Job results: ssoescrow.exe writes every backup and every status that is not OK to the
+Application event log, source "ssoescrow" (README "System log": event IDs and levels). The MSI
+registers that source; this script registers it when it is missing (the .NET message file,
+as New-EventLog does).
+
 Both run as -RunAsAccount, whether or not it is logged on, with highest privileges; a new
 instance is not started while one runs; a run is stopped after -ExecutionTimeLimit; a start that
 fails is retried 3 times, 10 minutes apart (Task Scheduler does not retry a run that started and
@@ -54,8 +59,9 @@ PowerShell and script paths are Windows arguments too (double quotes around a pa
 and the whole value is quoted once more as one argument. Hence paths may not contain a single
 quote, a double quote or '%' (Task Scheduler expands %VARIABLES% in arguments); the script refuses them.
 
-Before relying on the job, run it once by hand (Start-ScheduledTask) and check the log and
-'ssoescrow vault list', and run the bridge conformance test (see sso-bridge.ps1).
+Before relying on the job, run 'ssoescrow.exe bridge check --bridge ...' once (see
+sso-bridge.ps1), then run the job once by hand (Start-ScheduledTask) and check the log and
+'ssoescrow vault list'.
 
 .PARAMETER Vault
 The vault folder (created by 'ssoescrow vault init'), local or UNC.
@@ -187,6 +193,7 @@ $ErrorActionPreference = 'Stop'
 
 $BackupTaskName = 'ssoescrow backup'
 $StatusTaskName = 'ssoescrow status'
+$EventSource = 'ssoescrow'
 
 function Stop-Installer {
     param([string] $Message)
@@ -287,6 +294,19 @@ function Set-DirectoryAcl {
         $acl.AddAccessRule($rule)
     }
     Set-Acl -LiteralPath $Path -AclObject $acl
+}
+
+# Whether the Application event log knows the source ssoescrow.exe writes its job results under.
+function Test-EventSource {
+    param([string] $Source)
+    return [System.Diagnostics.EventLog]::SourceExists($Source)
+}
+
+# Registers the source in the Application log with .NET's message file (EventLogMessages.dll,
+# whose every message is "%1"), so an event shows the text ssoescrow.exe wrote.
+function Register-EventSource {
+    param([string] $Source)
+    [System.Diagnostics.EventLog]::CreateEventSource($Source, 'Application')
 }
 
 # Registers one task from a plan entry (Execute, Arguments, WorkingDirectory, Trigger).
@@ -517,6 +537,11 @@ function Install-BackupTask {
     foreach ($folder in $plan.Folders) {
         if ($PSCmdlet.ShouldProcess($folder.Path, "Create the folder, access only for $($folder.Identities -join ', ')")) {
             Set-DirectoryAcl $folder.Path $folder.Identities
+        }
+    }
+    if (-not (Test-EventSource $EventSource)) {
+        if ($PSCmdlet.ShouldProcess("Application event log", "Register the event source $EventSource")) {
+            Register-EventSource $EventSource
         }
     }
     foreach ($task in @($plan.Backup, $plan.Status)) {

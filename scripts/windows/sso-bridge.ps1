@@ -12,8 +12,8 @@ ssoescrow runs this script as its bridge:
 ssoescrow appends the operation name as the LAST argument (status, backup, restore, generate or
 reminder), writes ONE JSON request object on stdin and reads ONE JSON response object, on one
 line, from stdout. Passwords travel only in that request: never on the command line. The
-protocol is defined in DESIGN.md section 5 of the ssoescrow sources; this script implements it
-as follows.
+protocol is described in the ssoescrow README ("The SSO bridge and the SSO emulator"); this
+script implements it as follows.
 
   status    {}  ->  computer, secret_server, is_secret_server, current_msid, previous_msid,
                     service_state ("running"/"stopped"), cluster (null or
@@ -97,14 +97,13 @@ echo {"protocol":"ssoescrow-bridge/1"} | powershell.exe -NoProfile -NonInteracti
 Prints the status of this SSO server as one JSON line (cmd.exe: no quotes around the echo text).
 
 .EXAMPLE
-python bridge-conformance "powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -File 'C:/Program Files/ssoescrow/sso-bridge.ps1'"
-The conformance test (tools/bridge-conformance of the ssoescrow sources, Python 3) checks this
-bridge against the protocol table on the master secret server: status, refused passwords and
-reminders, a backup into a missing folder, a backup, its reminder, a random file, a wrong
-password and a restore of the same secret (nothing changes). It writes its test backups into a
-private temporary folder and deletes them. Run it from an elevated prompt as an SSO
-administrator. It splits its argument as a POSIX shell does: use forward slashes or single
-quotes for the path.
+ssoescrow.exe bridge check --bridge "powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -File \"C:\Program Files\ssoescrow\sso-bridge.ps1\""
+ssoescrow's own acceptance test of this bridge (README "Checking a bridge"): status, refused
+passwords and reminders, a backup into a missing folder, a backup with a generated password into
+a private temporary folder, its reminder, a random file, malformed requests, and that no password
+shows up on stderr or in an answer. Nothing is restored or generated unless --destructive is
+given (a test server only). Run it once from an elevated prompt as an SSO administrator on the
+master secret server before trusting the scheduled job.
 
 .NOTES
 Exit status: 0 a response was written (it may report an ENTSSO error); 2 misuse or a malformed
@@ -149,7 +148,7 @@ $SsossKey = 'HKLM:\SOFTWARE\Microsoft\ENTSSO\SSOSS'
 $SqlKey = 'HKLM:\SOFTWARE\Microsoft\ENTSSO\SQL'
 $Mask32 = [long] 4294967295  # 0xFFFFFFFF as a 64-bit value
 
-# ENTSSO message numbers (reference/entsso-facts.md, DESIGN.md section 5).
+# ENTSSO message numbers (the codes of the bridge protocol, README "The SSO bridge and the SSO emulator").
 $CodeNoSecrets = 10520
 $CodeBadFormat = 10564
 $CodeNotSecretServer = 10766

@@ -388,7 +388,8 @@ namespace {
 // Judges a bridge's stdout after a clean exit: ONE JSON object of our protocol with a boolean
 // "ok"; an ENTSSO error answer becomes entsso_error(). The body of a success answer is returned.
 Result<json> check_answer(std::string_view operation, std::string_view text,
-                          const SecretBytes* password, const std::string& tail) {
+                          const SecretBytes* password, const std::string& tail,
+                          CallTrace* trace = nullptr) {
     json body = json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (body.is_discarded() || !body.is_object()) {
         return bridge_failure(operation, "the bridge's answer is not one JSON object", tail);
@@ -406,6 +407,11 @@ Result<json> check_answer(std::string_view operation, std::string_view text,
         auto code = body.find("code");
         if (code == body.end() || !code->is_number_integer()) {
             return bridge_failure(operation, "an error answer without an integer 'code'", tail);
+        }
+        if (trace != nullptr) {
+            trace->entsso_code = code->get<int>();
+            auto said = body.find("message");
+            trace->entsso_message = said != body.end() && said->is_string();
         }
         // The bridge's own words only when the request held no password: after one that did,
         // the message is built from the ENTSSO code alone (a bridge may echo what it was sent,
@@ -514,6 +520,18 @@ Result<BridgeClient::Response> BridgeClient::call(std::string_view operation,
                                                   const SecretBytes* password) const {
     std::vector<std::string> argv = m_argv;
     argv.emplace_back(operation);
+    CallTrace trace;
+    trace.operation = std::string(operation);
+    trace.carried_password = password != nullptr;
+    // The trace is recorded on every path out of here, after the answer was judged.
+    struct RecordTrace {
+        std::vector<CallTrace>* to;
+        CallTrace& trace;
+        ~RecordTrace() {
+            if (to != nullptr)
+                to->push_back(trace);
+        }
+    } record_trace{m_trace, trace};
     TRY_ASSIGN(ChildOutcome outcome, platform::run_child(argv, request, m_limits));
     // Whatever the bridge printed is wiped on every path out of here.
     struct WipeOutput {
@@ -523,6 +541,14 @@ Result<BridgeClient::Response> BridgeClient::call(std::string_view operation,
             wipe_string(outcome.stderr_tail);
         }
     } wipe_output{outcome};
+    trace.started = true;
+    trace.ending = outcome.ending;
+    trace.exit_status = outcome.exit_status;
+    trace.elapsed = outcome.elapsed;
+    if (password != nullptr) {
+        trace.password_on_stderr = reveals_secret(outcome.stderr_tail, *password);
+        trace.password_on_stdout = reveals_secret(outcome.stdout_text, *password);
+    }
     std::string tail = diagnostic_tail(outcome.stderr_tail, password);
     using Ending = ChildOutcome::Ending;
     switch (outcome.ending) {
@@ -548,8 +574,15 @@ Result<BridgeClient::Response> BridgeClient::call(std::string_view operation,
             operation, "the bridge exited with status " + std::to_string(outcome.exit_status),
             tail);
     }
-    TRY_ASSIGN(json body, check_answer(operation, outcome.stdout_text, password, tail));
+    TRY_ASSIGN(json body, check_answer(operation, outcome.stdout_text, password, tail, &trace));
     return Response(std::move(body));
+}
+
+Status BridgeClient::probe(std::string_view operation, std::string_view request_text) const {
+    const SecretBytes request = SecretBytes::copy_of(ssoescrow::as_bytes(request_text));
+    TRY_ASSIGN(Response response, call(operation, request, nullptr));
+    (void)response;
+    return {};
 }
 
 Result<ServerStatus> BridgeClient::status() const {

@@ -84,6 +84,23 @@ Error reported_entsso_error(std::int64_t reported, std::string_view bridge_messa
 // A GUID as ENTSSO prints MSIDs: 8-4-4-4-12 hex digits, optionally in braces.
 bool is_msid(std::string_view text);
 
+// One bridge call as seen from outside, recorded for `ssoescrow bridge check` when a trace is
+// attached (BridgeClient::set_trace): how the bridge ended, the ENTSSO code of an error answer,
+// and whether the password the request carried showed up, in any encoding reveals_secret knows,
+// on the bridge's stderr or stdout. Holds no bridge text and no secret.
+struct CallTrace {
+    std::string operation;
+    ChildOutcome::Ending ending = ChildOutcome::Ending::exited;
+    int exit_status = 0;
+    std::chrono::milliseconds elapsed{0};
+    bool started = false;  // false: the program could not be started
+    bool carried_password = false;
+    bool password_on_stderr = false;
+    bool password_on_stdout = false;
+    std::optional<int> entsso_code;  // an "ok": false answer's code
+    bool entsso_message = false;     // ... and it had a string "message"
+};
+
 class BridgeClient {
   public:
     BridgeClient(std::vector<std::string> argv, ChildLimits limits);
@@ -100,7 +117,17 @@ class BridgeClient {
                           const crypto::SecretBytes& password) const;
     Result<std::string> reminder(const std::filesystem::path& file) const;
 
+    // Sends `request_text` as it is (not built by build_request: a malformed request, another
+    // protocol version) and judges the answer like every other call; for `bridge check`. The
+    // text must hold no secret.
+    Status probe(std::string_view operation, std::string_view request_text) const;
+
+    // Every later call appends its CallTrace to `trace` (nullptr: none); the vector must outlive
+    // the calls.
+    void set_trace(std::vector<CallTrace>* trace) { m_trace = trace; }
+
     const std::vector<std::string>& argv() const { return m_argv; }
+    const ChildLimits& limits() const { return m_limits; }
 
   private:
     struct Response;
@@ -111,6 +138,7 @@ class BridgeClient {
 
     std::vector<std::string> m_argv;
     ChildLimits m_limits;
+    std::vector<CallTrace>* m_trace = nullptr;
 };
 
 // The judgement of a bridge's stdout, as BridgeClient applies it after the bridge exited 0

@@ -35,6 +35,7 @@ void add_import_command(CLI::App& app, Command& selected);
 void add_restore_commands(CLI::App& app, Command& selected);
 void add_status_command(CLI::App& app, Command& selected);
 void add_signer_commands(CLI::App& app, Command& selected);
+void add_bridge_commands(CLI::App& app, Command& selected);
 
 void add_all_commands(CLI::App& app, Command& selected);
 

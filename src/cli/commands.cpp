@@ -12,6 +12,7 @@ void add_all_commands(CLI::App& app, Command& selected) {
     add_restore_commands(app, selected);
     add_status_command(app, selected);
     add_topology_commands(app, selected);
+    add_bridge_commands(app, selected);
     add_selftest_command(app, selected);
 }
 

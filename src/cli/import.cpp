@@ -92,7 +92,9 @@ void add_import_command(CLI::App& app, Command& selected) {
         "Exit status: as for backup; 3 also for a password outside ENTSSO's 7..256 characters.");
     command->callback([&selected, options] {
         selected.convention = ExitConvention::standard;
-        selected.run = [options]() { return run_import(*options); };
+        selected.run = [options]() {
+            return report_failure(run_import(*options), "import", options->job);
+        };
     });
 }
 

@@ -5,6 +5,7 @@
 
 #include "platform/path_text.hpp"
 #include "src/cli/vault_commands.hpp"
+#include "src/job_events.hpp"
 #include "src/signing_key.hpp"
 #include "vault/audit_log.hpp"
 #include "vault/policy.hpp"
@@ -105,6 +106,15 @@ void add_job_options(CLI::App& command, JobCliOptions& options, bool bridge_requ
     command.add_option("--signing-key", options.signing_key,
                        "Sign with this key file ('signer keygen') instead of the host's key in "
                        "the state directory");
+    add_system_log_flags(command, options.log_syslog, options.no_log_syslog);
+}
+
+void add_system_log_flags(CLI::App& command, bool& log_syslog, bool& no_log_syslog) {
+    command.add_flag("--log-syslog", log_syslog,
+                     "Also write the result to the system log (syslog/journald; on Windows the "
+                     "Application event log, source ssoescrow, which is on by default)");
+    command.add_flag("--no-log-syslog", no_log_syslog,
+                     "Do not write the result to the system log (turns the Windows default off)");
 }
 
 Status validate_job_options(const JobCliOptions& options) {
@@ -149,7 +159,9 @@ JobLog::Verbosity verbosity_of(const JobCliOptions& options) {
     return options.quiet ? JobLog::Verbosity::quiet : JobLog::Verbosity::normal;
 }
 
-Result<int> run_bridge_job(backup::JobKind kind, const JobCliOptions& options) {
+namespace {
+
+Result<int> run_bridge_job_unreported(backup::JobKind kind, const JobCliOptions& options) {
     TRY(validate_job_options(options));
     vault::Clock& clock = vault::system_clock();
     JobLog log(std::string(backup::job_name(kind)), verbosity_of(options), clock);
@@ -166,6 +178,22 @@ Result<int> run_bridge_job(backup::JobKind kind, const JobCliOptions& options) {
     return report_job(backup::run_backup_job(kind, job, log, clock), options, log);
 }
 
+}  // namespace
+
+Result<int> run_bridge_job(backup::JobKind kind, const JobCliOptions& options) {
+    return report_failure(run_bridge_job_unreported(kind, options), backup::job_name(kind),
+                          options);
+}
+
+Result<int> report_failure(Result<int> outcome, std::string_view job,
+                           const JobCliOptions& options) {
+    if (!outcome) {
+        report_job_event(system_log_enabled(options.log_syslog, options.no_log_syslog),
+                         job_failed_event(job, outcome.error(), options.vault));
+    }
+    return outcome;
+}
+
 Result<int> report_job(const Result<backup::JobResult>& outcome, const JobCliOptions& options,
                        JobLog& log) {
     if (!outcome) {
@@ -173,6 +201,10 @@ Result<int> report_job(const Result<backup::JobResult>& outcome, const JobCliOpt
         return outcome.error();
     }
     const backup::JobResult& result = outcome.value();
+    if (!result.prune_error) {
+        report_job_event(system_log_enabled(options.log_syslog, options.no_log_syslog),
+                         job_committed_event(result, options.vault));
+    }
     if (result.skipped_reason) {
         if (options.json) {
             nlohmann::ordered_json doc;

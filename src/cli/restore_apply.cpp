@@ -10,8 +10,10 @@
 
 #include "platform/file_io.hpp"
 #include "platform/path_text.hpp"
+#include "src/cli/job_options.hpp"
 #include "src/cli/restore_commands.hpp"
 #include "src/cli/vault_commands.hpp"
+#include "src/job_events.hpp"
 #include "src/restore/apply.hpp"
 #include "src/signing_key.hpp"
 #include "src/terminal.hpp"
@@ -40,6 +42,8 @@ struct ApplyCliOptions {
     bool quiet = false;
     std::string state_dir;
     std::string signing_key;
+    bool log_syslog = false;
+    bool no_log_syslog = false;
 };
 
 struct RecordOptions {
@@ -224,6 +228,8 @@ Result<int> run_apply_cli(const ApplyCliOptions& options) {
         log.failure(outcome.error());
         return outcome.error();
     }
+    report_job_event(system_log_enabled(options.log_syslog, options.no_log_syslog),
+                     restore_done_event(outcome.value(), options.vault));
     if (outcome->audit_seq != 0)
         remember_vault_head_or_warn(options.vault, options.state_dir);
     print_result(outcome.value(), options);
@@ -285,6 +291,7 @@ void add_restore_apply_command(CLI::App& restore, Command& selected) {
                         "Seconds to wait for another writer's vault lock (default 0)");
     command->add_flag("--json", options->json,
                       "Print the result as JSON (ssoescrow-restore-result/1)");
+    add_system_log_flags(*command, options->log_syslog, options->no_log_syslog);
     command->add_option("--log-json", options->log_json,
                         "Append every event as a JSON line to this file (ssoescrow-log/1)");
     command->add_option("--state-dir", options->state_dir,
@@ -309,8 +316,16 @@ void add_restore_apply_command(CLI::App& restore, Command& selected) {
         "(cluster), drill server backed up by this vault, output exists;\n"
         "7 vault locked; 8 vault envelope changed; 9 bridge failed; 10 ENTSSO error or the\n"
         "restore FAILED its check.");
-    command->callback(
-        [options, &selected] { selected.run = [options] { return run_apply_cli(*options); }; });
+    command->callback([options, &selected] {
+        selected.run = [options] {
+            auto outcome = run_apply_cli(*options);
+            if (!outcome) {
+                report_job_event(system_log_enabled(options->log_syslog, options->no_log_syslog),
+                                 job_failed_event("restore", outcome.error(), options->vault));
+            }
+            return outcome;
+        };
+    });
 
     auto record = std::make_shared<RecordOptions>();
     CLI::App* record_command = restore.add_subcommand(

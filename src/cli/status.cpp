@@ -16,9 +16,11 @@
 #include "platform/path_text.hpp"
 #include "src/bridge/bridge_client.hpp"
 #include "src/cli/command.hpp"
+#include "src/cli/job_options.hpp"
 #include "src/cli/vault_commands.hpp"
 #include "src/exit_codes.hpp"
 #include "src/freshness/status_report.hpp"
+#include "src/job_events.hpp"
 #include "vault/text_format.hpp"
 #include "vault/vault.hpp"
 
@@ -41,6 +43,8 @@ struct StatusOptions {
     std::string state_dir;
     bool no_state = false;
     std::string output;
+    bool log_syslog = false;
+    bool no_log_syslog = false;
 };
 
 // "YYYY-MM-DDTHH:MM:SSZ", or a date "YYYY-MM-DD" meaning the end of that day (UTC): "were we
@@ -191,6 +195,10 @@ Result<int> run_status(const StatusOptions& options) {
         TRY_ASSIGN(freshness::VaultStatus status, status_of_vault(dir, options, collect));
         run.vaults.push_back(std::move(status));
     }
+    // A report that is not OK also goes to the system log (the one-line summary).
+    if (auto event = status_event(run.exit_code(), freshness::format_nagios(run))) {
+        report_job_event(system_log_enabled(options.log_syslog, options.no_log_syslog), *event);
+    }
     const std::string report = render(run, options.format);
     if (!options.output.empty()) {
         // Written by the core itself, atomically: a scheduled task needs no shell redirection
@@ -253,6 +261,7 @@ void add_status_command(CLI::App& app, Command& selected) {
     command->add_option("--output", options->output,
                         "Write the report to this file (atomically replaced; the previous "
                         "report stays when the command fails) instead of stdout");
+    add_system_log_flags(*command, options->log_syslog, options->no_log_syslog);
     command->add_flag("--no-state", options->no_state,
                       "Neither read nor update the latest-seen state (no rollback detection)");
     command->footer(
@@ -266,7 +275,14 @@ void add_status_command(CLI::App& app, Command& selected) {
         "               critical, or the command line is wrong");
     command->callback([&selected, options] {
         selected.convention = ExitConvention::monitoring;
-        selected.run = [options]() { return run_status(*options); };
+        selected.run = [options]() {
+            auto outcome = run_status(*options);
+            if (!outcome) {
+                report_job_event(system_log_enabled(options->log_syslog, options->no_log_syslog),
+                                 job_failed_event("status", outcome.error(), ""));
+            }
+            return outcome;
+        };
     });
 }
 

@@ -165,7 +165,7 @@ for state in online offline; do
     check "bridge: resource_state $state" has "$bridge_all" "return '$state'"
 done
 help=$(perl -0777 -ne 'print $1 if /<#(.*?)#>/s' "$BRIDGE")
-for topic in 'SSO Administrators' 'bridge-conformance' '-Verbose' 'Start-Transcript' 'master secret server'; do
+for topic in 'SSO Administrators' 'bridge check' '-Verbose' 'Start-Transcript' 'master secret server'; do
     check "bridge help: mentions $topic" grep -Fq -- "$topic" <<<"$help"
 done
 

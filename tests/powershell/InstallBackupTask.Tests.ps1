@@ -151,6 +151,8 @@ Describe 'install-backup-task.ps1' {
             Mock Get-EntssoServiceAccount { 'CONTOSO\svc-sso' }
             Mock Set-DirectoryAcl { }
             Mock Register-TaskDefinition { }
+            Mock Test-EventSource { $true }
+            Mock Register-EventSource { }
             Mock Write-Host { }
             Mock Write-Warning { }
             $Vault = Join-Path $root 'R&D/vault'
@@ -183,9 +185,23 @@ Describe 'install-backup-task.ps1' {
         }
 
         It '-WhatIf changes nothing' {
+            Mock Test-EventSource { $false }
             Install-BackupTask -WhatIf
             Should -Invoke Register-TaskDefinition -Times 0
             Should -Invoke Set-DirectoryAcl -Times 0
+            Should -Invoke Register-EventSource -Times 0
+        }
+
+        It 'registers the event source ssoescrow when the Application log does not know it' {
+            Mock Test-EventSource { $false }
+            Install-BackupTask
+            Should -Invoke Register-EventSource -Times 1 -ParameterFilter { $Source -ceq 'ssoescrow' }
+            Should -Invoke Test-EventSource -ParameterFilter { $Source -ceq 'ssoescrow' }
+        }
+
+        It 'keeps an event source that is registered already (by the MSI)' {
+            Install-BackupTask
+            Should -Invoke Register-EventSource -Times 0
         }
 
         It 'an existing task is kept unless -Force' {

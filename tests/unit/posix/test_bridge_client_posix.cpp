@@ -278,3 +278,51 @@ TEST_CASE("reveals_secret finds every encoding, and only those", "[bridge]") {
     }
     CHECK(reveals("log: " + utf16 + "\r\n"));
 }
+
+TEST_CASE("a trace records each call's ending, ENTSSO code and password sightings", "[bridge]") {
+    FakeBridges fakes;
+    // Echoes the request on stderr (so the password, if any), answers an ENTSSO error for
+    // backup, success for reminder, and exits 2 for status.
+    auto program = fakes.script("traced", R"(request=$(cat); echo "$request" >&2
+case "$1" in
+  backup) echo '{"protocol":"ssoescrow-bridge/1","ok":false,"code":10836,"message":"short"}' ;;
+  reminder) echo '{"protocol":"ssoescrow-bridge/1","ok":true,"reminder":"r"}' ;;
+  *) exit 2 ;;
+esac)");
+    BridgeClient client = client_for(program);
+    std::vector<CallTrace> trace;
+    client.set_trace(&trace);
+    const SecretBytes password = secret("Trace-Password-123");
+    auto refused = client.backup("x.bak", password, "r");
+    REQUIRE(refused.error().code == Errc::entsso_error);
+    // The bridge's stderr held the password: recorded in the trace, withheld from the message.
+    REQUIRE_THAT(refused.error().message, !Catch::Contains("Trace-Password-123"));
+    REQUIRE(client.reminder("x.bak").ok());
+    const Status probed = client.probe("status", "{not json");
+    REQUIRE(probed.error().code == Errc::bridge_failed);
+    const auto slow = fakes.script("slow", "cat >/dev/null; sleep 5");
+    BridgeClient hung = client_for(slow, std::chrono::milliseconds(300));
+    hung.set_trace(&trace);
+    REQUIRE(hung.status().error().code == Errc::bridge_failed);
+    BridgeClient missing = client_for((fakes.dir / "no-such-bridge").string());
+    missing.set_trace(&trace);
+    REQUIRE_FALSE(missing.status().ok());
+
+    REQUIRE(trace.size() == 5);
+    CHECK(trace[0].operation == "backup");
+    CHECK(trace[0].started);
+    CHECK(trace[0].carried_password);
+    CHECK(trace[0].password_on_stderr);
+    CHECK_FALSE(trace[0].password_on_stdout);
+    CHECK(trace[0].entsso_code == 10836);
+    CHECK(trace[0].entsso_message);
+    CHECK(trace[1].operation == "reminder");
+    CHECK_FALSE(trace[1].carried_password);
+    CHECK_FALSE(trace[1].entsso_code.has_value());
+    CHECK(trace[2].operation == "status");
+    CHECK(trace[2].ending == ChildOutcome::Ending::exited);
+    CHECK(trace[2].exit_status == 2);
+    CHECK(trace[3].ending == ChildOutcome::Ending::timed_out);
+    CHECK(trace[3].elapsed >= std::chrono::milliseconds(300));
+    CHECK_FALSE(trace[4].started);
+}
