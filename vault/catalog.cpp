@@ -359,9 +359,15 @@ Result<Catalog> build_catalog(const Vault& vault) {
             {Severity::damaged, "envelope-missing", entry.path, entry.problem});
         catalog.entries.push_back(std::move(entry));
     }
+    // Oldest first. Backups made in the same second are in the order the audit log recorded
+    // them, so that "latest" is the one recorded last, not whichever has the larger random id.
     std::sort(catalog.entries.begin(), catalog.entries.end(),
               [](const CatalogEntry& a, const CatalogEntry& b) {
-                  return a.created != b.created ? a.created < b.created : a.backup_id < b.backup_id;
+                  if (a.created != b.created)
+                      return a.created < b.created;
+                  if (a.audit_seq != b.audit_seq)
+                      return a.audit_seq < b.audit_seq;
+                  return a.backup_id < b.backup_id;
               });
     return catalog;
 }

@@ -330,3 +330,22 @@ TEST_CASE("an envelope with a changed payload or signature fails its signature c
     const CheckReport report = check_at(f.vault, k_t0 + 700);
     CHECK(has_finding(report.findings, Severity::damaged, "envelope-signature-invalid"));
 }
+
+TEST_CASE("backups made in the same second are in the order the audit log recorded them",
+          "[vault][catalog]") {
+    TempDir tmp;
+    Custodians custodians = make_custodians(2, 3);
+    Vault vault = make_vault(tmp.path() / "vault", custodians.policy);
+    // Random ids: without the tie-break on the record, "latest" would be whichever id is larger.
+    std::vector<std::string> recorded;
+    for (int i = 0; i < 6; ++i)
+        recorded.push_back(add_backup(vault, custodians.policy, k_t0 + 60).backup_id);
+    auto catalog = build_catalog(vault);
+    REQUIRE(catalog.ok());
+    std::vector<std::string> listed;
+    for (const CatalogEntry& e : catalog->entries)
+        listed.push_back(e.backup_id);
+    CHECK(listed == recorded);
+    REQUIRE(catalog->newest_verified() != nullptr);
+    CHECK(catalog->newest_verified()->backup_id == recorded.back());
+}
