@@ -13,14 +13,20 @@
 
 namespace ssoescrow::vault {
 
-// The config's policy as the audit log records it: the newest vault-init or policy-change record
-// and what it says. A writer seals and writes only when the config is that one.
+// The config's policy as the audit log records it: the newest vault-init, policy-change or
+// config-change record and what it says. A writer seals and writes only when the config is that
+// one.
 struct RecordedPolicy {
-    const ChainRecord* record = nullptr;  // newest vault-init / policy-change; nullptr: none
+    const ChainRecord* record = nullptr;  // newest vault-init / *-change; nullptr: none
     std::string policy;                   // its policy fingerprint
     std::string config;                   // the SHA-256 of the config it records
 };
 RecordedPolicy recorded_policy(const AuditChain& chain);
+
+// Whether records of `type` say which config the vault holds (vault-init, policy-change,
+// config-change), and the config SHA-256 such a record records (`config` or `new-config`).
+bool records_config(AuditType type) noexcept;
+std::string_view recorded_config_hash(const AuditRecord& record);
 
 // Errc::vault_damaged unless the vault's config is the one the audit log records: first its
 // escrow policy fingerprint (the message names both fingerprints: a config rewritten to
