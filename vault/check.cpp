@@ -142,6 +142,13 @@ Result<CheckReport> check_vault(const Vault& vault, const CheckOptions& options)
     out.insert(out.end(), report.catalog.findings.begin(), report.catalog.findings.end());
     check_top_level(vault, out);
     check_config_recorded(vault, report.catalog.chain, out);
+    for (const ChainRecord* forged : config_changes_of_policy(report.catalog.chain)) {
+        out.push_back({Severity::damaged, "config-change-policy", forged->file,
+                       "config-change record " + std::to_string(forged->record.seq) +
+                           " names escrow policy " + std::string(forged->record.field("policy")) +
+                           ", not the policy before it: a settings change never changes the "
+                           "policy (a forged record)"});
+    }
     check_custodian_records(report.catalog.chain, out);
     check_lock(vault, clock, out);
     if (options.seen) {

@@ -33,6 +33,19 @@ std::string_view recorded_config_hash(const AuditRecord& record) {
                                                 : record.field("new-config");
 }
 
+std::vector<const ChainRecord*> config_changes_of_policy(const AuditChain& chain) {
+    std::vector<const ChainRecord*> out;
+    std::string_view policy;
+    for (const ChainRecord& r : chain.records) {
+        if (!records_config(r.record.type))
+            continue;
+        if (r.record.type == AuditType::config_change && r.record.field("policy") != policy)
+            out.push_back(&r);
+        policy = r.record.field("policy");
+    }
+    return out;
+}
+
 RecordedPolicy recorded_policy(const AuditChain& chain) {
     RecordedPolicy out;
     for (auto it = chain.records.rbegin(); it != chain.records.rend(); ++it) {
@@ -56,6 +69,16 @@ Status check_config_recorded(const Vault& vault, const AuditChain& chain) {
                               " records no escrow policy (no vault-init "
                               "record); refusing to write to the vault",
                           "run " + check_command(vault));
+    }
+    if (const auto forged = config_changes_of_policy(chain); !forged.empty()) {
+        return make_error(Errc::vault_damaged,
+                          "the audit log of " + dir +
+                              " holds a settings change that changes the "
+                              "escrow policy (" +
+                              record_name(*forged.front()) +
+                              "), which 'vault config set' never writes; refusing to write to "
+                              "the vault",
+                          "treat the vault as tampered with; run " + check_command(vault));
     }
     const std::string actual = vault.config().escrow.fingerprint();
     const AuditRecord& r = recorded.record->record;

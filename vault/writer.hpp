@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <string_view>
+#include <vector>
 
 #include "crypto/result.hpp"
 #include "vault/audit_log.hpp"
@@ -27,6 +28,11 @@ RecordedPolicy recorded_policy(const AuditChain& chain);
 // config-change), and the config SHA-256 such a record records (`config` or `new-config`).
 bool records_config(AuditType type) noexcept;
 std::string_view recorded_config_hash(const AuditRecord& record);
+
+// The config-change records that name another escrow policy than the record before them that
+// says which config the vault holds: a settings change never changes the policy, so such a
+// record was not written by `vault config set` (vault check: config-change-policy, damage).
+std::vector<const ChainRecord*> config_changes_of_policy(const AuditChain& chain);
 
 // Errc::vault_damaged unless the vault's config is the one the audit log records: first its
 // escrow policy fingerprint (the message names both fingerprints: a config rewritten to

@@ -210,3 +210,44 @@ TEST_CASE("config set: a record whose settings do not give its config is not fin
     CHECK(refused.error().code == Errc::vault_damaged);
     CHECK(read_text(opened.config_path()) == config_before);
 }
+
+TEST_CASE("config set: a config-change record that changes the policy is damage",
+          "[vault][config]") {
+    TempDir dir;
+    TempDir state;
+    const Custodians custodians = make_custodians(2, 3);
+    const Custodians others = make_custodians(2, 3, "other");
+    const Vault opened = make_vault(dir.path() / "v", custodians.policy);
+    FakeClock clock(k_t0 + 60);
+    auto chain = read_audit_chain(opened.dir(), opened.vault_id());
+    REQUIRE(chain.ok());
+    // Someone who can write the vault swaps in their custodians and "records" it as a settings
+    // change, with a config that matches the record.
+    VaultConfig swapped = opened.config();
+    swapped.escrow = others.policy;
+    const std::string bytes = swapped.serialise();
+    AuditRecord forged;
+    forged.type = AuditType::config_change;
+    forged.time = k_t0 + 30;
+    forged.actor = "attacker@elsewhere";
+    forged.fields = {{"old-config", opened.config_hash()},
+                     {"new-config", audit_hash(bytes)},
+                     {"policy", others.policy.fingerprint()},
+                     {"setting", "keep-last 35"}};
+    REQUIRE(append_audit_record(opened.dir(), *chain, forged).ok());
+    write_text(opened.config_path(), bytes);
+
+    auto reopened = Vault::open(opened.dir());
+    REQUIRE(reopened.ok());
+    auto report = check_vault(*reopened, CheckOptions{&clock, std::nullopt});
+    REQUIRE(report.ok());
+    REQUIRE(report->findings.size() == 1);
+    CHECK(report->findings[0].code == "config-change-policy");
+    CHECK(report->damaged());
+    auto reread = read_audit_chain(reopened->dir(), reopened->vault_id());
+    REQUIRE(reread.ok());
+    auto refused = check_config_recorded(*reopened, *reread);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().code == Errc::vault_damaged);
+    CHECK(refused.error().message.find("changes the escrow policy") != std::string::npos);
+}
