@@ -119,6 +119,16 @@ const std::vector<TypeSpec>& type_specs() {
           {"threshold", Kind::integer, Count::one},
           {"custodian", Kind::fingerprint, Count::some},
           {"policy-signer", Kind::fingerprint, Count::some}}},
+        // A change of the vault's non-security settings (`vault config set`): the settings
+        // changed, each as "KEY VALUE" with the new canonical value, are enough to rebuild the
+        // new config from the old one, so an interrupted change can be finished (FORMAT.md 4.6).
+        {AuditType::config_change,
+         "config-change",
+         {{"old-config", Kind::hash, Count::one},
+          {"new-config", Kind::hash, Count::one},
+          {"policy", Kind::policy, Count::one},
+          {"setting", Kind::text, Count::some},
+          {"reason", Kind::text, Count::optional}}},
         {AuditType::lock_override,
          "lock-override",
          {{"holder-host", Kind::text, Count::one},

@@ -26,6 +26,8 @@
 //                                                           (a restore receipt per node)
 //   rekey          old-backup new-backup old-policy new-policy
 //   policy-change  old-config new-config policy threshold custodian+ policy-signer+
+//   config-change  old-config new-config policy setting+ reason?   (`vault config set`; setting =
+//                  "KEY VALUE": a non-security setting and its new canonical value)
 //   lock-override  holder-host holder-pid holder-started reason
 //   custodian-departed, custodian-reinstated
 //                  custodian reason        (vault/custodians.hpp: who may still open backups)
@@ -35,8 +37,8 @@
 // Value kinds: backup/request/old-backup/new-backup = 32 hex (ids); config/envelope/old-config/
 // new-config/seen-record = 64 hex (SHA-256 of the file); seen-seq = integer; policy = "sha256:<64
 // hex>"; custodian = recipient fingerprint; threshold/holder-pid = integer; created/holder-started
-// = time; computer, current-msid, previous-msid, msid, label, node, reason, holder-host = text. No
-// value is ever a secret: records hold ids, hashes, names and times only.
+// = time; computer, current-msid, previous-msid, msid, label, node, reason, holder-host, setting =
+// text. No value is ever a secret: records hold ids, hashes, names and times only.
 // Signed records (is_signed_record_type): `signer` = "<signer fingerprint> <public key, base64>",
 // `signature` = base64 of Ed25519("ssoescrow/1 audit-record-signature" || 0x00 || every byte of
 // the record before the signature line), always the last two fields before `end:`. Whether the
@@ -85,6 +87,7 @@ enum class AuditType {
     restore,
     rekey,
     policy_change,
+    config_change,
     lock_override,
     custodian_departed,
     custodian_reinstated,

@@ -7,6 +7,7 @@
 #include "platform/file_io.hpp"
 #include "platform/path_text.hpp"
 #include "vault/lock.hpp"
+#include "vault/writer.hpp"
 
 namespace ssoescrow::vault {
 
@@ -15,25 +16,23 @@ namespace fs = std::filesystem;
 namespace {
 
 void check_config_recorded(const Vault& vault, const AuditChain& chain, Findings& out) {
-    const ChainRecord* latest = nullptr;
-    for (const ChainRecord& r : chain.records) {
-        if (r.record.type == AuditType::vault_init || r.record.type == AuditType::policy_change) {
-            latest = &r;
-        }
-    }
+    const ChainRecord* latest = recorded_policy(chain).record;
     if (latest == nullptr)
         return;  // the chain's own findings say vault-init is missing
-    const std::string_view recorded = latest->record.type == AuditType::vault_init
-                                          ? latest->record.field("config")
-                                          : latest->record.field("new-config");
-    if (recorded == vault.config_hash())
+    if (recorded_config_hash(latest->record) == vault.config_hash())
         return;
-    if (latest->record.type == AuditType::policy_change &&
+    const AuditType type = latest->record.type;
+    if ((type == AuditType::policy_change || type == AuditType::config_change) &&
         latest->record.field("old-config") == vault.config_hash()) {
-        out.push_back({Severity::warning, "policy-change-incomplete", std::string(k_config_file),
-                       "audit record " + std::to_string(latest->record.seq) +
-                           " records a policy change but the config is still the old one (the "
-                           "change was interrupted)"});
+        const bool settings = type == AuditType::config_change;
+        out.push_back(
+            {Severity::warning, settings ? "config-change-incomplete" : "policy-change-incomplete",
+             std::string(k_config_file),
+             "audit record " + std::to_string(latest->record.seq) + " records a " +
+                 (settings ? "settings" : "policy") +
+                 " change but the config is still the old one (the change was "
+                 "interrupted" +
+                 (settings ? "; 'vault config set' without settings finishes it)" : ")")});
         return;
     }
     out.push_back({Severity::damaged, "config-not-recorded", std::string(k_config_file),
@@ -143,6 +142,13 @@ Result<CheckReport> check_vault(const Vault& vault, const CheckOptions& options)
     out.insert(out.end(), report.catalog.findings.begin(), report.catalog.findings.end());
     check_top_level(vault, out);
     check_config_recorded(vault, report.catalog.chain, out);
+    for (const ChainRecord* forged : config_changes_of_policy(report.catalog.chain)) {
+        out.push_back({Severity::damaged, "config-change-policy", forged->file,
+                       "config-change record " + std::to_string(forged->record.seq) +
+                           " names escrow policy " + std::string(forged->record.field("policy")) +
+                           ", not the policy before it: a settings change never changes the "
+                           "policy (a forged record)"});
+    }
     check_custodian_records(report.catalog.chain, out);
     check_lock(vault, clock, out);
     if (options.seen) {

@@ -23,16 +23,38 @@ std::string check_command(const Vault& vault) {
 
 }  // namespace
 
+bool records_config(AuditType type) noexcept {
+    return type == AuditType::vault_init || type == AuditType::policy_change ||
+           type == AuditType::config_change;
+}
+
+std::string_view recorded_config_hash(const AuditRecord& record) {
+    return record.type == AuditType::vault_init ? record.field("config")
+                                                : record.field("new-config");
+}
+
+std::vector<const ChainRecord*> config_changes_of_policy(const AuditChain& chain) {
+    std::vector<const ChainRecord*> out;
+    std::string_view policy;
+    for (const ChainRecord& r : chain.records) {
+        if (!records_config(r.record.type))
+            continue;
+        if (r.record.type == AuditType::config_change && r.record.field("policy") != policy)
+            out.push_back(&r);
+        policy = r.record.field("policy");
+    }
+    return out;
+}
+
 RecordedPolicy recorded_policy(const AuditChain& chain) {
     RecordedPolicy out;
     for (auto it = chain.records.rbegin(); it != chain.records.rend(); ++it) {
         const AuditRecord& r = it->record;
-        if (r.type != AuditType::vault_init && r.type != AuditType::policy_change)
+        if (!records_config(r.type))
             continue;
         out.record = &*it;
         out.policy = std::string(r.field("policy"));
-        out.config = std::string(r.type == AuditType::vault_init ? r.field("config")
-                                                                 : r.field("new-config"));
+        out.config = std::string(recorded_config_hash(r));
         break;
     }
     return out;
@@ -48,10 +70,31 @@ Status check_config_recorded(const Vault& vault, const AuditChain& chain) {
                               "record); refusing to write to the vault",
                           "run " + check_command(vault));
     }
+    if (const auto forged = config_changes_of_policy(chain); !forged.empty()) {
+        return make_error(Errc::vault_damaged,
+                          "the audit log of " + dir +
+                              " holds a settings change that changes the "
+                              "escrow policy (" +
+                              record_name(*forged.front()) +
+                              "), which 'vault config set' never writes; refusing to write to "
+                              "the vault",
+                          "treat the vault as tampered with; run " + check_command(vault));
+    }
     const std::string actual = vault.config().escrow.fingerprint();
     const AuditRecord& r = recorded.record->record;
     const bool interrupted_change =
-        r.type == AuditType::policy_change && r.field("old-config") == vault.config_hash();
+        (r.type == AuditType::policy_change || r.type == AuditType::config_change) &&
+        r.field("old-config") == vault.config_hash();
+    if (interrupted_change && r.type == AuditType::config_change) {
+        // The record holds every changed setting, so the change can be finished from it.
+        return make_error(Errc::vault_damaged,
+                          "a change of the settings of " + dir + " (" +
+                              record_name(*recorded.record) +
+                              ") was interrupted: the config is still the old one; refusing to "
+                              "write to the vault",
+                          "finish it with 'ssoescrow vault config set --vault " + dir +
+                              "' (no settings), then run this again");
+    }
     if (actual != recorded.policy) {
         if (interrupted_change) {
             return make_error(

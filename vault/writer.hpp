@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <string_view>
+#include <vector>
 
 #include "crypto/result.hpp"
 #include "vault/audit_log.hpp"
@@ -13,14 +14,25 @@
 
 namespace ssoescrow::vault {
 
-// The config's policy as the audit log records it: the newest vault-init or policy-change record
-// and what it says. A writer seals and writes only when the config is that one.
+// The config's policy as the audit log records it: the newest vault-init, policy-change or
+// config-change record and what it says. A writer seals and writes only when the config is that
+// one.
 struct RecordedPolicy {
-    const ChainRecord* record = nullptr;  // newest vault-init / policy-change; nullptr: none
+    const ChainRecord* record = nullptr;  // newest vault-init / *-change; nullptr: none
     std::string policy;                   // its policy fingerprint
     std::string config;                   // the SHA-256 of the config it records
 };
 RecordedPolicy recorded_policy(const AuditChain& chain);
+
+// Whether records of `type` say which config the vault holds (vault-init, policy-change,
+// config-change), and the config SHA-256 such a record records (`config` or `new-config`).
+bool records_config(AuditType type) noexcept;
+std::string_view recorded_config_hash(const AuditRecord& record);
+
+// The config-change records that name another escrow policy than the record before them that
+// says which config the vault holds: a settings change never changes the policy, so such a
+// record was not written by `vault config set` (vault check: config-change-policy, damage).
+std::vector<const ChainRecord*> config_changes_of_policy(const AuditChain& chain);
 
 // Errc::vault_damaged unless the vault's config is the one the audit log records: first its
 // escrow policy fingerprint (the message names both fingerprints: a config rewritten to

@@ -90,8 +90,9 @@ Status flush_stdout() {
 }
 
 void add_vault_commands(CLI::App& app, Command& selected) {
-    CLI::App* vault = app.add_subcommand(
-        "vault", "Create, list, check, prune and unlock vaults; record departed custodians");
+    CLI::App* vault = app.add_subcommand("vault",
+                                         "Create, list, check, prune and unlock vaults; record "
+                                         "departed custodians; change settings");
     vault->require_subcommand(1);
     add_vault_init_command(*vault, selected);
     add_vault_list_command(*vault, selected);
@@ -100,6 +101,7 @@ void add_vault_commands(CLI::App& app, Command& selected) {
     add_vault_unlock_command(*vault, selected);
     add_vault_custodian_commands(*vault, selected);
     add_vault_accept_rollback_command(*vault, selected);
+    add_vault_config_command(*vault, selected);
 }
 
 }  // namespace ssoescrow::cli

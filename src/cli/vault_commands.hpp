@@ -25,6 +25,7 @@ void add_vault_prune_command(CLI::App& vault, Command& selected);
 void add_vault_unlock_command(CLI::App& vault, Command& selected);
 void add_vault_custodian_commands(CLI::App& vault, Command& selected);
 void add_vault_accept_rollback_command(CLI::App& vault, Command& selected);
+void add_vault_config_command(CLI::App& vault, Command& selected);
 
 // The directory that keeps the latest-seen audit head of a vault, outside the vault:
 // `--state-dir` when given, else vault::default_state_dir(vault_id).

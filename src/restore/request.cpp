@@ -115,6 +115,8 @@ Result<std::int64_t> parse_time_field(std::string_view text, const Lines& lines,
     return time.value();
 }
 
+}  // namespace
+
 // Splits off and verifies the final checksum line. Returns the bytes it covers.
 Result<std::string_view> verify_checksum(std::string_view text, std::string_view source,
                                          std::string_view kind) {
@@ -144,6 +146,8 @@ Result<std::string_view> verify_checksum(std::string_view text, std::string_view
     return covered;
 }
 
+namespace {
+
 Status check_version(std::string_view text, std::string_view magic, std::string_view prefix,
                      std::string_view source, std::string_view kind) {
     const std::size_t end = text.find('\n');
@@ -161,14 +165,29 @@ Status check_version(std::string_view text, std::string_view magic, std::string_
             std::string(source) + ": " + std::string(kind) + ": unsupported version " + version,
             "it was written by a newer ssoescrow; upgrade to read it");
     }
+    if (first.substr(0, 16) == "ssoescrow-rekey-") {
+        // The rekey ceremony's files (src/rekey/) look alike but never serve a restore.
+        const bool approval = first.substr(0, 25) == "ssoescrow-rekey-approval/";
+        return make_error(Errc::precondition,
+                          std::string(source) + " is a rekey " +
+                              (approval ? "approval" : "request") + ", not a " + std::string(kind) +
+                              ": the rekey ceremony's files never serve a "
+                              "restore",
+                          "ask the custodians to approve the restore request ('ssoescrow restore "
+                          "approve')");
+    }
     return make_error(Errc::parse, std::string(source) + ": not an ssoescrow " + std::string(kind));
 }
+
+}  // namespace
 
 std::string with_checksum(std::string body) {
     const crypto::Digest digest = crypto::sha256(as_bytes(body));
     body += "checksum: " + to_hex(digest) + "\n";
     return body;
 }
+
+namespace {
 
 // The "payload: ... <size>" line of a header, so that the header can be checked with the
 // envelope parser without its payload. 0 when it cannot be found (the parser then says why).
@@ -192,6 +211,8 @@ std::uint64_t declared_payload_size(std::string_view header) {
     return size.value();
 }
 
+}  // namespace
+
 Result<vault::EnvelopeHeader> parse_embedded_header(std::string_view header_text,
                                                     std::string_view source) {
     Bytes buffer(header_text.begin(), header_text.end());
@@ -207,6 +228,8 @@ Result<vault::EnvelopeHeader> parse_embedded_header(std::string_view header_text
     }
     return std::move(header).value();
 }
+
+namespace {
 
 std::string hex_byte(std::uint8_t value) {
     return to_hex(ByteView(&value, 1));

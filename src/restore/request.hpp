@@ -185,4 +185,19 @@ Result<Approval> approve_request(const RestoreRequest& request, const crypto::Id
 Result<vault::CustodianShare> open_approval(const RestoreRequest& request, const RequestKey& key,
                                             const Approval& approval, std::string_view source);
 
+// --- Shared with the rekey ceremony (src/rekey/), whose files follow the same rules -------------
+
+// Splits off and verifies the final "checksum: <64 hex>" line (SHA-256 of every byte before it):
+// Errc::parse when it is missing or malformed ("is truncated or damaged"), Errc::auth_failed when
+// it does not match ("is damaged"). `kind` names the file ("restore request"). Returns the bytes
+// it covers.
+Result<std::string_view> verify_checksum(std::string_view text, std::string_view source,
+                                         std::string_view kind);
+// `body` followed by its checksum line.
+std::string with_checksum(std::string body);
+// An envelope header (3.1, through the signature line, without payload) embedded in a file,
+// parsed with the envelope rules; extra bytes are refused. Errors name `source`.
+Result<vault::EnvelopeHeader> parse_embedded_header(std::string_view header_text,
+                                                    std::string_view source);
+
 }  // namespace ssoescrow::restore
