@@ -2,14 +2,20 @@
 // the chosen subcommand and turn its result into the exit code. Nothing else happens here.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <exception>
 #include <iostream>
+#include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "crypto/random.hpp"
 #include "platform/arguments.hpp"
 #include "platform/hardening.hpp"
 #include "src/cli/command.hpp"
+#include "src/cli/command_line_errors.hpp"
+#include "src/cli/environment_defaults.hpp"
 #include "src/exit_codes.hpp"
 #include "src/terminal.hpp"
 
@@ -31,6 +37,15 @@ bool is_monitoring_invocation(int argc, char** argv) {
            (word(1) == "vault" && word(2) == "check");
 }
 
+// argv for CLI11 again: the program name, then `args` (which outlive the pointers).
+std::vector<char*> as_argv(char* program, std::vector<std::string>& args) {
+    std::vector<char*> out{program};
+    for (std::string& arg : args)
+        out.push_back(arg.data());
+    out.push_back(nullptr);
+    return out;
+}
+
 }  // namespace
 
 int main(int system_argc, char** system_argv) {
@@ -50,14 +65,31 @@ int main(int system_argc, char** system_argv) {
     const int argc = arguments.argc();
     char** argv = arguments.argv();
 
-    CLI::App app{"ssoescrow: escrow, restore and monitor the ENTSSO master secret"};
+    // Named explicitly: usage lines say "ssoescrow vault list", not the path it was started by.
+    CLI::App app{"ssoescrow: escrow, restore and monitor the ENTSSO master secret", "ssoescrow"};
     app.require_subcommand(1);
-    app.set_version_flag("--version", "ssoescrow 0.1.0");
+    app.set_version_flag("--version", cli::version_text());
     cli::Command selected;
     cli::add_all_commands(app, selected);
 
+    cli::document_environment_defaults(app);
+
+    // A mistyped command is named (with the nearest ones) before CLI11 sees it, and every parser
+    // error is reworded in the project's style with a hint at the command's own --help.
+    std::vector<std::string> args(argv + std::min(argc, 1), argv + argc);
+    const cli::CommandPath path = cli::find_command(app, args);
+    const int usage_exit =
+        is_monitoring_invocation(argc, argv) ? int{k_monitor_unknown} : int{k_exit_usage};
+    if (path.unknown) {
+        print_error(cli::unknown_command_error(app, path));
+        return usage_exit;
+    }
+    // Non-secret defaults from the environment, as if given last on the command line.
+    args = cli::with_environment_defaults(path, std::move(args));
     try {
-        app.parse(argc, argv);
+        char fallback_name[] = "ssoescrow";
+        std::vector<char*> parsed_argv = as_argv(argc > 0 ? argv[0] : fallback_name, args);
+        app.parse(static_cast<int>(parsed_argv.size() - 1), parsed_argv.data());
     } catch (const CLI::CallForHelp& e) {
         return app.exit(e);
     } catch (const CLI::CallForAllHelp& e) {
@@ -65,9 +97,8 @@ int main(int system_argc, char** system_argv) {
     } catch (const CLI::CallForVersion& e) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
-        std::cerr << "ssoescrow: error: " << e.what() << '\n'
-                  << "ssoescrow: hint: run 'ssoescrow --help' for usage\n";
-        return is_monitoring_invocation(argc, argv) ? int{k_monitor_unknown} : int{k_exit_usage};
+        print_error(cli::parse_error(e, path));
+        return usage_exit;
     }
     if (!selected.run) {
         std::cerr << app.help();

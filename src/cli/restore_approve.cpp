@@ -9,6 +9,7 @@
 #include <sstream>
 #include <string>
 
+#include "crypto/exchanged_text.hpp"
 #include "platform/file_io.hpp"
 #include "platform/path_text.hpp"
 #include "platform/terminal.hpp"
@@ -122,7 +123,7 @@ Result<int> run_approve(const ApproveOptions& options) {
         TRY(vault::check_policy_fingerprint(options.expect_policy));
     TRY_ASSIGN(const Bytes request_bytes,
                platform::read_file(platform::path_from_utf8(options.request),
-                                   restore::k_max_request_size));
+                                   crypto::exchanged_file_read_limit(restore::k_max_request_size)));
     TRY_ASSIGN(const restore::RestoreRequest request,
                restore::parse_request(request_bytes, options.request));
     vault::Clock& clock = vault::system_clock();

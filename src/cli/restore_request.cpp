@@ -3,14 +3,19 @@
 // the custodians) and its one-time X25519 secret key (REQ.key, 0600: keep it, never send it).
 // Read-only on the vault: works from a read-only copy.
 
+#include <algorithm>
+#include <cctype>
 #include <iostream>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "platform/file_io.hpp"
 #include "platform/path_text.hpp"
 #include "src/cli/restore_commands.hpp"
 #include "src/cli/vault_commands.hpp"
+#include "src/restore/backup_choice.hpp"
 #include "src/restore/request.hpp"
 #include "src/terminal.hpp"
 #include "vault/catalog.hpp"
@@ -47,12 +52,7 @@ Result<const vault::CatalogEntry*> resolve_backup(const vault::Catalog& catalog,
         }
         return newest;
     }
-    TRY_ASSIGN(const vault::BackupId id, vault::parse_backup_id(wanted));
-    const vault::CatalogEntry* entry = catalog.find(vault::backup_id_hex(id));
-    if (entry == nullptr) {
-        return make_error(Errc::not_found, "backup " + wanted + " is not in vault " + vault_dir,
-                          "run 'ssoescrow vault list --vault " + vault_dir + "'");
-    }
+    TRY_ASSIGN(const vault::CatalogEntry* entry, restore::find_backup(catalog, wanted, vault_dir));
     if (!entry->usable()) {
         return make_error(Errc::precondition,
                           "backup " + wanted + " is " +
@@ -146,7 +146,8 @@ void add_restore_request_command(CLI::App& restore, Command& selected) {
     command->add_option("--vault", options->vault, "Vault directory (a read-only copy is fine)")
         ->required();
     command->add_option("--backup", options->backup,
-                        "Backup id to restore, or 'latest' (default): the newest verified backup");
+                        "Backup id to restore (or a unique prefix of at least 4 hex digits), or "
+                        "'latest' (default): the newest verified backup");
     command->add_option("--out", options->out, "The request file to write (REQ)")->required();
     command->add_option("--key", options->key,
                         "Where to write the request's secret key (default: REQ.key, mode 0600)");

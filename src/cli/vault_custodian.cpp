@@ -8,6 +8,7 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "platform/path_text.hpp"
 #include "src/cli/vault_commands.hpp"
@@ -32,23 +33,60 @@ struct CustodianOptions {
     std::string state_dir;
 };
 
-// A fingerprint (upper case accepted, as people copy it from other tools) or a NAME.pub file.
-Result<std::string> resolve_fingerprint(const std::string& given) {
+// "alice (1a2b-...), bob (...)": the custodians of the current policy.
+std::string known_labels(const vault::Vault& opened) {
+    std::string out;
+    for (const crypto::Recipient& r : opened.config().escrow.recipients)
+        out += (out.empty() ? "" : ", ") + r.label + " (" + r.fingerprint() + ")";
+    return out;
+}
+
+// The custodians of the vault's current policy whose label is `label`.
+std::vector<const crypto::Recipient*> custodians_labelled(const vault::Vault& opened,
+                                                          const std::string& label) {
+    std::vector<const crypto::Recipient*> out;
+    for (const crypto::Recipient& r : opened.config().escrow.recipients) {
+        if (r.label == label)
+            out.push_back(&r);
+    }
+    return out;
+}
+
+// A fingerprint (upper case accepted, as people copy it from other tools), a NAME.pub file, or
+// the label of exactly one custodian of the vault's current policy (labels are only a
+// convenience here: the record names the fingerprint, and an ambiguous label is refused).
+Result<std::string> resolve_fingerprint(const std::string& given, const vault::Vault& opened) {
     std::string lowered = given;
     std::transform(lowered.begin(), lowered.end(), lowered.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     if (vault::is_fingerprint_text(lowered))
         return lowered;
     std::error_code ec;
-    if (!std::filesystem::exists(given, ec)) {
-        return make_error(
-            Errc::usage,
-            "--custodian: '" + given + "' is neither a recipient fingerprint nor an existing file",
-            "give the custodian's fingerprint (xxxx-xxxx-...-xxxx, as 'vault init' "
-            "and 'vault list' print it) or their NAME.pub file");
+    if (std::filesystem::exists(platform::path_from_utf8(given), ec)) {
+        TRY_ASSIGN(const crypto::Recipient recipient, read_recipient_file(given));
+        return recipient.fingerprint();
     }
-    TRY_ASSIGN(const crypto::Recipient recipient, read_recipient_file(given));
-    return recipient.fingerprint();
+    const std::vector<const crypto::Recipient*> labelled = custodians_labelled(opened, given);
+    if (labelled.size() == 1)
+        return labelled.front()->fingerprint();
+    if (labelled.size() > 1) {
+        std::string fingerprints;
+        for (const crypto::Recipient* r : labelled)
+            fingerprints += (fingerprints.empty() ? "" : ", ") + r->fingerprint();
+        return make_error(Errc::usage,
+                          "--custodian: " + std::to_string(labelled.size()) +
+                              " custodians of the vault are labelled '" + given +
+                              "': " + fingerprints,
+                          "give the fingerprint of the one you mean");
+    }
+    return make_error(Errc::usage,
+                      "--custodian: '" + given +
+                          "' is neither a recipient fingerprint, an existing file nor the label "
+                          "of a custodian of the vault",
+                      "give the custodian's fingerprint (xxxx-xxxx-...-xxxx, as 'vault init' "
+                      "and 'vault list' print it), their NAME.pub file or their label; its "
+                      "custodians: " +
+                          known_labels(opened));
 }
 
 // "alice (1a2b-...)" when the current policy knows a label, else the fingerprint.
@@ -125,7 +163,6 @@ void report_impact(const vault::Vault& opened, const vault::CustodianRoster& ros
 }
 
 Result<int> run_custodian_change(Change change, const CustodianOptions& options) {
-    TRY_ASSIGN(const std::string fingerprint, resolve_fingerprint(options.custodian));
     if (auto valid = vault::check_text(options.reason, "--reason"); !valid) {
         Error error = std::move(valid).error();
         error.code = Errc::usage;
@@ -136,6 +173,7 @@ Result<int> run_custodian_change(Change change, const CustodianOptions& options)
     }
     TRY_ASSIGN(const vault::Vault opened,
                vault::Vault::open(platform::path_from_utf8(options.vault)));
+    TRY_ASSIGN(const std::string fingerprint, resolve_fingerprint(options.custodian, opened));
     vault::Clock& clock = vault::system_clock();
     vault::LockOptions lock_options;
     lock_options.operation = change == Change::depart ? "mark-departed" : "reinstate";
@@ -166,8 +204,10 @@ Result<int> run_custodian_change(Change change, const CustodianOptions& options)
                           "its custodians: " + known_custodians(opened, roster));
     }
     const std::string who = describe_custodian(opened, fingerprint);
+    // A repeated change is idempotent (exit 0), with a note on stderr like every repeated step.
     if (change == Change::depart && history->departed) {
         TRY(lock.release());
+        print_info("note: custodian " + who + " is already marked departed; nothing written");
         std::cout << "custodian " << who << " was already marked departed on "
                   << vault::format_time(history->departed->time) << " by "
                   << history->departed->actor << " (reason: " << history->departed->reason
@@ -177,6 +217,7 @@ Result<int> run_custodian_change(Change change, const CustodianOptions& options)
     }
     if (change == Change::reinstate && !history->departed) {
         TRY(lock.release());
+        print_info("note: custodian " + who + " is not marked departed; nothing written");
         std::cout << "custodian " << who << " is not marked departed; nothing written\n";
         TRY(flush_stdout());
         return 0;
@@ -217,7 +258,8 @@ void add_change_command(CLI::App& vault, Command& selected, Change change) {
     command->add_option("--vault", options->vault, "Vault directory")->required();
     command
         ->add_option("--custodian", options->custodian,
-                     "The custodian: their fingerprint (as 'vault init' printed it) or NAME.pub")
+                     "The custodian: their fingerprint (as 'vault init' printed it), NAME.pub, "
+                     "or their label when no other custodian of the vault has it")
         ->required();
     command
         ->add_option("--reason", options->reason,

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "crypto/custodian_key.hpp"
+#include "crypto/exchanged_text.hpp"
 #include "platform/file_io.hpp"
 #include "platform/path_text.hpp"
 #include "src/cli/vault_commands.hpp"
@@ -36,9 +37,12 @@ struct VaultInitOptions {
 };
 
 Result<crypto::Signer> read_signer_file(const std::string& file) {
-    TRY_ASSIGN(const Bytes bytes, platform::read_file(platform::path_from_utf8(file), 1024));
-    auto signer = crypto::parse_signer(
-        std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), file);
+    TRY_ASSIGN(const Bytes bytes, platform::read_file(platform::path_from_utf8(file),
+                                                      crypto::exchanged_file_read_limit(1024)));
+    // A signer line travels by e-mail: read a Notepad or mail copy as the original line.
+    const std::string text = crypto::normalise_exchanged_text(
+        std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+    auto signer = crypto::parse_signer(text, file);
     if (!signer && signer.error().code == Errc::parse)
         return make_error(Errc::usage, signer.error().message, signer.error().hint);
     return signer;

@@ -20,15 +20,21 @@ struct VaultListOptions {
     bool json = false;
 };
 
-nlohmann::json entry_json(const vault::CatalogEntry& e) {
-    nlohmann::json j;
+// An absent MSID is null, as in every JSON document of ssoescrow.
+nlohmann::ordered_json msid_json(const std::string& msid) {
+    return msid.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(msid);
+}
+
+// Keys in the documented order (README "Vaults"), only ever added.
+nlohmann::ordered_json entry_json(const vault::CatalogEntry& e) {
+    nlohmann::ordered_json j;
     j["id"] = e.backup_id;
     j["created"] = vault::format_time(e.created);
     j["state"] = std::string(vault::backup_state_name(e.state));
     j["computer"] = e.computer;
     j["secret_server"] = e.secret_server;
-    j["current_msid"] = e.current_msid;
-    j["previous_msid"] = e.previous_msid;
+    j["current_msid"] = msid_json(e.current_msid);
+    j["previous_msid"] = msid_json(e.previous_msid);
     j["label"] = e.label;
     j["path"] = e.path;
     j["sha256"] = e.envelope_hash;
@@ -36,7 +42,8 @@ nlohmann::json entry_json(const vault::CatalogEntry& e) {
     j["threshold"] = e.threshold;
     j["custodians"] = e.custodians;
     j["recorded_as"] = e.recorded_as;
-    j["signer"] = e.signer.empty() ? nlohmann::json(nullptr) : nlohmann::json(e.signer);
+    j["signer"] =
+        e.signer.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(e.signer);
     j["signer_label"] = e.signer_label;
     j["problem"] = e.problem;
     return j;
@@ -52,11 +59,12 @@ Result<int> run_vault_list(const VaultListOptions& options) {
             ++not_verified;
     }
     if (options.json) {
-        nlohmann::json doc;
+        nlohmann::ordered_json doc;
+        doc["schema"] = "ssoescrow-vault-list/1";
         doc["vault"] = platform::path_to_utf8(opened.dir());
         doc["vault_id"] = opened.vault_id();
         doc["policy"] = opened.config().escrow.fingerprint();
-        doc["backups"] = nlohmann::json::array();
+        doc["backups"] = nlohmann::ordered_json::array();
         for (const vault::CatalogEntry& e : catalog.entries)
             doc["backups"].push_back(entry_json(e));
         std::cout << doc.dump(2) << "\n";

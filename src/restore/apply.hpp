@@ -105,18 +105,25 @@ struct Receipt {
 std::string serialise_receipt(const Receipt& receipt);
 Result<Receipt> parse_receipt(ByteView file, std::string_view source);
 
+struct RecordedReceipt {
+    vault::ChainRecord record;      // the new record, or the one that already holds the receipt
+    bool already_recorded = false;  // nothing was written: recording is idempotent
+};
+
 // `restore record-receipt`: appends the receipt to the vault's audit log under the writer lock.
-// Refuses a receipt of another vault, and one already recorded (a record of the same type,
-// backup, request, node, MSID and custodians, dated at or after the receipt's time). The record's
+// Refuses a receipt of another vault. One already recorded (a record of the same type, backup,
+// request, node, MSID and custodians, dated at or after the receipt's time) is not written again
+// and is reported with already_recorded, so that a repeated run succeeds like a repeated
+// `vault mark-departed`. The record's
 // time is the receipt's, or the chain head's when the receipt is older (records never go back in
 // time).
 // The record is signed by `signer` (the recording host's key, which the policy must list). Like
 // every writer it first verifies the vault's history (vault/writer.hpp) against this host's state
 // under `state_root` (--state-dir; empty: the default).
-Result<vault::ChainRecord> record_receipt(const std::filesystem::path& vault_dir,
-                                          const Receipt& receipt, const crypto::SigningKey& signer,
-                                          vault::Clock& clock,
-                                          const std::filesystem::path& state_root = {});
+Result<RecordedReceipt> record_receipt(const std::filesystem::path& vault_dir,
+                                       const Receipt& receipt, const crypto::SigningKey& signer,
+                                       vault::Clock& clock,
+                                       const std::filesystem::path& state_root = {});
 
 // --- The apply job ----------------------------------------------------------------------------
 
