@@ -21,7 +21,11 @@
 
 namespace {
 
-int exit_code_for_error(const ssoescrow::Error& error, ssoescrow::cli::ExitConvention convention) {
+int exit_code_for_error(ssoescrow::Error error, ssoescrow::cli::ExitConvention convention,
+                        const ssoescrow::cli::CommandPath& path) {
+    // A usage error with nothing more specific to say points at the command's own --help.
+    if (error.code == ssoescrow::Errc::usage && error.hint.empty())
+        error.hint = "run '" + path.command() + " --help' for usage";
     ssoescrow::print_error(error);
     if (convention == ssoescrow::cli::ExitConvention::monitoring) {
         return ssoescrow::k_monitor_unknown;
@@ -108,13 +112,13 @@ int main(int system_argc, char** system_argv) {
     try {
         Result<int> outcome = selected.run();
         if (!outcome)
-            return exit_code_for_error(outcome.error(), selected.convention);
+            return exit_code_for_error(outcome.error(), selected.convention, path);
         return *outcome;
     } catch (const std::exception& e) {
         // Exceptions are bugs or resource exhaustion; say so rather than crash.
         return exit_code_for_error(
             make_error(Errc::internal, std::string("unexpected failure: ") + e.what(),
                        "this is a bug; please report it (see SECURITY.md for sensitive reports)"),
-            selected.convention);
+            selected.convention, path);
     }
 }

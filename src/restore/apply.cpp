@@ -878,9 +878,12 @@ Result<ApplyResult> run_apply(const ApplyOptions& options, JobLog& log, vault::C
             return make_error(Errc::precondition, problem, hint);
         log.warning("signer-not-listed", problem + "; " + hint);
     }
-    // The cheap refusals before anything is decrypted: this node may be restored (cluster: owns
-    // the SSO group, resource online; the service runs), a drill server is not a computer of the
-    // vault. The state read here is the one the restore goes on with.
+    // The cheap refusals before anything is decrypted, first those that need no bridge: the
+    // receipt can be written (writer lock, a commit possible, or --receipt-out); then this node
+    // may be restored (cluster: owns the SSO group, resource online; the service runs) and a
+    // drill server is not a computer of the vault. The state read here is the one the restore
+    // goes on with.
+    TRY_ASSIGN(ReceiptTarget target, prepare_receipt_target(options, loaded.vault, log, clock));
     std::optional<bridge::ServerStatus> bridge_status;
     if (client) {
         TRY_ASSIGN(bridge_status, client->status());
@@ -910,7 +913,6 @@ Result<ApplyResult> run_apply(const ApplyOptions& options, JobLog& log, vault::C
     result.custodians = loaded.approvals.custodians;
     result.notes = loaded.approvals.duplicates;
 
-    TRY_ASSIGN(ReceiptTarget target, prepare_receipt_target(options, loaded.vault, log, clock));
     const std::string name = extract_name(request.backup_id);
 
     Receipt receipt;

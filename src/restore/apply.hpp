@@ -2,7 +2,8 @@
 // extracted) master secret, with a receipt in the vault's audit log. FORMAT.md 4.9 has the
 // MUST checks in order; README "Disaster-recovery restore" the operator's view.
 //
-// In this order (the first failure stops; nothing is written before step 7):
+// In this order (the first failure stops; nothing is written before step 8; the cheap and
+// non-secret refusals all come before anything is decrypted in step 7):
 //   1. read the request and its key (REQ.key, owner-only); the key must be the request's; the
 //      request's purpose must allow this mode (check_purpose); for an extraction, the output
 //      directory is made and its two files must not exist yet (refused before any decryption);
@@ -13,19 +14,23 @@
 //      backup and header, a stanza for its custodian with its x, opens with the request key,
 //      matches its commitment; the same custodian twice is counted once, conflicting shares are
 //      refused; every bad approval is named; fewer than K good ones: "need K, have M";
-//   5. combine_and_open: header MAC, payload AEAD, .bak SHA-256;
-//   6. fail closed: take the writer lock and prove the vault takes a commit; a read-only vault is
+//   5. fail closed: take the writer lock and prove the vault takes a commit; a read-only vault is
 //      refused unless a receipt file (--receipt-out) was given, which must be creatable;
-//   7. the action: restore through the bridge (cluster/standalone preflight, .bak in a private
+//   6. with a bridge: its `status`; a restore (and a drill on a drill server) refuses a node that
+//      may not be restored (cluster: not the owner of the SSO group, resource offline;
+//      standalone: not the secret server; service stopped) and a drill server that is a
+//      computer of the vault;
+//   7. combine_and_open: header MAC, payload AEAD, .bak SHA-256;
+//   8. the action, with the state of step 6: restore through the bridge (.bak in a private
 //      scratch directory wiped on every path, restore, then `status` must show the backup's MSID
 //      and a running service), a drill (with a bridge: ENTSSO's reminder of the .bak must be the
 //      sealed one; with --drill-server also a restore on that separate ENTSSO installation,
 //      which proves the password), or an extraction (DIR/<name>.bak and DIR/<name>.password,
 //      0600, exclusive);
-//   8. the receipt: a `restore` or `drill` audit record (purpose, node, MSID, whether ENTSSO
+//   9. the receipt: a `restore` or `drill` audit record (purpose, node, MSID, whether ENTSSO
 //      accepted the password, backup, request, approving custodians), or the receipt file for
 //      `restore record-receipt` when the vault is read-only.
-// An extraction swaps 7 and 8: its record (or receipt file) is durable before the first
+// An extraction swaps 8 and 9: its record (or receipt file) is durable before the first
 // plaintext byte is written, so an extraction killed at any point is on record.
 #pragma once
 

@@ -207,6 +207,10 @@ expect_no_err 'The following argument'
 run 2 "$SSOESCROW" backup --vault "$WORK/v" --bridge "$BRIDGE" --wait soon
 expect_err "^ssoescrow: error: backup: --wait: 'soon' is not a valid value$"
 expect_no_err 'Could not convert'
+# A usage error found by the command itself points at its --help too.
+run 2 "$SSOESCROW" restore request --vault "$WORK/v" --out "$WORK/r3" --expires 90d
+expect_err '^ssoescrow: error: --expires: give 1s to 30d$'
+expect_err "^ssoescrow: hint: run 'ssoescrow restore request --help' for usage$"
 # help and version
 run 0 "$SSOESCROW" vault list --help
 cp "$WORK/out" "$WORK/list-help"
