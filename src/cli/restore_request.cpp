@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <cctype>
 #include <iostream>
+
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +36,7 @@ struct RequestOptions {
     std::string reason;
     std::string expires = "24h";
     std::string purpose = "restore";
+    bool json = false;
 };
 
 bool exists_no_follow(const std::string& file) {
@@ -110,6 +113,29 @@ Result<int> run_request(const RequestOptions& options) {
     }
     const restore::RestoreRequest& request = made.request;
     const vault::EnvelopeHeader& header = request.header;
+    if (options.json) {
+        // README "Disaster-recovery restore": ssoescrow-restore-request-result/1.
+        nlohmann::ordered_json doc;
+        doc["schema"] = "ssoescrow-restore-request-result/1";
+        doc["request"] = restore::request_id_hex(request.id);
+        doc["file"] = options.out;
+        doc["key"] = key_file;
+        doc["fingerprint"] = restore::request_fingerprint(request);
+        doc["backup"] = vault::backup_id_hex(request.backup_id);
+        doc["backup_created"] = vault::format_time(header.created);
+        doc["computer"] = header.source.computer;
+        doc["current_msid"] = header.source.current_msid.empty()
+                                  ? nlohmann::ordered_json(nullptr)
+                                  : nlohmann::ordered_json(header.source.current_msid);
+        doc["purpose"] = std::string(restore::purpose_name(request.purpose));
+        doc["threshold"] = header.threshold;
+        doc["custodians"] = header.stanzas.size();
+        doc["policy"] = header.policy_fingerprint;
+        doc["expires"] = vault::format_time(request.expires);
+        std::cout << doc.dump(2) << "\n";
+        TRY(flush_stdout());
+        return 0;
+    }
     std::cout << "restore request " << restore::request_id_hex(request.id) << " written to "
               << options.out << "\n"
               << "  fingerprint: " << restore::request_fingerprint(request) << "\n"
@@ -160,6 +186,9 @@ void add_restore_request_command(CLI::App& restore, Command& selected) {
     command->add_option("--expires", options->expires,
                         "How long the request and its approvals are valid (default 24h, at most "
                         "30d)");
+    command->add_flag("--json", options->json,
+                      "Print one JSON document (schema ssoescrow-restore-request-result/1) "
+                      "instead of text");
     command->footer(
         "Writes REQ (no secret: send it to the custodians) and REQ.key (0600: the one-time key\n"
         "that opens their approvals; keep it on this machine, outside the vault). Existing files\n"

@@ -338,6 +338,46 @@ assert doc["schema"] == "ssoescrow-vault-check/1", doc["schema"]
 EOF
 CHECKS=$((CHECKS + 1))
 
+# keygen, init, request and approve: machine output instead of grepping text.
+run 0 "$SSOESCROW" custodian keygen --out "$WORK/erin.key" --name erin --kdf-cost interactive \
+    --passphrase-file "$WORK/alice.pass" --json
+cp "$WORK/out" "$WORK/keygen.json"
+run 0 "$SSOESCROW" vault init --vault "$WORK/vj" --threshold 2 --recipient alice.pub \
+    --recipient "$WORK/erin.pub" "${ST[@]}" --json
+cp "$WORK/out" "$WORK/init.json"
+run 0 "$SSOESCROW" restore request --vault "$WORK/v" --out "$WORK/req-json" --json
+cp "$WORK/out" "$WORK/request.json"
+run 0 "${T[@]}" "$SSOESCROW" restore approve "$WORK/req-json" --identity "$WORK/alice.key" \
+    --passphrase-file "$WORK/alice.pass" --out "$WORK/alice-json.approval" --yes --json
+cp "$WORK/out" "$WORK/approve.json"
+python3 - "$WORK" "$BACKUP" "$SECOND" <<'EOF' || fail "machine output of keygen/init/request/approve"
+import json, sys
+work, backups = sys.argv[1], sys.argv[2:]
+def doc(name, schema, keys):
+    d = json.load(open(f"{work}/{name}.json"))
+    assert list(d) == keys, (name, list(d))
+    assert d["schema"] == schema, (name, d["schema"])
+    return d
+k = doc("keygen", "ssoescrow-custodian-keygen/1",
+        ["schema", "identity", "recipient_file", "recipient", "fingerprint", "label"])
+assert k["label"] == "erin" and k["recipient"] == open(f"{work}/erin.pub").read().strip(), k
+i = doc("init", "ssoescrow-vault-init/1",
+        ["schema", "vault", "vault_id", "threshold", "custodians", "signers", "policy"])
+assert i["threshold"] == 2 and sorted(c["label"] for c in i["custodians"]) == ["alice", "erin"], i
+erin = next(c for c in i["custodians"] if c["label"] == "erin")
+assert erin["fingerprint"] == k["fingerprint"] and i["policy"].startswith("sha256:"), i
+assert i["vault_id"] in open(f"{work}/vj/config").read(), i
+r = doc("request", "ssoescrow-restore-request-result/1",
+        ["schema", "request", "file", "key", "fingerprint", "backup", "backup_created", "computer",
+         "current_msid", "purpose", "threshold", "custodians", "policy", "expires"])
+assert r["backup"] in backups and r["purpose"] == "restore" and r["threshold"] == 2, r
+assert r["current_msid"].startswith("{"), r
+a = doc("approve", "ssoescrow-restore-approval-result/1",
+        ["schema", "request", "file", "custodian", "label", "purpose", "expires"])
+assert a["request"] == r["request"] and a["label"] == "alice" and a["expires"] == r["expires"], a
+EOF
+CHECKS=$((CHECKS + 1))
+
 # --- One default for status --bridge-timeout, in the code and in the README -----------------------
 run 0 "$SSOESCROW" status --help
 default=$(grep -Eo 'Seconds to wait for the bridge \(default [0-9]+\)' "$WORK/out" | grep -Eo '[0-9]+')
