@@ -11,6 +11,7 @@
 #include "crypto/exchanged_text.hpp"
 #include "platform/file_io.hpp"
 #include "platform/path_text.hpp"
+#include "src/cli/json_output.hpp"
 #include "src/cli/restore_commands.hpp"
 #include "src/cli/vault_commands.hpp"
 #include "src/restore/apply.hpp"
@@ -82,8 +83,8 @@ void print_result(const restore::ApplyResult& result, const ApplyCliOptions& opt
         doc["drill_server"] = result.drill_server;
         doc["password_proven"] = result.password_proven;
         doc["node"] = result.node;
-        doc["msid"] = result.msid;
-        doc["backup_current_msid"] = result.backup_msid;
+        doc["msid"] = msid_or_null(result.msid);
+        doc["backup_current_msid"] = msid_or_null(result.backup_msid);
         doc["custodians"] = result.custodians;
         doc["audit_seq"] = result.audit_seq == 0 ? nlohmann::ordered_json(nullptr)
                                                  : nlohmann::ordered_json(result.audit_seq);

@@ -15,6 +15,7 @@
 
 #include "platform/file_io.hpp"
 #include "platform/path_text.hpp"
+#include "src/cli/json_output.hpp"
 #include "src/cli/restore_commands.hpp"
 #include "src/cli/vault_commands.hpp"
 #include "src/restore/backup_choice.hpp"
@@ -124,9 +125,7 @@ Result<int> run_request(const RequestOptions& options) {
         doc["backup"] = vault::backup_id_hex(request.backup_id);
         doc["backup_created"] = vault::format_time(header.created);
         doc["computer"] = header.source.computer;
-        doc["current_msid"] = header.source.current_msid.empty()
-                                  ? nlohmann::ordered_json(nullptr)
-                                  : nlohmann::ordered_json(header.source.current_msid);
+        doc["current_msid"] = msid_or_null(header.source.current_msid);
         doc["purpose"] = std::string(restore::purpose_name(request.purpose));
         doc["threshold"] = header.threshold;
         doc["custodians"] = header.stanzas.size();

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "platform/path_text.hpp"
 #include "src/cli/vault_commands.hpp"
 #include "src/terminal.hpp"
@@ -31,6 +33,7 @@ struct CustodianOptions {
     std::string reason;
     unsigned wait_seconds = 0;
     std::string state_dir;
+    bool json = false;
 };
 
 // "alice (1a2b-...), bob (...)": the custodians of the current policy.
@@ -87,6 +90,15 @@ Result<std::string> resolve_fingerprint(const std::string& given, const vault::V
                       "and 'vault list' print it), their NAME.pub file or their label; its "
                       "custodians: " +
                           known_labels(opened));
+}
+
+// The label the current policy gives `fingerprint` ("" when it has none).
+std::string label_of(const vault::Vault& opened, const std::string& fingerprint) {
+    for (const crypto::Recipient& r : opened.config().escrow.recipients) {
+        if (r.fingerprint() == fingerprint)
+            return r.label;
+    }
+    return {};
 }
 
 // "alice (1a2b-...)" when the current policy knows a label, else the fingerprint.
@@ -205,9 +217,34 @@ Result<int> run_custodian_change(Change change, const CustodianOptions& options)
     }
     const std::string who = describe_custodian(opened, fingerprint);
     // A repeated change is idempotent (exit 0), with a note on stderr like every repeated step.
+    const auto print_json = [&](const vault::CustodianRoster& now,
+                                const vault::ChainRecord* written) {
+        // README "Vaults": ssoescrow-custodian-change/1, keys in this order, only ever added.
+        const std::vector<std::string> current = current_custodians(opened);
+        nlohmann::ordered_json doc;
+        doc["schema"] = "ssoescrow-custodian-change/1";
+        doc["vault"] = platform::path_to_utf8(opened.dir());
+        doc["operation"] = change == Change::depart ? "mark-departed" : "reinstate";
+        doc["custodian"] = fingerprint;
+        doc["label"] = describe_custodian(opened, fingerprint) == fingerprint
+                           ? nlohmann::ordered_json(nullptr)
+                           : nlohmann::ordered_json(label_of(opened, fingerprint));
+        doc["written"] = written != nullptr;
+        doc["audit_seq"] = written != nullptr ? nlohmann::ordered_json(written->record.seq)
+                                              : nlohmann::ordered_json(nullptr);
+        doc["present"] = now.count_present(current);
+        doc["custodians"] = current.size();
+        doc["threshold"] = opened.config().escrow.threshold;
+        std::cout << doc.dump(2) << "\n";
+        return flush_stdout();
+    };
     if (change == Change::depart && history->departed) {
         TRY(lock.release());
         print_info("note: custodian " + who + " is already marked departed; nothing written");
+        if (options.json) {
+            TRY(print_json(roster, nullptr));
+            return 0;
+        }
         std::cout << "custodian " << who << " was already marked departed on "
                   << vault::format_time(history->departed->time) << " by "
                   << history->departed->actor << " (reason: " << history->departed->reason
@@ -218,6 +255,10 @@ Result<int> run_custodian_change(Change change, const CustodianOptions& options)
     if (change == Change::reinstate && !history->departed) {
         TRY(lock.release());
         print_info("note: custodian " + who + " is not marked departed; nothing written");
+        if (options.json) {
+            TRY(print_json(roster, nullptr));
+            return 0;
+        }
         std::cout << "custodian " << who << " is not marked departed; nothing written\n";
         TRY(flush_stdout());
         return 0;
@@ -236,6 +277,10 @@ Result<int> run_custodian_change(Change change, const CustodianOptions& options)
     remember_seen_or_warn(options.state_dir, chain, opened.vault_id(), clock.now());
 
     roster = vault::custodian_roster(chain.records);
+    if (options.json) {
+        TRY(print_json(roster, &written));
+        return 0;
+    }
     std::cout << (change == Change::depart ? "marked departed: " : "reinstated: ") << who
               << " (audit record " << written.record.seq << ")\n";
     if (change == Change::depart) {
@@ -265,6 +310,9 @@ void add_change_command(CLI::App& vault, Command& selected, Change change) {
         ->add_option("--reason", options->reason,
                      "Why, for the audit log (1..256 printable characters; no secrets)")
         ->required();
+    command->add_flag("--json", options->json,
+                      "Print one JSON document (schema ssoescrow-custodian-change/1) instead of "
+                      "text");
     command->add_option("--wait", options->wait_seconds,
                         "Seconds to wait for another writer's lock (default 0: fail at once)");
     command->add_option("--state-dir", options->state_dir,

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "platform/path_text.hpp"
+#include "src/cli/json_output.hpp"
 #include "src/cli/vault_commands.hpp"
 #include "src/terminal.hpp"
 #include "vault/catalog.hpp"
@@ -20,11 +21,6 @@ struct VaultListOptions {
     bool json = false;
 };
 
-// An absent MSID is null, as in every JSON document of ssoescrow.
-nlohmann::ordered_json msid_json(const std::string& msid) {
-    return msid.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(msid);
-}
-
 // Keys in the documented order (README "Vaults"), only ever added.
 nlohmann::ordered_json entry_json(const vault::CatalogEntry& e) {
     nlohmann::ordered_json j;
@@ -33,8 +29,8 @@ nlohmann::ordered_json entry_json(const vault::CatalogEntry& e) {
     j["state"] = std::string(vault::backup_state_name(e.state));
     j["computer"] = e.computer;
     j["secret_server"] = e.secret_server;
-    j["current_msid"] = msid_json(e.current_msid);
-    j["previous_msid"] = msid_json(e.previous_msid);
+    j["current_msid"] = msid_or_null(e.current_msid);
+    j["previous_msid"] = msid_or_null(e.previous_msid);
     j["label"] = e.label;
     j["path"] = e.path;
     j["sha256"] = e.envelope_hash;

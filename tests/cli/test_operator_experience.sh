@@ -378,6 +378,40 @@ assert a["request"] == r["request"] and a["label"] == "alice" and a["expires"] =
 EOF
 CHECKS=$((CHECKS + 1))
 
+# prune, unlock, mark-departed and reinstate.
+run 0 "$SSOESCROW" vault prune --vault "$WORK/v" --dry-run --json
+cp "$WORK/out" "$WORK/prune.json"
+run 0 "$SSOESCROW" vault unlock --vault "$WORK/vj" "${ST[@]}" --json
+cp "$WORK/out" "$WORK/unlock.json"
+run 0 "$SSOESCROW" vault mark-departed --vault "$WORK/vj" --custodian erin --reason "left" "${ST[@]}" --json
+cp "$WORK/out" "$WORK/depart.json"
+run 0 "$SSOESCROW" vault mark-departed --vault "$WORK/vj" --custodian erin --reason "left" "${ST[@]}" --json
+cp "$WORK/out" "$WORK/depart-again.json"
+expect_err '^ssoescrow: note: custodian erin \(.*\) is already marked departed; nothing written$'
+python3 - "$WORK" "$BACKUP" <<'EOF' || fail "machine output of prune/unlock/mark-departed"
+import json, sys
+work, backup = sys.argv[1:]
+def doc(name, schema, keys):
+    d = json.load(open(f"{work}/{name}.json"))
+    assert list(d) == keys, (name, list(d))
+    assert d["schema"] == schema, (name, d["schema"])
+    return d
+p = doc("prune", "ssoescrow-vault-prune/1",
+        ["schema", "vault", "dry_run", "decisions", "removed", "kept", "adopted", "skipped"])
+assert p["dry_run"] is True and any(x["backup"] == backup for x in p["decisions"]), p
+assert list(p["decisions"][0]) == ["action", "backup", "created", "reason"], p
+u = doc("unlock", "ssoescrow-vault-unlock/1", ["schema", "vault", "result", "removed"])
+assert u["result"] == "not-locked" and u["removed"] is None, u
+keys = ["schema", "vault", "operation", "custodian", "label", "written", "audit_seq", "present",
+        "custodians", "threshold"]
+d = doc("depart", "ssoescrow-custodian-change/1", keys)
+assert d["operation"] == "mark-departed" and d["label"] == "erin" and d["written"] is True, d
+assert isinstance(d["audit_seq"], int) and d["present"] == 1 and d["custodians"] == 2, d
+again = doc("depart-again", "ssoescrow-custodian-change/1", keys)
+assert again["written"] is False and again["audit_seq"] is None and again["present"] == 1, again
+EOF
+CHECKS=$((CHECKS + 1))
+
 # --- One default for status --bridge-timeout, in the code and in the README -----------------------
 run 0 "$SSOESCROW" status --help
 default=$(grep -Eo 'Seconds to wait for the bridge \(default [0-9]+\)' "$WORK/out" | grep -Eo '[0-9]+')
