@@ -1,5 +1,5 @@
 #include "src/cli/job_options.hpp"
-#include "src/cli/json_output.hpp"
+#include "src/json_output.hpp"
 
 #include <iostream>
 #include <nlohmann/json.hpp>

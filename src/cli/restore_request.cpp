@@ -15,9 +15,9 @@
 
 #include "platform/file_io.hpp"
 #include "platform/path_text.hpp"
-#include "src/cli/json_output.hpp"
 #include "src/cli/restore_commands.hpp"
 #include "src/cli/vault_commands.hpp"
+#include "src/json_output.hpp"
 #include "src/restore/backup_choice.hpp"
 #include "src/restore/request.hpp"
 #include "src/terminal.hpp"

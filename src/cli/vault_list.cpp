@@ -6,8 +6,8 @@
 #include <string>
 
 #include "platform/path_text.hpp"
-#include "src/cli/json_output.hpp"
 #include "src/cli/vault_commands.hpp"
+#include "src/json_output.hpp"
 #include "src/terminal.hpp"
 #include "vault/catalog.hpp"
 #include "vault/vault.hpp"

@@ -412,6 +412,40 @@ assert again["written"] is False and again["audit_seq"] is None and again["prese
 EOF
 CHECKS=$((CHECKS + 1))
 
+# An import without MSIDs: null in the job result, in vault list and in status, never "unknown".
+printf '{"protocol":"ssoescrow-bridge/1","file":"%s","password":"%s","reminder":"by hand"}' \
+    "$WORK/hand.bak" "hand-made-password-1" | "${EMU[@]}" backup >/dev/null
+make_passphrase_file "$WORK/hand.pw" "hand-made-password-1"
+run 0 "$SSOESCROW" import --vault "$WORK/v" "${ST[@]}" --bak "$WORK/hand.bak" \
+    --password-file "$WORK/hand.pw" --json
+cp "$WORK/out" "$WORK/import.json"
+run 0 "$SSOESCROW" vault list --vault "$WORK/v" --json
+cp "$WORK/out" "$WORK/list2.json"
+"$SSOESCROW" status --vault "$WORK/v" --no-state --format json >"$WORK/status.json" 2>/dev/null || true
+python3 - "$WORK" <<'EOF' || fail "an absent MSID is not null everywhere"
+import json, sys
+work = sys.argv[1]
+job = json.load(open(f"{work}/import.json"))
+assert job["current_msid"] is None and job["previous_msid"] is None, job
+listed = json.load(open(f"{work}/list2.json"))
+imported = next(b for b in listed["backups"] if b["id"] == job["backup_id"])
+assert imported["current_msid"] is None and imported["previous_msid"] is None, imported
+def msids(node, path=""):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key.endswith("msid") and not isinstance(value, (dict, list)):
+                yield path + "/" + key, value
+            yield from msids(value, path + "/" + key)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from msids(value, f"{path}/{i}")
+found = list(msids(json.load(open(f"{work}/status.json"))))
+assert any(value is None for _, value in found), found
+bad = [(where, value) for where, value in found if value in ("", "unknown")]
+assert not bad, bad
+EOF
+CHECKS=$((CHECKS + 1))
+
 # --- One default for status --bridge-timeout, in the code and in the README -----------------------
 run 0 "$SSOESCROW" status --help
 default=$(grep -Eo 'Seconds to wait for the bridge \(default [0-9]+\)' "$WORK/out" | grep -Eo '[0-9]+')
