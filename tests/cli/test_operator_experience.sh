@@ -446,6 +446,14 @@ assert not bad, bad
 EOF
 CHECKS=$((CHECKS + 1))
 
+# status and topology check take --json like every command (as --format json).
+"$SSOESCROW" status --vault "$WORK/v" --no-state --json >"$WORK/status2.json" 2>/dev/null || true
+CHECKS=$((CHECKS + 1))
+python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["schema"] == "ssoescrow-status/1"' \
+    "$WORK/status2.json" || fail "status --json is not the status document"
+run 3 "$SSOESCROW" status --vault "$WORK/v" --no-state --json --format text
+expect_err '^ssoescrow: error: status: --(json|format) excludes --(format|json)$'
+
 # --- One default for status --bridge-timeout, in the code and in the README -----------------------
 run 0 "$SSOESCROW" status --help
 default=$(grep -Eo 'Seconds to wait for the bridge \(default [0-9]+\)' "$WORK/out" | grep -Eo '[0-9]+')
