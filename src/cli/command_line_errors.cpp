@@ -126,8 +126,9 @@ std::string reworded(const CLI::ParseError& error, const CommandPath& path) {
     if (const std::size_t at = what.find(": 1 required "); at != std::string::npos) {
         return what.substr(0, at) + " needs a value";  // "--vault: 1 required TEXT missing"
     }
-    if (starts_with(what, "Could not convert: ")) {
-        const std::string rest = what.substr(19);  // "--wait = abc"
+    constexpr std::string_view k_conversion = "Could not convert: ";
+    if (starts_with(what, k_conversion)) {
+        const std::string rest = what.substr(k_conversion.size());  // "--wait = abc"
         const std::size_t eq = rest.find(" = ");
         if (eq != std::string::npos) {
             return rest.substr(0, eq) + ": '" + rest.substr(eq + 3) + "' is not a valid value";
