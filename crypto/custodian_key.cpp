@@ -1,4 +1,5 @@
 #include "crypto/custodian_key.hpp"
+#include "crypto/exchanged_text.hpp"
 
 #include <sodium.h>
 
@@ -121,6 +122,8 @@ Result<ParsedIdentity> parse_identity_file(ByteView file_bytes, std::string_view
         return make_error(Errc::limit_exceeded, err_in(source, "too large for an identity file"));
     }
     std::string_view text(reinterpret_cast<const char*>(file_bytes.data()), file_bytes.size());
+    if (auto copied = strict_line_end_error(text, source, "identity file"))
+        return *copied;
     if (text.find('\0') != std::string_view::npos) {
         return make_error(Errc::parse, err_in(source, "not an ssoescrow identity file"));
     }

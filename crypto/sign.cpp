@@ -1,4 +1,5 @@
 #include "crypto/sign.hpp"
+#include "crypto/exchanged_text.hpp"
 
 #include <sodium.h>
 
@@ -175,6 +176,8 @@ Result<SigningKey> parse_signing_key(ByteView file, std::string_view source) {
         return make_error(Errc::limit_exceeded, err_in(source, "too large for a signing key file"));
     }
     const std::string_view text(reinterpret_cast<const char*>(file.data()), file.size());
+    if (auto copied = strict_line_end_error(text, source, "signing key file"))
+        return *copied;
     const std::string hint =
         "pass the key file written by 'ssoescrow signer keygen' (or the "
         "host's signing.key in its state directory)";

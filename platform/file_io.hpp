@@ -253,6 +253,26 @@ class AppendOnlyFile {
 // Errc::not_found.
 [[nodiscard]] Status remove_empty_directory(const path& dir);
 
+// --- Input files: only regular files, checked without blocking ---
+
+// What an input file is when it is not a regular file.
+enum class NotRegularFile {
+    directory,
+    fifo,  // a FIFO (named pipe): opening it for reading would wait for a writer
+    socket,
+    device,  // a character or block device (a console, /dev/stdin's terminal, ...)
+    other,
+};
+
+// The one refusal of every file the program reads or appends to that is not a regular file
+// (passphrase, password, identity, recipient and signer lines, request, approval, receipt, key,
+// inventory, config, vault records, job log). Every reader opens the file without blocking
+// (O_NONBLOCK on POSIX; on Windows CreateFileW never waits and only a FILE_TYPE_DISK handle is
+// read) and checks it with fstat / GetFileInformationByHandle + GetFileType before reading a
+// byte, so a FIFO given by mistake is refused at once instead of hanging. Errc::io (exit 5):
+// "FILE is a FIFO (named pipe), not a regular file", hint "give the path of a regular file".
+Error not_a_regular_file(const path& file, NotRegularFile what);
+
 // The Error for system error `error` (from std::filesystem or the platform layer) while doing
 // `action` ("writing", "opening", "list", ...) on `file`, following the mapping at the top of
 // this header. Exposed so the vault layer words its own file-system errors the same way.

@@ -2,23 +2,31 @@
 // the chosen subcommand and turn its result into the exit code. Nothing else happens here.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <exception>
 #include <iostream>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "crypto/random.hpp"
 #include "platform/arguments.hpp"
 #include "platform/hardening.hpp"
 #include "src/cli/command.hpp"
+#include "src/cli/command_line_errors.hpp"
+#include "src/cli/environment_defaults.hpp"
 #include "src/exit_codes.hpp"
 #include "src/freshness/status_report.hpp"
 #include "src/terminal.hpp"
-#include "src/version.hpp"
 
 namespace {
 
-int exit_code_for_error(const ssoescrow::Error& error, ssoescrow::cli::ExitConvention convention) {
+int exit_code_for_error(ssoescrow::Error error, ssoescrow::cli::ExitConvention convention,
+                        const ssoescrow::cli::CommandPath& path) {
+    // A usage error with nothing more specific to say points at the command's own --help.
+    if (error.code == ssoescrow::Errc::usage && error.hint.empty())
+        error.hint = "run '" + path.command() + " --help' for usage";
     ssoescrow::print_error(error);
     if (convention == ssoescrow::cli::ExitConvention::monitoring) {
         return ssoescrow::k_monitor_unknown;
@@ -32,6 +40,15 @@ bool is_monitoring_invocation(int argc, char** argv) {
     auto word = [&](int i) { return i < argc ? std::string_view(argv[i]) : std::string_view(); };
     return word(1) == "status" || word(1) == "topology" ||
            (word(1) == "vault" && word(2) == "check");
+}
+
+// argv for CLI11 again: the program name, then `args` (which outlive the pointers).
+std::vector<char*> as_argv(char* program, std::vector<std::string>& args) {
+    std::vector<char*> out{program};
+    for (std::string& arg : args)
+        out.push_back(arg.data());
+    out.push_back(nullptr);
+    return out;
 }
 
 // `status --format nagios` answers a monitoring system that reads stdout only: any failure, a
@@ -73,14 +90,32 @@ int main(int system_argc, char** system_argv) {
     const int argc = arguments.argc();
     char** argv = arguments.argv();
 
-    CLI::App app{"ssoescrow: escrow, restore and monitor the ENTSSO master secret"};
+    // Named explicitly: usage lines say "ssoescrow vault list", not the path it was started by.
+    CLI::App app{"ssoescrow: escrow, restore and monitor the ENTSSO master secret", "ssoescrow"};
     app.require_subcommand(1);
-    app.set_version_flag("--version", "ssoescrow " + std::string(build_version()));
+    app.set_version_flag("--version", cli::version_text());
     cli::Command selected;
     cli::add_all_commands(app, selected);
 
+    cli::document_environment_defaults(app);
+
+    // A mistyped command is named (with the nearest ones) before CLI11 sees it, and every parser
+    // error is reworded in the project's style with a hint at the command's own --help.
+    std::vector<std::string> args(argv + std::min(argc, 1), argv + argc);
+    const cli::CommandPath path = cli::find_command(app, args);
+    const int usage_exit =
+        is_monitoring_invocation(argc, argv) ? int{k_monitor_unknown} : int{k_exit_usage};
+    const bool nagios = wants_nagios_line(argc, argv);
+    if (path.unknown) {
+        print_error(cli::unknown_command_error(app, path));
+        return usage_exit;
+    }
+    // Non-secret defaults from the environment, as if given last on the command line.
+    args = cli::with_environment_defaults(path, std::move(args));
     try {
-        app.parse(argc, argv);
+        char fallback_name[] = "ssoescrow";
+        std::vector<char*> parsed_argv = as_argv(argc > 0 ? argv[0] : fallback_name, args);
+        app.parse(static_cast<int>(parsed_argv.size() - 1), parsed_argv.data());
     } catch (const CLI::CallForHelp& e) {
         return app.exit(e);
     } catch (const CLI::CallForAllHelp& e) {
@@ -88,11 +123,11 @@ int main(int system_argc, char** system_argv) {
     } catch (const CLI::CallForVersion& e) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
-        std::cerr << "ssoescrow: error: " << e.what() << '\n'
-                  << "ssoescrow: hint: run 'ssoescrow --help' for usage\n";
-        if (wants_nagios_line(argc, argv))
-            print_nagios_unknown(std::string("command line: ") + e.what());
-        return is_monitoring_invocation(argc, argv) ? int{k_monitor_unknown} : int{k_exit_usage};
+        const Error error = cli::parse_error(e, path);
+        print_error(error);
+        if (nagios)
+            print_nagios_unknown("command line: " + error.message);
+        return usage_exit;
     }
     if (!selected.run) {
         std::cerr << app.help();
@@ -102,9 +137,9 @@ int main(int system_argc, char** system_argv) {
     try {
         Result<int> outcome = selected.run();
         if (!outcome) {
-            if (wants_nagios_line(argc, argv))
+            if (nagios)
                 print_nagios_unknown(outcome.error().message);
-            return exit_code_for_error(outcome.error(), selected.convention);
+            return exit_code_for_error(outcome.error(), selected.convention, path);
         }
         return *outcome;
     } catch (const std::exception& e) {
@@ -112,6 +147,6 @@ int main(int system_argc, char** system_argv) {
         return exit_code_for_error(
             make_error(Errc::internal, std::string("unexpected failure: ") + e.what(),
                        "this is a bug; please report it (see SECURITY.md for sensitive reports)"),
-            selected.convention);
+            selected.convention, path);
     }
 }

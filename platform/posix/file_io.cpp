@@ -1,4 +1,5 @@
 #include "platform/file_io.hpp"
+#include "platform/posix/input_file.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -196,11 +197,7 @@ Status fsync_directory_hooked(const path& dir) {
 }
 
 Status check_regular(const struct stat& st, const path& file) {
-    if (!S_ISREG(st.st_mode)) {
-        return make_error(Errc::io, "cannot read " + describe(file) + ": not a regular file",
-                          "give the path of a regular file (not a directory, FIFO or device)");
-    }
-    return {};
+    return posix::require_regular_file(st.st_mode, file);
 }
 
 Result<Fd> open_for_reading(const path& file, struct stat& st) {
@@ -454,11 +451,8 @@ Status append_file_durably(const path& file, ByteView data, CreateIfMissing crea
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0)
         return fail(errno_error(errno, "stat", file));
-    if (!S_ISREG(st.st_mode)) {
-        return fail(make_error(Errc::io,
-                               "cannot append to " + describe(file) + ": not a regular file",
-                               "check the path"));
-    }
+    if (Status regular = check_regular(st, file); !regular)
+        return fail(std::move(regular).error());
     if (created && ::fchmod(fd.get(), 0600) != 0)
         return fail(errno_error(errno, "chmod", file));
     const off_t old_size = st.st_size;
@@ -650,10 +644,7 @@ Result<std::string> read_regular_file_bounded(const path& file, std::size_t max_
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0)
         return errno_error(errno, "stat", file);
-    if (!S_ISREG(st.st_mode)) {
-        return make_error(Errc::invalid_argument, describe(file) + " is not a regular file",
-                          "give the path of a regular file");
-    }
+    TRY(check_regular(st, file));
     if (size_at_open != nullptr)
         *size_at_open = static_cast<std::uint64_t>(st.st_size);
     if (static_cast<std::uint64_t>(st.st_size) > max_size) {
@@ -700,10 +691,7 @@ Result<AppendOnlyFile> AppendOnlyFile::open(const path& file, std::string_view a
     struct stat st {};
     if (::fstat(fd, &st) != 0)
         return errno_error(errno, "stat", file);
-    if (!S_ISREG(st.st_mode)) {
-        return make_error(Errc::invalid_argument, describe(file) + " is not a regular file",
-                          "give the path of a regular file");
-    }
+    TRY(check_regular(st, file));
     return log;
 }
 

@@ -7,6 +7,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include "platform/path_text.hpp"
+#include "platform/posix/input_file.hpp"
+
 namespace ssoescrow::platform {
 namespace {
 
@@ -50,7 +53,8 @@ Result<SecretBytes> read_all(int fd, std::size_t max_size, const std::string& wh
 }  // namespace
 
 Result<SecretBytes> read_owner_only_secret_file(const std::string& path, std::size_t max_size) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+    // O_NONBLOCK: a FIFO given by mistake is refused below instead of waiting for a writer.
+    const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
         if (errno == ELOOP) {
             return make_error(Errc::unsafe_permissions, path + ": the file is a symbolic link",
@@ -61,8 +65,9 @@ Result<SecretBytes> read_owner_only_secret_file(const std::string& path, std::si
     }
     FdCloser closer(fd);
     struct stat info {};
-    if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode))
-        return make_error(Errc::unsafe_permissions, path + ": not a regular file");
+    if (::fstat(fd, &info) != 0)
+        return make_error(Errc::io, path + ": cannot stat: " + std::strerror(errno));
+    TRY(posix::require_regular_file(info.st_mode, path_from_utf8(path)));
     if ((info.st_mode & 077) != 0) {
         return make_error(Errc::unsafe_permissions, path + ": readable or writable by others",
                           "chmod 600 " + path);

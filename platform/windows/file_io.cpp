@@ -18,6 +18,7 @@
 #include "platform/system_error.hpp"
 #include "platform/test_hooks.hpp"
 #include "platform/windows/acl_check.hpp"
+#include "platform/windows/input_file.hpp"
 #include "platform/windows/security.hpp"
 #include "platform/windows/unique_handle.hpp"
 #include "platform/windows/wide_path.hpp"
@@ -232,14 +233,7 @@ Status check_regular(HANDLE handle, const path& file, std::string_view action,
         return win_error(::GetLastError(), "stat", file);
     if (info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT)
         return symlink_error(action, file);
-    if ((info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) ||
-        ::GetFileType(handle) != FILE_TYPE_DISK) {
-        return make_error(
-            Errc::io,
-            "cannot " + std::string(action) + " " + describe(file) + ": not a regular file",
-            "give the path of a regular file (not a directory, pipe or device)");
-    }
-    return {};
+    return windows::require_disk_file(handle, info, file);
 }
 
 std::uint64_t size_of(const BY_HANDLE_FILE_INFORMATION& info) {
@@ -736,11 +730,7 @@ Result<std::string> read_regular_file_bounded(const path& file, std::size_t max_
     BY_HANDLE_FILE_INFORMATION info{};
     if (!::GetFileInformationByHandle(handle.get(), &info))
         return win_error(::GetLastError(), "stat", file);
-    if ((info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) ||
-        ::GetFileType(handle.get()) != FILE_TYPE_DISK) {
-        return make_error(Errc::invalid_argument, describe(file) + " is not a regular file",
-                          "give the path of a regular file");
-    }
+    TRY(windows::require_disk_file(handle.get(), info, file));
     const std::uint64_t size = size_of(info);
     if (size_at_open != nullptr)
         *size_at_open = size;
@@ -791,11 +781,7 @@ Result<AppendOnlyFile> AppendOnlyFile::open(const path& file, std::string_view a
         return win_error(::GetLastError(), "stat", file);
     if (info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT)
         return symlink_error(action, file);
-    if ((info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) ||
-        ::GetFileType(raw) != FILE_TYPE_DISK) {
-        return make_error(Errc::invalid_argument, describe(file) + " is not a regular file",
-                          "give the path of a regular file");
-    }
+    TRY(windows::require_disk_file(raw, info, file));
     return log;
 }
 

@@ -9,7 +9,9 @@
 #include <cstdlib>
 #include <memory>
 
+#include "platform/path_text.hpp"
 #include "platform/windows/acl_check.hpp"
+#include "platform/windows/input_file.hpp"
 #include "platform/windows/unique_handle.hpp"
 #include "platform/windows/win_text.hpp"
 
@@ -117,7 +119,8 @@ Status check_owner_only(HANDLE file, const std::string& path) {
 Result<SecretBytes> read_owner_only_secret_file(const std::string& path, std::size_t max_size) {
     const std::wstring wide = windows::to_wide(path);
     Handle file(::CreateFileW(wide.c_str(), GENERIC_READ | READ_CONTROL, FILE_SHARE_READ, nullptr,
-                              OPEN_EXISTING, FILE_FLAG_OPEN_REPARSE_POINT, nullptr));
+                              OPEN_EXISTING,
+                              FILE_FLAG_OPEN_REPARSE_POINT | FILE_FLAG_BACKUP_SEMANTICS, nullptr));
     if (!file.valid()) {
         const DWORD error = ::GetLastError();
         const bool missing = error == ERROR_FILE_NOT_FOUND || error == ERROR_PATH_NOT_FOUND;
@@ -125,15 +128,15 @@ Result<SecretBytes> read_owner_only_secret_file(const std::string& path, std::si
                           path + ": cannot open: " + windows::error_text(error));
     }
     BY_HANDLE_FILE_INFORMATION info{};
-    if (!::GetFileInformationByHandle(file.get(), &info) ||
-        ::GetFileType(file.get()) != FILE_TYPE_DISK)
-        return make_error(Errc::unsafe_permissions, path + ": not a regular file");
+    if (!::GetFileInformationByHandle(file.get(), &info)) {
+        return make_error(Errc::io,
+                          path + ": cannot stat: " + windows::error_text(::GetLastError()));
+    }
     if (info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) {
         return make_error(Errc::unsafe_permissions, path + ": the file is a symbolic link",
                           "point the option at the file itself");
     }
-    if (info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY)
-        return make_error(Errc::unsafe_permissions, path + ": not a regular file");
+    TRY(windows::require_disk_file(file.get(), info, path_from_utf8(path)));
     TRY(check_owner_only(file.get(), path));
     return read_all(file.get(), max_size, path);
 }

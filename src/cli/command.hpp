@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <string>
 
 #include "crypto/result.hpp"
 
@@ -37,7 +38,13 @@ void add_status_command(CLI::App& app, Command& selected);
 void add_signer_commands(CLI::App& app, Command& selected);
 void add_bridge_commands(CLI::App& app, Command& selected);
 
+// `help [COMMAND...]` and `version` (src/cli/help_version.cpp); registered last.
+void add_help_and_version_commands(CLI::App& app, Command& selected);
+
 void add_all_commands(CLI::App& app, Command& selected);
+
+// "ssoescrow X.Y.Z", for `version` and `--version`.
+std::string version_text();
 
 // Members of the `custodian` group (src/cli/custodian_*.cpp).
 void add_custodian_verify(CLI::App& custodian, Command& selected);

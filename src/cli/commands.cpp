@@ -14,6 +14,7 @@ void add_all_commands(CLI::App& app, Command& selected) {
     add_topology_commands(app, selected);
     add_bridge_commands(app, selected);
     add_selftest_command(app, selected);
+    add_help_and_version_commands(app, selected);
 }
 
 }  // namespace ssoescrow::cli

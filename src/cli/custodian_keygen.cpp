@@ -7,7 +7,9 @@
 // again so no half-made key pair is left behind.
 #include <filesystem>
 #include <iostream>
+
 #include <map>
+#include <nlohmann/json.hpp>
 
 #include "crypto/custodian_key.hpp"
 #include "platform/file_io.hpp"
@@ -27,6 +29,7 @@ struct KeygenOptions {
     std::string label;
     std::string kdf_cost = "moderate";
     PassphraseSource passphrase;
+    bool json = false;
 };
 
 Result<crypto::KdfParams> kdf_params_for(const std::string& level) {
@@ -77,7 +80,20 @@ Result<int> run_keygen(const KeygenOptions& options) {
     TRY(refuse_existing_key_pair(key_path, pub_path));
     TRY(platform::write_secret_file_exclusive(key_path, sealed));
     TRY(write_public_line_or_undo_key(key_path, pub_path, identity.recipient.to_line()));
-    std::cout << identity.recipient.to_line() << '\n';
+
+    if (options.json) {
+        // README "Custodian keys": ssoescrow-custodian-keygen/1, keys in this order, only added.
+        nlohmann::ordered_json doc;
+        doc["schema"] = "ssoescrow-custodian-keygen/1";
+        doc["identity"] = platform::path_to_utf8(key_path);
+        doc["recipient_file"] = platform::path_to_utf8(pub_path);
+        doc["recipient"] = identity.recipient.to_line();
+        doc["fingerprint"] = identity.recipient.fingerprint();
+        doc["label"] = identity.recipient.label;
+        std::cout << doc.dump(2) << '\n';
+    } else {
+        std::cout << identity.recipient.to_line() << '\n';
+    }
     print_info("wrote " + platform::path_to_utf8(key_path) +
                " (secret: keep it, and its passphrase, to yourself)");
     print_info("wrote " + platform::path_to_utf8(pub_path) + " (recipient " +
@@ -105,6 +121,9 @@ void add_custodian_commands(CLI::App& app, Command& selected) {
                        "ignored)");
     keygen->add_option("--passphrase-fd", options->passphrase.fd,
                        "Read the passphrase from this open file descriptor");
+    keygen->add_flag("--json", options->json,
+                     "Print one JSON document (schema ssoescrow-custodian-keygen/1) instead of "
+                     "the recipient line");
     keygen->footer(
         "The passphrase must have at least 12 characters and about 50 bits by a simple estimate\n"
         "(repeats, runs like 'abcd' or '1234' and common passwords do not count); README\n"

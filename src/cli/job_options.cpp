@@ -1,4 +1,5 @@
 #include "src/cli/job_options.hpp"
+#include "src/json_output.hpp"
 
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -56,10 +57,8 @@ nlohmann::ordered_json result_json(const backup::JobResult& result) {
     doc["policy"] = result.policy_fingerprint;
     doc["computer"] = result.source.computer;
     doc["secret_server"] = result.source.secret_server;
-    doc["current_msid"] = result.source.current_msid;
-    doc["previous_msid"] = result.source.previous_msid.empty()
-                               ? nlohmann::ordered_json(nullptr)
-                               : nlohmann::ordered_json(result.source.previous_msid);
+    doc["current_msid"] = msid_or_null(result.source.current_msid);
+    doc["previous_msid"] = msid_or_null(result.source.previous_msid);
     doc["label"] = result.source.label;
     doc["bak_size"] = result.bak_size;
     doc["pruned"] = result.pruned;

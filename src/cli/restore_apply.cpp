@@ -8,12 +8,14 @@
 #include <string>
 #include <vector>
 
+#include "crypto/exchanged_text.hpp"
 #include "platform/file_io.hpp"
 #include "platform/path_text.hpp"
 #include "src/cli/job_options.hpp"
 #include "src/cli/restore_commands.hpp"
 #include "src/cli/vault_commands.hpp"
 #include "src/job_events.hpp"
+#include "src/json_output.hpp"
 #include "src/restore/apply.hpp"
 #include "src/signing_key.hpp"
 #include "src/terminal.hpp"
@@ -85,8 +87,8 @@ void print_result(const restore::ApplyResult& result, const ApplyCliOptions& opt
         doc["drill_server"] = result.drill_server;
         doc["password_proven"] = result.password_proven;
         doc["node"] = result.node;
-        doc["msid"] = result.msid;
-        doc["backup_current_msid"] = result.backup_msid;
+        doc["msid"] = msid_or_null(result.msid);
+        doc["backup_current_msid"] = msid_or_null(result.backup_msid);
         doc["custodians"] = result.custodians;
         doc["audit_seq"] = result.audit_seq == 0 ? nlohmann::ordered_json(nullptr)
                                                  : nlohmann::ordered_json(result.audit_seq);
@@ -238,18 +240,26 @@ Result<int> run_apply_cli(const ApplyCliOptions& options) {
 }
 
 Result<int> run_record_receipt(const RecordOptions& options) {
-    TRY_ASSIGN(const Bytes bytes, platform::read_file(platform::path_from_utf8(options.receipt),
-                                                      restore::k_max_receipt_size));
+    TRY_ASSIGN(const Bytes bytes,
+               platform::read_file(platform::path_from_utf8(options.receipt),
+                                   crypto::exchanged_file_read_limit(restore::k_max_receipt_size)));
     TRY_ASSIGN(const restore::Receipt receipt, restore::parse_receipt(bytes, options.receipt));
     TRY_ASSIGN(const crypto::SigningKey signer,
                signing_key_for(options.signing_key, options.state_dir));
-    TRY_ASSIGN(const vault::ChainRecord record,
+    TRY_ASSIGN(const restore::RecordedReceipt recorded,
                restore::record_receipt(platform::path_from_utf8(options.vault), receipt, signer,
                                        vault::system_clock(),
                                        platform::path_from_utf8(options.state_dir)));
     remember_vault_head_or_warn(options.vault, options.state_dir);
+    if (recorded.already_recorded) {
+        // Idempotent, like `vault mark-departed`: a script may repeat the step safely.
+        print_info("note: this receipt is already in the audit log as " + recorded.record.file +
+                   "; nothing written");
+    }
     std::cout << (receipt.drill ? "drill" : "restore") << " receipt of node " << receipt.node
-              << " (backup " << receipt.backup_id << ") recorded as " << record.file << "\n";
+              << " (backup " << receipt.backup_id << ") "
+              << (recorded.already_recorded ? "already recorded as " : "recorded as ")
+              << recorded.record.file << "\n";
     TRY(flush_stdout());
     return 0;
 }
@@ -340,8 +350,10 @@ void add_restore_apply_command(CLI::App& restore, Command& selected) {
     record_command->add_option("--signing-key", record->signing_key,
                                "Sign the record with this key file instead of the host's key");
     record_command->footer(
-        "Exit status: 0 recorded; 3 malformed receipt; 4 damaged receipt; 5 I/O; 6 another vault\n"
-        "or already recorded; 7 vault locked.");
+        "Recording is idempotent: a receipt already in the audit log is not written again (a\n"
+        "note on stderr says so) and the exit status is 0.\n"
+        "Exit status: 0 recorded (or already recorded); 3 malformed receipt; 4 damaged receipt;\n"
+        "5 I/O; 6 another vault; 7 vault locked.");
     record_command->callback(
         [record, &selected] { selected.run = [record] { return run_record_receipt(*record); }; });
 }

@@ -4,11 +4,14 @@
 // stanza, checks the share against its commitment and re-wraps it to the request's one-time key.
 // The approval holds no plaintext share.
 #include <iostream>
+
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
 #include <string>
 
+#include "crypto/exchanged_text.hpp"
 #include "platform/file_io.hpp"
 #include "platform/path_text.hpp"
 #include "platform/terminal.hpp"
@@ -33,6 +36,7 @@ struct ApproveOptions {
     bool yes = false;
     std::string vault;
     std::string expect_policy;
+    bool json = false;
 };
 
 bool exists_no_follow(const std::string& file) {
@@ -122,7 +126,7 @@ Result<int> run_approve(const ApproveOptions& options) {
         TRY(vault::check_policy_fingerprint(options.expect_policy));
     TRY_ASSIGN(const Bytes request_bytes,
                platform::read_file(platform::path_from_utf8(options.request),
-                                   restore::k_max_request_size));
+                                   crypto::exchanged_file_read_limit(restore::k_max_request_size)));
     TRY_ASSIGN(const restore::RestoreRequest request,
                restore::parse_request(request_bytes, options.request));
     vault::Clock& clock = vault::system_clock();
@@ -226,6 +230,22 @@ Result<int> run_approve(const ApproveOptions& options) {
     TRY(restore::parse_approval(as_bytes(approval_text), options.out));
     TRY(platform::write_secret_file_exclusive(platform::path_from_utf8(options.out),
                                               as_bytes(approval_text)));
+    if (options.json) {
+        // README "Disaster-recovery restore": ssoescrow-restore-approval-result/1.
+        nlohmann::ordered_json doc;
+        doc["schema"] = "ssoescrow-restore-approval-result/1";
+        doc["request"] = restore::request_id_hex(request.id);
+        doc["file"] = options.out;
+        doc["custodian"] = approval.custodian;
+        doc["label"] = approval.label;
+        doc["purpose"] = std::string(restore::purpose_name(request.purpose));
+        doc["expires"] = vault::format_time(request.expires);
+        std::cout << doc.dump(2) << "\n";
+        std::cout.flush();
+        if (!std::cout)
+            return make_error(Errc::io, "cannot write to standard output");
+        return 0;
+    }
     std::cout << "approval of " << approval.describe() << " for request "
               << restore::request_id_hex(request.id) << " written to " << options.out << "\n"
               << "send it to the requester; it only opens with the request's one-time key and "
@@ -259,6 +279,9 @@ void add_restore_approve_command(CLI::App& restore, Command& selected) {
     command->add_option("--expect-policy", options->expect_policy,
                         "Refuse unless the backup is sealed under this policy fingerprint "
                         "(sha256:..., the one you recorded at 'vault init')");
+    command->add_flag("--json", options->json,
+                      "Print one JSON document (schema ssoescrow-restore-approval-result/1) "
+                      "instead of text");
     command->footer(
         "Shows the purpose (restore, drill or extract), the backup (time, computer, secret\n"
         "server, MSIDs), who signed it and its policy fingerprint, the requester, reason and\n"

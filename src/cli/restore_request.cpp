@@ -3,14 +3,22 @@
 // the custodians) and its one-time X25519 secret key (REQ.key, 0600: keep it, never send it).
 // Read-only on the vault: works from a read-only copy.
 
+#include <algorithm>
+#include <cctype>
 #include <iostream>
+
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "platform/file_io.hpp"
 #include "platform/path_text.hpp"
 #include "src/cli/restore_commands.hpp"
 #include "src/cli/vault_commands.hpp"
+#include "src/json_output.hpp"
+#include "src/restore/backup_choice.hpp"
 #include "src/restore/request.hpp"
 #include "src/terminal.hpp"
 #include "vault/catalog.hpp"
@@ -29,6 +37,7 @@ struct RequestOptions {
     std::string reason;
     std::string expires = "24h";
     std::string purpose = "restore";
+    bool json = false;
 };
 
 bool exists_no_follow(const std::string& file) {
@@ -47,12 +56,7 @@ Result<const vault::CatalogEntry*> resolve_backup(const vault::Catalog& catalog,
         }
         return newest;
     }
-    TRY_ASSIGN(const vault::BackupId id, vault::parse_backup_id(wanted));
-    const vault::CatalogEntry* entry = catalog.find(vault::backup_id_hex(id));
-    if (entry == nullptr) {
-        return make_error(Errc::not_found, "backup " + wanted + " is not in vault " + vault_dir,
-                          "run 'ssoescrow vault list --vault " + vault_dir + "'");
-    }
+    TRY_ASSIGN(const vault::CatalogEntry* entry, restore::find_backup(catalog, wanted, vault_dir));
     if (!entry->usable()) {
         return make_error(Errc::precondition,
                           "backup " + wanted + " is " +
@@ -110,6 +114,27 @@ Result<int> run_request(const RequestOptions& options) {
     }
     const restore::RestoreRequest& request = made.request;
     const vault::EnvelopeHeader& header = request.header;
+    if (options.json) {
+        // README "Disaster-recovery restore": ssoescrow-restore-request-result/1.
+        nlohmann::ordered_json doc;
+        doc["schema"] = "ssoescrow-restore-request-result/1";
+        doc["request"] = restore::request_id_hex(request.id);
+        doc["file"] = options.out;
+        doc["key"] = key_file;
+        doc["fingerprint"] = restore::request_fingerprint(request);
+        doc["backup"] = vault::backup_id_hex(request.backup_id);
+        doc["backup_created"] = vault::format_time(header.created);
+        doc["computer"] = header.source.computer;
+        doc["current_msid"] = msid_or_null(header.source.current_msid);
+        doc["purpose"] = std::string(restore::purpose_name(request.purpose));
+        doc["threshold"] = header.threshold;
+        doc["custodians"] = header.stanzas.size();
+        doc["policy"] = header.policy_fingerprint;
+        doc["expires"] = vault::format_time(request.expires);
+        std::cout << doc.dump(2) << "\n";
+        TRY(flush_stdout());
+        return 0;
+    }
     std::cout << "restore request " << restore::request_id_hex(request.id) << " written to "
               << options.out << "\n"
               << "  fingerprint: " << restore::request_fingerprint(request) << "\n"
@@ -146,7 +171,8 @@ void add_restore_request_command(CLI::App& restore, Command& selected) {
     command->add_option("--vault", options->vault, "Vault directory (a read-only copy is fine)")
         ->required();
     command->add_option("--backup", options->backup,
-                        "Backup id to restore, or 'latest' (default): the newest verified backup");
+                        "Backup id to restore (or a unique prefix of at least 4 hex digits), or "
+                        "'latest' (default): the newest verified backup");
     command->add_option("--out", options->out, "The request file to write (REQ)")->required();
     command->add_option("--key", options->key,
                         "Where to write the request's secret key (default: REQ.key, mode 0600)");
@@ -159,6 +185,9 @@ void add_restore_request_command(CLI::App& restore, Command& selected) {
     command->add_option("--expires", options->expires,
                         "How long the request and its approvals are valid (default 24h, at most "
                         "30d)");
+    command->add_flag("--json", options->json,
+                      "Print one JSON document (schema ssoescrow-restore-request-result/1) "
+                      "instead of text");
     command->footer(
         "Writes REQ (no secret: send it to the custodians) and REQ.key (0600: the one-time key\n"
         "that opens their approvals; keep it on this machine, outside the vault). Existing files\n"

@@ -233,11 +233,17 @@ void add_status_command(CLI::App& app, Command& selected) {
         ->add_option("--bridge-timeout", options->bridge_timeout_seconds,
                      "Seconds to wait for the bridge (default 60)")
         ->check(CLI::Range(1u, 3600u));
+    CLI::Option* format =
+        command
+            ->add_option("--format", options->format,
+                         "Output: text (default), json (schema ssoescrow-status/1), prometheus "
+                         "(text exposition format) or nagios (one Monitoring Plugins line)")
+            ->check(CLI::IsMember({"text", "json", "prometheus", "nagios"}));
+    // The machine-output flag every command has (README "Using the command line").
     command
-        ->add_option("--format", options->format,
-                     "Output: text (default), json (schema ssoescrow-status/1), prometheus "
-                     "(text exposition format) or nagios (one Monitoring Plugins line)")
-        ->check(CLI::IsMember({"text", "json", "prometheus", "nagios"}));
+        ->add_flag_callback(
+            "--json", [options] { options->format = "json"; }, "Same as --format json")
+        ->excludes(format);
     command->add_option("--as-of", options->as_of,
                         "Report the state at a past time, from the audit log alone: "
                         "YYYY-MM-DDTHH:MM:SSZ, YYYY-MM-DD for the end of that day (UTC; today "

@@ -95,8 +95,14 @@ void add_topology_commands(CLI::App& app, Command& selected) {
     check->add_option("--vault", options->vault,
                       "Also check that every possible owner node of the SSO group holds the "
                       "vault's current master secret (a restore receipt or a backup taken there)");
-    check->add_option("--format", options->format, "Output format: text (default) or json")
-        ->check(CLI::IsMember({"text", "json"}));
+    CLI::Option* format =
+        check->add_option("--format", options->format, "Output format: text (default) or json")
+            ->check(CLI::IsMember({"text", "json"}));
+    // The machine-output flag every command has (README "Using the command line").
+    check
+        ->add_flag_callback(
+            "--json", [options] { options->format = "json"; }, "Same as --format json")
+        ->excludes(format);
     check->footer(
         "Exit status (monitoring convention):\n"
         "  0  OK        every rule passed or did not apply\n"

@@ -28,7 +28,7 @@ struct VaultCheckOptions {
     bool no_state = false;
 };
 
-nlohmann::json finding_json(const vault::Finding& f) {
+nlohmann::ordered_json finding_json(const vault::Finding& f) {
     return {{"severity", std::string(vault::severity_name(f.severity))},
             {"code", f.code},
             {"file", f.file},
@@ -52,10 +52,12 @@ Result<int> report_unopenable(const VaultCheckOptions& options, const Error& err
     const vault::Finding finding{vault::Severity::damaged, "config-damaged",
                                  std::string(vault::k_config_file), error.message};
     if (options.json) {
-        nlohmann::json doc{{"vault", options.vault},
-                           {"vault_id", nullptr},
-                           {"result", "damaged"},
-                           {"findings", nlohmann::json::array({finding_json(finding)})}};
+        nlohmann::ordered_json doc{
+            {"schema", "ssoescrow-vault-check/1"},
+            {"vault", options.vault},
+            {"vault_id", nullptr},
+            {"result", "damaged"},
+            {"findings", nlohmann::ordered_json::array({finding_json(finding)})}};
         std::cout << doc.dump(2) << "\n";
     } else {
         std::cout << "damaged: " << finding.file << ": " << finding.code << ": " << finding.message
@@ -101,7 +103,8 @@ Result<int> run_vault_check(const VaultCheckOptions& options) {
         ++counts[static_cast<int>(e.state)];
 
     if (options.json) {
-        nlohmann::json doc;
+        nlohmann::ordered_json doc;
+        doc["schema"] = "ssoescrow-vault-check/1";
         doc["vault"] = platform::path_to_utf8(opened->dir());
         doc["vault_id"] = opened->vault_id();
         doc["result"] = std::string(result_name(report.findings));
@@ -115,7 +118,7 @@ Result<int> run_vault_check(const VaultCheckOptions& options) {
                         {"head_seq", catalog.chain.head_seq()},
                         {"head_hash", catalog.chain.head_hash()},
                         {"intact", catalog.chain.intact()}};
-        doc["findings"] = nlohmann::json::array();
+        doc["findings"] = nlohmann::ordered_json::array();
         for (const vault::Finding& f : report.findings)
             doc["findings"].push_back(finding_json(f));
         std::cout << doc.dump(2) << "\n";

@@ -2,6 +2,7 @@
 // file (vault_init.cpp, vault_list.cpp, vault_check.cpp, vault_prune.cpp, vault_unlock.cpp,
 // vault_custodian.cpp).
 #include "src/cli/vault_commands.hpp"
+#include "crypto/exchanged_text.hpp"
 
 #include <iostream>
 
@@ -69,8 +70,11 @@ constexpr std::size_t k_max_recipient_file_size = 4096;
 
 Result<crypto::Recipient> read_recipient_file(const std::string& file) {
     TRY_ASSIGN(const Bytes bytes,
-               platform::read_file(platform::path_from_utf8(file), k_max_recipient_file_size));
-    const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+               platform::read_file(platform::path_from_utf8(file),
+                                   crypto::exchanged_file_read_limit(k_max_recipient_file_size)));
+    // NAME.pub travels by e-mail: read a Notepad or mail copy as the original line.
+    const std::string text = crypto::normalise_exchanged_text(
+        std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
     auto recipient = crypto::parse_recipient(text, file);
     if (!recipient) {
         Error error = std::move(recipient).error();

@@ -8,6 +8,9 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "platform/path_text.hpp"
 #include "src/cli/vault_commands.hpp"
@@ -30,25 +33,72 @@ struct CustodianOptions {
     std::string reason;
     unsigned wait_seconds = 0;
     std::string state_dir;
+    bool json = false;
 };
 
-// A fingerprint (upper case accepted, as people copy it from other tools) or a NAME.pub file.
-Result<std::string> resolve_fingerprint(const std::string& given) {
+// "alice (1a2b-...), bob (...)": the custodians of the current policy.
+std::string known_labels(const vault::Vault& opened) {
+    std::string out;
+    for (const crypto::Recipient& r : opened.config().escrow.recipients)
+        out += (out.empty() ? "" : ", ") + r.label + " (" + r.fingerprint() + ")";
+    return out;
+}
+
+// The custodians of the vault's current policy whose label is `label`.
+std::vector<const crypto::Recipient*> custodians_labelled(const vault::Vault& opened,
+                                                          const std::string& label) {
+    std::vector<const crypto::Recipient*> out;
+    for (const crypto::Recipient& r : opened.config().escrow.recipients) {
+        if (r.label == label)
+            out.push_back(&r);
+    }
+    return out;
+}
+
+// A fingerprint (upper case accepted, as people copy it from other tools), a NAME.pub file, or
+// the label of exactly one custodian of the vault's current policy (labels are only a
+// convenience here: the record names the fingerprint, and an ambiguous label is refused).
+Result<std::string> resolve_fingerprint(const std::string& given, const vault::Vault& opened) {
     std::string lowered = given;
     std::transform(lowered.begin(), lowered.end(), lowered.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     if (vault::is_fingerprint_text(lowered))
         return lowered;
     std::error_code ec;
-    if (!std::filesystem::exists(given, ec)) {
-        return make_error(
-            Errc::usage,
-            "--custodian: '" + given + "' is neither a recipient fingerprint nor an existing file",
-            "give the custodian's fingerprint (xxxx-xxxx-...-xxxx, as 'vault init' "
-            "and 'vault list' print it) or their NAME.pub file");
+    if (std::filesystem::exists(platform::path_from_utf8(given), ec)) {
+        TRY_ASSIGN(const crypto::Recipient recipient, read_recipient_file(given));
+        return recipient.fingerprint();
     }
-    TRY_ASSIGN(const crypto::Recipient recipient, read_recipient_file(given));
-    return recipient.fingerprint();
+    const std::vector<const crypto::Recipient*> labelled = custodians_labelled(opened, given);
+    if (labelled.size() == 1)
+        return labelled.front()->fingerprint();
+    if (labelled.size() > 1) {
+        std::string fingerprints;
+        for (const crypto::Recipient* r : labelled)
+            fingerprints += (fingerprints.empty() ? "" : ", ") + r->fingerprint();
+        return make_error(Errc::usage,
+                          "--custodian: " + std::to_string(labelled.size()) +
+                              " custodians of the vault are labelled '" + given +
+                              "': " + fingerprints,
+                          "give the fingerprint of the one you mean");
+    }
+    return make_error(Errc::usage,
+                      "--custodian: '" + given +
+                          "' is neither a recipient fingerprint, an existing file nor the label "
+                          "of a custodian of the vault",
+                      "give the custodian's fingerprint (xxxx-xxxx-...-xxxx, as 'vault init' "
+                      "and 'vault list' print it), their NAME.pub file or their label; its "
+                      "custodians: " +
+                          known_labels(opened));
+}
+
+// The label the current policy gives `fingerprint` ("" when it has none).
+std::string label_of(const vault::Vault& opened, const std::string& fingerprint) {
+    for (const crypto::Recipient& r : opened.config().escrow.recipients) {
+        if (r.fingerprint() == fingerprint)
+            return r.label;
+    }
+    return {};
 }
 
 // "alice (1a2b-...)" when the current policy knows a label, else the fingerprint.
@@ -125,7 +175,6 @@ void report_impact(const vault::Vault& opened, const vault::CustodianRoster& ros
 }
 
 Result<int> run_custodian_change(Change change, const CustodianOptions& options) {
-    TRY_ASSIGN(const std::string fingerprint, resolve_fingerprint(options.custodian));
     if (auto valid = vault::check_text(options.reason, "--reason"); !valid) {
         Error error = std::move(valid).error();
         error.code = Errc::usage;
@@ -136,6 +185,7 @@ Result<int> run_custodian_change(Change change, const CustodianOptions& options)
     }
     TRY_ASSIGN(const vault::Vault opened,
                vault::Vault::open(platform::path_from_utf8(options.vault)));
+    TRY_ASSIGN(const std::string fingerprint, resolve_fingerprint(options.custodian, opened));
     vault::Clock& clock = vault::system_clock();
     vault::LockOptions lock_options;
     lock_options.operation = change == Change::depart ? "mark-departed" : "reinstate";
@@ -166,8 +216,35 @@ Result<int> run_custodian_change(Change change, const CustodianOptions& options)
                           "its custodians: " + known_custodians(opened, roster));
     }
     const std::string who = describe_custodian(opened, fingerprint);
+    // A repeated change is idempotent (exit 0), with a note on stderr like every repeated step.
+    const auto print_json = [&](const vault::CustodianRoster& now,
+                                const vault::ChainRecord* written) {
+        // README "Vaults": ssoescrow-custodian-change/1, keys in this order, only ever added.
+        const std::vector<std::string> current = current_custodians(opened);
+        nlohmann::ordered_json doc;
+        doc["schema"] = "ssoescrow-custodian-change/1";
+        doc["vault"] = platform::path_to_utf8(opened.dir());
+        doc["operation"] = change == Change::depart ? "mark-departed" : "reinstate";
+        doc["custodian"] = fingerprint;
+        doc["label"] = describe_custodian(opened, fingerprint) == fingerprint
+                           ? nlohmann::ordered_json(nullptr)
+                           : nlohmann::ordered_json(label_of(opened, fingerprint));
+        doc["written"] = written != nullptr;
+        doc["audit_seq"] = written != nullptr ? nlohmann::ordered_json(written->record.seq)
+                                              : nlohmann::ordered_json(nullptr);
+        doc["present"] = now.count_present(current);
+        doc["custodians"] = current.size();
+        doc["threshold"] = opened.config().escrow.threshold;
+        std::cout << doc.dump(2) << "\n";
+        return flush_stdout();
+    };
     if (change == Change::depart && history->departed) {
         TRY(lock.release());
+        print_info("note: custodian " + who + " is already marked departed; nothing written");
+        if (options.json) {
+            TRY(print_json(roster, nullptr));
+            return 0;
+        }
         std::cout << "custodian " << who << " was already marked departed on "
                   << vault::format_time(history->departed->time) << " by "
                   << history->departed->actor << " (reason: " << history->departed->reason
@@ -177,6 +254,11 @@ Result<int> run_custodian_change(Change change, const CustodianOptions& options)
     }
     if (change == Change::reinstate && !history->departed) {
         TRY(lock.release());
+        print_info("note: custodian " + who + " is not marked departed; nothing written");
+        if (options.json) {
+            TRY(print_json(roster, nullptr));
+            return 0;
+        }
         std::cout << "custodian " << who << " is not marked departed; nothing written\n";
         TRY(flush_stdout());
         return 0;
@@ -195,6 +277,10 @@ Result<int> run_custodian_change(Change change, const CustodianOptions& options)
     remember_seen_or_warn(options.state_dir, chain, opened.vault_id(), clock.now());
 
     roster = vault::custodian_roster(chain.records);
+    if (options.json) {
+        TRY(print_json(roster, &written));
+        return 0;
+    }
     std::cout << (change == Change::depart ? "marked departed: " : "reinstated: ") << who
               << " (audit record " << written.record.seq << ")\n";
     if (change == Change::depart) {
@@ -217,12 +303,16 @@ void add_change_command(CLI::App& vault, Command& selected, Change change) {
     command->add_option("--vault", options->vault, "Vault directory")->required();
     command
         ->add_option("--custodian", options->custodian,
-                     "The custodian: their fingerprint (as 'vault init' printed it) or NAME.pub")
+                     "The custodian: their fingerprint (as 'vault init' printed it), NAME.pub, "
+                     "or their label when no other custodian of the vault has it")
         ->required();
     command
         ->add_option("--reason", options->reason,
                      "Why, for the audit log (1..256 printable characters; no secrets)")
         ->required();
+    command->add_flag("--json", options->json,
+                      "Print one JSON document (schema ssoescrow-custodian-change/1) instead of "
+                      "text");
     command->add_option("--wait", options->wait_seconds,
                         "Seconds to wait for another writer's lock (default 0: fail at once)");
     command->add_option("--state-dir", options->state_dir,

@@ -1,11 +1,14 @@
 // `ssoescrow vault init --vault DIR --threshold K --recipient A.pub ... [policy flags]`: creates a
 // vault and prints its escrow-policy fingerprint, which every backup host pins.
 #include <iostream>
+
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "crypto/custodian_key.hpp"
+#include "crypto/exchanged_text.hpp"
 #include "platform/file_io.hpp"
 #include "platform/path_text.hpp"
 #include "src/cli/vault_commands.hpp"
@@ -33,12 +36,35 @@ struct VaultInitOptions {
     std::string state_dir;
     std::vector<std::string> signers;  // signer line files (FILE.pub, or `signer show` output)
     bool no_local_signer = false;
+    bool json = false;
 };
 
+// `vault init --json` (README "Vaults": ssoescrow-vault-init/1; keys in this order, only added).
+nlohmann::ordered_json init_json(const vault::Vault& created) {
+    const vault::VaultConfig& config = created.config();
+    nlohmann::ordered_json doc;
+    doc["schema"] = "ssoescrow-vault-init/1";
+    doc["vault"] = platform::path_to_utf8(created.dir());
+    doc["vault_id"] = created.vault_id();
+    doc["threshold"] = config.escrow.threshold;
+    doc["custodians"] = nlohmann::ordered_json::array();
+    for (const crypto::Recipient& r : config.escrow.recipients)
+        doc["custodians"].push_back({{"label", r.label}, {"fingerprint", r.fingerprint()}});
+    doc["signers"] = nlohmann::ordered_json::array();
+    for (const crypto::Signer& signer : config.escrow.signers) {
+        doc["signers"].push_back({{"label", signer.label}, {"fingerprint", signer.fingerprint()}});
+    }
+    doc["policy"] = config.escrow.fingerprint();
+    return doc;
+}
+
 Result<crypto::Signer> read_signer_file(const std::string& file) {
-    TRY_ASSIGN(const Bytes bytes, platform::read_file(platform::path_from_utf8(file), 1024));
-    auto signer = crypto::parse_signer(
-        std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), file);
+    TRY_ASSIGN(const Bytes bytes, platform::read_file(platform::path_from_utf8(file),
+                                                      crypto::exchanged_file_read_limit(1024)));
+    // A signer line travels by e-mail: read a Notepad or mail copy as the original line.
+    const std::string text = crypto::normalise_exchanged_text(
+        std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+    auto signer = crypto::parse_signer(text, file);
     if (!signer && signer.error().code == Errc::parse)
         return make_error(Errc::usage, signer.error().message, signer.error().hint);
     return signer;
@@ -109,6 +135,13 @@ Result<int> run_vault_init(const VaultInitOptions& options) {
     // it rather than learning whatever the config holds on its first run.
     remember_policy_pin_or_warn(options.state_dir, created);
 
+    if (options.json) {
+        std::cout << init_json(created).dump(2) << "\n";
+        TRY(flush_stdout());
+        print_info("pin the policy on every backup host: ssoescrow backup --expect-policy " +
+                   config.escrow.fingerprint() + " ...");
+        return 0;
+    }
     std::cout << "vault: " << platform::path_to_utf8(created.dir()) << "\n"
               << "vault id: " << created.vault_id() << "\n"
               << "threshold: " << config.escrow.threshold << " of "
@@ -167,6 +200,8 @@ void add_vault_init_command(CLI::App& vault, Command& selected) {
     init->add_option("--signer", options->signers,
                      "Another backup host's or operator's signer line (the output of 'signer "
                      "show' on that host, or FILE.pub of 'signer keygen'); repeatable");
+    init->add_flag("--json", options->json,
+                   "Print one JSON document (schema ssoescrow-vault-init/1) instead of text");
     init->add_flag("--no-local-signer", options->no_local_signer,
                    "Do not list this host's own signer (it will never back up to this vault)");
     init->footer(

@@ -7,6 +7,7 @@
 
 #include "platform/path_text.hpp"
 #include "src/cli/vault_commands.hpp"
+#include "src/json_output.hpp"
 #include "src/terminal.hpp"
 #include "vault/catalog.hpp"
 #include "vault/vault.hpp"
@@ -20,15 +21,16 @@ struct VaultListOptions {
     bool json = false;
 };
 
-nlohmann::json entry_json(const vault::CatalogEntry& e) {
-    nlohmann::json j;
+// Keys in the documented order (README "Vaults"), only ever added.
+nlohmann::ordered_json entry_json(const vault::CatalogEntry& e) {
+    nlohmann::ordered_json j;
     j["id"] = e.backup_id;
     j["created"] = vault::format_time(e.created);
     j["state"] = std::string(vault::backup_state_name(e.state));
     j["computer"] = e.computer;
     j["secret_server"] = e.secret_server;
-    j["current_msid"] = e.current_msid;
-    j["previous_msid"] = e.previous_msid;
+    j["current_msid"] = msid_or_null(e.current_msid);
+    j["previous_msid"] = msid_or_null(e.previous_msid);
     j["label"] = e.label;
     j["path"] = e.path;
     j["sha256"] = e.envelope_hash;
@@ -36,7 +38,8 @@ nlohmann::json entry_json(const vault::CatalogEntry& e) {
     j["threshold"] = e.threshold;
     j["custodians"] = e.custodians;
     j["recorded_as"] = e.recorded_as;
-    j["signer"] = e.signer.empty() ? nlohmann::json(nullptr) : nlohmann::json(e.signer);
+    j["signer"] =
+        e.signer.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(e.signer);
     j["signer_label"] = e.signer_label;
     j["problem"] = e.problem;
     return j;
@@ -52,11 +55,12 @@ Result<int> run_vault_list(const VaultListOptions& options) {
             ++not_verified;
     }
     if (options.json) {
-        nlohmann::json doc;
+        nlohmann::ordered_json doc;
+        doc["schema"] = "ssoescrow-vault-list/1";
         doc["vault"] = platform::path_to_utf8(opened.dir());
         doc["vault_id"] = opened.vault_id();
         doc["policy"] = opened.config().escrow.fingerprint();
-        doc["backups"] = nlohmann::json::array();
+        doc["backups"] = nlohmann::ordered_json::array();
         for (const vault::CatalogEntry& e : catalog.entries)
             doc["backups"].push_back(entry_json(e));
         std::cout << doc.dump(2) << "\n";

@@ -4,6 +4,8 @@
 #include <memory>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "platform/path_text.hpp"
 #include "src/cli/vault_commands.hpp"
 #include "src/signing_key.hpp"
@@ -23,7 +25,28 @@ struct VaultPruneOptions {
     std::string state_dir;
     std::string signing_key;
     unsigned wait_seconds = 0;
+    bool json = false;
 };
+
+// `vault prune --json` (README "Vaults": ssoescrow-vault-prune/1, keys in this order, only added).
+void print_plan_json(const vault::Vault& opened, const vault::PrunePlan& plan, bool dry_run) {
+    nlohmann::ordered_json doc;
+    doc["schema"] = "ssoescrow-vault-prune/1";
+    doc["vault"] = platform::path_to_utf8(opened.dir());
+    doc["dry_run"] = dry_run;
+    doc["decisions"] = nlohmann::ordered_json::array();
+    for (const vault::PruneDecision& d : plan.decisions) {
+        doc["decisions"].push_back({{"action", std::string(vault::prune_action_name(d.action))},
+                                    {"backup", d.entry.backup_id},
+                                    {"created", vault::format_time(d.entry.created)},
+                                    {"reason", d.reason}});
+    }
+    doc["removed"] = plan.count(vault::PruneAction::remove);
+    doc["kept"] = plan.count(vault::PruneAction::keep);
+    doc["adopted"] = plan.count(vault::PruneAction::adopt);
+    doc["skipped"] = plan.count(vault::PruneAction::skip);
+    std::cout << doc.dump(2) << "\n";
+}
 
 void print_plan(const vault::PrunePlan& plan, bool dry_run) {
     for (const vault::PruneDecision& d : plan.decisions) {
@@ -43,7 +66,11 @@ Result<int> run_vault_prune(const VaultPruneOptions& options) {
     vault::Clock& clock = vault::system_clock();
     if (options.dry_run) {
         TRY_ASSIGN(const vault::Catalog catalog, vault::build_catalog(opened));
-        print_plan(vault::plan_prune(catalog, opened.config(), clock.now()), true);
+        const vault::PrunePlan plan = vault::plan_prune(catalog, opened.config(), clock.now());
+        if (options.json)
+            print_plan_json(opened, plan, true);
+        else
+            print_plan(plan, true);
         TRY(flush_stdout());
         if (!catalog.chain.intact()) {
             print_warning("the audit log is damaged: a real prune would refuse to run");
@@ -73,7 +100,10 @@ Result<int> run_vault_prune(const VaultPruneOptions& options) {
     }
     TRY_ASSIGN(const vault::PruneResult result, vault::execute_prune(opened, lock, prune_options));
     TRY(lock.release());
-    print_plan(result.plan, false);
+    if (options.json)
+        print_plan_json(opened, result.plan, false);
+    else
+        print_plan(result.plan, false);
     TRY(flush_stdout());
     if (auto chain = vault::read_audit_chain(opened.dir(), opened.vault_id()); chain) {
         remember_seen_or_warn(options.state_dir, *chain, opened.vault_id(), clock.now());
@@ -90,6 +120,8 @@ void add_vault_prune_command(CLI::App& vault, Command& selected) {
     prune->add_option("--vault", options->vault, "Vault directory")->required();
     prune->add_flag("--dry-run", options->dry_run,
                     "Print the plan and change nothing (no lock is taken)");
+    prune->add_flag("--json", options->json,
+                    "Print one JSON document (schema ssoescrow-vault-prune/1) instead of text");
     prune->add_option("--wait", options->wait_seconds,
                       "Seconds to wait for another writer's lock (default 0: fail at once)");
     prune->add_option("--state-dir", options->state_dir,

@@ -5,7 +5,10 @@
 // operator knows better (the holder's host is gone for good). Every removal is audit-logged.
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "platform/path_text.hpp"
 #include "src/cli/vault_commands.hpp"
@@ -23,6 +26,7 @@ struct VaultUnlockOptions {
     std::string vault;
     bool force = false;
     std::string state_dir;
+    bool json = false;
 };
 
 std::string describe(const vault::BrokenLock& broken) {
@@ -74,8 +78,19 @@ Result<int> run_vault_unlock(const VaultUnlockOptions& options) {
         TRY(vault::audit_lock_takeover(opened, *forced, "unlock", clock.now()));
     TRY(lock.release());
 
-    if (forced) {
+    if (forced)
         print_warning("removed " + describe(*forced) + " by force; recorded in the audit log");
+    if (options.json) {
+        // README "Vaults": ssoescrow-vault-unlock/1, keys in this order, only ever added.
+        const std::optional<vault::BrokenLock>& removed = forced ? forced : lock.taken_over();
+        nlohmann::ordered_json doc;
+        doc["schema"] = "ssoescrow-vault-unlock/1";
+        doc["vault"] = platform::path_to_utf8(opened.dir());
+        doc["result"] = forced ? "forced" : removed ? "stale-removed" : "not-locked";
+        doc["removed"] =
+            removed ? nlohmann::ordered_json(describe(*removed)) : nlohmann::ordered_json(nullptr);
+        std::cout << doc.dump(2) << "\n";
+    } else if (forced) {
         std::cout << "unlocked: removed " << describe(*forced) << " by force\n";
     } else if (const auto& stale = lock.taken_over()) {
         std::cout << "unlocked: removed the stale " << describe(*stale).substr(4)
@@ -97,6 +112,8 @@ void add_vault_unlock_command(CLI::App& vault, Command& selected) {
     unlock->add_flag("--force", options->force,
                      "Also remove a live or unreadable lock: only when you are sure its holder "
                      "no longer runs (e.g. its host is gone)");
+    unlock->add_flag("--json", options->json,
+                     "Print one JSON document (schema ssoescrow-vault-unlock/1) instead of text");
     unlock->add_option("--state-dir", options->state_dir,
                        "Where this machine remembers the newest audit record it has seen "
                        "(default ~/.local/state/ssoescrow)");

@@ -1,4 +1,5 @@
 #include "src/freshness/status_checks.hpp"
+#include "src/json_output.hpp"
 
 #include <algorithm>
 #include <map>
@@ -38,7 +39,7 @@ ordered_json backup_json(const StatusBackup& b) {
     j["created"] = vault::format_time(b.created);
     j["recorded_as"] = b.kind;
     j["computer"] = b.computer;
-    j["current_msid"] = b.current_msid;
+    j["current_msid"] = msid_or_null(b.current_msid);
     j["state"] = b.state;
     j["audit_seq"] = b.seq;
     return j;
@@ -47,7 +48,7 @@ ordered_json backup_json(const StatusBackup& b) {
 ordered_json receipt_json(const RestoreReceipt& r) {
     ordered_json j;
     j["node"] = r.node;
-    j["msid"] = r.msid;
+    j["msid"] = msid_or_null(r.msid);
     j["time"] = vault::format_time(r.time.time_since_epoch().count());
     j["backup"] = r.backup_id;
     return j;
@@ -507,7 +508,7 @@ CheckResult check_drill_age(const StatusInput& input) {
     drill["kind"] = newest->drill ? "drill" : "restore";
     drill["time"] = vault::format_time(newest->time);
     drill["node"] = newest->node;
-    drill["msid"] = newest->msid;
+    drill["msid"] = msid_or_null(newest->msid);
     drill["backup"] = newest->backup_id;
     drill["request"] = newest->request_id;
     drill["custodians"] = newest->custodians.size();
@@ -653,7 +654,7 @@ CheckResult check_cluster_coverage(const StatusInput& input) {
                                        "are unknown";
         result.observed = "not checked";
         if (auto recorded = newest_recorded_msid(input)) {
-            result.evidence["msid"] = recorded->msid;
+            result.evidence["msid"] = msid_or_null(recorded->msid);
             result.evidence["machines_holding_it"] = holders_of(recorded->msid);
         }
         return result;
@@ -685,7 +686,7 @@ CheckResult check_cluster_coverage(const StatusInput& input) {
     result.evidence["group"] = cluster.group;
     result.evidence["owner_node"] = cluster.owner_node;
     result.evidence["possible_owners"] = cluster.possible_owners;
-    result.evidence["msid"] = msid;
+    result.evidence["msid"] = msid_or_null(msid);
     if (msid.empty() || cluster.possible_owners.empty()) {
         result.state = CheckState::unknown;
         result.summary = msid.empty()

@@ -4,6 +4,7 @@
 #include <system_error>
 #include <utility>
 
+#include "crypto/exchanged_text.hpp"
 #include "platform/file_io.hpp"
 #include "platform/interrupt.hpp"
 #include "platform/path_text.hpp"
@@ -197,12 +198,18 @@ std::string serialise_receipt(const Receipt& receipt) {
     return out;
 }
 
-Result<Receipt> parse_receipt(ByteView file, std::string_view source) {
+Result<Receipt> parse_receipt(ByteView raw_file, std::string_view source) {
     const std::string name(source);
-    if (file.size() > k_max_receipt_size) {
+    if (raw_file.size() > crypto::exchanged_file_read_limit(k_max_receipt_size)) {
         return make_error(Errc::limit_exceeded, name + ": larger than any restore receipt");
     }
-    const std::string_view text(reinterpret_cast<const char*>(file.data()), file.size());
+    // Read as the original whatever Notepad or a mail program did to the line ends.
+    const std::string canonical = crypto::normalise_exchanged_text(
+        std::string_view(reinterpret_cast<const char*>(raw_file.data()), raw_file.size()));
+    if (canonical.size() > k_max_receipt_size) {
+        return make_error(Errc::limit_exceeded, name + ": larger than any restore receipt");
+    }
+    const std::string_view text = canonical;
     TRY_ASSIGN(const std::vector<std::string_view> lines,
                vault::split_lines(text, vault::k_max_audit_fields + 20, name));
     if (lines.empty() || lines[0] != k_receipt_magic) {
@@ -291,9 +298,9 @@ bool same_receipt(const vault::AuditRecord& record, const vault::AuditRecord& ca
 // Appends under a held lock, after checking the chain and, for a receipt file being recorded
 // (`replayable`), that it is not recorded yet. A live apply is always a new event: two of them
 // within one second (the same extraction run twice) must both be recorded.
-Result<vault::ChainRecord> append_receipt(const vault::Vault& opened, vault::WriterLock& lock,
-                                          const Receipt& receipt, const crypto::SigningKey& signer,
-                                          bool replayable) {
+Result<RecordedReceipt> append_receipt(const vault::Vault& opened, vault::WriterLock& lock,
+                                       const Receipt& receipt, const crypto::SigningKey& signer,
+                                       bool replayable) {
     TRY_ASSIGN(vault::AuditChain chain, vault::read_audit_chain(opened.dir(), opened.vault_id()));
     vault::AuditRecord record = receipt.to_record();
     // Already recorded: a record with the same type and fields dated at or after the receipt
@@ -301,23 +308,22 @@ Result<vault::ChainRecord> append_receipt(const vault::Vault& opened, vault::Wri
     for (const auto& existing : chain.records) {
         if (!replayable)
             break;
-        if (same_receipt(existing.record, record) && existing.record.time >= record.time) {
-            return make_error(Errc::already_exists,
-                              "this receipt is already in the audit log as " + existing.file,
-                              "nothing to do");
-        }
+        if (same_receipt(existing.record, record) && existing.record.time >= record.time)
+            return RecordedReceipt{existing, true};
     }
     if (!chain.records.empty())
         record.time = std::max(record.time, chain.records.back().record.time);
     TRY(lock.check_still_held());
-    return vault::append_audit_record(opened.dir(), chain, std::move(record), &signer);
+    TRY_ASSIGN(vault::ChainRecord appended,
+               vault::append_audit_record(opened.dir(), chain, std::move(record), &signer));
+    return RecordedReceipt{std::move(appended), false};
 }
 
 }  // namespace
 
-Result<vault::ChainRecord> record_receipt(const fs::path& vault_dir, const Receipt& receipt,
-                                          const crypto::SigningKey& signer, vault::Clock& clock,
-                                          const fs::path& state_root) {
+Result<RecordedReceipt> record_receipt(const fs::path& vault_dir, const Receipt& receipt,
+                                       const crypto::SigningKey& signer, vault::Clock& clock,
+                                       const fs::path& state_root) {
     TRY_ASSIGN(vault::Vault opened, vault::Vault::open(vault_dir));
     if (opened.vault_id() != receipt.vault_id) {
         return make_error(Errc::precondition,
@@ -330,7 +336,7 @@ Result<vault::ChainRecord> record_receipt(const fs::path& vault_dir, const Recei
     options.clock = &clock;
     TRY_ASSIGN(vault::WriterLock lock,
                vault::acquire_writer_lock(opened, options, vault::WriterContext{state_root}));
-    TRY_ASSIGN(vault::ChainRecord appended, append_receipt(opened, lock, receipt, signer, true));
+    TRY_ASSIGN(RecordedReceipt appended, append_receipt(opened, lock, receipt, signer, true));
     (void)lock.release();
     return appended;
 }
@@ -439,7 +445,8 @@ void warn_departed_approvers(const vault::Vault& opened, const std::vector<std::
 Result<Loaded> load_and_check(const ApplyOptions& options, JobLog& log, std::int64_t now) {
     const std::string request_name = platform::path_to_utf8(options.request_file);
     TRY_ASSIGN(const Bytes request_bytes,
-               platform::read_file(options.request_file, k_max_request_size));
+               platform::read_file(options.request_file,
+                                   crypto::exchanged_file_read_limit(k_max_request_size)));
     TRY_ASSIGN(RestoreRequest request, parse_request(request_bytes, request_name));
     const fs::path key_file = options.key_file.empty()
                                   ? platform::path_from_utf8(request_name + ".key")
@@ -528,7 +535,8 @@ Result<Loaded> load_and_check(const ApplyOptions& options, JobLog& log, std::int
 
     std::vector<ApprovalInput> inputs;
     for (const fs::path& file : options.approvals) {
-        auto bytes = platform::read_file(file, k_max_approval_size);
+        auto bytes =
+            platform::read_file(file, crypto::exchanged_file_read_limit(k_max_approval_size));
         if (!bytes) {
             Error error = std::move(bytes).error();
             if (error.code == Errc::limit_exceeded)
@@ -870,6 +878,20 @@ Result<ApplyResult> run_apply(const ApplyOptions& options, JobLog& log, vault::C
             return make_error(Errc::precondition, problem, hint);
         log.warning("signer-not-listed", problem + "; " + hint);
     }
+    // The cheap refusals before anything is decrypted, first those that need no bridge: the
+    // receipt can be written (writer lock, a commit possible, or --receipt-out); then this node
+    // may be restored (cluster: owns the SSO group, resource online; the service runs) and a
+    // drill server is not a computer of the vault. The state read here is the one the restore
+    // goes on with.
+    TRY_ASSIGN(ReceiptTarget target, prepare_receipt_target(options, loaded.vault, log, clock));
+    std::optional<bridge::ServerStatus> bridge_status;
+    if (client) {
+        TRY_ASSIGN(bridge_status, client->status());
+        if (options.mode == ApplyMode::drill && options.drill_server)
+            TRY(check_drill_server(loaded.vault, *bridge_status));
+        if (options.mode == ApplyMode::restore || options.drill_server)
+            TRY(preflight(*bridge_status));
+    }
     TRY_ASSIGN(const vault::Bundle bundle,
                vault::combine_and_open(loaded.envelope, loaded.approvals.shares));
     // The header is now authenticated by the MAC: its MSIDs are the backup's.
@@ -891,7 +913,6 @@ Result<ApplyResult> run_apply(const ApplyOptions& options, JobLog& log, vault::C
     result.custodians = loaded.approvals.custodians;
     result.notes = loaded.approvals.duplicates;
 
-    TRY_ASSIGN(ReceiptTarget target, prepare_receipt_target(options, loaded.vault, log, clock));
     const std::string name = extract_name(request.backup_id);
 
     Receipt receipt;
@@ -910,9 +931,9 @@ Result<ApplyResult> run_apply(const ApplyOptions& options, JobLog& log, vault::C
         result.password_proven = receipt.password_proven;
         receipt.time = clock.now();
         if (target.lock) {
-            TRY_ASSIGN(const vault::ChainRecord appended,
+            TRY_ASSIGN(const RecordedReceipt appended,
                        append_receipt(loaded.vault, *target.lock, receipt, *options.signer, false));
-            result.audit_seq = appended.record.seq;
+            result.audit_seq = appended.record.record.seq;
             return {};
         }
         TRY(platform::write_secret_file_exclusive(target.file,
@@ -961,10 +982,8 @@ Result<ApplyResult> run_apply(const ApplyOptions& options, JobLog& log, vault::C
                 receipt.msid = result.backup_msid;
                 break;
             }
-            TRY_ASSIGN(const bridge::ServerStatus status, client->status());
+            const bridge::ServerStatus& status = *bridge_status;
             if (options.drill_server) {
-                TRY(check_drill_server(loaded.vault, status));
-                TRY(preflight(status));
                 const std::string node = node_of(status);
                 log.info("drill-server", "restoring backup " + result.backup_id +
                                              " on the drill server " + node +
@@ -994,8 +1013,7 @@ Result<ApplyResult> run_apply(const ApplyOptions& options, JobLog& log, vault::C
             break;
         }
         case ApplyMode::restore: {
-            TRY_ASSIGN(const bridge::ServerStatus before, client->status());
-            TRY(preflight(before));
+            const bridge::ServerStatus& before = *bridge_status;  // preflight passed above
             const std::string node = node_of(before);
             log.info("preflight",
                      node + " may be restored: " +

@@ -2,7 +2,8 @@
 // extracted) master secret, with a receipt in the vault's audit log. FORMAT.md 4.9 has the
 // MUST checks in order; README "Disaster-recovery restore" the operator's view.
 //
-// In this order (the first failure stops; nothing is written before step 7):
+// In this order (the first failure stops; nothing is written before step 8; the cheap and
+// non-secret refusals all come before anything is decrypted in step 7):
 //   1. read the request and its key (REQ.key, owner-only); the key must be the request's; the
 //      request's purpose must allow this mode (check_purpose); for an extraction, the output
 //      directory is made and its two files must not exist yet (refused before any decryption);
@@ -13,19 +14,23 @@
 //      backup and header, a stanza for its custodian with its x, opens with the request key,
 //      matches its commitment; the same custodian twice is counted once, conflicting shares are
 //      refused; every bad approval is named; fewer than K good ones: "need K, have M";
-//   5. combine_and_open: header MAC, payload AEAD, .bak SHA-256;
-//   6. fail closed: take the writer lock and prove the vault takes a commit; a read-only vault is
+//   5. fail closed: take the writer lock and prove the vault takes a commit; a read-only vault is
 //      refused unless a receipt file (--receipt-out) was given, which must be creatable;
-//   7. the action: restore through the bridge (cluster/standalone preflight, .bak in a private
+//   6. with a bridge: its `status`; a restore (and a drill on a drill server) refuses a node that
+//      may not be restored (cluster: not the owner of the SSO group, resource offline;
+//      standalone: not the secret server; service stopped) and a drill server that is a
+//      computer of the vault;
+//   7. combine_and_open: header MAC, payload AEAD, .bak SHA-256;
+//   8. the action, with the state of step 6: restore through the bridge (.bak in a private
 //      scratch directory wiped on every path, restore, then `status` must show the backup's MSID
 //      and a running service), a drill (with a bridge: ENTSSO's reminder of the .bak must be the
 //      sealed one; with --drill-server also a restore on that separate ENTSSO installation,
 //      which proves the password), or an extraction (DIR/<name>.bak and DIR/<name>.password,
 //      0600, exclusive);
-//   8. the receipt: a `restore` or `drill` audit record (purpose, node, MSID, whether ENTSSO
+//   9. the receipt: a `restore` or `drill` audit record (purpose, node, MSID, whether ENTSSO
 //      accepted the password, backup, request, approving custodians), or the receipt file for
 //      `restore record-receipt` when the vault is read-only.
-// An extraction swaps 7 and 8: its record (or receipt file) is durable before the first
+// An extraction swaps 8 and 9: its record (or receipt file) is durable before the first
 // plaintext byte is written, so an extraction killed at any point is on record.
 #pragma once
 
@@ -105,18 +110,25 @@ struct Receipt {
 std::string serialise_receipt(const Receipt& receipt);
 Result<Receipt> parse_receipt(ByteView file, std::string_view source);
 
+struct RecordedReceipt {
+    vault::ChainRecord record;      // the new record, or the one that already holds the receipt
+    bool already_recorded = false;  // nothing was written: recording is idempotent
+};
+
 // `restore record-receipt`: appends the receipt to the vault's audit log under the writer lock.
-// Refuses a receipt of another vault, and one already recorded (a record of the same type,
-// backup, request, node, MSID and custodians, dated at or after the receipt's time). The record's
+// Refuses a receipt of another vault. One already recorded (a record of the same type, backup,
+// request, node, MSID and custodians, dated at or after the receipt's time) is not written again
+// and is reported with already_recorded, so that a repeated run succeeds like a repeated
+// `vault mark-departed`. The record's
 // time is the receipt's, or the chain head's when the receipt is older (records never go back in
 // time).
 // The record is signed by `signer` (the recording host's key, which the policy must list). Like
 // every writer it first verifies the vault's history (vault/writer.hpp) against this host's state
 // under `state_root` (--state-dir; empty: the default).
-Result<vault::ChainRecord> record_receipt(const std::filesystem::path& vault_dir,
-                                          const Receipt& receipt, const crypto::SigningKey& signer,
-                                          vault::Clock& clock,
-                                          const std::filesystem::path& state_root = {});
+Result<RecordedReceipt> record_receipt(const std::filesystem::path& vault_dir,
+                                       const Receipt& receipt, const crypto::SigningKey& signer,
+                                       vault::Clock& clock,
+                                       const std::filesystem::path& state_root = {});
 
 // --- The apply job ----------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "crypto/exchanged_text.hpp"
 #include "crypto/random.hpp"
 #include "vault/text_format.hpp"
 
@@ -340,7 +341,17 @@ std::string serialise_request(const RestoreRequest& request) {
     return with_checksum(std::move(out));
 }
 
-Result<RestoreRequest> parse_request(ByteView file, std::string_view source) {
+Result<RestoreRequest> parse_request(ByteView raw_file, std::string_view source) {
+    if (raw_file.size() > crypto::exchanged_file_read_limit(k_max_request_size)) {
+        return make_error(Errc::limit_exceeded,
+                          std::string(source) + ": " + std::to_string(raw_file.size()) +
+                              " bytes, larger than any restore request",
+                          "this is not an ssoescrow restore request");
+    }
+    // A copy that went through Notepad or a mail program is read as the original (CR LF, byte
+    // order mark, trailing blank lines undone); the digest approvals bind is the canonical form's.
+    const std::string canonical = crypto::normalise_exchanged_text(as_text(raw_file));
+    const ByteView file = as_bytes(canonical);
     if (file.size() > k_max_request_size) {
         return make_error(Errc::limit_exceeded,
                           std::string(source) + ": " + std::to_string(file.size()) +
@@ -504,6 +515,8 @@ SecretBytes serialise_request_key(const RequestId& request, const crypto::Public
 
 Result<RequestKey> parse_request_key(const SecretBytes& file, std::string_view source) {
     const std::string_view text(reinterpret_cast<const char*>(file.data()), file.size());
+    if (auto copied = crypto::strict_line_end_error(text, source, "restore request key"))
+        return *copied;
     TRY(check_version(text, k_request_key_magic, k_key_prefix, source, "restore request key"));
     const std::string damaged = std::string(source) + ": malformed restore request key";
     const std::string hint = "use the REQ.key file written by 'ssoescrow restore request'";
@@ -582,7 +595,16 @@ std::string serialise_approval(const Approval& approval) {
     return with_checksum(std::move(out));
 }
 
-Result<Approval> parse_approval(ByteView file, std::string_view source) {
+Result<Approval> parse_approval(ByteView raw_file, std::string_view source) {
+    if (raw_file.size() > crypto::exchanged_file_read_limit(k_max_approval_size)) {
+        return make_error(Errc::limit_exceeded,
+                          std::string(source) + ": " + std::to_string(raw_file.size()) +
+                              " bytes, larger than any restore approval",
+                          "this is not an ssoescrow restore approval");
+    }
+    // Read as the original whatever Notepad or a mail program did to the line ends.
+    const std::string canonical = crypto::normalise_exchanged_text(as_text(raw_file));
+    const ByteView file = as_bytes(canonical);
     if (file.size() > k_max_approval_size) {
         return make_error(Errc::limit_exceeded,
                           std::string(source) + ": " + std::to_string(file.size()) +

@@ -484,9 +484,6 @@ Result<Inventory> load_inventory(const std::string& path) {
                                   "inventory file " + quote_text(path) + " does not exist",
                                   "run scripts/windows/collect-topology.ps1 -OutFile FILE on a "
                                   "cluster node and pass that file to --inventory");
-            case Errc::invalid_argument:
-                return make_error(Errc::invalid_argument,
-                                  "inventory " + quote_text(path) + " is not a regular file");
             case Errc::limit_exceeded:
                 return make_error(
                     Errc::limit_exceeded,

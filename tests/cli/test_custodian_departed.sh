@@ -93,7 +93,7 @@ expect_err "custodian $FP_D is not a custodian of vault"
 run 2 "$SSOESCROW" vault reinstate --vault "$V" --custodian "$FP_D" --reason "back" "${ST[@]}"
 expect_err "custodian $FP_D is not a custodian of vault"
 run 2 "$SSOESCROW" vault mark-departed --vault "$V" --custodian nope --reason "left" "${ST[@]}"
-expect_err "--custodian: 'nope' is neither a recipient fingerprint nor an existing file"
+expect_err "--custodian: 'nope' is neither a recipient fingerprint, an existing file nor the label of a custodian of the vault"
 run 3 "$SSOESCROW" vault mark-departed --vault "$V" --custodian carol.key --reason "left" "${ST[@]}"
 expect_err 'not a recipient line'
 run 2 "$SSOESCROW" vault mark-departed --vault "$V" --custodian carol.pub "${ST[@]}"

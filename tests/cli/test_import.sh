@@ -36,7 +36,7 @@ run 0 python3 -c '
 import json, sys
 doc = json.load(open(sys.argv[1]))
 assert doc["operation"] == "import" and doc["current_msid"] == sys.argv[2], doc
-assert doc["previous_msid"] == "unknown" and doc["label"] == "wizard backup", doc
+assert doc["previous_msid"] is None and doc["label"] == "wizard backup", doc
 assert doc["computer"] == "SSO1" and doc["bak_size"] > 0, doc
 ' "$WORK/import.json" "$MSID"
 run 0 "$SSOESCROW" vault list --vault "$WORK/v"

@@ -375,8 +375,10 @@ if [[ ${SSOESCROW_HOOKS:-0} == 1 ]]; then
     run 0 "$SSOESCROW" restore record-receipt --state-dir "$WORK/state" --vault "$WORK/v-ro" "$WORK/drill.receipt"
     expect_out "^drill receipt of node .* \\(backup $BACKUP\\) recorded as audit/"
     expect_equal "$(audit_count "$WORK/v-ro")" "$((audit_before + 1))" "records after record-receipt"
-    run 6 "$SSOESCROW" restore record-receipt --state-dir "$WORK/state" --vault "$WORK/v-ro" "$WORK/drill.receipt"
-    expect_err 'already in the audit log'
+    # Recording again is idempotent: exit 0, nothing written, a note says so.
+    run 0 "$SSOESCROW" restore record-receipt --state-dir "$WORK/state" --vault "$WORK/v-ro" "$WORK/drill.receipt"
+    expect_err 'note: this receipt is already in the audit log'
+    expect_equal "$(audit_count "$WORK/v-ro")" "$((audit_before + 1))" "records after a repeated record-receipt"
     run 6 "$SSOESCROW" restore record-receipt --state-dir "$WORK/state" --vault "$WORK/v5" "$WORK/drill.receipt"
     expect_err 'the receipt is for vault'
     sed -i 's/^node: /node: X/' "$WORK/drill.receipt"

@@ -111,7 +111,7 @@ grep -qF "collect-topology.ps1" "$work/missing.err" || fail "nonexistent invento
 
 run directory topology check --inventory "$work"
 [[ $rc == 3 ]] || fail "directory as inventory: exit $rc, expected 3"
-grep -q "is not a regular file" "$work/directory.err" || fail "directory: $(cat "$work/directory.err")"
+grep -q "is a directory, not a regular file" "$work/directory.err" || fail "directory: $(cat "$work/directory.err")"
 
 : >"$work/empty.json"
 run empty topology check --inventory "$work/empty.json"

@@ -78,7 +78,7 @@ TEST_CASE("platform: bounded read of a regular file", "[platform]") {
 
     auto directory = read_regular_file_bounded(dir.path(), 100);
     REQUIRE_FALSE(directory);
-    CHECK(directory.error().code == Errc::invalid_argument);
+    CHECK(directory.error().code == Errc::io);
     CHECK_THAT(directory.error().message, Catch::Contains("not a regular file"));
 }
 

@@ -179,7 +179,8 @@ TEST_CASE("restore request: only the canonical form, versions and ceilings", "[r
     refused(rechecksum(replace_once(text, "created: 2026", "created: 2026 ")), Errc::parse,
             "created");
     refused(rechecksum(replace_once(text, "request: ", "Request: ")), Errc::parse, "request");
-    refused(rechecksum(replace_once(text, "\nvault: ", "\r\nvault: ")), Errc::parse,
+    // A CR LF copy is read as the original (normalised first); a lone CR is still refused.
+    refused(rechecksum(replace_once(text, "\nvault: ", "\n\rvault: ")), Errc::parse,
             "control byte");
     refused(rechecksum(replace_once(text, k_vault_id, "00112233445566778899AABBCCDDEEFF")),
             Errc::parse, "vault");
@@ -647,4 +648,76 @@ TEST_CASE("restore request: the purpose decides which apply modes are allowed", 
     CHECK(parse_purpose("restore").ok());
     CHECK_FALSE(parse_purpose("Restore").ok());
     CHECK_FALSE(parse_purpose("").ok());
+}
+
+namespace {
+
+// What Notepad or a mail program makes of a file: a byte order mark, CR LF, blank lines at the end.
+std::string windows_copy(const std::string& text) {
+    std::string out = "\xEF\xBB\xBF";
+    for (char c : text) {
+        if (c == '\n')
+            out += '\r';
+        out += c;
+    }
+    return out + "\r\n\r\n";
+}
+
+}  // namespace
+
+TEST_CASE("exchanged files: a Windows copy of a request, approval or receipt reads as the original",
+          "[restore]") {
+    const Fixture fixture = make_fixture();
+    const NewRequest made = make_request(fixture);
+    const RequestKey key = key_of(made);
+    const std::string text = serialise_request(made.request);
+
+    // The request: same fields, and the same digest, which every approval binds.
+    auto copied = parse_request(as_bytes(windows_copy(text)), "REQ.txt");
+    REQUIRE(copied.ok());
+    CHECK(serialise_request(*copied) == text);
+    CHECK(request_digest(*copied) == request_digest(made.request));
+    CHECK(request_fingerprint(*copied) == request_fingerprint(made.request));
+
+    // An approval made from the Windows copy opens with the original, and a Windows copy of an
+    // approval made from the original opens too: both bind the canonical request.
+    auto approved_copy = approve_request(*copied, fixture.identities[0], k_now + 60);
+    REQUIRE(approved_copy.ok());
+    const Approval from_copy = std::move(approved_copy).value();
+    const Approval from_original = approve(made, fixture.identities[1]);
+    CHECK(from_copy.request_sha256 == from_original.request_sha256);
+    const std::vector<ApprovalInput> inputs = {
+        input_of("alice.approval", from_copy),
+        ApprovalInput{"bob.approval",
+                      Result<Bytes>(to_bytes(windows_copy(serialise_approval(from_original))))}};
+    auto checked = check_approvals(made.request, key, inputs, k_now + 120);
+    REQUIRE(checked.ok());
+    CHECK(checked->custodians.size() == 2);
+    REQUIRE(vault::combine_and_open(fixture.envelope, checked->shares).ok());
+
+    // A receipt.
+    Receipt receipt;
+    receipt.vault_id = k_vault_id;
+    receipt.time = k_now;
+    receipt.actor = "operator@bts01";
+    receipt.backup_id = "6f1c0d3e9a8b4c2d1e0f5a6b7c8d9e0f";
+    receipt.request_id = "0f1e2d3c4b5a69788796a5b4c3d2e1f0";
+    receipt.node = "N1";
+    receipt.msid = "{4F1C2B7A-0D3E-4E5F-9A8B-1C2D3E4F5A6B}";
+    receipt.custodians = {"1a2b-3c4d-5e6f-7a8b-9c0d-1e2f-3a4b-5c6d"};
+    const std::string receipt_text = serialise_receipt(receipt);
+    auto receipt_copy = parse_receipt(as_bytes(windows_copy(receipt_text)), "R.txt");
+    REQUIRE(receipt_copy.ok());
+    CHECK(serialise_receipt(*receipt_copy) == receipt_text);
+
+    // The request key stays strict, and says why.
+    const SecretBytes key_text =
+        serialise_request_key(made.request.id, made.request.ephemeral_key, made.secret_key);
+    const std::string key_copy =
+        windows_copy(std::string(reinterpret_cast<const char*>(key_text.data()), key_text.size()))
+            .substr(3);
+    auto strict = parse_request_key(SecretBytes::copy_of(as_bytes(key_copy)), "REQ.key");
+    REQUIRE_FALSE(strict.ok());
+    CHECK_THAT(strict.error().message, Catch::Contains("Windows line ends (CR LF)"));
+    CHECK(strict.error().code == Errc::parse);
 }

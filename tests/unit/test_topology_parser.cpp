@@ -448,7 +448,8 @@ TEST_CASE("topology loader: file errors name the file", "[topology]") {
 
     const auto directory = load_inventory(dir.string());
     REQUIRE_FALSE(directory.ok());
-    CHECK(directory.error().message.find("is not a regular file") != std::string::npos);
+    CHECK(directory.error().message.find("is a directory, not a regular file") !=
+          std::string::npos);
 
     const auto big = dir / "big.json";
     { std::ofstream(big) << ' '; }

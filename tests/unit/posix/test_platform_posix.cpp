@@ -10,6 +10,7 @@
 #include <string>
 
 #include "platform/file_io.hpp"
+#include "platform/secret_input.hpp"
 #include "test_support.hpp"
 #include "test_vault_layout_support.hpp"
 
@@ -30,16 +31,50 @@ TEST_CASE("platform posix: a FIFO is refused, never waited on", "[platform][posi
     test_support::TempDir dir;
     const fs::path fifo = dir.path() / "fifo";
     REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    // Every reader of an input file says the same thing (Errc::io, exit 5), naming the file.
+    const std::string what = fifo.string() + " is a FIFO (named pipe), not a regular file";
     auto read = platform::read_regular_file_bounded(fifo, 100);
     REQUIRE_FALSE(read);
-    CHECK(read.error().code == Errc::invalid_argument);
+    CHECK(read.error().code == Errc::io);
+    CHECK(read.error().message == what);
+    CHECK(read.error().hint == "give the path of a regular file");
+    auto bytes = platform::read_file(fifo, 100);
+    REQUIRE_FALSE(bytes);
+    CHECK(bytes.error().code == Errc::io);
+    CHECK(bytes.error().message == what);
+    auto secret = platform::read_secret_file(fifo, 100, platform::RequireOwnerOnly::yes);
+    REQUIRE_FALSE(secret);
+    CHECK(secret.error().message == what);
+    // The passphrase and password files (--passphrase-file, --password-file) too: no writer
+    // ever comes, so a blocking open would never return.
+    auto passphrase = platform::read_owner_only_secret_file(fifo.string(), 100);
+    REQUIRE_FALSE(passphrase);
+    CHECK(passphrase.error().code == Errc::io);
+    CHECK(passphrase.error().message == what);
     auto log = platform::AppendOnlyFile::open(fifo);
     REQUIRE_FALSE(log);
     // No reader: O_NONBLOCK makes the open fail at once (ENXIO) instead of blocking.
-    CHECK((log.error().code == Errc::invalid_argument || log.error().code == Errc::io));
+    CHECK(log.error().code == Errc::io);
     auto status = platform::file_status(fifo);
     REQUIRE(status);
     CHECK(status->kind == platform::FileKind::other);
+}
+
+TEST_CASE("platform posix: a directory as an input file is the same refusal everywhere",
+          "[platform][posix]") {
+    test_support::TempDir dir;
+    const std::string what = dir.path().string() + " is a directory, not a regular file";
+    auto bytes = platform::read_file(dir.path(), 100);
+    REQUIRE_FALSE(bytes);
+    CHECK(bytes.error().code == Errc::io);
+    CHECK(bytes.error().message == what);
+    auto passphrase = platform::read_owner_only_secret_file(dir.path().string(), 100);
+    REQUIRE_FALSE(passphrase);
+    CHECK(passphrase.error().code == Errc::io);
+    CHECK(passphrase.error().message == what);
+    auto inventory = platform::read_regular_file_bounded(dir.path(), 100);
+    REQUIRE_FALSE(inventory);
+    CHECK(inventory.error().message == what);
 }
 
 TEST_CASE("platform posix: symbolic links are reported, not followed", "[platform][posix]") {
