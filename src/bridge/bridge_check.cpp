@@ -19,7 +19,7 @@ namespace {
 using crypto::SecretBytes;
 namespace fs = std::filesystem;
 
-// ENTSSO's limits (DESIGN.md section 5): the requests just outside them.
+// ENTSSO's limits (README "Protocol `ssoescrow-bridge/1`"): the requests just outside them.
 constexpr std::size_t k_too_short_password = 6;
 constexpr std::size_t k_too_long_password = 257;
 constexpr std::size_t k_too_long_reminder = 513;

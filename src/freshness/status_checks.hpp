@@ -1,4 +1,4 @@
-// The secret-freshness compliance checks behind `ssoescrow status` (DESIGN.md section 8).
+// The secret-freshness compliance checks behind `ssoescrow status` (README "Freshness status").
 //
 // Each check is a pure function of a StatusInput (what the vault, its audit log, the latest-seen
 // state and, optionally, the live SSO server said) and returns one CheckResult: a stable id, a

@@ -1,4 +1,4 @@
-// The topology inventory, schema `ssoescrow-topology/1` (DESIGN.md section 7; written by
+// The topology inventory, schema `ssoescrow-topology/1` (vault/FORMAT.md section 6; written by
 // scripts/windows/collect-topology.ps1). The schema is a published contract:
 //
 //   { "schema": "ssoescrow-topology/1", "collected_at": "RFC 3339 UTC",

@@ -1,6 +1,7 @@
 // sso-emulator: a model of an ENTSSO master secret server (standalone or a two-node failover
-// cluster) speaking the bridge protocol ssoescrow-bridge/1 (DESIGN.md section 5), plus admin
-// verbs that set up topologies and inject faults for tests and the demo. See README.md here.
+// cluster) speaking the bridge protocol ssoescrow-bridge/1 (README "Protocol
+// `ssoescrow-bridge/1`"), plus admin verbs that set up topologies and inject faults for tests and
+// the demo. See README.md here.
 //
 //   sso-emulator --state DIR [--node NAME] OPERATION (status|backup|restore|generate|reminder)
 //   sso-emulator --state DIR [--node NAME] admin VERB ...
