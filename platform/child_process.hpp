@@ -23,6 +23,12 @@
 
 namespace ssoescrow::platform {
 
+// How long the output is still read after the bridge itself has exited: what it wrote before
+// exiting is in the pipes already; anything still holding them open after that (a process the
+// bridge started and left running) is killed with the rest of the bridge, instead of holding the
+// caller until its timeout.
+inline constexpr std::chrono::milliseconds k_output_grace_after_exit{500};
+
 struct ChildLimits {
     std::chrono::milliseconds timeout{std::chrono::seconds(120)};
     std::size_t max_stdout_bytes = 1 << 20;

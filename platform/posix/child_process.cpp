@@ -143,10 +143,21 @@ Result<ChildOutcome> run_child(const std::vector<std::string>& argv,
     const auto deadline = started + limits.timeout;
     bool too_large = false;
     char buffer[8192];
+    // Once the bridge itself has exited, its answer is in the pipes: a grandchild that inherited
+    // them (a helper the bridge left running) must not hold the job until the timeout.
+    int status = 0;
+    bool exited = false;
+    Clock::time_point drain_until{};
 
     while (out.read_end.open() || err.read_end.open()) {
         auto now = Clock::now();
         if (now >= deadline)
+            break;
+        if (!exited && ::waitpid(pid, &status, WNOHANG) == pid) {
+            exited = true;
+            drain_until = now + k_output_grace_after_exit;
+        }
+        if (exited && now >= drain_until)
             break;
         pollfd fds[3];
         nfds_t count = 0;
@@ -159,7 +170,8 @@ Result<ChildOutcome> run_child(const std::vector<std::string>& argv,
         add(err.read_end, POLLIN);
         auto wait_ms =
             std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count();
-        int ready = ::poll(fds, count, static_cast<int>(std::min<long long>(wait_ms + 1, 1000)));
+        // Short slices, so that the bridge's exit is seen soon after it happens.
+        int ready = ::poll(fds, count, static_cast<int>(std::min<long long>(wait_ms + 1, 100)));
         if (ready < 0 && errno != EINTR)
             break;
         for (nfds_t i = 0; i < count && ready > 0; ++i) {
@@ -197,9 +209,8 @@ Result<ChildOutcome> run_child(const std::vector<std::string>& argv,
     in.write_end.close();
 
     // Output is closed (or we gave up); wait for the exit within what is left of the timeout.
-    int status = 0;
-    pid_t reaped = 0;
-    while (!too_large && (reaped = ::waitpid(pid, &status, WNOHANG)) == 0 &&
+    pid_t reaped = exited ? pid : 0;
+    while (!exited && !too_large && (reaped = ::waitpid(pid, &status, WNOHANG)) == 0 &&
            Clock::now() < deadline) {
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }

@@ -2,6 +2,7 @@
 
 #include <windows.h>
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <thread>
@@ -245,10 +246,12 @@ Result<ChildOutcome> run_child(const std::vector<std::string>& argv,
     DWORD woke = ::WaitForMultipleObjects(2, first_wait, FALSE, milliseconds_until(deadline));
     const bool exited = woke == WAIT_OBJECT_0;
     if (exited) {
-        // Its output is complete when every process holding the pipes is gone (a grandchild may
-        // still hold them): wait for that within what is left of the timeout.
+        // Its answer is in the pipes now. A grandchild that inherited them (a helper the bridge
+        // left running) keeps them open: read what is there for a short grace, not until the
+        // timeout, then the job is terminated below and the readers see the end.
         HANDLE output_done[2] = {streams.stdout_done.get(), streams.stderr_done.get()};
-        ::WaitForMultipleObjects(2, output_done, TRUE, milliseconds_until(deadline));
+        const auto drain_until = std::min(deadline, Clock::now() + k_output_grace_after_exit);
+        ::WaitForMultipleObjects(2, output_done, TRUE, milliseconds_until(drain_until));
     }
     // Whatever is left of the bridge (all of it on timeout; grandchildren otherwise) dies now,
     // which also ends the reader and writer threads' blocking calls.

@@ -77,6 +77,20 @@ TEST_CASE("status answers are parsed and checked", "[bridge]") {
     REQUIRE_THAT(failed.error().message, Catch::Contains("current_msid"));
 }
 
+TEST_CASE("a bridge that answered and exited is not held up by a helper it left running",
+          "[bridge]") {
+    FakeBridges fakes;
+    // The helper inherits stdout and stderr and keeps them open for 30 s.
+    auto program = fakes.script(
+        "leaves-helper", std::string("cat >/dev/null; sleep 30 &\necho '") + k_status_json + "'");
+    const auto started = std::chrono::steady_clock::now();
+    auto status = client_for(program, std::chrono::seconds(20)).status();
+    const auto took = std::chrono::steady_clock::now() - started;
+    REQUIRE(status.ok());
+    REQUIRE(status->computer == "BTS01");
+    CHECK(took < std::chrono::seconds(5));
+}
+
 TEST_CASE("cluster.resource_state: known values in any case, others a protocol error", "[bridge]") {
     FakeBridges fakes;
     auto answer = [&](const std::string& name, const std::string& state) {
