@@ -365,12 +365,14 @@ Result<JobResult> backup_through_bridge(JobKind kind, const BackupJobOptions& op
     TRY_ASSIGN(const fs::path parent, scratch_parent(options.temp_parent));
     TRY_ASSIGN(ScratchDir scratch, ScratchDir::create(parent));
     // After create(), which vetted the parent: our own directory carries a live pid and stays.
-    TRY_ASSIGN(const int abandoned, remove_abandoned_scratch_dirs(parent));
-    if (abandoned > 0) {
-        log.warning("scratch-cleanup", "removed " + std::to_string(abandoned) +
+    const ScratchCleanup cleanup = remove_abandoned_scratch_dirs(parent);
+    if (cleanup.removed > 0) {
+        log.warning("scratch-cleanup", "removed " + std::to_string(cleanup.removed) +
                                            " scratch director(y/ies) of interrupted runs in " +
                                            platform::path_to_utf8(parent));
     }
+    for (const std::string& left : cleanup.skipped)
+        log.warning("scratch-cleanup", left);
     TRY(interrupt_cleanup.watch_directory(scratch.dir()));
 
     const vault::BackupId backup_id = vault::new_backup_id();

@@ -289,3 +289,34 @@ TEST_CASE("F10: a live process on this host keeps its lock until its ttl", "[vau
     REQUIRE(late->taken_over());
     CHECK(late->taken_over()->previous.state == LockState::stale_expired);
 }
+
+TEST_CASE("a writer removes lock temp files of dead runs on its host, and only those",
+          "[vault][lock]") {
+    TempVault vault;
+    FakeClock clock(k_t0);
+    REQUIRE(ensure_private_directory(vault.path() / "locks"));
+    const std::string host = local_host_name();
+    // What a run killed between the temp write and its rename leaves: its lock text.
+    auto plant_temp = [&](const std::string& holder_host, std::int64_t pid) {
+        LockInfo info = sample_info();
+        info.host = holder_host;
+        info.pid = pid;
+        const fs::path file = vault.path() / "locks" / (".tmp-" + to_hex(crypto::random_bytes(16)));
+        std::ofstream(file) << serialise_lock(info);
+        return file;
+    };
+    const fs::path dead_here = plant_temp(host, dead_pid());
+    const fs::path live_here = plant_temp(host, ::getppid());  // a live process: maybe mid-write
+    const fs::path other_host = plant_temp("other-host", dead_pid());
+    const fs::path unreadable =
+        vault.path() / "locks" / (".tmp-" + to_hex(crypto::random_bytes(16)));
+    std::ofstream(unreadable) << "ssoescrow-lock 1\nid ";  // cut short: nothing proves whose
+
+    Result<WriterLock> lock = WriterLock::acquire(vault.path(), with_clock(clock));
+    REQUIRE(lock);
+    CHECK_FALSE(fs::exists(dead_here));
+    CHECK(fs::exists(live_here));
+    CHECK(fs::exists(other_host));
+    CHECK(fs::exists(unreadable));
+    REQUIRE(lock->release());
+}
