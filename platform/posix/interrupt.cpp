@@ -105,6 +105,18 @@ void wipe_directory() {
     g_directory[0] = '\0';
 }
 
+// "ssoescrow: interrupted by SIGTERM" on stderr, so that a log shows why the job ended (the exit
+// status alone is easy to miss). One write(2) of a fixed buffer: async-signal-safe.
+void report_interrupted(int sig) {
+    const char* name = sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGHUP";
+    char line[64] = "ssoescrow: interrupted by ";
+    std::size_t length = std::strlen(line);
+    for (const char* c = name; *c != '\0'; ++c)
+        line[length++] = *c;
+    line[length++] = '\n';
+    [[maybe_unused]] const ssize_t ignored = ::write(STDERR_FILENO, line, length);
+}
+
 extern "C" void on_interrupt(int sig) {
     const int saved_errno = errno;
     run_interrupt_cleanup([sig](CleanupStep step) {
@@ -120,6 +132,7 @@ extern "C" void on_interrupt(int sig) {
                     ::tcsetattr(g_echo_fd, TCSAFLUSH, &g_echo_saved);
                 break;
             case CleanupStep::end_process:
+                report_interrupted(sig);
                 ::signal(sig, SIG_DFL);
                 ::raise(sig);  // delivered when the handler returns: the process ends with it
                 break;

@@ -3,6 +3,7 @@
 #include <windows.h>
 
 #include <atomic>
+#include <cstring>
 #include <cwchar>
 #include <mutex>
 
@@ -84,6 +85,19 @@ void wipe_directory() {
     g_directory_ready.store(false);
 }
 
+// "ssoescrow: interrupted by Ctrl-C" (or the other event) on stderr, so that a log shows why the
+// job ended. A fixed string and one WriteFile: nothing that takes a lock the main thread may hold.
+void report_interrupted(DWORD event) {
+    const char* line = event == CTRL_C_EVENT       ? "ssoescrow: interrupted by Ctrl-C\r\n"
+                       : event == CTRL_BREAK_EVENT ? "ssoescrow: interrupted by Ctrl-Break\r\n"
+                       : event == CTRL_CLOSE_EVENT
+                           ? "ssoescrow: interrupted: console closed\r\n"
+                           : "ssoescrow: interrupted: logoff or shutdown\r\n";
+    DWORD written = 0;
+    ::WriteFile(::GetStdHandle(STD_ERROR_HANDLE), line, static_cast<DWORD>(std::strlen(line)),
+                &written, nullptr);
+}
+
 BOOL WINAPI on_console_event(DWORD event) {
     switch (event) {
         case CTRL_C_EVENT:
@@ -95,7 +109,7 @@ BOOL WINAPI on_console_event(DWORD event) {
         default:
             return FALSE;
     }
-    run_interrupt_cleanup([](CleanupStep step) {
+    run_interrupt_cleanup([event](CleanupStep step) {
         switch (step) {
             case CleanupStep::kill_bridge:
                 kill_running_child();
@@ -108,6 +122,7 @@ BOOL WINAPI on_console_event(DWORD event) {
                     ::SetConsoleMode(console, g_echo_mode.load());
                 break;
             case CleanupStep::end_process:
+                report_interrupted(event);
                 // TerminateProcess, not ExitProcess: the main thread may hold the C runtime's
                 // locks, which ExitProcess's clean-up would then wait for.
                 ::TerminateProcess(::GetCurrentProcess(),

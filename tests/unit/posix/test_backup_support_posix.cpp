@@ -3,6 +3,7 @@
 // while a .bak sits in its scratch directory) and the job log (modes, FIFOs).
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -155,9 +156,13 @@ TEST_CASE("SIGTERM wipes the watched scratch directory and ends the process", "[
     const fs::path witness = temp.path() / "witness";
     REQUIRE(::link((dir / "x.bak").c_str(), witness.c_str()) == 0);
 
+    const fs::path child_stderr = temp.path() / "stderr";
     const pid_t child = ::fork();
     REQUIRE(child >= 0);
     if (child == 0) {
+        const int err = ::open(child_stderr.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (err < 0 || ::dup2(err, STDERR_FILENO) < 0)
+            ::_exit(2);
         auto cleanup = InterruptCleanup::install();
         if (!cleanup || !cleanup.value().watch_directory(dir))
             ::_exit(3);
@@ -170,6 +175,8 @@ TEST_CASE("SIGTERM wipes the watched scratch directory and ends the process", "[
     REQUIRE(WTERMSIG(status) == SIGTERM);
     REQUIRE_FALSE(fs::exists(dir));
     REQUIRE(read_text(witness) == std::string(3000, '\0'));
+    // The job's log says why it ended.
+    CHECK(read_text(child_stderr) == "ssoescrow: interrupted by SIGTERM\n");
 }
 
 TEST_CASE("only one interrupt cleanup at a time; handlers restored after it", "[backup]") {
