@@ -22,6 +22,7 @@
 #include "crypto/bytes.hpp"
 #include "crypto/random.hpp"
 #include "platform/file_io.hpp"
+#include "platform/interrupt.hpp"
 #include "platform/test_hooks.hpp"
 #include "test_support.hpp"
 #include "test_vault_lock_support.hpp"
@@ -319,4 +320,44 @@ TEST_CASE("a writer removes lock temp files of dead runs on its host, and only t
     CHECK(fs::exists(other_host));
     CHECK(fs::exists(unreadable));
     REQUIRE(lock->release());
+}
+
+TEST_CASE("SIGTERM releases the job's writer lock, and only while it is still the job's",
+          "[vault][lock]") {
+    for (const bool taken_over : {false, true}) {
+        TempVault vault;
+        const fs::path stderr_file = vault.path() / "stderr";
+        const pid_t child = ::fork();
+        REQUIRE(child >= 0);
+        if (child == 0) {
+            const int err = ::open(stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+            if (err < 0 || ::dup2(err, STDERR_FILENO) < 0)
+                ::_exit(2);
+            auto cleanup = InterruptCleanup::install();
+            Result<WriterLock> lock = WriterLock::acquire(vault.path(), LockOptions{});
+            if (!cleanup || !lock)
+                ::_exit(3);
+            if (!cleanup->watch_writer_lock(
+                    vault.lock_file(), vault.path() / "locks" / "writer.guard", lock->info().id))
+                ::_exit(4);
+            if (taken_over) {
+                // Another writer replaced it meanwhile: not ours to remove.
+                LockInfo other = foreign_lock(k_t0);
+                if (!write_file_durably(vault.lock_file(), as_bytes(serialise_lock(other)),
+                                        Overwrite::yes, FinalMode::read_write))
+                    ::_exit(5);
+            }
+            ::raise(SIGTERM);
+            ::_exit(6);  // not reached
+        }
+        int status = 0;
+        REQUIRE(::waitpid(child, &status, 0) == child);
+        REQUIRE(WIFSIGNALED(status));
+        CHECK(WTERMSIG(status) == SIGTERM);
+        CHECK(fs::exists(vault.lock_file()) == taken_over);
+        std::ifstream err(stderr_file);
+        std::stringstream text;
+        text << err.rdbuf();
+        CHECK(text.str() == "ssoescrow: interrupted by SIGTERM\n");
+    }
 }
