@@ -8,6 +8,8 @@ std::string_view cleanup_step_name(CleanupStep step) noexcept {
             return "kill-bridge";
         case CleanupStep::wipe_scratch:
             return "wipe-scratch";
+        case CleanupStep::release_lock:
+            return "release-lock";
         case CleanupStep::restore_echo:
             return "restore-echo";
         case CleanupStep::end_process:

@@ -13,20 +13,27 @@
 //      stops new secret data from appearing: wiping before it would race the bridge's writes;
 //   2. wipe_scratch: overwrites every regular file directly inside the watched scratch directory
 //      with zeros, flushes it to disk and deletes it, then removes the directory;
-//   3. restore_echo: gives the terminal (termios) or console (input mode) back the state a prompt
+//   3. release_lock: removes the vault's writer lock the job holds (watch_writer_lock), but only
+//      if the lock file still names the job's lock id, checked under the lock's guard file taken
+//      without waiting (a guard held at that moment means the lock is being changed: it is then
+//      left to the next writer's stale-lock takeover). So the next run and the other cluster node
+//      need no takeover. After the secret data steps, which matter more;
+//   4. restore_echo: gives the terminal (termios) or console (input mode) back the state a prompt
 //      saved before turning echo off. After the secret data steps, because it only matters to
 //      the person at the keyboard, while a delay in 1-2 could leave a secret on disk;
-//   4. end_process: POSIX restores the default action and re-raises the signal, so the parent
+//   5. end_process: says "ssoescrow: interrupted by SIGTERM" (Windows: "by Ctrl-C", ...) on
+//      stderr, then POSIX restores the default action and re-raises the signal, so the parent
 //      (shell, systemd) sees the usual "killed by signal N" status; Windows ends the process with
 //      STATUS_CONTROL_C_EXIT (0xC000013A), the code Windows gives a process ended by Ctrl-C.
 // Every step uses only async-signal-safe calls on POSIX (open, write, fsync, unlink, getdents64,
 // tcsetattr, kill) and only calls that take no lock our main thread could hold on Windows (the
 // handler runs on its own thread there): fixed buffers, no allocation.
 //
-// A writer lock held at that moment stays behind and is taken over (and audit-logged) by the
-// next writer on this host, because its pid is then dead. SIGKILL / TerminateProcess cannot be
-// caught: they leave the scratch directory; `backup` removes scratch directories of dead runs at
-// its next start (remove_abandoned_scratch_dirs in src/backup/scratch_dir.hpp).
+// A writer lock that is not watched (or whose guard was busy) stays behind and is taken over (and
+// audit-logged) by the next writer on this host, because its pid is then dead. SIGKILL /
+// TerminateProcess cannot be caught: they leave the scratch directory; `backup` removes scratch
+// directories of dead runs at its next start (remove_abandoned_scratch_dirs in
+// src/backup/scratch_dir.hpp).
 #pragma once
 
 #include <array>
@@ -37,12 +44,12 @@
 
 namespace ssoescrow::platform {
 
-enum class CleanupStep { kill_bridge, wipe_scratch, restore_echo, end_process };
+enum class CleanupStep { kill_bridge, wipe_scratch, release_lock, restore_echo, end_process };
 
 // The order in which the handler runs the steps (see above).
-inline constexpr std::array<CleanupStep, 4> k_interrupt_cleanup_order = {
-    CleanupStep::kill_bridge, CleanupStep::wipe_scratch, CleanupStep::restore_echo,
-    CleanupStep::end_process};
+inline constexpr std::array<CleanupStep, 5> k_interrupt_cleanup_order = {
+    CleanupStep::kill_bridge, CleanupStep::wipe_scratch, CleanupStep::release_lock,
+    CleanupStep::restore_echo, CleanupStep::end_process};
 
 // A short name of the step ("kill-bridge", ...), for tests and diagnostics.
 std::string_view cleanup_step_name(CleanupStep step) noexcept;
@@ -74,6 +81,14 @@ class InterruptCleanup {
     // The directory whose files the handler wipes (empty path: none). Errc::limit_exceeded for
     // a path longer than the handler's fixed buffer.
     [[nodiscard]] Status watch_directory(const std::filesystem::path& dir);
+
+    // The writer lock the handler releases (step 3): `lock_file` is removed only while it holds
+    // the line "id <lock_id>", checked under an exclusive lock on `guard_file`. Errc::
+    // limit_exceeded for paths longer than the handler's fixed buffers. An empty lock_file
+    // forgets the lock (call it before releasing the lock normally).
+    [[nodiscard]] Status watch_writer_lock(const std::filesystem::path& lock_file,
+                                           const std::filesystem::path& guard_file,
+                                           std::string_view lock_id);
 
   private:
     InterruptCleanup() = default;

@@ -268,12 +268,25 @@ bool is_known_key_char(char c) {
 }  // namespace
 
 std::string_view severity_name(Severity severity) noexcept {
-    return severity == Severity::damaged ? "damaged" : "warning";
+    switch (severity) {
+        case Severity::info:
+            return "info";
+        case Severity::warning:
+            return "warning";
+        case Severity::damaged:
+            return "damaged";
+    }
+    return "warning";
 }
 
 bool has_damage(const Findings& findings) noexcept {
     return std::any_of(findings.begin(), findings.end(),
                        [](const Finding& f) { return f.severity == Severity::damaged; });
+}
+
+bool has_problem(const Findings& findings) noexcept {
+    return std::any_of(findings.begin(), findings.end(),
+                       [](const Finding& f) { return f.severity != Severity::info; });
 }
 
 std::string_view audit_type_name(AuditType type) noexcept {
@@ -761,14 +774,15 @@ bool receipt_proves_password(const AuditRecord& record) {
         return password == k_password_proven;
     // Written before the field existed: a restore record of a node was written only after ENTSSO
     // accepted the password and ran with the backup's MSID; an extraction proved nothing.
-    return record.type == AuditType::restore &&
-           record.field("node").substr(0, k_extract_node_prefix.size()) != k_extract_node_prefix;
+    return record.type == AuditType::restore && !is_extraction_node(record.field("node"));
 }
 
 std::optional<UnixTime> last_drill_time(const AuditChain& chain) {
     std::optional<UnixTime> latest;
     for (const ChainRecord& r : chain.records) {
         if (r.record.type != AuditType::drill && r.record.type != AuditType::restore)
+            continue;
+        if (is_extraction_node(r.record.field("node")))
             continue;
         if (!latest || r.record.time > *latest)
             latest = r.record.time;

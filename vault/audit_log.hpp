@@ -200,6 +200,10 @@ inline constexpr std::string_view k_password_not_proven = "not-proven";
 // The node of an extraction's record: "extract@<host>".
 inline constexpr std::string_view k_extract_node_prefix = "extract@";
 
+inline bool is_extraction_node(std::string_view node) noexcept {
+    return node.substr(0, k_extract_node_prefix.size()) == k_extract_node_prefix;
+}
+
 struct RestoreReceipt {
     bool drill = false;  // a restore drill (nothing written to a live secret server)
     UnixTime time = 0;
@@ -213,6 +217,10 @@ struct RestoreReceipt {
     std::string purpose;  // the request's purpose; empty in records that predate it
     bool password_proven =
         false;  // ENTSSO accepted the backup's password (receipt_proves_password)
+
+    // An extraction (`restore apply --extract`): the files were handed out, nothing was restored,
+    // so it proves no restore path and is not a drill.
+    bool extraction() const noexcept { return is_extraction_node(node); }
 };
 
 // Whether a drill or restore record proves that ENTSSO accepted the backup's password: its
@@ -222,7 +230,8 @@ bool receipt_proves_password(const AuditRecord& record);
 
 // Every drill and restore record, in chain order.
 std::vector<RestoreReceipt> restore_receipts(const AuditChain& chain);
-// Time of the newest drill or restore (both prove the backup restores), if any.
+// Time of the newest drill or restore (both prove the backup restores; an extraction does not),
+// if any.
 std::optional<UnixTime> last_drill_time(const AuditChain& chain);
 // The newest record of `type`, if any.
 const ChainRecord* last_record_of(const AuditChain& chain, AuditType type);

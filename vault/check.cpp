@@ -83,13 +83,32 @@ void check_top_level(const Vault& vault, Findings& out) {
         }
     }
     const fs::path locks = vault.dir() / k_lock_dir_name;
+    if (fs::is_symlink(fs::symlink_status(locks, ec)))
+        return;  // check_subdirectories reports it; its target is not the vault's to list
     for (fs::directory_iterator it(locks, ec), end; !ec && it != end; it.increment(ec)) {
         const std::string name = platform::path_to_utf8(it->path().filename());
         if (platform::is_temp_name(name)) {
             out.push_back({Severity::warning, "temp-file",
                            std::string(k_lock_dir_name) + "/" + name,
-                           "leftover temp file of an interrupted lock refresh"});
+                           "leftover temp file of an interrupted lock write; the next writer "
+                           "removes it (at once when it was written on the writer's host by a "
+                           "process that is gone, otherwise after an hour)"});
         }
+    }
+}
+
+// A vault directory replaced by a symbolic link sends every writer and reader somewhere else (for
+// locks/: two writers on two nodes may each see a lock directory of their own). Nothing ssoescrow
+// writes is a link, so one is damage, whatever it points at.
+void check_subdirectories(const Vault& vault, Findings& out) {
+    for (const std::string_view name : {k_envelopes_dir, k_audit_dir, k_lock_dir_name}) {
+        std::error_code ec;
+        if (!fs::is_symlink(fs::symlink_status(vault.dir() / name, ec)))
+            continue;
+        out.push_back({Severity::damaged, "directory-symlink", std::string(name),
+                       "is a symbolic link, not a directory of the vault: writers and readers "
+                       "would follow it out of the vault; replace it with the real directory "
+                       "(from a copy of the vault)"});
     }
 }
 
@@ -111,7 +130,7 @@ void check_lock(const Vault& vault, Clock& clock, Findings& out) {
                                format_duration(lock.age_seconds) + " ago";
     switch (lock.state) {
         case LockState::live:
-            out.push_back({Severity::warning, "lock-held", rel,
+            out.push_back({Severity::info, "lock-held", rel,
                            holder + ": a writer is at work (findings may reflect its progress)"});
             break;
         case LockState::stale_dead:
@@ -141,6 +160,7 @@ Result<CheckReport> check_vault(const Vault& vault, const CheckOptions& options)
     out = report.catalog.chain.findings;
     out.insert(out.end(), report.catalog.findings.begin(), report.catalog.findings.end());
     check_top_level(vault, out);
+    check_subdirectories(vault, out);
     check_config_recorded(vault, report.catalog.chain, out);
     for (const ChainRecord* forged : config_changes_of_policy(report.catalog.chain)) {
         out.push_back({Severity::damaged, "config-change-policy", forged->file,

@@ -8,10 +8,12 @@
 //               orphans, missing and swapped files (catalog.hpp)
 //   audit       the whole hash chain (audit_log.hpp); times in the future
 //   rollback    the chain against the latest-seen state kept outside the vault (when given)
-//   leftovers   temp files, the writer lock (stale: warning; live: noted as a warning too, since a
-//               writer may be mid-job)
+//   layout      envelopes/, audit/ and locks/ are real directories, not symbolic links (a link
+//               would send writers and readers elsewhere): damage
+//   leftovers   temp files, the writer lock (stale: warning; live: info, since a writer at work is
+//               not a problem and a monitor must not flap during every backup)
 //
-// Result: Clean (no finding), Warnings (only warnings), Damaged (at least one damage).
+// Result: Clean (no finding above info), Warnings (only warnings), Damaged (at least one damage).
 #pragma once
 
 #include <filesystem>
@@ -38,7 +40,7 @@ struct CheckReport {
     Catalog catalog;
     Findings findings;  // everything, in a stable order (by file, then code)
 
-    bool clean() const noexcept { return findings.empty(); }
+    bool clean() const noexcept { return !has_problem(findings); }
     bool damaged() const noexcept { return has_damage(findings); }
 };
 

@@ -1,5 +1,5 @@
 // A problem found while reading or checking a vault, named by file. `vault check` prints them and
-// derives its exit code from the worst severity (0 clean, 1 warnings, 2 damaged).
+// derives its exit code from the worst severity (0 clean or only notes, 1 warnings, 2 damaged).
 #pragma once
 
 #include <string>
@@ -9,6 +9,7 @@
 namespace ssoescrow::vault {
 
 enum class Severity {
+    info,     // worth knowing, not a problem (a writer at work): it does not change the exit code
     warning,  // the vault is usable and nothing is lost, but something needs attention
     damaged,  // something recorded is missing, altered or unreadable
 };
@@ -27,5 +28,7 @@ struct Finding {
 using Findings = std::vector<Finding>;
 
 bool has_damage(const Findings& findings) noexcept;
+// A warning or damage: something that needs attention (an info finding does not).
+bool has_problem(const Findings& findings) noexcept;
 
 }  // namespace ssoescrow::vault

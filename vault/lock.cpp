@@ -5,6 +5,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -418,6 +419,40 @@ Result<BrokenLock> break_lock(const path& vault_dir, BreakMode mode, const LockO
 
 // --- WriterLock ---
 
+namespace {
+
+// Temp files of lock writes (create, take-over, refresh) by a run killed between writing the temp
+// file and renaming it. Each holds the lock text of its writer: one written on this host by a
+// process that is gone is provably abandoned, whatever its age, and removing it returns `vault
+// check` to clean right after the recovery. Anything else (unreadable, another host's, a live or
+// reused pid) is left to the age rule of remove_stale_temp_files. Called only while holding the
+// lock; best effort, since a leftover costs a warning and never correctness.
+void remove_abandoned_lock_temp_files(const path& lock_dir, const std::string& host) {
+    std::vector<path> abandoned;
+    std::error_code ec;
+    for (std::filesystem::directory_iterator it(lock_dir, ec), end; !ec && it != end;
+         it.increment(ec)) {
+        if (!platform::is_temp_name(platform::path_to_utf8(it->path().filename())))
+            continue;
+        const Result<platform::FileStatus> st = platform::file_status(it->path());
+        if (!st || st->kind != platform::FileKind::regular || !st->owned_by_current_user)
+            continue;
+        const Result<Bytes> bytes = platform::read_file(it->path(), k_lock_file_max_size);
+        if (!bytes)
+            continue;
+        const std::string_view text(reinterpret_cast<const char*>(bytes->data()), bytes->size());
+        const Result<LockInfo> info = parse_lock(text, platform::path_to_utf8(it->path()));
+        if (!info || info->host != host || info->pid == platform::current_process_id())
+            continue;
+        if (platform::process_state(info->pid) == platform::ProcessState::dead)
+            abandoned.push_back(it->path());
+    }
+    for (const path& file : abandoned)
+        (void)platform::remove_file_durably(file);
+}
+
+}  // namespace
+
 Result<WriterLock> WriterLock::acquire(const path& vault_dir, const LockOptions& options) {
     TRY(validate_options(options));
     const path lock_dir = lock_dir_of(vault_dir);
@@ -459,6 +494,7 @@ Result<WriterLock> WriterLock::acquire(const path& vault_dir, const LockOptions&
             lock.m_info = std::move(info);
             lock.m_held = true;
             lock.m_last_refresh = std::chrono::steady_clock::now();
+            remove_abandoned_lock_temp_files(lock_dir, host);
             return lock;
         }
         if (created.error().code != Errc::already_exists) {
@@ -491,6 +527,7 @@ Result<WriterLock> WriterLock::acquire(const path& vault_dir, const LockOptions&
             lock.m_taken_over = BrokenLock{std::move(status), false, false};
             lock.m_held = true;
             lock.m_last_refresh = std::chrono::steady_clock::now();
+            remove_abandoned_lock_temp_files(lock_dir, host);
             return lock;
         }
         const auto now = std::chrono::steady_clock::now();

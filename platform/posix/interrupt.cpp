@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <termios.h>
@@ -25,6 +26,9 @@ constexpr std::array<int, 3> k_signals = {SIGINT, SIGTERM, SIGHUP};
 // State read by the handler. Written only with the signals blocked (see Blocked), so the handler
 // never sees a half-written value.
 char g_directory[4096];
+char g_lock_file[4096];  // empty: no lock to release
+char g_guard_file[4096];
+char g_lock_id_line[64];  // "\nid <lock id>\n", as the lock file holds it
 int g_echo_fd = -1;
 struct termios g_echo_saved;
 std::atomic<bool> g_cleanup_installed{false};
@@ -105,6 +109,61 @@ void wipe_directory() {
     g_directory[0] = '\0';
 }
 
+// "ssoescrow: interrupted by SIGTERM" on stderr, so that a log shows why the job ended (the exit
+// status alone is easy to miss). One write(2) of a fixed buffer: async-signal-safe.
+void report_interrupted(int sig) {
+    const char* name = sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGHUP";
+    char line[64] = "ssoescrow: interrupted by ";
+    std::size_t length = std::strlen(line);
+    for (const char* c = name; *c != '\0'; ++c)
+        line[length++] = *c;
+    line[length++] = '\n';
+    [[maybe_unused]] const ssize_t ignored = ::write(STDERR_FILENO, line, length);
+}
+
+// Whether `text` contains `needle` (both NUL-terminated). strstr is not on the async-signal-safe
+// list; this loop is.
+bool contains(const char* text, const char* needle) {
+    for (; *text != '\0'; ++text) {
+        std::size_t i = 0;
+        while (needle[i] != '\0' && text[i] == needle[i])
+            ++i;
+        if (needle[i] == '\0')
+            return true;
+    }
+    return false;
+}
+
+// Async-signal-safe: open, flock, read, unlink, close. The guard is taken without waiting: this
+// process's own main thread may hold it (on another open file description) mid-refresh.
+void release_lock() {
+    if (g_lock_file[0] == '\0')
+        return;
+    // Created when missing, as every lock change does: a lock that was never refreshed has none.
+    const int guard = ::open(g_guard_file, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (guard < 0)
+        return;
+    if (::flock(guard, LOCK_EX | LOCK_NB) == 0) {
+        const int fd = ::open(g_lock_file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+        if (fd >= 0) {
+            char text[1100];
+            std::size_t used = 0;
+            while (used < sizeof text - 1) {
+                const ssize_t n = ::read(fd, text + used, sizeof text - 1 - used);
+                if (n <= 0)
+                    break;
+                used += static_cast<std::size_t>(n);
+            }
+            ::close(fd);
+            text[used] = '\0';
+            if (contains(text, g_lock_id_line))
+                ::unlink(g_lock_file);
+        }
+    }
+    ::close(guard);  // also releases the flock
+    g_lock_file[0] = '\0';
+}
+
 extern "C" void on_interrupt(int sig) {
     const int saved_errno = errno;
     run_interrupt_cleanup([sig](CleanupStep step) {
@@ -115,11 +174,15 @@ extern "C" void on_interrupt(int sig) {
             case CleanupStep::wipe_scratch:
                 wipe_directory();
                 break;
+            case CleanupStep::release_lock:
+                release_lock();
+                break;
             case CleanupStep::restore_echo:
                 if (g_echo_fd >= 0)
                     ::tcsetattr(g_echo_fd, TCSAFLUSH, &g_echo_saved);
                 break;
             case CleanupStep::end_process:
+                report_interrupted(sig);
                 ::signal(sig, SIG_DFL);
                 ::raise(sig);  // delivered when the handler returns: the process ends with it
                 break;
@@ -175,6 +238,7 @@ Result<InterruptCleanup> InterruptCleanup::install() {
         return make_error(Errc::internal, "interrupt cleanup installed twice");
     Blocked blocked;
     g_directory[0] = '\0';
+    g_lock_file[0] = '\0';
     acquire_handlers();
     InterruptCleanup cleanup;
     cleanup.m_active = true;
@@ -191,6 +255,7 @@ InterruptCleanup::~InterruptCleanup() {
     Blocked blocked;
     release_handlers();
     g_directory[0] = '\0';
+    g_lock_file[0] = '\0';
     g_cleanup_installed.store(false);
 }
 
@@ -200,6 +265,23 @@ Status InterruptCleanup::watch_directory(const std::filesystem::path& dir) {
         return make_error(Errc::limit_exceeded, "scratch directory path too long: " + text);
     Blocked blocked;
     std::memcpy(g_directory, text.c_str(), text.size() + 1);
+    return {};
+}
+
+Status InterruptCleanup::watch_writer_lock(const std::filesystem::path& lock_file,
+                                           const std::filesystem::path& guard_file,
+                                           std::string_view lock_id) {
+    const std::string lock_text = path_to_utf8(lock_file);
+    const std::string guard_text = path_to_utf8(guard_file);
+    const std::string id_line = "\nid " + std::string(lock_id) + "\n";
+    if (lock_text.size() >= sizeof g_lock_file || guard_text.size() >= sizeof g_guard_file ||
+        id_line.size() >= sizeof g_lock_id_line) {
+        return make_error(Errc::limit_exceeded, "writer lock path too long: " + lock_text);
+    }
+    Blocked blocked;
+    std::memcpy(g_guard_file, guard_text.c_str(), guard_text.size() + 1);
+    std::memcpy(g_lock_id_line, id_line.c_str(), id_line.size() + 1);
+    std::memcpy(g_lock_file, lock_text.c_str(), lock_text.size() + 1);
     return {};
 }
 

@@ -3,6 +3,7 @@
 #include <windows.h>
 
 #include <atomic>
+#include <cstring>
 #include <cwchar>
 #include <mutex>
 
@@ -19,6 +20,11 @@ namespace {
 constexpr std::size_t k_max_directory = 4096;
 wchar_t g_directory[k_max_directory];
 std::atomic<bool> g_directory_ready{false};
+// The writer lock to release, published like the directory (g_lock_ready set last).
+wchar_t g_lock_file[k_max_directory];
+wchar_t g_guard_file[k_max_directory];
+char g_lock_id_line[64];  // "\nid <lock id>\n", as the lock file holds it
+std::atomic<bool> g_lock_ready{false};
 std::atomic<HANDLE> g_echo_console{nullptr};
 std::atomic<DWORD> g_echo_mode{0};
 std::atomic<bool> g_cleanup_installed{false};
@@ -84,6 +90,50 @@ void wipe_directory() {
     g_directory_ready.store(false);
 }
 
+// "ssoescrow: interrupted by Ctrl-C" (or the other event) on stderr, so that a log shows why the
+// job ended. A fixed string and one WriteFile: nothing that takes a lock the main thread may hold.
+void report_interrupted(DWORD event) {
+    const char* line = event == CTRL_C_EVENT       ? "ssoescrow: interrupted by Ctrl-C\r\n"
+                       : event == CTRL_BREAK_EVENT ? "ssoescrow: interrupted by Ctrl-Break\r\n"
+                       : event == CTRL_CLOSE_EVENT
+                           ? "ssoescrow: interrupted: console closed\r\n"
+                           : "ssoescrow: interrupted: logoff or shutdown\r\n";
+    DWORD written = 0;
+    ::WriteFile(::GetStdHandle(STD_ERROR_HANDLE), line, static_cast<DWORD>(std::strlen(line)),
+                &written, nullptr);
+}
+
+// The guard is locked without waiting (LOCKFILE_FAIL_IMMEDIATELY): the main thread may hold it
+// through its own handle mid-refresh. Only calls that take no lock the main thread may hold.
+void release_lock() {
+    if (!g_lock_ready.exchange(false))
+        return;
+    HANDLE guard = ::CreateFileW(g_guard_file, GENERIC_READ | GENERIC_WRITE,
+                                 FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr,
+                                 OPEN_ALWAYS, FILE_FLAG_OPEN_REPARSE_POINT, nullptr);
+    if (guard == INVALID_HANDLE_VALUE)
+        return;
+    OVERLAPPED whole_file{};
+    if (::LockFileEx(guard, LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY, 0, MAXDWORD,
+                     MAXDWORD, &whole_file)) {
+        HANDLE lock = ::CreateFileW(g_lock_file, GENERIC_READ,
+                                    FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr,
+                                    OPEN_EXISTING, FILE_FLAG_OPEN_REPARSE_POINT, nullptr);
+        if (lock != INVALID_HANDLE_VALUE) {
+            char text[1100];
+            DWORD used = 0;
+            ::ReadFile(lock, text, sizeof text - 1, &used, nullptr);
+            ::CloseHandle(lock);
+            text[used] = '\0';
+            if (std::strstr(text, g_lock_id_line) != nullptr)
+                ::DeleteFileW(g_lock_file);
+        }
+        OVERLAPPED unlock_range{};
+        ::UnlockFileEx(guard, 0, MAXDWORD, MAXDWORD, &unlock_range);
+    }
+    ::CloseHandle(guard);
+}
+
 BOOL WINAPI on_console_event(DWORD event) {
     switch (event) {
         case CTRL_C_EVENT:
@@ -95,7 +145,7 @@ BOOL WINAPI on_console_event(DWORD event) {
         default:
             return FALSE;
     }
-    run_interrupt_cleanup([](CleanupStep step) {
+    run_interrupt_cleanup([event](CleanupStep step) {
         switch (step) {
             case CleanupStep::kill_bridge:
                 kill_running_child();
@@ -103,11 +153,15 @@ BOOL WINAPI on_console_event(DWORD event) {
             case CleanupStep::wipe_scratch:
                 wipe_directory();
                 break;
+            case CleanupStep::release_lock:
+                release_lock();
+                break;
             case CleanupStep::restore_echo:
                 if (HANDLE console = g_echo_console.load(); console != nullptr)
                     ::SetConsoleMode(console, g_echo_mode.load());
                 break;
             case CleanupStep::end_process:
+                report_interrupted(event);
                 // TerminateProcess, not ExitProcess: the main thread may hold the C runtime's
                 // locks, which ExitProcess's clean-up would then wait for.
                 ::TerminateProcess(::GetCurrentProcess(),
@@ -153,6 +207,7 @@ Result<InterruptCleanup> InterruptCleanup::install() {
     if (!g_cleanup_installed.compare_exchange_strong(expected, true))
         return make_error(Errc::internal, "interrupt cleanup installed twice");
     g_directory_ready.store(false);
+    g_lock_ready.store(false);
     acquire_handler();
     InterruptCleanup cleanup;
     cleanup.m_active = true;
@@ -168,6 +223,7 @@ InterruptCleanup::~InterruptCleanup() {
         return;
     release_handler();
     g_directory_ready.store(false);
+    g_lock_ready.store(false);
     g_cleanup_installed.store(false);
 }
 
@@ -185,6 +241,27 @@ Status InterruptCleanup::watch_directory(const std::filesystem::path& dir) {
         return {};
     std::wmemcpy(g_directory, text.c_str(), text.size() + 1);
     g_directory_ready.store(true);
+    return {};
+}
+
+Status InterruptCleanup::watch_writer_lock(const std::filesystem::path& lock_file,
+                                           const std::filesystem::path& guard_file,
+                                           std::string_view lock_id) {
+    g_lock_ready.store(false);
+    if (lock_file.empty())
+        return {};
+    const std::wstring lock_text = lock_file.wstring();
+    const std::wstring guard_text = guard_file.wstring();
+    const std::string id_line = "\nid " + std::string(lock_id) + "\n";
+    if (lock_text.size() >= k_max_directory || guard_text.size() >= k_max_directory ||
+        id_line.size() >= sizeof g_lock_id_line) {
+        return make_error(Errc::limit_exceeded,
+                          "writer lock path too long: " + path_to_utf8(lock_file));
+    }
+    std::wmemcpy(g_lock_file, lock_text.c_str(), lock_text.size() + 1);
+    std::wmemcpy(g_guard_file, guard_text.c_str(), guard_text.size() + 1);
+    std::memcpy(g_lock_id_line, id_line.c_str(), id_line.size() + 1);
+    g_lock_ready.store(true);
     return {};
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <optional>
 #include <system_error>
 #include <utility>
@@ -19,6 +20,7 @@
 #include "vault/audit_log.hpp"
 #include "vault/check.hpp"
 #include "vault/host_state.hpp"
+#include "vault/lock.hpp"
 #include "vault/prune.hpp"
 #include "vault/text_format.hpp"
 #include "vault/vault.hpp"
@@ -61,6 +63,16 @@ struct WriterSession {
     vault::Vault vault;
     vault::WriterLock lock;
 };
+
+// An interrupt (Ctrl-C, SIGTERM, a closed console) releases the session's lock if it is still
+// ours, so that the next run and the other cluster node find the vault free at once.
+Status release_lock_on_interrupt(InterruptCleanup& interrupt_cleanup,
+                                 const WriterSession& session) {
+    const std::filesystem::path lock_dir = session.vault.dir() / vault::k_lock_dir_name;
+    return interrupt_cleanup.watch_writer_lock(lock_dir / vault::k_lock_file_name,
+                                               lock_dir / vault::k_lock_guard_name,
+                                               session.lock.info().id);
+}
 
 Status check_pinned_policy(const vault::Vault& opened, const std::string& expected) {
     const std::string actual = opened.config().escrow.fingerprint();
@@ -365,12 +377,14 @@ Result<JobResult> backup_through_bridge(JobKind kind, const BackupJobOptions& op
     TRY_ASSIGN(const fs::path parent, scratch_parent(options.temp_parent));
     TRY_ASSIGN(ScratchDir scratch, ScratchDir::create(parent));
     // After create(), which vetted the parent: our own directory carries a live pid and stays.
-    TRY_ASSIGN(const int abandoned, remove_abandoned_scratch_dirs(parent));
-    if (abandoned > 0) {
-        log.warning("scratch-cleanup", "removed " + std::to_string(abandoned) +
+    const ScratchCleanup cleanup = remove_abandoned_scratch_dirs(parent);
+    if (cleanup.removed > 0) {
+        log.warning("scratch-cleanup", "removed " + std::to_string(cleanup.removed) +
                                            " scratch director(y/ies) of interrupted runs in " +
                                            platform::path_to_utf8(parent));
     }
+    for (const std::string& left : cleanup.skipped)
+        log.warning("scratch-cleanup", left);
     TRY(interrupt_cleanup.watch_directory(scratch.dir()));
 
     const vault::BackupId backup_id = vault::new_backup_id();
@@ -500,6 +514,7 @@ Result<JobResult> run_backup_job(JobKind kind, const BackupJobOptions& options, 
     }
     TRY_ASSIGN(WriterSession session,
                open_for_writing(kind, options.vault, options.bridge, log, clock));
+    TRY(release_lock_on_interrupt(interrupt_cleanup, session));
     return backup_through_bridge(kind, options, interrupt_cleanup, session, client, log, clock);
 }
 
@@ -534,6 +549,7 @@ Result<JobResult> run_import(const ImportOptions& options, const SecretBytes& pa
     }
     TRY_ASSIGN(WriterSession session,
                open_for_writing(JobKind::import, options.vault, options.bridge, log, clock));
+    TRY(release_lock_on_interrupt(interrupt_cleanup, session));
 
     vault::Bundle bundle;
     bundle.bak_sha256 = sha256_of(bak);

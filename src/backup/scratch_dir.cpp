@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -59,6 +60,54 @@ std::int64_t creator_pid(std::string_view name) {
     if (ec != std::errc() || end != name.data() + dash || pid <= 0 || pid > 0x7fffffff)
         return 0;
     return pid;
+}
+
+// The random part mkdtemp(3) (or the Windows equivalent) appends: 6 letters or digits.
+bool has_scratch_suffix(std::string_view name) {
+    const auto dash = name.rfind('-');
+    if (dash == std::string_view::npos || name.size() - dash - 1 != 6)
+        return false;
+    for (const char c : name.substr(dash + 1)) {
+        const bool alnum =
+            (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        if (!alnum)
+            return false;
+    }
+    return true;
+}
+
+// Wipes one abandoned scratch directory. Returns why it was left, or nothing when it is gone.
+std::optional<std::string> remove_abandoned_scratch_dir(const fs::path& dir) {
+    const std::string dir_text = platform::path_to_utf8(dir);
+    std::vector<fs::path> entries;
+    std::error_code error;
+    for (fs::directory_iterator it(dir, error), end; !error && it != end; it.increment(error))
+        entries.push_back(it->path());
+    if (error)
+        return "left " + dir_text + " of an interrupted run: cannot list it: " + error.message();
+    std::optional<std::string> left;
+    for (const fs::path& entry : entries) {
+        const Result<platform::FileStatus> st = platform::file_status(entry);
+        const bool removable = st && (st->kind == platform::FileKind::regular ||
+                                      st->kind == platform::FileKind::symlink);
+        if (!removable) {
+            // Not a file a job wrote: whoever put it there decides what happens to it.
+            if (!left) {
+                left = "left " + dir_text +
+                       " of an interrupted run: " + platform::path_to_utf8(entry.filename()) +
+                       " in it is not a file ssoescrow wrote; remove the directory by hand "
+                       "(it may hold an ENTSSO backup file)";
+            }
+            continue;
+        }
+        if (Status wiped = wipe_and_remove_file(entry); !wiped && !left)
+            left = "left " + dir_text + " of an interrupted run: " + wiped.error().message;
+    }
+    if (left)
+        return left;
+    if (Status removed = platform::remove_empty_directory(dir); !removed)
+        return "left " + dir_text + " of an interrupted run: " + removed.error().message;
+    return std::nullopt;
 }
 
 }  // namespace
@@ -125,34 +174,30 @@ Status ScratchDir::wipe_and_remove() {
     return result;
 }
 
-Result<int> remove_abandoned_scratch_dirs(const fs::path& parent) {
-    int removed = 0;
+ScratchCleanup remove_abandoned_scratch_dirs(const fs::path& parent) {
+    ScratchCleanup cleanup;
     std::error_code error;
     for (fs::directory_iterator it(parent, error), end; !error && it != end; it.increment(error)) {
         const std::string name = platform::path_to_utf8(it->path().filename());
         const std::int64_t pid = creator_pid(name);
-        if (pid == 0)
+        if (pid == 0 || !has_scratch_suffix(name))
             continue;
         const Result<platform::FileStatus> st = platform::file_status(it->path());
         if (!st || st->kind != platform::FileKind::directory || !st->owned_by_current_user ||
             !process_is_dead(pid)) {
             continue;
         }
-        std::vector<fs::path> files;
-        std::error_code inner;
-        for (fs::directory_iterator f(it->path(), inner), fend; !inner && f != fend;
-             f.increment(inner))
-            files.push_back(f->path());
-        for (const fs::path& file : files)
-            TRY(wipe_and_remove_file(file));
-        if (platform::remove_empty_directory(it->path()))
-            ++removed;
+        if (auto left = remove_abandoned_scratch_dir(it->path()))
+            cleanup.skipped.push_back(std::move(*left));
+        else
+            ++cleanup.removed;
     }
     if (error && error != std::errc::no_such_file_or_directory) {
-        return make_error(Errc::io, "cannot list temp directory " + platform::path_to_utf8(parent) +
-                                        ": " + error.message());
+        cleanup.skipped.push_back(
+            "cannot list temp directory " + platform::path_to_utf8(parent) +
+            " for scratch directories of interrupted runs: " + error.message());
     }
-    return removed;
+    return cleanup;
 }
 
 }  // namespace ssoescrow::backup

@@ -11,7 +11,9 @@
 #pragma once
 
 #include <filesystem>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "crypto/result.hpp"
 
@@ -51,9 +53,18 @@ class ScratchDir {
 // is only unlinked). A missing file is not an error.
 [[nodiscard]] Status wipe_and_remove_file(const std::filesystem::path& file);
 
-// Removes scratch directories under `parent` left by runs that died (SIGKILL, power loss): those
-// named k_scratch_prefix<pid>-* owned by this user whose pid no longer exists. Returns how many
-// were removed.
-[[nodiscard]] Result<int> remove_abandoned_scratch_dirs(const std::filesystem::path& parent);
+struct ScratchCleanup {
+    int removed = 0;                   // abandoned scratch directories removed
+    std::vector<std::string> skipped;  // one sentence per entry left alone, naming it and why
+};
+
+// Removes scratch directories under `parent` left by runs that died (SIGKILL, power loss). Only
+// directories that are provably this program's are touched: named k_scratch_prefix<pid>-<suffix>
+// as ScratchDir::create makes them, a real directory (not a link) owned by this user, whose pid
+// no longer exists. In one, regular files are overwritten with zeros and unlinked, links unlinked;
+// anything else (a directory where a .bak was expected) is not ssoescrow's to delete: that
+// directory is left and named in `skipped`. Never fails: the cleanup is housekeeping and must not
+// block the job that runs it (a temp directory that cannot be listed is named in `skipped` too).
+[[nodiscard]] ScratchCleanup remove_abandoned_scratch_dirs(const std::filesystem::path& parent);
 
 }  // namespace ssoescrow::backup

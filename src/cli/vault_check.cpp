@@ -35,21 +35,25 @@ nlohmann::ordered_json finding_json(const vault::Finding& f) {
             {"message", f.message}};
 }
 
+// Info findings (a writer at work) are printed but leave the result clean.
 std::string_view result_name(const vault::Findings& findings) {
-    if (findings.empty())
+    if (!vault::has_problem(findings))
         return "clean";
     return vault::has_damage(findings) ? "damaged" : "warnings";
 }
 
 int exit_for(const vault::Findings& findings) {
-    if (findings.empty())
+    if (!vault::has_problem(findings))
         return k_monitor_ok;
     return vault::has_damage(findings) ? k_monitor_critical : k_monitor_warning;
 }
 
-// A config that cannot be trusted is a damaged vault (2), not a failed check (3).
-Result<int> report_unopenable(const VaultCheckOptions& options, const Error& error) {
-    const vault::Finding finding{vault::Severity::damaged, "config-damaged",
+// A config that cannot be trusted is a damaged vault (2), not a failed check (3). `code` names
+// the finding: config-damaged, or config-too-large (over its ceiling: never written by ssoescrow,
+// and not read, so that a huge file cannot exhaust memory).
+Result<int> report_unopenable(const VaultCheckOptions& options, std::string code,
+                              const Error& error) {
+    const vault::Finding finding{vault::Severity::damaged, std::move(code),
                                  std::string(vault::k_config_file), error.message};
     if (options.json) {
         nlohmann::ordered_json doc{
@@ -73,9 +77,11 @@ Result<int> report_unopenable(const VaultCheckOptions& options, const Error& err
 Result<int> run_vault_check(const VaultCheckOptions& options) {
     auto opened = vault::Vault::open(platform::path_from_utf8(options.vault));
     if (!opened) {
-        if (opened.error().code == Errc::vault_damaged) {
-            return report_unopenable(options, opened.error());
-        }
+        // Vault::open reads nothing but the config, so a size over a ceiling is the config's.
+        if (opened.error().code == Errc::vault_damaged)
+            return report_unopenable(options, "config-damaged", opened.error());
+        if (opened.error().code == Errc::limit_exceeded)
+            return report_unopenable(options, "config-too-large", opened.error());
         return std::move(opened).error();
     }
     vault::Clock& clock = vault::system_clock();

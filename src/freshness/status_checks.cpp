@@ -487,14 +487,19 @@ CheckResult check_drill_age(const StatusInput& input) {
     result.metrics.push_back(metric("drill_age_warning_seconds",
                                     "Drill age above which status is WARNING (max-drill-age)",
                                     static_cast<double>(max_age)));
-    result.metrics.push_back(metric("drills_recorded", "Restore drills and restores recorded",
-                                    static_cast<double>(input.drills.size())));
+    // An extraction hands the .bak and its password out: it restores nothing, so it is no drill.
+    std::size_t drills = 0;
     const vault::RestoreReceipt* newest = nullptr;
     for (const auto& r : input.drills) {
+        if (r.extraction())
+            continue;
+        ++drills;
         if (newest == nullptr || r.time >= newest->time)
             newest = &r;
     }
-    result.evidence["drills_recorded"] = input.drills.size();
+    result.metrics.push_back(metric("drills_recorded", "Restore drills and restores recorded",
+                                    static_cast<double>(drills)));
+    result.evidence["drills_recorded"] = drills;
     const std::string how = "ssoescrow restore request --vault " + input.vault +
                             ", approvals by the custodians, then restore apply --drill";
     if (newest == nullptr) {

@@ -687,11 +687,13 @@ auto with_scratch_bak(const ApplyOptions& options, const vault::Bundle& bundle,
     -> decltype(body(fs::path())) {
     TRY_ASSIGN(platform::InterruptCleanup interrupt_cleanup, platform::InterruptCleanup::install());
     TRY_ASSIGN(const fs::path parent, backup::scratch_parent(options.temp_parent));
-    TRY_ASSIGN(const int abandoned, backup::remove_abandoned_scratch_dirs(parent));
-    if (abandoned > 0) {
-        log.warning("scratch-cleanup", "removed " + std::to_string(abandoned) +
+    const backup::ScratchCleanup cleanup = backup::remove_abandoned_scratch_dirs(parent);
+    if (cleanup.removed > 0) {
+        log.warning("scratch-cleanup", "removed " + std::to_string(cleanup.removed) +
                                            " scratch director(y/ies) of interrupted runs");
     }
+    for (const std::string& left : cleanup.skipped)
+        log.warning("scratch-cleanup", left);
     TRY_ASSIGN(backup::ScratchDir scratch, backup::ScratchDir::create(parent));
     TRY(interrupt_cleanup.watch_directory(scratch.dir()));
     const fs::path bak_file = scratch.dir() / (name + ".bak");

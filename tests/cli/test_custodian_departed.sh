@@ -125,8 +125,8 @@ expect_err 'is locked by host other-host'
 rm -f "$V/locks/writer.lock"
 expect_equal "$(audit_count "$V")" "$count" "audit records after the refusals"
 
-# A live backup holds the lock (on a copy of the vault): 7; once it is killed, its stale lock is
-# taken over (a lock-override record) and the departure recorded.
+# A live backup holds the lock (on a copy of the vault): 7; once its process is gone, a lock it
+# left is taken over (a lock-override record) and the departure recorded.
 cp -r "$V" "$WORK/lockv"
 LST=(--state-dir "$WORK/state-lockv")
 "${EMU[@]}" admin fail-next hang --op backup >/dev/null
@@ -144,6 +144,11 @@ kill -TERM "$holder"
 status=0
 wait "$holder" || status=$?
 expect_equal "$status" 143 "exit status of the SIGTERM'd backup"
+# SIGTERM released the backup's own lock; the lock a kill -9 would have left is put back to
+# show the take-over.
+expect_absent "$WORK/lockv/locks/writer.lock"
+printf 'ssoescrow-lock 1\nid %s\nhost %s\npid %s\noperation backup\nstarted %s\nrefreshed %s\nttl 900\n' \
+    "$(printf 'b%.0s' {1..32})" "$HOST" "$holder" "$(date +%s)" "$(date +%s)" >"$WORK/lockv/locks/writer.lock"
 run 0 "$SSOESCROW" vault mark-departed --vault "$WORK/lockv" --custodian carol.pub --reason "left" "${LST[@]}"
 expect_err "took over a stale writer lock of backup on $HOST \(pid $holder\); recorded in the audit log"
 expect_out "^marked departed: carol \($FP_C\) \(audit record $((lcount + 2))\)$"

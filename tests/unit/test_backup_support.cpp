@@ -85,8 +85,8 @@ TEST_CASE("the writability probe leaves nothing behind and reports a read-only t
     REQUIRE(missing.error().code == Errc::not_found);
 }
 TEST_CASE(
-    "the interrupt handler kills the bridge, wipes the scratch directory, restores echo, "
-    "then ends the process",
+    "the interrupt handler kills the bridge, wipes the scratch directory, releases the job's lock, "
+    "restores echo, then ends the process",
     "[backup][interrupt]") {
     using ssoescrow::platform::CleanupStep;
     std::vector<std::string> ran;
@@ -95,8 +95,8 @@ TEST_CASE(
     });
     // The bridge dies before its files are wiped (it could otherwise write again); echo comes
     // back after the secret data is gone; the process ends last.
-    REQUIRE(ran ==
-            std::vector<std::string>{"kill-bridge", "wipe-scratch", "restore-echo", "end-process"});
+    REQUIRE(ran == std::vector<std::string>{"kill-bridge", "wipe-scratch", "release-lock",
+                                            "restore-echo", "end-process"});
     REQUIRE(ssoescrow::platform::k_windows_interrupted_exit_code == 0xC000013AUL);
 }
 

@@ -365,6 +365,26 @@ TEST_CASE("drill-age: never, recent, overdue, in the future", "[freshness][statu
     CHECK(check_drill_age(in).state == CheckState::unknown);
 }
 
+TEST_CASE("drill-age: an extraction is not a drill", "[freshness][status]") {
+    StatusInput in = base_input();
+    vault::RestoreReceipt extraction = drill_at(k_now - 3600);
+    extraction.drill = false;
+    extraction.node = "extract@BTS01";
+    extraction.purpose = "extract";
+    in.drills.push_back(extraction);
+    CheckResult r = check_drill_age(in);
+    CHECK(r.state == CheckState::warning);
+    CHECK(r.observed == "never");
+    CHECK(find_metric(r, "drills_recorded")->value == 0);
+
+    in.drills.insert(in.drills.begin(), drill_at(k_now - 100 * k_day));
+    r = check_drill_age(in);
+    CHECK(r.state == CheckState::warning);
+    CHECK(contains(r.summary, "over max-drill-age 90d"));
+    CHECK(r.evidence["newest"]["node"] == "DR01");
+    CHECK(find_metric(r, "drills_recorded")->value == 1);
+}
+
 TEST_CASE("retention: capped by the vault's history, short counts and short reach warn",
           "[freshness][status]") {
     StatusInput in = base_input();

@@ -3,6 +3,7 @@
 // while a .bak sits in its scratch directory) and the job log (modes, FIFOs).
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -14,11 +15,11 @@
 #include <string>
 
 #include "../test_vault_layout_support.hpp"
+#include "platform/file_io.hpp"
 #include "platform/interrupt.hpp"
 #include "src/backup/password.hpp"
 #include "src/backup/scratch_dir.hpp"
 #include "src/job_log.hpp"
-#include "platform/file_io.hpp"
 #include "vault/writer.hpp"
 
 using namespace vault_test;
@@ -103,12 +104,48 @@ TEST_CASE("scratch directories of dead runs are removed, live ones kept", "[back
         fs::create_directory(dir);
         write_text(dir / "x.bak", "data");
     }
-    auto removed = backup::remove_abandoned_scratch_dirs(temp.path());
-    REQUIRE(removed);
-    REQUIRE(removed.value() == 1);
+    const backup::ScratchCleanup cleanup = backup::remove_abandoned_scratch_dirs(temp.path());
+    REQUIRE(cleanup.removed == 1);
+    CHECK(cleanup.skipped.empty());
     REQUIRE_FALSE(fs::exists(dead));
     REQUIRE(fs::exists(live / "x.bak"));
     REQUIRE(fs::exists(other / "x.bak"));
+}
+
+TEST_CASE("an abandoned scratch entry that cannot be removed is skipped and named", "[backup]") {
+    TempDir temp;
+    const pid_t child = ::fork();
+    if (child == 0)
+        ::_exit(0);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    const std::string prefix = "ssoescrow-scratch-" + std::to_string(child) + "-";
+    // A directory where a .bak was expected: not a file ssoescrow wrote.
+    const fs::path blocked = temp.path() / (prefix + "abc123");
+    fs::create_directories(blocked / "ssoescrow-x.bak");
+    write_text(blocked / "ssoescrow-y.bak", "data");
+    // Another abandoned one is still removed; a look-alike name is not ours and not touched.
+    const fs::path dead = temp.path() / (prefix + "def456");
+    fs::create_directory(dead);
+    write_text(dead / "x.bak", "data");
+    const fs::path look_alike = temp.path() / (prefix + "not-mkdtemp");
+    fs::create_directory(look_alike);
+
+    const backup::ScratchCleanup cleanup = backup::remove_abandoned_scratch_dirs(temp.path());
+    CHECK(cleanup.removed == 1);
+    REQUIRE(cleanup.skipped.size() == 1);
+    CHECK(cleanup.skipped[0].find(blocked.string()) != std::string::npos);
+    CHECK(cleanup.skipped[0].find("ssoescrow-x.bak") != std::string::npos);
+    CHECK(fs::is_directory(blocked / "ssoescrow-x.bak"));
+    CHECK_FALSE(fs::exists(blocked / "ssoescrow-y.bak"));  // ours: still wiped
+    CHECK_FALSE(fs::exists(dead));
+    CHECK(fs::exists(look_alike));
+
+    // A temp directory that cannot be listed is reported, not an error.
+    const backup::ScratchCleanup missing =
+        backup::remove_abandoned_scratch_dirs(temp.path() / "no-such-dir");
+    CHECK(missing.removed == 0);
+    CHECK(missing.skipped.empty());
 }
 
 TEST_CASE("SIGTERM wipes the watched scratch directory and ends the process", "[backup]") {
@@ -119,9 +156,13 @@ TEST_CASE("SIGTERM wipes the watched scratch directory and ends the process", "[
     const fs::path witness = temp.path() / "witness";
     REQUIRE(::link((dir / "x.bak").c_str(), witness.c_str()) == 0);
 
+    const fs::path child_stderr = temp.path() / "stderr";
     const pid_t child = ::fork();
     REQUIRE(child >= 0);
     if (child == 0) {
+        const int err = ::open(child_stderr.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (err < 0 || ::dup2(err, STDERR_FILENO) < 0)
+            ::_exit(2);
         auto cleanup = InterruptCleanup::install();
         if (!cleanup || !cleanup.value().watch_directory(dir))
             ::_exit(3);
@@ -134,6 +175,8 @@ TEST_CASE("SIGTERM wipes the watched scratch directory and ends the process", "[
     REQUIRE(WTERMSIG(status) == SIGTERM);
     REQUIRE_FALSE(fs::exists(dir));
     REQUIRE(read_text(witness) == std::string(3000, '\0'));
+    // The job's log says why it ended.
+    CHECK(read_text(child_stderr) == "ssoescrow: interrupted by SIGTERM\n");
 }
 
 TEST_CASE("only one interrupt cleanup at a time; handlers restored after it", "[backup]") {

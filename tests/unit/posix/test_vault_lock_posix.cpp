@@ -22,6 +22,7 @@
 #include "crypto/bytes.hpp"
 #include "crypto/random.hpp"
 #include "platform/file_io.hpp"
+#include "platform/interrupt.hpp"
 #include "platform/test_hooks.hpp"
 #include "test_support.hpp"
 #include "test_vault_lock_support.hpp"
@@ -288,4 +289,75 @@ TEST_CASE("F10: a live process on this host keeps its lock until its ttl", "[vau
     REQUIRE(late);
     REQUIRE(late->taken_over());
     CHECK(late->taken_over()->previous.state == LockState::stale_expired);
+}
+
+TEST_CASE("a writer removes lock temp files of dead runs on its host, and only those",
+          "[vault][lock]") {
+    TempVault vault;
+    FakeClock clock(k_t0);
+    REQUIRE(ensure_private_directory(vault.path() / "locks"));
+    const std::string host = local_host_name();
+    // What a run killed between the temp write and its rename leaves: its lock text.
+    auto plant_temp = [&](const std::string& holder_host, std::int64_t pid) {
+        LockInfo info = sample_info();
+        info.host = holder_host;
+        info.pid = pid;
+        const fs::path file = vault.path() / "locks" / (".tmp-" + to_hex(crypto::random_bytes(16)));
+        std::ofstream(file) << serialise_lock(info);
+        return file;
+    };
+    const fs::path dead_here = plant_temp(host, dead_pid());
+    const fs::path live_here = plant_temp(host, ::getppid());  // a live process: maybe mid-write
+    const fs::path other_host = plant_temp("other-host", dead_pid());
+    const fs::path unreadable =
+        vault.path() / "locks" / (".tmp-" + to_hex(crypto::random_bytes(16)));
+    std::ofstream(unreadable) << "ssoescrow-lock 1\nid ";  // cut short: nothing proves whose
+
+    Result<WriterLock> lock = WriterLock::acquire(vault.path(), with_clock(clock));
+    REQUIRE(lock);
+    CHECK_FALSE(fs::exists(dead_here));
+    CHECK(fs::exists(live_here));
+    CHECK(fs::exists(other_host));
+    CHECK(fs::exists(unreadable));
+    REQUIRE(lock->release());
+}
+
+TEST_CASE("SIGTERM releases the job's writer lock, and only while it is still the job's",
+          "[vault][lock]") {
+    for (const bool taken_over : {false, true}) {
+        TempVault vault;
+        const fs::path stderr_file = vault.path() / "stderr";
+        const pid_t child = ::fork();
+        REQUIRE(child >= 0);
+        if (child == 0) {
+            const int err = ::open(stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+            if (err < 0 || ::dup2(err, STDERR_FILENO) < 0)
+                ::_exit(2);
+            auto cleanup = InterruptCleanup::install();
+            Result<WriterLock> lock = WriterLock::acquire(vault.path(), LockOptions{});
+            if (!cleanup || !lock)
+                ::_exit(3);
+            if (!cleanup->watch_writer_lock(
+                    vault.lock_file(), vault.path() / "locks" / "writer.guard", lock->info().id))
+                ::_exit(4);
+            if (taken_over) {
+                // Another writer replaced it meanwhile: not ours to remove.
+                LockInfo other = foreign_lock(k_t0);
+                if (!write_file_durably(vault.lock_file(), as_bytes(serialise_lock(other)),
+                                        Overwrite::yes, FinalMode::read_write))
+                    ::_exit(5);
+            }
+            ::raise(SIGTERM);
+            ::_exit(6);  // not reached
+        }
+        int status = 0;
+        REQUIRE(::waitpid(child, &status, 0) == child);
+        REQUIRE(WIFSIGNALED(status));
+        CHECK(WTERMSIG(status) == SIGTERM);
+        CHECK(fs::exists(vault.lock_file()) == taken_over);
+        std::ifstream err(stderr_file);
+        std::stringstream text;
+        text << err.rdbuf();
+        CHECK(text.str() == "ssoescrow: interrupted by SIGTERM\n");
+    }
 }
