@@ -3,7 +3,8 @@
 // Properties checked on every input:
 // - parsing never crashes, hangs or allocates beyond the ceilings (ASan/UBSan);
 // - the same with the checksum line recomputed, so mutations reach the field parsers;
-// - canonical encoding: whatever parse_approval accepts serialises back to exactly the input,
+// - canonical encoding: whatever parse_approval accepts serialises back to exactly the input's
+//   canonical form (a byte order mark, CR LF and trailing blank lines undone: FORMAT.md 1),
 //   with a non-zero x and a wrapped share of exactly 104 bytes;
 // - the same for request keys (serialise(parse(x)) == x).
 // Seeds: tests/fuzz/corpus/fuzz_approval/ (approvals written by the CLI test's setup).
@@ -29,7 +30,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto approval = restore::parse_approval(input, "fuzz");
     if (approval.ok()) {
         const std::string again = restore::serialise_approval(approval.value());
-        if (again != std::string_view(reinterpret_cast<const char*>(data), size) ||
+        if (again != fuzz::canonical(std::string_view(reinterpret_cast<const char*>(data), size)) ||
             approval->x == 0 || approval->wrapped.size() != vault::k_wrapped_share_size) {
             std::abort();
         }
@@ -38,7 +39,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const std::string fixed =
             fuzz::with_valid_checksum(std::string_view(reinterpret_cast<const char*>(data), size));
         auto again = restore::parse_approval(as_bytes(fixed), "fuzz");
-        if (again.ok() && restore::serialise_approval(again.value()) != fixed)
+        if (again.ok() && restore::serialise_approval(again.value()) != fuzz::canonical(fixed))
             std::abort();
     }
     if (size <= restore::k_max_request_key_size) {

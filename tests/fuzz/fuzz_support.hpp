@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "crypto/bytes.hpp"
+#include "crypto/exchanged_text.hpp"
 #include "crypto/hash.hpp"
 
 namespace ssoescrow::fuzz {
@@ -19,6 +20,12 @@ inline std::string with_valid_checksum(std::string_view text) {
         body.erase(last);
     const crypto::Digest digest = crypto::sha256(as_bytes(body));
     return body + "checksum: " + to_hex(digest) + "\n";
+}
+
+// The form a parser of an exchanged file (request, approval, receipt) reads and serialises back:
+// a byte order mark, CR LF line ends and trailing blank lines undone (vault/FORMAT.md section 1).
+inline std::string canonical(std::string_view text) {
+    return crypto::normalise_exchanged_text(text);
 }
 
 }  // namespace ssoescrow::fuzz
