@@ -115,6 +115,21 @@ Status check_magic(std::string_view text, std::string_view magic, std::string_vi
     return make_error(Errc::parse, where + ": not an ssoescrow " + std::string(kind));
 }
 
+// What every ceremony file's reader checks first, in this order: its size ceiling, its magic line
+// and its checksum; the Reader starts at the first field.
+Result<Reader> open_ceremony_file(ByteView file, std::string_view source, std::size_t limit,
+                                  std::string_view magic, std::string_view kind) {
+    const std::string where(source);
+    if (file.size() > limit) {
+        return make_error(Errc::limit_exceeded,
+                          where + ": larger than " + std::to_string(limit) + " bytes");
+    }
+    const std::string_view text = as_text(file);
+    TRY(check_magic(text, magic, source, kind));
+    TRY_ASSIGN(const std::string_view body, restore::verify_checksum(text, source, kind));
+    return Reader(body.substr(magic.size() + 1), where);
+}
+
 std::string header_list(const std::vector<std::string>& headers) {
     std::string out = "backups: " + std::to_string(headers.size()) + "\n";
     for (const std::string& h : headers)
@@ -218,16 +233,8 @@ std::string serialise_rekey_request(const RekeyRequest& request) {
 
 Result<RekeyRequest> parse_rekey_request(ByteView file, std::string_view source) {
     const std::string where(source);
-    if (file.size() > k_max_rekey_request_size) {
-        return make_error(
-            Errc::limit_exceeded,
-            where + ": larger than " + std::to_string(k_max_rekey_request_size) + " bytes");
-    }
-    const std::string_view text = as_text(file);
-    TRY(check_magic(text, k_rekey_request_magic, source, "rekey request"));
-    TRY_ASSIGN(const std::string_view body,
-               restore::verify_checksum(text, source, "rekey request"));
-    Reader in(body.substr(k_rekey_request_magic.size() + 1), where);
+    TRY_ASSIGN(Reader in, open_ceremony_file(file, source, k_max_rekey_request_size,
+                                             k_rekey_request_magic, "rekey request"));
     RekeyRequest request;
     TRY_ASSIGN(const std::string_view id, in.field("request"));
     TRY(parse_fixed_hex(id, request.id, where + ": request"));
@@ -287,7 +294,7 @@ Result<RekeyRequest> parse_rekey_request(ByteView file, std::string_view source)
     }
     if (!in.at_end())
         return in.error("checksum", "unexpected lines before the checksum");
-    if (serialise_rekey_request(request) != text)
+    if (serialise_rekey_request(request) != as_text(file))
         return make_error(Errc::parse, where + ": rekey request is not in canonical form");
     return request;
 }
@@ -364,16 +371,8 @@ std::string serialise_rekey_approval(const RekeyApproval& approval) {
 
 Result<RekeyApproval> parse_rekey_approval(ByteView file, std::string_view source) {
     const std::string where(source);
-    if (file.size() > k_max_rekey_approval_size) {
-        return make_error(
-            Errc::limit_exceeded,
-            where + ": larger than " + std::to_string(k_max_rekey_approval_size) + " bytes");
-    }
-    const std::string_view text = as_text(file);
-    TRY(check_magic(text, k_rekey_approval_magic, source, "rekey approval"));
-    TRY_ASSIGN(const std::string_view body,
-               restore::verify_checksum(text, source, "rekey approval"));
-    Reader in(body.substr(k_rekey_approval_magic.size() + 1), where);
+    TRY_ASSIGN(Reader in, open_ceremony_file(file, source, k_max_rekey_approval_size,
+                                             k_rekey_approval_magic, "rekey approval"));
     RekeyApproval approval;
     TRY_ASSIGN(const std::string_view id, in.field("request"));
     TRY(parse_fixed_hex(id, approval.request, where + ": request"));
@@ -411,7 +410,7 @@ Result<RekeyApproval> parse_rekey_approval(ByteView file, std::string_view sourc
     }
     if (!in.at_end())
         return in.error("checksum", "unexpected lines before the checksum");
-    if (serialise_rekey_approval(approval) != text)
+    if (serialise_rekey_approval(approval) != as_text(file))
         return make_error(Errc::parse, where + ": rekey approval is not in canonical form");
     return approval;
 }
