@@ -232,6 +232,10 @@ class AppendOnlyFile {
     // Appends `text` in one write and flushes it (fsync / FlushFileBuffers).
     [[nodiscard]] Status append(std::string_view text);
 
+    // The descriptor (POSIX) or HANDLE (Windows), for the interrupt handler's last line
+    // (platform/interrupt.hpp); -1 after a move.
+    std::intptr_t native_handle() const noexcept { return m_handle; }
+
   private:
     explicit AppendOnlyFile(std::intptr_t handle, path file) noexcept
         : m_handle(handle), m_file(std::move(file)) {}

@@ -3,9 +3,12 @@
 #ifdef SSOESCROW_TEST_HOOKS
 
 #include <charconv>
+#include <chrono>
+#include <cstdio>
 #include <map>
 #include <mutex>
 #include <string>
+#include <thread>
 
 #include "platform/environment.hpp"
 #include "platform/system_error.hpp"
@@ -35,6 +38,7 @@ struct Counter {
 
 Counter g_crash_counter;
 Counter g_fault_counter;
+Counter g_pause_counter;
 
 // "NAME" or "NAME:N" -> (NAME, N); N defaults to 1, 0 on a malformed count.
 std::pair<std::string_view, unsigned long> split_count(std::string_view item) {
@@ -74,6 +78,24 @@ void crash_point(std::string_view name) noexcept {
     std::lock_guard<std::mutex> lock(g_mutex);
     if (g_crash_counter.hit(env, name) == nth)
         terminate_immediately(137);
+}
+
+void pause_point(std::string_view name) noexcept {
+    const std::string env = hook_variable("SSOESCROW_TEST_PAUSE_AT");
+    if (env.empty())
+        return;
+    const auto [wanted, nth] = split_count(env);
+    if (wanted != name)
+        return;
+    {
+        std::lock_guard<std::mutex> lock(g_mutex);
+        if (g_pause_counter.hit(env, name) != nth)
+            return;
+    }
+    const std::string line = "ssoescrow: test: paused at " + std::string(name) + "\n";
+    std::fwrite(line.data(), 1, line.size(), stderr);
+    std::fflush(stderr);
+    std::this_thread::sleep_for(std::chrono::seconds(k_pause_seconds));
 }
 
 int injected_fault(std::string_view operation) noexcept {

@@ -21,6 +21,12 @@
 //     lock-before-release (still held, about to be removed)
 //   Other modules add their own points with their own prefix (e.g. "backup-after-envelope").
 //
+// Pause points: SSOESCROW_TEST_PAUSE_AT=NAME[:N]
+//   pause_point(NAME) writes "ssoescrow: test: paused at NAME" on stderr and sleeps for
+//   k_pause_seconds, then goes on, the N-th time (default: the first) the point is reached, so
+//   that an end-to-end test can send a signal to a job at a known point. Names:
+//     lock-acquired   vault/lock.cpp: a writer lock was just taken (every writer command)
+//
 // Fault injection: SSOESCROW_TEST_FAULT=ERR:OP[:N][,ERR:OP[:N]...]
 //   The N-th call (default: the first) in this process of operation OP fails with error ERR,
 //   once. ERR is one of enospc, edquot, eio, erofs, eacces, eperm, eintr, einval (the errno of
@@ -56,6 +62,11 @@ inline constexpr bool k_enabled = true;
 // Ends the process with exit code 137 if SSOESCROW_TEST_CRASH_AT names this point (see above).
 void crash_point(std::string_view name) noexcept;
 
+inline constexpr int k_pause_seconds = 30;
+
+// Pauses if SSOESCROW_TEST_PAUSE_AT names this point (see above).
+void pause_point(std::string_view name) noexcept;
+
 // The system error to inject for this call of `operation` (an errno on POSIX, a Win32 error on
 // Windows), or 0 to run the real system call.
 int injected_fault(std::string_view operation) noexcept;
@@ -74,6 +85,7 @@ std::optional<std::int64_t> fixed_now() noexcept;
 inline constexpr bool k_enabled = false;
 
 inline void crash_point(std::string_view) noexcept {}
+inline void pause_point(std::string_view) noexcept {}
 inline int injected_fault(std::string_view) noexcept {
     return 0;
 }

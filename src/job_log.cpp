@@ -48,7 +48,22 @@ Status JobLog::open_json(const std::filesystem::path& file) {
     }
     m_json.emplace(std::move(opened).value());
     m_json_path = file;
-    return {};
+    TRY_ASSIGN(platform::InterruptLogLine watched, platform::InterruptLogLine::watch(*m_json));
+    m_interrupt_line.emplace(std::move(watched));
+    return prepare_interrupt_lines(m_clock.now());
+}
+
+Status JobLog::prepare_interrupt_lines(std::int64_t time) {
+    if (!m_interrupt_line)
+        return {};
+    std::vector<std::string> lines;
+    for (const platform::InterruptKind& kind : platform::interrupt_kinds()) {
+        const std::string name(kind.name);
+        lines.push_back(
+            json_line(LogLevel::error, "failed", "interrupted by " + name,
+                      {{"exit-code", std::to_string(kind.exit_status)}, {"signal", name}}, time));
+    }
+    return m_interrupt_line->prepare(lines);
 }
 
 void JobLog::debug(std::string_view event, std::string_view message, const LogFields& fields) {
@@ -68,6 +83,7 @@ void JobLog::failure(const Error& error) {
     if (!error.hint.empty())
         fields.emplace_back("hint", error.hint);
     write(LogLevel::error, "failed", error.message, fields, false);
+    m_interrupt_line.reset();  // the job's last line is written: an interrupt adds no other
 }
 
 void JobLog::write(LogLevel level, std::string_view event, std::string_view message,
@@ -80,9 +96,23 @@ void JobLog::write(LogLevel level, std::string_view event, std::string_view mess
     }
     if (!m_json || m_json_failed)
         return;
+    const std::int64_t now = m_clock.now();
+    const std::string text = json_line(level, event, message, fields, now);
+    if (!m_json->append(text)) {
+        m_json_failed = true;
+        print_warning("cannot write the JSON log " + platform::path_to_utf8(m_json_path) +
+                      "; further events go to stderr only");
+        return;
+    }
+    // Too long only with a command name no job has; the line prepared before stays.
+    (void)prepare_interrupt_lines(now);
+}
+
+std::string JobLog::json_line(LogLevel level, std::string_view event, std::string_view message,
+                              const LogFields& fields, std::int64_t time) const {
     nlohmann::ordered_json line;
     line["schema"] = "ssoescrow-log/1";
-    line["time"] = vault::format_time(m_clock.now());
+    line["time"] = vault::format_time(time);
     line["level"] = level_name(level);
     line["command"] = m_command;
     line["event"] = event;
@@ -92,13 +122,7 @@ void JobLog::write(LogLevel level, std::string_view event, std::string_view mess
         object[key] = value;
     line["fields"] = std::move(object);
     // Invalid UTF-8 (a bridge message, a file name) is replaced, never a reason to lose a line.
-    const std::string text =
-        line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
-    if (!m_json->append(text)) {
-        m_json_failed = true;
-        print_warning("cannot write the JSON log " + platform::path_to_utf8(m_json_path) +
-                      "; further events go to stderr only");
-    }
+    return line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace ssoescrow

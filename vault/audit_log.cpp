@@ -70,6 +70,8 @@ const std::vector<FieldSpec>& receipt_fields() {
         {"node", Kind::text, Count::one},
         {"msid", Kind::text, Count::one},
         {"password", Kind::password, Count::optional},
+        // The receipt's random id (FORMAT.md 4.9); absent in records written before it existed.
+        {"receipt", Kind::id, Count::optional},
         {"custodian", Kind::fingerprint, Count::some},
         {"signer", Kind::signer, Count::one},
         {"signature", Kind::signature, Count::one},

@@ -494,7 +494,9 @@ Result<WriterLock> WriterLock::acquire(const path& vault_dir, const LockOptions&
             lock.m_info = std::move(info);
             lock.m_held = true;
             lock.m_last_refresh = std::chrono::steady_clock::now();
+            TRY(lock.release_on_interrupt());
             remove_abandoned_lock_temp_files(lock_dir, host);
+            platform::test_hooks::pause_point("lock-acquired");
             return lock;
         }
         if (created.error().code != Errc::already_exists) {
@@ -509,7 +511,8 @@ Result<WriterLock> WriterLock::acquire(const path& vault_dir, const LockOptions&
         if (status.state != LockState::live) {
             // Take it over atomically: under the guard nobody else can change an existing lock,
             // so if it is still the stale one, our lock replaces it in one rename.
-            TRY_ASSIGN(platform::ExclusiveFileLock guard, take_guard(lock_dir));
+            std::optional<platform::ExclusiveFileLock> guard;
+            TRY_ASSIGN(guard, take_guard(lock_dir));
             TRY_ASSIGN(std::optional<LockInfo> again, read_lock_file(lock_file));
             if (!again || again->id != status.info.id)
                 continue;
@@ -521,13 +524,16 @@ Result<WriterLock> WriterLock::acquire(const path& vault_dir, const LockOptions&
                                              platform::FinalMode::read_write);
             if (!replaced)
                 return with_read_only_wording(std::move(replaced).error(), vault_dir);
+            guard.reset();  // ours now; the interrupt handler needs the guard to release it
             platform::test_hooks::crash_point("lock-after-create");
             HeldLockIds::instance().add(info.id);
             lock.m_info = std::move(info);
             lock.m_taken_over = BrokenLock{std::move(status), false, false};
             lock.m_held = true;
             lock.m_last_refresh = std::chrono::steady_clock::now();
+            TRY(lock.release_on_interrupt());
             remove_abandoned_lock_temp_files(lock_dir, host);
+            platform::test_hooks::pause_point("lock-acquired");
             return lock;
         }
         const auto now = std::chrono::steady_clock::now();
@@ -539,13 +545,27 @@ Result<WriterLock> WriterLock::acquire(const path& vault_dir, const LockOptions&
     }
 }
 
+// Armed before anything else is done under the lock: an interrupt from here on releases it
+// (platform/interrupt.hpp). A lock that cannot be watched is given back, not held unguarded.
+Status WriterLock::release_on_interrupt() {
+    auto watched = platform::LockReleaseOnInterrupt::watch(
+        lock_file_in(m_lock_dir), m_lock_dir / k_lock_guard_name, m_info.id);
+    if (!watched) {
+        (void)release();
+        return std::move(watched).error();
+    }
+    m_interrupt_release = std::move(watched).value();
+    return {};
+}
+
 WriterLock::WriterLock(WriterLock&& other) noexcept
     : m_lock_dir(std::move(other.m_lock_dir)),
       m_info(std::move(other.m_info)),
       m_options(std::move(other.m_options)),
       m_taken_over(std::move(other.m_taken_over)),
       m_last_refresh(other.m_last_refresh),
-      m_held(other.m_held) {
+      m_held(other.m_held),
+      m_interrupt_release(std::move(other.m_interrupt_release)) {
     other.m_held = false;
 }
 
@@ -559,6 +579,7 @@ WriterLock& WriterLock::operator=(WriterLock&& other) noexcept {
         m_taken_over = std::move(other.m_taken_over);
         m_last_refresh = other.m_last_refresh;
         m_held = other.m_held;
+        m_interrupt_release = std::move(other.m_interrupt_release);
         other.m_held = false;
     }
     return *this;
@@ -609,6 +630,7 @@ Status WriterLock::release() {
     if (!m_held)
         return {};
     m_held = false;  // whatever happens below, this object no longer claims the lock
+    m_interrupt_release.forget();
     HeldLockIds::instance().remove(m_info.id);
     TRY_ASSIGN(platform::ExclusiveFileLock guard, take_guard(m_lock_dir));
     TRY_ASSIGN(std::optional<LockInfo> current, read_lock_file(lock_file));

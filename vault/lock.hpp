@@ -39,6 +39,11 @@
 // another id (somebody took it over while we were suspended) it gets Errc::lock_lost and MUST
 // abort without writing.
 //
+// SIGINT/SIGTERM/SIGHUP (Windows: Ctrl-C, Ctrl-Break, console close, logoff, shutdown) while a
+// WriterLock is held remove its lock file if it still carries the lock's id (platform/
+// interrupt.hpp, step release_lock), whichever command holds it, so that the next writer and the
+// other cluster node proceed at once; the process then ends as interrupted.
+//
 // Host identity is the host name: two machines (or containers) with the same host name and
 // separate PID namespaces would see each other's pids as dead; give them distinct host names.
 #pragma once
@@ -51,6 +56,7 @@
 #include <string_view>
 
 #include "crypto/result.hpp"
+#include "platform/interrupt.hpp"
 #include "vault/clock.hpp"
 
 namespace ssoescrow::vault {
@@ -172,6 +178,7 @@ class WriterLock {
 
   private:
     WriterLock() = default;
+    [[nodiscard]] Status release_on_interrupt();
 
     path m_lock_dir;
     LockInfo m_info;
@@ -179,6 +186,7 @@ class WriterLock {
     std::optional<BrokenLock> m_taken_over;
     std::chrono::steady_clock::time_point m_last_refresh{};
     bool m_held = false;
+    platform::LockReleaseOnInterrupt m_interrupt_release;
 };
 
 }  // namespace ssoescrow::vault

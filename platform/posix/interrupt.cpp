@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "platform/child_process.hpp"
+#include "platform/interrupt_state.hpp"
 #include "platform/path_text.hpp"
 #include "platform/posix/echo_state.hpp"
 
@@ -22,13 +23,23 @@ namespace ssoescrow::platform {
 namespace {
 
 constexpr std::array<int, 3> k_signals = {SIGINT, SIGTERM, SIGHUP};
+// In the order of k_signals; the status a shell reports for a process killed by the signal.
+constexpr std::array<InterruptKind, 3> k_kinds = {InterruptKind{"SIGINT", 128 + SIGINT},
+                                                  InterruptKind{"SIGTERM", 128 + SIGTERM},
+                                                  InterruptKind{"SIGHUP", 128 + SIGHUP}};
+static_assert(k_kinds.size() <= interrupt_state::k_max_kinds);
+
+std::size_t kind_of(int sig) {
+    for (std::size_t i = 0; i < k_signals.size(); ++i) {
+        if (k_signals[i] == sig)
+            return i;
+    }
+    return k_signals.size();
+}
 
 // State read by the handler. Written only with the signals blocked (see Blocked), so the handler
-// never sees a half-written value.
+// never sees a half-written value. (Watched locks and the job log's line: interrupt_state.hpp.)
 char g_directory[4096];
-char g_lock_file[4096];  // empty: no lock to release
-char g_guard_file[4096];
-char g_lock_id_line[64];  // "\nid <lock id>\n", as the lock file holds it
 int g_echo_fd = -1;
 struct termios g_echo_saved;
 std::atomic<bool> g_cleanup_installed{false};
@@ -136,15 +147,13 @@ bool contains(const char* text, const char* needle) {
 
 // Async-signal-safe: open, flock, read, unlink, close. The guard is taken without waiting: this
 // process's own main thread may hold it (on another open file description) mid-refresh.
-void release_lock() {
-    if (g_lock_file[0] == '\0')
-        return;
+void release_lock(const interrupt_state::LockSlot& slot) {
     // Created when missing, as every lock change does: a lock that was never refreshed has none.
-    const int guard = ::open(g_guard_file, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    const int guard = ::open(slot.guard_file, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (guard < 0)
         return;
     if (::flock(guard, LOCK_EX | LOCK_NB) == 0) {
-        const int fd = ::open(g_lock_file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+        const int fd = ::open(slot.lock_file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
         if (fd >= 0) {
             char text[1100];
             std::size_t used = 0;
@@ -156,12 +165,22 @@ void release_lock() {
             }
             ::close(fd);
             text[used] = '\0';
-            if (contains(text, g_lock_id_line))
-                ::unlink(g_lock_file);
+            if (contains(text, slot.id_line))
+                ::unlink(slot.lock_file);
         }
     }
     ::close(guard);  // also releases the flock
-    g_lock_file[0] = '\0';
+}
+
+// The job log's prepared `failed` line: one write(2) (O_APPEND: never inside another line),
+// then fsync, as every line of the log.
+void log_failure(int sig) {
+    const interrupt_state::LogLineToWrite log = interrupt_state::take_log_line(kind_of(sig));
+    if (log.handle < 0 || log.line.empty())
+        return;
+    const int fd = static_cast<int>(log.handle);
+    if (::write(fd, log.line.data(), log.line.size()) > 0)
+        ::fsync(fd);
 }
 
 extern "C" void on_interrupt(int sig) {
@@ -175,11 +194,14 @@ extern "C" void on_interrupt(int sig) {
                 wipe_directory();
                 break;
             case CleanupStep::release_lock:
-                release_lock();
+                interrupt_state::release_watched_locks(release_lock);
                 break;
             case CleanupStep::restore_echo:
                 if (g_echo_fd >= 0)
                     ::tcsetattr(g_echo_fd, TCSAFLUSH, &g_echo_saved);
+                break;
+            case CleanupStep::log_failure:
+                log_failure(sig);
                 break;
             case CleanupStep::end_process:
                 report_interrupted(sig);
@@ -192,7 +214,7 @@ extern "C" void on_interrupt(int sig) {
 }
 
 // Main thread only, with the signals blocked.
-void acquire_handlers() {
+void add_handler_user() {
     if (g_handler_users++ > 0)
         return;
     struct sigaction action {};
@@ -204,7 +226,7 @@ void acquire_handlers() {
         ::sigaction(k_signals[i], &action, &g_previous[i]);
 }
 
-void release_handlers() {
+void remove_handler_user() {
     if (g_handler_users == 0 || --g_handler_users > 0)
         return;
     for (std::size_t i = 0; i < k_signals.size(); ++i)
@@ -213,13 +235,31 @@ void release_handlers() {
 
 }  // namespace
 
+std::span<const InterruptKind> interrupt_kinds() noexcept {
+    return k_kinds;
+}
+
+namespace interrupt_state {
+
+void acquire_handlers() {
+    Blocked blocked;
+    add_handler_user();
+}
+
+void release_handlers() {
+    Blocked blocked;
+    remove_handler_user();
+}
+
+}  // namespace interrupt_state
+
 namespace posix {
 
 void echo_turned_off(int tty, const struct termios& saved) {
     Blocked blocked;
     g_echo_saved = saved;
     g_echo_fd = tty;
-    acquire_handlers();
+    add_handler_user();
 }
 
 void echo_restored() {
@@ -227,7 +267,7 @@ void echo_restored() {
     if (g_echo_fd < 0)
         return;
     g_echo_fd = -1;
-    release_handlers();
+    remove_handler_user();
 }
 
 }  // namespace posix
@@ -238,8 +278,7 @@ Result<InterruptCleanup> InterruptCleanup::install() {
         return make_error(Errc::internal, "interrupt cleanup installed twice");
     Blocked blocked;
     g_directory[0] = '\0';
-    g_lock_file[0] = '\0';
-    acquire_handlers();
+    add_handler_user();
     InterruptCleanup cleanup;
     cleanup.m_active = true;
     return cleanup;
@@ -253,9 +292,8 @@ InterruptCleanup::~InterruptCleanup() {
     if (!m_active)
         return;
     Blocked blocked;
-    release_handlers();
+    remove_handler_user();
     g_directory[0] = '\0';
-    g_lock_file[0] = '\0';
     g_cleanup_installed.store(false);
 }
 
@@ -265,23 +303,6 @@ Status InterruptCleanup::watch_directory(const std::filesystem::path& dir) {
         return make_error(Errc::limit_exceeded, "scratch directory path too long: " + text);
     Blocked blocked;
     std::memcpy(g_directory, text.c_str(), text.size() + 1);
-    return {};
-}
-
-Status InterruptCleanup::watch_writer_lock(const std::filesystem::path& lock_file,
-                                           const std::filesystem::path& guard_file,
-                                           std::string_view lock_id) {
-    const std::string lock_text = path_to_utf8(lock_file);
-    const std::string guard_text = path_to_utf8(guard_file);
-    const std::string id_line = "\nid " + std::string(lock_id) + "\n";
-    if (lock_text.size() >= sizeof g_lock_file || guard_text.size() >= sizeof g_guard_file ||
-        id_line.size() >= sizeof g_lock_id_line) {
-        return make_error(Errc::limit_exceeded, "writer lock path too long: " + lock_text);
-    }
-    Blocked blocked;
-    std::memcpy(g_guard_file, guard_text.c_str(), guard_text.size() + 1);
-    std::memcpy(g_lock_id_line, id_line.c_str(), id_line.size() + 1);
-    std::memcpy(g_lock_file, lock_text.c_str(), lock_text.size() + 1);
     return {};
 }
 

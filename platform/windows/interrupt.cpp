@@ -2,12 +2,14 @@
 
 #include <windows.h>
 
+#include <array>
 #include <atomic>
 #include <cstring>
 #include <cwchar>
 #include <mutex>
 
 #include "platform/child_process.hpp"
+#include "platform/interrupt_state.hpp"
 #include "platform/path_text.hpp"
 #include "platform/windows/echo_state.hpp"
 
@@ -20,16 +22,36 @@ namespace {
 constexpr std::size_t k_max_directory = 4096;
 wchar_t g_directory[k_max_directory];
 std::atomic<bool> g_directory_ready{false};
-// The writer lock to release, published like the directory (g_lock_ready set last).
-wchar_t g_lock_file[k_max_directory];
-wchar_t g_guard_file[k_max_directory];
-char g_lock_id_line[64];  // "\nid <lock id>\n", as the lock file holds it
-std::atomic<bool> g_lock_ready{false};
+// (Watched locks and the job log's line: interrupt_state.hpp.)
 std::atomic<HANDLE> g_echo_console{nullptr};
 std::atomic<DWORD> g_echo_mode{0};
 std::atomic<bool> g_cleanup_installed{false};
 std::mutex g_users_mutex;  // main-thread bookkeeping only; the handler never takes it
 int g_handler_users = 0;
+
+// In the order the handler maps events to (kind_of).
+constexpr std::array<InterruptKind, 5> k_kinds = {
+    InterruptKind{"CTRL_C_EVENT", k_windows_interrupted_exit_code},
+    InterruptKind{"CTRL_BREAK_EVENT", k_windows_interrupted_exit_code},
+    InterruptKind{"CTRL_CLOSE_EVENT", k_windows_interrupted_exit_code},
+    InterruptKind{"CTRL_LOGOFF_EVENT", k_windows_interrupted_exit_code},
+    InterruptKind{"CTRL_SHUTDOWN_EVENT", k_windows_interrupted_exit_code}};
+static_assert(k_kinds.size() <= interrupt_state::k_max_kinds);
+
+std::size_t kind_of(DWORD event) {
+    switch (event) {
+        case CTRL_C_EVENT:
+            return 0;
+        case CTRL_BREAK_EVENT:
+            return 1;
+        case CTRL_CLOSE_EVENT:
+            return 2;
+        case CTRL_LOGOFF_EVENT:
+            return 3;
+        default:
+            return 4;
+    }
+}
 
 // Overwrites one regular file with zeros, flushes it to disk and deletes it. A reparse point
 // (symbolic link, junction) is deleted without being followed.
@@ -105,10 +127,8 @@ void report_interrupted(DWORD event) {
 
 // The guard is locked without waiting (LOCKFILE_FAIL_IMMEDIATELY): the main thread may hold it
 // through its own handle mid-refresh. Only calls that take no lock the main thread may hold.
-void release_lock() {
-    if (!g_lock_ready.exchange(false))
-        return;
-    HANDLE guard = ::CreateFileW(g_guard_file, GENERIC_READ | GENERIC_WRITE,
+void release_lock(const interrupt_state::LockSlot& slot) {
+    HANDLE guard = ::CreateFileW(slot.guard_file, GENERIC_READ | GENERIC_WRITE,
                                  FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr,
                                  OPEN_ALWAYS, FILE_FLAG_OPEN_REPARSE_POINT, nullptr);
     if (guard == INVALID_HANDLE_VALUE)
@@ -116,7 +136,7 @@ void release_lock() {
     OVERLAPPED whole_file{};
     if (::LockFileEx(guard, LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY, 0, MAXDWORD,
                      MAXDWORD, &whole_file)) {
-        HANDLE lock = ::CreateFileW(g_lock_file, GENERIC_READ,
+        HANDLE lock = ::CreateFileW(slot.lock_file, GENERIC_READ,
                                     FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr,
                                     OPEN_EXISTING, FILE_FLAG_OPEN_REPARSE_POINT, nullptr);
         if (lock != INVALID_HANDLE_VALUE) {
@@ -125,13 +145,25 @@ void release_lock() {
             ::ReadFile(lock, text, sizeof text - 1, &used, nullptr);
             ::CloseHandle(lock);
             text[used] = '\0';
-            if (std::strstr(text, g_lock_id_line) != nullptr)
-                ::DeleteFileW(g_lock_file);
+            if (std::strstr(text, slot.id_line) != nullptr)
+                ::DeleteFileW(slot.lock_file);
         }
         OVERLAPPED unlock_range{};
         ::UnlockFileEx(guard, 0, MAXDWORD, MAXDWORD, &unlock_range);
     }
     ::CloseHandle(guard);
+}
+
+// The job log's prepared `failed` line: one WriteFile to the handle opened for appending (never
+// inside another line), then FlushFileBuffers, as every line of the log.
+void log_failure(DWORD event) {
+    const interrupt_state::LogLineToWrite log = interrupt_state::take_log_line(kind_of(event));
+    if (log.handle == -1 || log.line.empty())
+        return;
+    HANDLE file = reinterpret_cast<HANDLE>(log.handle);
+    DWORD written = 0;
+    if (::WriteFile(file, log.line.data(), static_cast<DWORD>(log.line.size()), &written, nullptr))
+        ::FlushFileBuffers(file);
 }
 
 BOOL WINAPI on_console_event(DWORD event) {
@@ -154,11 +186,14 @@ BOOL WINAPI on_console_event(DWORD event) {
                 wipe_directory();
                 break;
             case CleanupStep::release_lock:
-                release_lock();
+                interrupt_state::release_watched_locks(release_lock);
                 break;
             case CleanupStep::restore_echo:
                 if (HANDLE console = g_echo_console.load(); console != nullptr)
                     ::SetConsoleMode(console, g_echo_mode.load());
+                break;
+            case CleanupStep::log_failure:
+                log_failure(event);
                 break;
             case CleanupStep::end_process:
                 report_interrupted(event);
@@ -172,13 +207,13 @@ BOOL WINAPI on_console_event(DWORD event) {
     return TRUE;
 }
 
-void acquire_handler() {
+void add_handler_user() {
     std::lock_guard lock(g_users_mutex);
     if (g_handler_users++ == 0)
         ::SetConsoleCtrlHandler(on_console_event, TRUE);
 }
 
-void release_handler() {
+void remove_handler_user() {
     std::lock_guard lock(g_users_mutex);
     if (g_handler_users == 0 || --g_handler_users > 0)
         return;
@@ -187,17 +222,33 @@ void release_handler() {
 
 }  // namespace
 
+std::span<const InterruptKind> interrupt_kinds() noexcept {
+    return k_kinds;
+}
+
+namespace interrupt_state {
+
+void acquire_handlers() {
+    add_handler_user();
+}
+
+void release_handlers() {
+    remove_handler_user();
+}
+
+}  // namespace interrupt_state
+
 namespace windows {
 
 void echo_turned_off(HANDLE console_input, DWORD saved_mode) {
     g_echo_mode.store(saved_mode);
     g_echo_console.store(console_input);
-    acquire_handler();
+    add_handler_user();
 }
 
 void echo_restored() {
     if (g_echo_console.exchange(nullptr) != nullptr)
-        release_handler();
+        remove_handler_user();
 }
 
 }  // namespace windows
@@ -207,8 +258,7 @@ Result<InterruptCleanup> InterruptCleanup::install() {
     if (!g_cleanup_installed.compare_exchange_strong(expected, true))
         return make_error(Errc::internal, "interrupt cleanup installed twice");
     g_directory_ready.store(false);
-    g_lock_ready.store(false);
-    acquire_handler();
+    add_handler_user();
     InterruptCleanup cleanup;
     cleanup.m_active = true;
     return cleanup;
@@ -221,9 +271,8 @@ InterruptCleanup::InterruptCleanup(InterruptCleanup&& other) noexcept : m_active
 InterruptCleanup::~InterruptCleanup() {
     if (!m_active)
         return;
-    release_handler();
+    remove_handler_user();
     g_directory_ready.store(false);
-    g_lock_ready.store(false);
     g_cleanup_installed.store(false);
 }
 
@@ -241,27 +290,6 @@ Status InterruptCleanup::watch_directory(const std::filesystem::path& dir) {
         return {};
     std::wmemcpy(g_directory, text.c_str(), text.size() + 1);
     g_directory_ready.store(true);
-    return {};
-}
-
-Status InterruptCleanup::watch_writer_lock(const std::filesystem::path& lock_file,
-                                           const std::filesystem::path& guard_file,
-                                           std::string_view lock_id) {
-    g_lock_ready.store(false);
-    if (lock_file.empty())
-        return {};
-    const std::wstring lock_text = lock_file.wstring();
-    const std::wstring guard_text = guard_file.wstring();
-    const std::string id_line = "\nid " + std::string(lock_id) + "\n";
-    if (lock_text.size() >= k_max_directory || guard_text.size() >= k_max_directory ||
-        id_line.size() >= sizeof g_lock_id_line) {
-        return make_error(Errc::limit_exceeded,
-                          "writer lock path too long: " + path_to_utf8(lock_file));
-    }
-    std::wmemcpy(g_lock_file, lock_text.c_str(), lock_text.size() + 1);
-    std::wmemcpy(g_guard_file, guard_text.c_str(), guard_text.size() + 1);
-    std::memcpy(g_lock_id_line, id_line.c_str(), id_line.size() + 1);
-    g_lock_ready.store(true);
     return {};
 }
 

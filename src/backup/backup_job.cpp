@@ -64,16 +64,6 @@ struct WriterSession {
     vault::WriterLock lock;
 };
 
-// An interrupt (Ctrl-C, SIGTERM, a closed console) releases the session's lock if it is still
-// ours, so that the next run and the other cluster node find the vault free at once.
-Status release_lock_on_interrupt(InterruptCleanup& interrupt_cleanup,
-                                 const WriterSession& session) {
-    const std::filesystem::path lock_dir = session.vault.dir() / vault::k_lock_dir_name;
-    return interrupt_cleanup.watch_writer_lock(lock_dir / vault::k_lock_file_name,
-                                               lock_dir / vault::k_lock_guard_name,
-                                               session.lock.info().id);
-}
-
 Status check_pinned_policy(const vault::Vault& opened, const std::string& expected) {
     const std::string actual = opened.config().escrow.fingerprint();
     if (actual == expected)
@@ -514,7 +504,6 @@ Result<JobResult> run_backup_job(JobKind kind, const BackupJobOptions& options, 
     }
     TRY_ASSIGN(WriterSession session,
                open_for_writing(kind, options.vault, options.bridge, log, clock));
-    TRY(release_lock_on_interrupt(interrupt_cleanup, session));
     return backup_through_bridge(kind, options, interrupt_cleanup, session, client, log, clock);
 }
 
@@ -549,7 +538,6 @@ Result<JobResult> run_import(const ImportOptions& options, const SecretBytes& pa
     }
     TRY_ASSIGN(WriterSession session,
                open_for_writing(JobKind::import, options.vault, options.bridge, log, clock));
-    TRY(release_lock_on_interrupt(interrupt_cleanup, session));
 
     vault::Bundle bundle;
     bundle.bak_sha256 = sha256_of(bak);

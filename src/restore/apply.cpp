@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "crypto/exchanged_text.hpp"
+#include "crypto/random.hpp"
 #include "platform/file_io.hpp"
 #include "platform/interrupt.hpp"
 #include "platform/path_text.hpp"
@@ -172,13 +173,21 @@ vault::AuditRecord Receipt::to_record() const {
     record.fields.push_back(
         {"password",
          std::string(password_proven ? vault::k_password_proven : vault::k_password_not_proven)});
+    if (!id.empty())
+        record.fields.push_back({"receipt", id});
     for (const auto& custodian : custodians)
         record.fields.push_back({"custodian", custodian});
     return record;
 }
 
 std::string serialise_receipt(const Receipt& receipt) {
-    std::string out = std::string(k_receipt_magic) + "\n";
+    std::string out;
+    if (receipt.id.empty()) {
+        out = std::string(k_receipt_magic_v1) + "\n";
+    } else {
+        out = std::string(k_receipt_magic) + "\n";
+        out += "receipt: " + receipt.id + "\n";
+    }
     out += "vault: " + receipt.vault_id + "\n";
     out += "time: " + vault::format_time(receipt.time) + "\n";
     out += "actor: " + receipt.actor + "\n";
@@ -210,9 +219,10 @@ Result<Receipt> parse_receipt(ByteView raw_file, std::string_view source) {
         return make_error(Errc::limit_exceeded, name + ": larger than any restore receipt");
     }
     const std::string_view text = canonical;
-    TRY_ASSIGN(const std::vector<std::string_view> lines,
+    TRY_ASSIGN(std::vector<std::string_view> lines,
                vault::split_lines(text, vault::k_max_audit_fields + 20, name));
-    if (lines.empty() || lines[0] != k_receipt_magic) {
+    const bool version_1 = !lines.empty() && lines[0] == k_receipt_magic_v1;
+    if (lines.empty() || (lines[0] != k_receipt_magic && !version_1)) {
         constexpr std::string_view k_prefix = "ssoescrow-restore-receipt/";
         if (!lines.empty() && lines[0].substr(0, k_prefix.size()) == k_prefix) {
             return make_error(Errc::unsupported_version,
@@ -221,7 +231,7 @@ Result<Receipt> parse_receipt(ByteView raw_file, std::string_view source) {
         }
         return make_error(Errc::parse, name + ": not an ssoescrow restore receipt");
     }
-    if (lines.size() < 13)
+    if (lines.size() < (version_1 ? 13u : 14u))
         return make_error(Errc::parse, name + ": truncated restore receipt");
     const std::string_view last = lines.back();
     TRY_ASSIGN(const std::string_view checksum, vault::expect_field(last, "checksum", name));
@@ -231,6 +241,13 @@ Result<Receipt> parse_receipt(ByteView raw_file, std::string_view source) {
                           name + ": the receipt is damaged: its checksum does not match");
     }
     Receipt receipt;
+    if (!version_1) {
+        TRY_ASSIGN(const std::string_view id, vault::expect_field(lines[1], "receipt", name));
+        TRY(vault::check_hex(id, 16, "receipt"));
+        receipt.id = std::string(id);
+        // Version 2 is version 1 with the id line after the magic: the same indexes from here.
+        lines.erase(lines.begin() + 1);
+    }
     TRY_ASSIGN(const std::string_view vault_id, vault::expect_field(lines[1], "vault", name));
     TRY(vault::check_hex(vault_id, 16, "vault"));
     receipt.vault_id = std::string(vault_id);
@@ -918,6 +935,8 @@ Result<ApplyResult> run_apply(const ApplyOptions& options, JobLog& log, vault::C
     const std::string name = extract_name(request.backup_id);
 
     Receipt receipt;
+    // Distinct for every run: two runs of one request within a second are two receipts.
+    receipt.id = to_hex(crypto::random_bytes(16));
     receipt.vault_id = loaded.vault.vault_id();
     receipt.actor = vault::current_actor();
     receipt.drill = options.mode == ApplyMode::drill;

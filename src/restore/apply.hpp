@@ -74,7 +74,8 @@ Result<CheckedApprovals> check_approvals(const RestoreRequest& request, const Re
 // --- Receipts ---------------------------------------------------------------------------------
 //
 // The receipt file written instead of an audit record when the vault is read-only:
-//   ssoescrow-restore-receipt/1
+//   ssoescrow-restore-receipt/2
+//   receipt: <32 hex>                  128 random bits, new for every restore, drill or extraction
 //   vault: <vault id>
 //   time: <YYYY-MM-DDTHH:MM:SSZ>       when the restore/drill/extraction happened
 //   actor: <user@host>
@@ -87,11 +88,16 @@ Result<CheckedApprovals> check_approvals(const RestoreRequest& request, const Re
 //   password: proven | not-proven      proven: ENTSSO accepted the password in a restore
 //   custodian: <fingerprint>           one line per approving custodian, ascending
 //   checksum: <64 hex>                 SHA-256 of every byte before this line
+// Version 1 (still read) has no `receipt:` line; a Receipt without an id serialises as version 1.
+// The id makes the receipts of two runs distinct even within one second, so recording the second
+// is never mistaken for recording the first again; the audit record keeps it as `receipt`.
 
-inline constexpr std::string_view k_receipt_magic = "ssoescrow-restore-receipt/1";
+inline constexpr std::string_view k_receipt_magic = "ssoescrow-restore-receipt/2";
+inline constexpr std::string_view k_receipt_magic_v1 = "ssoescrow-restore-receipt/1";
 inline constexpr std::size_t k_max_receipt_size = 32 * 1024;
 
 struct Receipt {
+    std::string id;  // 32 hex digits; empty only for a version 1 receipt file
     std::string vault_id;
     std::int64_t time = 0;
     std::string actor;
@@ -116,15 +122,14 @@ struct RecordedReceipt {
 };
 
 // `restore record-receipt`: appends the receipt to the vault's audit log under the writer lock.
-// Refuses a receipt of another vault. One already recorded (a record of the same type, backup,
-// request, node, MSID and custodians, dated at or after the receipt's time) is not written again
-// and is reported with already_recorded, so that a repeated run succeeds like a repeated
-// `vault mark-departed`. The record's
-// time is the receipt's, or the chain head's when the receipt is older (records never go back in
-// time).
-// The record is signed by `signer` (the recording host's key, which the policy must list). Like
-// every writer it first verifies the vault's history (vault/writer.hpp) against this host's state
-// under `state_root` (--state-dir; empty: the default).
+// Refuses a receipt of another vault. One already recorded (a record of the same type, receipt
+// id, backup, request, node, MSID and custodians, dated at or after the receipt's time) is not
+// written again and is reported with already_recorded, so that a repeated run succeeds like a
+// repeated `vault mark-departed`. The record's time is the receipt's, or the chain head's when the
+// receipt is older (records never go back in time). The record is signed by `signer` (the recording
+// host's key, which the policy must list). Like every writer it first verifies the vault's history
+// (vault/writer.hpp) against this host's state under `state_root` (--state-dir; empty: the
+// default).
 Result<RecordedReceipt> record_receipt(const std::filesystem::path& vault_dir,
                                        const Receipt& receipt, const crypto::SigningKey& signer,
                                        vault::Clock& clock,

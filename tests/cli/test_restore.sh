@@ -366,7 +366,9 @@ if [[ ${SSOESCROW_HOOKS:-0} == 1 ]]; then
     CHECKS=$((CHECKS + 1))
     [[ ! -e $WORK/v-ro/locks/writer.lock ]] || fail "a lock left in the read-only copy"
     CHECKS=$((CHECKS + 1))
-    head -1 "$WORK/drill.receipt" | grep -qx 'ssoescrow-restore-receipt/1' || fail "receipt magic"
+    head -1 "$WORK/drill.receipt" | grep -qx 'ssoescrow-restore-receipt/2' || fail "receipt magic"
+    CHECKS=$((CHECKS + 1))
+    sed -n 2p "$WORK/drill.receipt" | grep -Eqx 'receipt: [0-9a-f]{32}' || fail "receipt id line"
     run 6 env SSOESCROW_TEST_FAULT=erofs:open "$SSOESCROW" restore apply --state-dir "$WORK/state" "$WORK/req" \
         --vault "$WORK/v-ro" --approval "$WORK/alice.approval" --approval "$WORK/bob.approval" \
         --drill --receipt-out "$WORK/drill.receipt"
@@ -379,6 +381,51 @@ if [[ ${SSOESCROW_HOOKS:-0} == 1 ]]; then
     run 0 "$SSOESCROW" restore record-receipt --state-dir "$WORK/state" --vault "$WORK/v-ro" "$WORK/drill.receipt"
     expect_err 'note: this receipt is already in the audit log'
     expect_equal "$(audit_count "$WORK/v-ro")" "$((audit_before + 1))" "records after a repeated record-receipt"
+    CHECKS=$((CHECKS + 1))
+    grep -qx "$(sed -n 2p "$WORK/drill.receipt")" "$(ls "$WORK"/v-ro/audit/*.rec | sort | tail -1)" ||
+        fail "the record of the receipt lacks its receipt id"
+
+    # Two drills of one request in the same second (the clock fixed at one instant): two
+    # receipts that differ only by their ids, both recorded; each again is a repeat.
+    SAME_SECOND=$(date -u +%s)
+    for n in 1 2; do
+        run 0 env SSOESCROW_TEST_FAULT=erofs:open SSOESCROW_TEST_NOW="$SAME_SECOND" "$SSOESCROW" \
+            restore apply --state-dir "$WORK/state" "$WORK/req" --vault "$WORK/v-ro" \
+            --approval "$WORK/alice.approval" --approval "$WORK/bob.approval" \
+            --drill --receipt-out "$WORK/same-$n.receipt"
+    done
+    expect_equal "$(sed 2d "$WORK/same-1.receipt" | sed '$d' | sha256sum)" \
+        "$(sed 2d "$WORK/same-2.receipt" | sed '$d' | sha256sum)" "receipts but for their ids"
+    CHECKS=$((CHECKS + 1))
+    cmp -s "$WORK/same-1.receipt" "$WORK/same-2.receipt" && fail "two runs wrote identical receipts"
+    same_before=$(audit_count "$WORK/v-ro")
+    for n in 1 2; do
+        run 0 "$SSOESCROW" restore record-receipt --state-dir "$WORK/state" --vault "$WORK/v-ro" \
+            "$WORK/same-$n.receipt"
+        expect_out "^drill receipt of node .* \\(backup $BACKUP\\) recorded as audit/"
+    done
+    expect_equal "$(audit_count "$WORK/v-ro")" "$((same_before + 2))" "records of two same-second receipts"
+    for n in 2 1; do
+        run 0 "$SSOESCROW" restore record-receipt --state-dir "$WORK/state" --vault "$WORK/v-ro" \
+            "$WORK/same-$n.receipt"
+        expect_err 'note: this receipt is already in the audit log'
+    done
+    expect_equal "$(audit_count "$WORK/v-ro")" "$((same_before + 2))" "records after repeating both"
+    # A version 1 receipt (no id line) is still read, recorded once.
+    { echo 'ssoescrow-restore-receipt/1'; sed '1,2d;$d' "$WORK/same-1.receipt"; } >"$WORK/v1.body"
+    { cat "$WORK/v1.body"; echo "checksum: $(sha256sum <"$WORK/v1.body" | cut -d' ' -f1)"; } >"$WORK/v1.receipt"
+    for note in '' 'note: this receipt is already in the audit log'; do
+        run 0 "$SSOESCROW" restore record-receipt --state-dir "$WORK/state" --vault "$WORK/v-ro" "$WORK/v1.receipt"
+        [[ -z $note ]] || expect_err "$note"
+    done
+    expect_equal "$(audit_count "$WORK/v-ro")" "$((same_before + 3))" "records after a version 1 receipt"
+    CHECKS=$((CHECKS + 1))
+    grep -q '^receipt: ' "$(ls "$WORK"/v-ro/audit/*.rec | sort | tail -1)" &&
+        fail "a version 1 receipt was recorded with a receipt id"
+    sed '1s|/2$|/3|' "$WORK/same-1.receipt" >"$WORK/v3.receipt"
+    run 3 "$SSOESCROW" restore record-receipt --state-dir "$WORK/state" --vault "$WORK/v-ro" "$WORK/v3.receipt"
+    expect_err 'unsupported version 3'
+
     run 6 "$SSOESCROW" restore record-receipt --state-dir "$WORK/state" --vault "$WORK/v5" "$WORK/drill.receipt"
     expect_err 'the receipt is for vault'
     sed -i 's/^node: /node: X/' "$WORK/drill.receipt"

@@ -96,7 +96,7 @@ TEST_CASE(
     // The bridge dies before its files are wiped (it could otherwise write again); echo comes
     // back after the secret data is gone; the process ends last.
     REQUIRE(ran == std::vector<std::string>{"kill-bridge", "wipe-scratch", "release-lock",
-                                            "restore-echo", "end-process"});
+                                            "restore-echo", "log-failure", "end-process"});
     REQUIRE(ssoescrow::platform::k_windows_interrupted_exit_code == 0xC000013AUL);
 }
 

@@ -179,6 +179,78 @@ TEST_CASE("SIGTERM wipes the watched scratch directory and ends the process", "[
     CHECK(read_text(child_stderr) == "ssoescrow: interrupted by SIGTERM\n");
 }
 
+TEST_CASE("a signal ends the JSON job log with a failed line naming it", "[backup][interrupt]") {
+    for (const int sig : {SIGINT, SIGTERM, SIGHUP}) {
+        TempDir temp;
+        const fs::path file = temp.path() / "job.log";
+        const pid_t child = ::fork();
+        REQUIRE(child >= 0);
+        if (child == 0) {
+            const int null = ::open("/dev/null", O_WRONLY);
+            if (null < 0 || ::dup2(null, STDERR_FILENO) < 0)
+                ::_exit(2);
+            FakeClock clock(k_t0);
+            JobLog log("backup", JobLog::Verbosity::quiet, clock);
+            if (!log.open_json(file))
+                ::_exit(3);
+            clock.advance(90);
+            log.info("bridge-backup", "the bridge writes the backup");  // re-times the line
+            ::raise(sig);
+            ::_exit(4);  // not reached
+        }
+        int status = 0;
+        REQUIRE(::waitpid(child, &status, 0) == child);
+        REQUIRE(WIFSIGNALED(status));
+        REQUIRE(WTERMSIG(status) == sig);
+        std::ifstream in(file);
+        std::vector<nlohmann::json> lines;
+        for (std::string line; std::getline(in, line);)
+            lines.push_back(nlohmann::json::parse(line));
+        REQUIRE(lines.size() == 2);
+        const std::string name = sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGHUP";
+        const nlohmann::json& failed = lines[1];
+        CHECK(failed["schema"] == "ssoescrow-log/1");
+        CHECK(failed["time"] == lines[0]["time"]);
+        CHECK(failed["time"] == "2026-11-26T12:36:26Z");
+        CHECK(failed["level"] == "error");
+        CHECK(failed["command"] == "backup");
+        CHECK(failed["event"] == "failed");
+        CHECK(failed["message"] == "interrupted by " + name);
+        CHECK(failed["fields"]["signal"] == name);
+        CHECK(failed["fields"]["exit-code"] == std::to_string(128 + sig));
+    }
+}
+
+TEST_CASE("a failed job log is not given a second failed line by a later signal",
+          "[backup][interrupt]") {
+    TempDir temp;
+    const fs::path file = temp.path() / "job.log";
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        const int null = ::open("/dev/null", O_WRONLY);
+        if (null < 0 || ::dup2(null, STDERR_FILENO) < 0)
+            ::_exit(2);
+        auto cleanup = InterruptCleanup::install();  // keeps the handler after the log's line
+        FakeClock clock(k_t0);
+        JobLog log("restore", JobLog::Verbosity::quiet, clock);
+        if (!cleanup || !log.open_json(file))
+            ::_exit(3);
+        log.failure(make_error(Errc::bridge_failed, "the bridge hung"));
+        ::raise(SIGTERM);
+        ::_exit(4);  // not reached
+    }
+    int status = 0;
+    REQUIRE(::waitpid(child, &status, 0) == child);
+    REQUIRE(WIFSIGNALED(status));
+    std::ifstream in(file);
+    std::vector<nlohmann::json> lines;
+    for (std::string line; std::getline(in, line);)
+        lines.push_back(nlohmann::json::parse(line));
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0]["message"] == "the bridge hung");
+}
+
 TEST_CASE("only one interrupt cleanup at a time; handlers restored after it", "[backup]") {
     struct sigaction before {};
     ::sigaction(SIGTERM, nullptr, &before);

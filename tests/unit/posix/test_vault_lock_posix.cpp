@@ -333,13 +333,10 @@ TEST_CASE("SIGTERM releases the job's writer lock, and only while it is still th
             const int err = ::open(stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
             if (err < 0 || ::dup2(err, STDERR_FILENO) < 0)
                 ::_exit(2);
-            auto cleanup = InterruptCleanup::install();
+            // No InterruptCleanup: holding the lock is what arms its release.
             Result<WriterLock> lock = WriterLock::acquire(vault.path(), LockOptions{});
-            if (!cleanup || !lock)
+            if (!lock)
                 ::_exit(3);
-            if (!cleanup->watch_writer_lock(
-                    vault.lock_file(), vault.path() / "locks" / "writer.guard", lock->info().id))
-                ::_exit(4);
             if (taken_over) {
                 // Another writer replaced it meanwhile: not ours to remove.
                 LockInfo other = foreign_lock(k_t0);
