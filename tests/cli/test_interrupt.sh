@@ -101,6 +101,7 @@ start_paused "$SSOESCROW" import --vault "$V" --bak "$WORK/hand.bak" \
     --password-file "$WORK/hand.pass" "${ST[@]}" --log-json "$WORK/import.log"
 interrupt TERM 143 import
 expect_failed_line "$WORK/import.log" SIGTERM import
+rm -f "$WORK/hand.bak"
 
 # restore apply (drill and extraction): its lock is held from before the backup is opened until
 # its receipt is recorded.
