@@ -28,9 +28,16 @@ std::string_view cleanup_step_name(CleanupStep step) noexcept {
 
 namespace interrupt_state {
 
+namespace {
+
+// Namespace-scope and constant-initialised (constinit): a function-local static would be
+// initialised on first use under a guard lock, which a signal handler must not take.
+constinit LockSlots g_lock_slots{};
+
+}  // namespace
+
 LockSlots& lock_slots() noexcept {
-    static LockSlots slots;
-    return slots;
+    return g_lock_slots;
 }
 
 namespace {
@@ -50,9 +57,10 @@ struct LogState {
     std::array<LogLines, 2> buffers;
 };
 
+constinit LogState g_log_state{};
+
 LogState& log_state() noexcept {
-    static LogState state;
-    return state;
+    return g_log_state;
 }
 
 }  // namespace
