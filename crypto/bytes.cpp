@@ -57,17 +57,21 @@ int base64_digit(char c) noexcept {
     return -1;
 }
 
-// True when `text`, already decoded, is a whole number of padded quads whose padding bits are
-// zero: then it is the one canonical spelling of its bytes. False means "check by re-encoding".
+// True when `text`, already decoded, is a whole number of quads of the alphabet itself (the
+// decoder also takes other bytes as aliases of its digits) with padding bits of zero: then it
+// is the one canonical spelling of its bytes. False means "check by re-encoding".
 bool canonical_padding_bits(std::string_view text) noexcept {
     if (text.empty() || text.size() % 4 != 0)
         return false;
     const std::size_t n = text.size();
-    if (text[n - 1] != '=')
-        return true;  // no padding: every bit is data
-    const bool two = text[n - 2] == '=';
-    const int last = base64_digit(text[n - (two ? 3 : 2)]);
-    return last >= 0 && (last & (two ? 0x0F : 0x03)) == 0;
+    const std::size_t padding = text[n - 1] != '=' ? 0 : text[n - 2] == '=' ? 2 : 1;
+    for (std::size_t i = 0; i < n - padding; ++i) {
+        if (base64_digit(text[i]) < 0)
+            return false;
+    }
+    if (padding == 0)
+        return true;  // every bit is data
+    return (base64_digit(text[n - padding - 1]) & (padding == 2 ? 0x0F : 0x03)) == 0;
 }
 
 }  // namespace

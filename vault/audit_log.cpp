@@ -552,10 +552,35 @@ struct ListedRecord {
     std::string file_name;
 };
 
-// Lists audit/: every record name goes to `on_record`; temp files and other names become
-// findings. Returns false in `present` when the directory is missing (a finding too).
+bool is_lower_hex_digit(char c) noexcept {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+// The seq of a well-formed record name (parse_audit_file_name's rules), 0 for any other name;
+// without allocating: a writer checks every name of audit/ on each run.
+std::uint64_t record_name_seq(std::string_view name) noexcept {
+    if (name.size() != 10 + 1 + 64 + k_audit_suffix.size() || name[10] != '-' ||
+        name.substr(75) != k_audit_suffix) {
+        return 0;
+    }
+    std::uint64_t seq = 0;
+    for (std::size_t i = 0; i < 10; ++i) {
+        if (name[i] < '0' || name[i] > '9')
+            return 0;
+        seq = seq * 10 + static_cast<std::uint64_t>(name[i] - '0');
+    }
+    for (std::size_t i = 11; i < 75; ++i) {
+        if (!is_lower_hex_digit(name[i]))
+            return 0;
+    }
+    return seq;
+}
+
+// Lists audit/: every record name goes to `on_record` (its seq and the name); temp files and
+// other names become findings. Returns false in `present` when the directory is missing (a
+// finding too).
 Status list_audit_dir(const fs::path& dir, AuditChain& chain, bool& present,
-                      const std::function<void(AuditFileName&&, std::string_view)>& on_record) {
+                      const std::function<void(std::uint64_t, std::string_view)>& on_record) {
     std::error_code ec;
     present = fs::is_directory(fs::symlink_status(dir, ec));
     if (!present) {
@@ -578,14 +603,14 @@ Status list_audit_dir(const fs::path& dir, AuditChain& chain, bool& present,
                                       "writer removes it"});
             return {};
         }
-        auto parsed = parse_audit_file_name(name);
-        if (!parsed) {
+        const std::uint64_t seq = record_name_seq(name);
+        if (seq == 0) {
             chain.findings.push_back({Severity::warning, "unknown-file",
                                       std::string(k_audit_dir) + "/" + std::string(name),
                                       "not an audit record name; ignored"});
             return {};
         }
-        on_record(std::move(*parsed), name);
+        on_record(seq, name);
         return {};
     });
 }
@@ -699,8 +724,8 @@ Result<AuditChain> read_audit_chain(const fs::path& vault_dir, std::string_view 
     AuditChain chain;
     std::vector<ListedRecord> entries;
     bool present = false;
-    TRY(list_audit_dir(dir, chain, present, [&](AuditFileName&& name, std::string_view file) {
-        entries.push_back({std::move(name), std::string(file)});
+    TRY(list_audit_dir(dir, chain, present, [&](std::uint64_t seq, std::string_view file) {
+        entries.push_back({{seq, std::string(file.substr(11, 64))}, std::string(file)});
     }));
     if (!present)
         return chain;
@@ -726,10 +751,10 @@ Result<AuditChain> read_audit_chain_after(const fs::path& vault_dir, std::string
     std::vector<ListedRecord> after;
     bool below_forked = false;
     bool present = false;
-    TRY(list_audit_dir(dir, chain, present, [&](AuditFileName&& name, std::string_view file) {
-        if (name.seq >= base.seq) {
-            after.push_back({std::move(name), std::string(file)});
-        } else if (below[name.seq - 1]++ != 0) {
+    TRY(list_audit_dir(dir, chain, present, [&](std::uint64_t seq, std::string_view file) {
+        if (seq >= base.seq) {
+            after.push_back({{seq, std::string(file.substr(11, 64))}, std::string(file)});
+        } else if (below[seq - 1]++ != 0) {
             below_forked = true;
         }
     }));
