@@ -1,6 +1,7 @@
 #include "vault/audit_log.hpp"
 
 #include <algorithm>
+#include <array>
 #include <functional>
 #include <map>
 #include <stdexcept>
@@ -552,8 +553,15 @@ struct ListedRecord {
     std::string file_name;
 };
 
+constexpr std::array<bool, 256> k_lower_hex = [] {
+    std::array<bool, 256> table{};
+    for (char c : std::string_view("0123456789abcdef"))
+        table[static_cast<unsigned char>(c)] = true;
+    return table;
+}();
+
 bool is_lower_hex_digit(char c) noexcept {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+    return k_lower_hex[static_cast<unsigned char>(c)];
 }
 
 // The seq of a well-formed record name (parse_audit_file_name's rules), 0 for any other name;
