@@ -63,6 +63,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -118,6 +119,11 @@ enum class CreateIfMissing {
 [[nodiscard]] Status write_file_durably(const path& final_path, ByteView data, Overwrite overwrite,
                                         FinalMode mode);
 
+// Replaces `final_path` atomically (a temp file in its directory, 0600, then rename) but without
+// any fsync: for caches, whose loss or an empty file after a power failure only costs time (the
+// reader then does the full work). Readers see the old or the new content, never a mix.
+[[nodiscard]] Status replace_file_atomically(const path& final_path, ByteView data);
+
 // Creates a file for a user-supplied secret (identity, key, password file): O_CREAT|O_EXCL|
 // O_NOFOLLOW, mode 0600 regardless of the umask, write all, fsync(file), fsync(directory). An
 // existing file or symlink at `file` is refused with Errc::already_exists (never followed, never
@@ -161,6 +167,13 @@ enum class CreateIfMissing {
 // DACL is created, and an existing DACL is judged as for read_secret_file). The parent is fsynced
 // after mkdir.
 [[nodiscard]] Status ensure_private_directory(const path& dir);
+
+// Calls `visit` with the name (UTF-8) of every entry of `dir` but "." and "..", in the order the
+// system lists them, without building a path per entry: a vault's audit/ holds one file per
+// record, and a writer lists it on every run. Never follows `dir` if it is a symbolic link.
+// Errors: not_found, io naming `dir`; an error `visit` returns stops the listing and is returned.
+[[nodiscard]] Status for_each_directory_name(const path& dir,
+                                             const std::function<Status(std::string_view)>& visit);
 
 // Creates a temp file (is_temp_name) of `size` zero bytes in `dir`, fsyncs and removes it: proof
 // that a commit there can succeed right now (not read-only, not full, fsync works). Errors as for

@@ -1,6 +1,8 @@
 #include "vault/audit_log.hpp"
 
 #include <algorithm>
+#include <array>
+#include <functional>
 #include <map>
 #include <stdexcept>
 #include <system_error>
@@ -534,72 +536,114 @@ std::string current_actor() {
 }
 
 const ChainRecord* AuditChain::find(std::uint64_t seq) const noexcept {
-    for (const ChainRecord& r : records) {
-        if (r.record.seq == seq)
-            return &r;
-    }
-    return nullptr;
+    if (records.empty() || seq < records.front().record.seq)
+        return nullptr;
+    // Records are ascending and, in an intact chain, consecutive: try the direct position first.
+    const std::uint64_t offset = seq - records.front().record.seq;
+    if (offset < records.size() && records[offset].record.seq == seq)
+        return &records[offset];
+    const auto it = std::lower_bound(
+        records.begin(), records.end(), seq,
+        [](const ChainRecord& r, std::uint64_t wanted) { return r.record.seq < wanted; });
+    return it != records.end() && it->record.seq == seq ? &*it : nullptr;
 }
 
-Result<AuditChain> read_audit_chain(const fs::path& vault_dir, std::string_view vault_id) {
-    const fs::path dir = vault_dir / k_audit_dir;
-    AuditChain chain;
+namespace {
+
+struct ListedRecord {
+    AuditFileName name;
+    std::string file_name;
+};
+
+constexpr std::array<bool, 256> k_lower_hex = [] {
+    std::array<bool, 256> table{};
+    for (char c : std::string_view("0123456789abcdef"))
+        table[static_cast<unsigned char>(c)] = true;
+    return table;
+}();
+
+bool is_lower_hex_digit(char c) noexcept {
+    return k_lower_hex[static_cast<unsigned char>(c)];
+}
+
+// The seq of a well-formed record name (parse_audit_file_name's rules), 0 for any other name;
+// without allocating: a writer checks every name of audit/ on each run.
+std::uint64_t record_name_seq(std::string_view name) noexcept {
+    if (name.size() != 10 + 1 + 64 + k_audit_suffix.size() || name[10] != '-' ||
+        name.substr(75) != k_audit_suffix) {
+        return 0;
+    }
+    std::uint64_t seq = 0;
+    for (std::size_t i = 0; i < 10; ++i) {
+        if (name[i] < '0' || name[i] > '9')
+            return 0;
+        seq = seq * 10 + static_cast<std::uint64_t>(name[i] - '0');
+    }
+    for (std::size_t i = 11; i < 75; ++i) {
+        if (!is_lower_hex_digit(name[i]))
+            return 0;
+    }
+    return seq;
+}
+
+// Lists audit/: every record name goes to `on_record` (its seq and the name); temp files and
+// other names become findings. Returns false in `present` when the directory is missing (a
+// finding too).
+Status list_audit_dir(const fs::path& dir, AuditChain& chain, bool& present,
+                      const std::function<void(std::uint64_t, std::string_view)>& on_record) {
     std::error_code ec;
-    if (!fs::is_directory(fs::symlink_status(dir, ec))) {
+    present = fs::is_directory(fs::symlink_status(dir, ec));
+    if (!present) {
         chain.findings.push_back({Severity::damaged, "audit-missing", std::string(k_audit_dir),
                                   "the audit directory is missing: the vault's history is gone"});
-        return chain;
+        return {};
     }
-    struct Entry {
-        AuditFileName name;
-        std::string file_name;
-    };
-    std::vector<Entry> entries;
-    fs::directory_iterator it(dir, ec);
-    if (ec)
-        return platform::file_error(ec, "list", dir);
     std::size_t count = 0;
-    for (; it != fs::directory_iterator(); it.increment(ec)) {
-        if (ec)
-            return platform::file_error(ec, "list", dir);
+    return platform::for_each_directory_name(dir, [&](std::string_view name) -> Status {
         if (++count > k_max_audit_records) {
             return make_error(Errc::limit_exceeded,
                               "audit directory " + platform::path_to_utf8(dir) +
                                   " holds more than " + std::to_string(k_max_audit_records) +
                                   " entries");
         }
-        const std::string name = platform::path_to_utf8(it->path().filename());
-        const std::string rel = std::string(k_audit_dir) + "/" + name;
         if (platform::is_temp_name(name)) {
-            chain.findings.push_back({Severity::warning, "temp-file", rel,
+            chain.findings.push_back({Severity::warning, "temp-file",
+                                      std::string(k_audit_dir) + "/" + std::string(name),
                                       "leftover temp file of an interrupted write; the next "
                                       "writer removes it"});
-            continue;
+            return {};
         }
-        auto parsed = parse_audit_file_name(name);
-        if (!parsed) {
-            chain.findings.push_back(
-                {Severity::warning, "unknown-file", rel, "not an audit record name; ignored"});
-            continue;
+        const std::uint64_t seq = record_name_seq(name);
+        if (seq == 0) {
+            chain.findings.push_back({Severity::warning, "unknown-file",
+                                      std::string(k_audit_dir) + "/" + std::string(name),
+                                      "not an audit record name; ignored"});
+            return {};
         }
-        entries.push_back({std::move(*parsed), name});
-    }
-    std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+        on_record(seq, name);
+        return {};
+    });
+}
+
+void sort_listed(std::vector<ListedRecord>& entries) {
+    std::sort(entries.begin(), entries.end(), [](const ListedRecord& a, const ListedRecord& b) {
         return a.name.seq != b.name.seq ? a.name.seq < b.name.seq : a.file_name < b.file_name;
     });
+}
 
-    // Forks: two names with the same seq.
-    std::map<std::uint64_t, int> per_seq;
-    for (const Entry& e : entries)
-        ++per_seq[e.name.seq];
-
-    std::uint64_t expected = 1;
+// Reads and verifies `entries` (sorted), the first expected to be seq `expected`: content hash,
+// parse, seq, vault, prev links between adjacent records, forks and gaps.
+void verify_listed_records(const fs::path& dir, const std::vector<ListedRecord>& entries,
+                           std::uint64_t expected, std::string_view vault_id, AuditChain& chain) {
     // Index into chain.records of the record just before, when it was readable and adjacent.
     constexpr std::size_t k_none = static_cast<std::size_t>(-1);
     std::size_t previous = k_none;
-    for (const Entry& e : entries) {
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+        const ListedRecord& e = entries[i];
         const std::string rel = std::string(k_audit_dir) + "/" + e.file_name;
-        if (per_seq[e.name.seq] > 1) {
+        const bool forked = (i > 0 && entries[i - 1].name.seq == e.name.seq) ||
+                            (i + 1 < entries.size() && entries[i + 1].name.seq == e.name.seq);
+        if (forked) {
             chain.findings.push_back({Severity::damaged, "audit-fork", rel,
                                       "two records with seq " + std::to_string(e.name.seq) +
                                           ": the log forked (a writer ran without the lock, or "
@@ -629,7 +673,7 @@ Result<AuditChain> read_audit_chain(const fs::path& vault_dir, std::string_view 
             continue;
         }
         const std::string_view text(reinterpret_cast<const char*>(bytes->data()), bytes->size());
-        const std::string hash = audit_hash(text);
+        std::string hash = audit_hash(text);
         if (hash != e.name.hash) {
             chain.findings.push_back({Severity::damaged, "audit-record-altered", rel,
                                       "content does not match the hash in its name (edited, "
@@ -672,21 +716,80 @@ Result<AuditChain> read_audit_chain(const fs::path& vault_dir, std::string_view 
                                       "time " + format_time(record->time) +
                                           " is before the previous record's (clock stepped back)"});
         }
-        chain.records.push_back({std::move(*record), hash, rel});
+        chain.records.push_back({std::move(*record), std::move(hash), rel});
         previous = chain.records.size() - 1;
     }
+    // A fork leaves two entries for a seq; keep the findings but only one record per seq in
+    // `records` (the first by name) so readers see a single sequence.
+    const auto duplicate = std::unique(
+        chain.records.begin(), chain.records.end(),
+        [](const ChainRecord& a, const ChainRecord& b) { return a.record.seq == b.record.seq; });
+    chain.records.erase(duplicate, chain.records.end());
+}
+
+}  // namespace
+
+Result<AuditChain> read_audit_chain(const fs::path& vault_dir, std::string_view vault_id) {
+    const fs::path dir = vault_dir / k_audit_dir;
+    AuditChain chain;
+    std::vector<ListedRecord> entries;
+    bool present = false;
+    TRY(list_audit_dir(dir, chain, present, [&](std::uint64_t seq, std::string_view file) {
+        entries.push_back({{seq, std::string(file.substr(11, 64))}, std::string(file)});
+    }));
+    if (!present)
+        return chain;
+    sort_listed(entries);
+    chain.records.reserve(entries.size());
+    verify_listed_records(dir, entries, 1, vault_id, chain);
     if (entries.empty()) {
         chain.findings.push_back({Severity::damaged, "audit-empty", std::string(k_audit_dir),
                                   "the audit log has no records (vault-init is missing)"});
     }
-    // A fork leaves two entries for a seq; keep the findings but only one record per seq in
-    // `records` (the first by name) so readers see a single sequence.
-    std::vector<ChainRecord> unique;
-    for (ChainRecord& r : chain.records) {
-        if (unique.empty() || unique.back().record.seq != r.record.seq)
-            unique.push_back(std::move(r));
+    return chain;
+}
+
+Result<AuditChain> read_audit_chain_after(const fs::path& vault_dir, std::string_view vault_id,
+                                          const AuditHead& base) {
+    const fs::path dir = vault_dir / k_audit_dir;
+    AuditChain chain;
+    chain.complete = false;
+    if (base.seq == 0 || base.seq > k_max_audit_records)
+        return make_error(Errc::internal, "read_audit_chain_after: no verified head");
+    // Below the base only the names count: one per seq, none missing.
+    std::vector<std::uint8_t> below(base.seq - 1, 0);
+    std::vector<ListedRecord> after;
+    bool below_forked = false;
+    bool present = false;
+    TRY(list_audit_dir(dir, chain, present, [&](std::uint64_t seq, std::string_view file) {
+        if (seq >= base.seq) {
+            after.push_back({{seq, std::string(file.substr(11, 64))}, std::string(file)});
+        } else if (below[seq - 1]++ != 0) {
+            below_forked = true;
+        }
+    }));
+    if (!present)
+        return chain;
+    const std::string where(k_audit_dir);
+    if (below_forked) {
+        chain.findings.push_back(
+            {Severity::damaged, "audit-fork", where,
+             "two records with the same seq below the verified head " + std::to_string(base.seq)});
     }
-    chain.records = std::move(unique);
+    if (std::find(below.begin(), below.end(), 0) != below.end()) {
+        chain.findings.push_back(
+            {Severity::damaged, "audit-gap", where,
+             "a record below the verified head " + std::to_string(base.seq) + " is missing"});
+    }
+    sort_listed(after);
+    if (after.empty() || after.front().name.seq != base.seq ||
+        after.front().name.hash != base.hash) {
+        chain.findings.push_back({Severity::damaged, "audit-history-rewritten", where,
+                                  "the verified head, record " + std::to_string(base.seq) +
+                                      ", is not in the audit log under its name"});
+        return chain;
+    }
+    verify_listed_records(dir, after, base.seq, vault_id, chain);
     return chain;
 }
 

@@ -163,6 +163,9 @@ struct ChainRecord {
 struct AuditChain {
     std::vector<ChainRecord> records;  // the readable records, ascending seq
     Findings findings;                 // everything wrong with the chain (see verification above)
+    // False when `records` starts at a head verified earlier (read_audit_chain_after): the records
+    // below it were only counted by name, not read.
+    bool complete = true;
 
     bool intact() const noexcept { return !has_damage(findings); }
     std::uint64_t head_seq() const noexcept {
@@ -177,6 +180,21 @@ struct AuditChain {
 // listed at all (not_found, io) or holds more than k_max_audit_records entries.
 Result<AuditChain> read_audit_chain(const std::filesystem::path& vault_dir,
                                     std::string_view vault_id);
+
+// A record already verified: its seq and the SHA-256 in its name.
+struct AuditHead {
+    std::uint64_t seq = 0;
+    std::string hash;  // 64 hex
+};
+
+// Like read_audit_chain, but trusts what was verified up to `base` (a head cache, FORMAT.md
+// 4.3): below base.seq only the names are checked (exactly one per seq, no gap); the record at
+// base.seq must be named with base.hash and is read, hashed and parsed like every record after
+// it. The result is not `complete`: records start at base.seq. Anything the names below the base
+// cannot vouch for is a damage finding (audit-fork, audit-gap, audit-history-rewritten for a
+// base that is gone or renamed), after which the caller reads the chain in full.
+Result<AuditChain> read_audit_chain_after(const std::filesystem::path& vault_dir,
+                                          std::string_view vault_id, const AuditHead& base);
 
 // Appends one record: fills seq, prev and vault_id from `chain` (which must be intact: a damaged
 // chain is Errc::vault_damaged, so a writer never extends a log it cannot vouch for), validates,

@@ -125,6 +125,18 @@ void check_record_signatures(const SignerRegistry& registry, Catalog& catalog) {
 
 }  // namespace
 
+void sort_catalog_entries(std::vector<CatalogEntry>& entries) {
+    // Backups made in the same second are in the order the audit log recorded them, so that
+    // "latest" is the one recorded last, not whichever has the larger random id.
+    std::sort(entries.begin(), entries.end(), [](const CatalogEntry& a, const CatalogEntry& b) {
+        if (a.created != b.created)
+            return a.created < b.created;
+        if (a.audit_seq != b.audit_seq)
+            return a.audit_seq < b.audit_seq;
+        return a.backup_id < b.backup_id;
+    });
+}
+
 std::string describe_signer(const CatalogEntry& entry) {
     if (entry.signer.empty())
         return "no signature";
@@ -158,6 +170,14 @@ const CatalogEntry* Catalog::newest_verified() const noexcept {
 }
 
 const CatalogEntry* Catalog::find(std::string_view backup_id) const noexcept {
+    if (m_by_id.size() == entries.size()) {
+        const auto it = m_by_id.find(backup_id);
+        if (it == m_by_id.end())
+            return nullptr;
+        if (it->second < entries.size() && entries[it->second].backup_id == backup_id)
+            return &entries[it->second];
+    }
+    // Entries changed since index_entries(): still correct, only slower.
     for (const CatalogEntry& e : entries) {
         if (e.backup_id == backup_id)
             return &e;
@@ -165,9 +185,21 @@ const CatalogEntry* Catalog::find(std::string_view backup_id) const noexcept {
     return nullptr;
 }
 
+void Catalog::index_entries() {
+    m_by_id.clear();
+    m_by_id.reserve(entries.size());
+    for (std::size_t i = 0; i < entries.size(); ++i)
+        m_by_id.emplace(entries[i].backup_id, i);
+}
+
 Result<Catalog> build_catalog(const Vault& vault) {
+    TRY_ASSIGN(AuditChain chain, read_audit_chain(vault.dir(), vault.vault_id()));
+    return build_catalog(vault, std::move(chain));
+}
+
+Result<Catalog> build_catalog(const Vault& vault, AuditChain chain) {
     Catalog catalog;
-    TRY_ASSIGN(catalog.chain, read_audit_chain(vault.dir(), vault.vault_id()));
+    catalog.chain = std::move(chain);
     const SignerRegistry registry = signer_registry(vault, catalog.chain);
     check_record_signatures(registry, catalog);
 
@@ -359,16 +391,8 @@ Result<Catalog> build_catalog(const Vault& vault) {
             {Severity::damaged, "envelope-missing", entry.path, entry.problem});
         catalog.entries.push_back(std::move(entry));
     }
-    // Oldest first. Backups made in the same second are in the order the audit log recorded
-    // them, so that "latest" is the one recorded last, not whichever has the larger random id.
-    std::sort(catalog.entries.begin(), catalog.entries.end(),
-              [](const CatalogEntry& a, const CatalogEntry& b) {
-                  if (a.created != b.created)
-                      return a.created < b.created;
-                  if (a.audit_seq != b.audit_seq)
-                      return a.audit_seq < b.audit_seq;
-                  return a.backup_id < b.backup_id;
-              });
+    sort_catalog_entries(catalog.entries);
+    catalog.index_entries();
     return catalog;
 }
 

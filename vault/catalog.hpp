@@ -23,9 +23,12 @@
 //   damaged   unreadable, truncated, altered, renamed/swapped, or of a foreign policy. Damage
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "crypto/result.hpp"
@@ -76,8 +79,23 @@ struct Catalog {
 
     // The newest verified backup, if any.
     const CatalogEntry* newest_verified() const noexcept;
+    // By backup id, through an index (status and restore look up one entry per record).
     const CatalogEntry* find(std::string_view backup_id) const noexcept;
+    // Rebuilds the index of find() after `entries` changed.
+    void index_entries();
+
+  private:
+    struct IdHash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view id) const noexcept {
+            return std::hash<std::string_view>{}(id);
+        }
+    };
+    std::unordered_map<std::string, std::size_t, IdHash, std::equal_to<>> m_by_id;
 };
+
+// Oldest first; backups made in the same second in the order the audit log recorded them.
+void sort_catalog_entries(std::vector<CatalogEntry>& entries);
 
 // "signer 'label' (fingerprint)", or "signer fingerprint" when no policy of the vault names it, or
 // "no signature".
@@ -86,5 +104,8 @@ std::string describe_signer(const CatalogEntry& entry);
 // Reads envelopes/ and audit/ of `vault`: read-only. Errors only when a directory cannot be
 // listed at all or exceeds its entry ceiling.
 Result<Catalog> build_catalog(const Vault& vault);
+// The same with the audit chain already read (read_audit_chain, complete): a writer that verified
+// it under its lock does not read it twice.
+Result<Catalog> build_catalog(const Vault& vault, AuditChain chain);
 
 }  // namespace ssoescrow::vault

@@ -254,7 +254,8 @@ Result<ConfigChangeOutcome> change_config(const std::filesystem::path& vault_dir
         }
     }
     TRY_ASSIGN(const Vault opened, Vault::open(vault_dir));
-    TRY_ASSIGN(AuditChain chain, verify_history_for_writing(opened, state_dir));
+    TRY_ASSIGN(VerifiedHistory history, verify_history_for_writing(opened, state_dir));
+    AuditChain chain = std::move(history.chain);
     if (lock.taken_over()) {
         Clock& clock = options.lock.clock != nullptr ? *options.lock.clock : system_clock();
         TRY(audit_lock_takeover(opened, *lock.taken_over(), options.lock.operation, clock.now()));

@@ -26,6 +26,7 @@
 #include "vault/clock.hpp"
 #include "vault/lock.hpp"
 #include "vault/vault.hpp"
+#include "vault/writer.hpp"
 
 namespace ssoescrow::vault {
 
@@ -63,7 +64,10 @@ struct PruneResult {
 // (an "adopt" record each), re-reads the catalog, plans again, and carries the plan out. Refuses
 // (Errc::vault_damaged) when the audit chain is damaged: removing files from a vault whose history
 // cannot be vouched for would destroy evidence.
-Result<PruneResult> execute_prune(const Vault& vault, WriterLock& lock,
+// `history` is the one the writer verified under `lock`: its chain is extended, and its
+// verified backups spare the full catalog (every envelope read) when envelopes/ holds exactly
+// them; the envelopes a plan from them removes are hashed again first.
+Result<PruneResult> execute_prune(const Vault& vault, WriterLock& lock, VerifiedHistory& history,
                                   const PruneOptions& options);
 
 }  // namespace ssoescrow::vault

@@ -5,12 +5,13 @@
 #include "platform/path_text.hpp"
 #include "platform/test_hooks.hpp"
 #include "vault/envelope.hpp"
+#include "vault/writer.hpp"
 
 namespace ssoescrow::vault {
 
-Result<StoredBackup> store_envelope(const Vault& vault, WriterLock& lock, ByteView envelope,
-                                    AuditType type, UnixTime now, const crypto::SigningKey& signer,
-                                    std::string actor) {
+Result<StoredBackup> store_envelope(const Vault& vault, WriterLock& lock, VerifiedHistory& history,
+                                    ByteView envelope, AuditType type, UnixTime now,
+                                    const crypto::SigningKey& signer, std::string actor) {
     if (type != AuditType::backup && type != AuditType::rotate && type != AuditType::import) {
         return make_error(Errc::internal, "store_envelope: not a sealing record type");
     }
@@ -28,8 +29,8 @@ Result<StoredBackup> store_envelope(const Vault& vault, WriterLock& lock, ByteVi
     }
     TRY(check_envelope_policy(header, vault.config().escrow));
     TRY(check_envelope_signature(header, envelope));
-    TRY_ASSIGN(AuditChain chain, read_audit_chain(vault.dir(), vault.vault_id()));
-    if (!chain.intact()) {
+    const AuditChain& chain = history.chain;
+    if (!chain.intact() || chain.records.empty()) {
         return make_error(
             Errc::vault_damaged,
             "the audit log of " + platform::path_to_utf8(vault.dir()) +
@@ -37,7 +38,7 @@ Result<StoredBackup> store_envelope(const Vault& vault, WriterLock& lock, ByteVi
             "run 'ssoescrow vault check --vault " + platform::path_to_utf8(vault.dir()) + "'");
     }
     TRY(platform::remove_stale_temp_files(vault.envelopes_dir()));
-    TRY(platform::remove_stale_temp_files(vault.audit_dir()));
+    TRY(remove_listed_temp_files(vault, chain));
 
     StoredBackup stored;
     stored.backup_id = backup_id_hex(header.backup_id);
@@ -77,8 +78,9 @@ Result<StoredBackup> store_envelope(const Vault& vault, WriterLock& lock, ByteVi
 
     TRY(lock.check_still_held());
     TRY_ASSIGN(const ChainRecord appended,
-               append_audit_record(vault.dir(), chain, std::move(record), &signer));
+               append_to_history(vault, history, std::move(record), &signer));
     platform::test_hooks::crash_point("store-after-record");
+    add_verified_backup(history, appended);
     stored.audit_seq = appended.record.seq;
     return stored;
 }

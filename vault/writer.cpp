@@ -1,5 +1,6 @@
 #include "vault/writer.hpp"
 
+#include <algorithm>
 #include <string>
 
 #include "platform/file_io.hpp"
@@ -167,12 +168,44 @@ Status check_not_rolled_back(const Vault& vault, const AuditChain& chain,
         std::move(hint));
 }
 
-Result<AuditChain> verify_history_for_writing(const Vault& vault,
-                                              const std::filesystem::path& state_dir) {
-    TRY_ASSIGN(AuditChain chain, read_audit_chain(vault.dir(), vault.vault_id()));
-    if (!chain.intact()) {
+namespace {
+
+bool is_sealing_type(AuditType type) noexcept {
+    return type == AuditType::backup || type == AuditType::rotate || type == AuditType::import ||
+           type == AuditType::adopt;
+}
+
+void take_config_record(VerifiedHistory& history, const ChainRecord& r) {
+    history.config_record = {r.record.seq, r.hash};
+    history.config = std::string(recorded_config_hash(r.record));
+    history.policy = std::string(r.record.field("policy"));
+}
+
+// Folds one record after the verified head into the derived state. False when the record needs
+// the full verification to judge (a settings change that names another policy), or changes the
+// backups in a way only a full catalog can judge (another writer's backup, a rekey).
+bool fold_record(VerifiedHistory& history, const ChainRecord& r) {
+    const AuditRecord& rec = r.record;
+    if (records_config(rec.type)) {
+        if (rec.type == AuditType::config_change && rec.field("policy") != history.policy)
+            return false;
+        take_config_record(history, r);
+    } else if (is_sealing_type(rec.type) || rec.type == AuditType::rekey) {
+        history.backups_known = false;
+    } else if (rec.type == AuditType::prune) {
+        std::erase_if(history.backups,
+                      [&](const CachedBackup& b) { return b.backup_id == rec.field("backup"); });
+    }
+    return true;
+}
+
+Result<VerifiedHistory> verify_full_history(const Vault& vault,
+                                            const std::filesystem::path& state_dir) {
+    VerifiedHistory history;
+    TRY_ASSIGN(history.chain, read_audit_chain(vault.dir(), vault.vault_id()));
+    if (!history.chain.intact()) {
         std::string what;
-        for (const Finding& f : chain.findings) {
+        for (const Finding& f : history.chain.findings) {
             if (f.severity == Severity::damaged) {
                 what = " (" + f.code + ": " + f.file + ")";
                 break;
@@ -183,14 +216,138 @@ Result<AuditChain> verify_history_for_writing(const Vault& vault,
                               " is damaged" + what + "; refusing to write to the vault",
                           "run " + check_command(vault) + " to see what is wrong");
     }
-    TRY(check_config_recorded(vault, chain));
-    TRY(check_not_rolled_back(vault, chain, state_dir));
-    return chain;
+    TRY(check_config_recorded(vault, history.chain));
+    TRY(check_not_rolled_back(vault, history.chain, state_dir));
+    take_config_record(history, *recorded_policy(history.chain).record);
+    return history;
 }
 
-Status audit_lock_takeover(const Vault& vault, const BrokenLock& broken, std::string_view taker,
-                           UnixTime now) {
-    TRY_ASSIGN(AuditChain chain, read_audit_chain(vault.dir(), vault.vault_id()));
+// The head cache's shortcut (FORMAT.md 4.3 "Head cache"): std::nullopt whenever the cache cannot
+// vouch for the history, so the caller verifies it in full (and refuses with its messages).
+std::optional<VerifiedHistory> verify_history_from_cache(const Vault& vault,
+                                                         const std::filesystem::path& state_dir) {
+    auto cache = read_head_cache(state_dir);
+    if (!cache || !*cache || (*cache)->vault_id != vault.vault_id())
+        return std::nullopt;
+    const HeadCache& cached = **cache;
+    // The witness decides, the cache only saves work: it must not be behind the latest-seen
+    // state, nor disagree with it at the same seq.
+    auto seen = read_seen_state(state_dir);
+    if (!seen || !*seen)
+        return std::nullopt;
+    const SeenState& witness = **seen;
+    if (witness.vault_id != vault.vault_id() || witness.seq < cached.head.seq ||
+        (witness.seq == cached.head.seq && witness.record_hash != cached.head.hash)) {
+        return std::nullopt;
+    }
+    auto chain = read_audit_chain_after(vault.dir(), vault.vault_id(), cached.head);
+    if (!chain || !chain->intact() || chain->records.empty() ||
+        !compare_with_seen(*chain, witness).empty()) {
+        return std::nullopt;
+    }
+    VerifiedHistory history;
+    history.chain = std::move(*chain);
+    history.config_record = cached.config_record;
+    history.config = cached.config;
+    history.policy = cached.policy;
+    history.backups = cached.backups;
+    history.backups_known = true;
+    for (std::size_t i = 1; i < history.chain.records.size(); ++i) {
+        if (!fold_record(history, history.chain.records[i]))
+            return std::nullopt;
+    }
+    if (vault.config_hash() != history.config ||
+        vault.config().escrow.fingerprint() != history.policy) {
+        return std::nullopt;
+    }
+    return history;
+}
+
+}  // namespace
+
+Result<VerifiedHistory> verify_history_for_writing(const Vault& vault,
+                                                   const std::filesystem::path& state_dir) {
+    if (auto cached = verify_history_from_cache(vault, state_dir))
+        return std::move(*cached);
+    return verify_full_history(vault, state_dir);
+}
+
+Result<ChainRecord> append_to_history(const Vault& vault, VerifiedHistory& history,
+                                      AuditRecord record, const crypto::SigningKey* signer) {
+    TRY_ASSIGN(ChainRecord appended,
+               append_audit_record(vault.dir(), history.chain, std::move(record), signer));
+    // A writer's own sealing records are followed by add_verified_backup: it verified the
+    // envelope itself.
+    if (!is_sealing_type(appended.record.type))
+        (void)fold_record(history, history.chain.records.back());
+    return appended;
+}
+
+void add_verified_backup(VerifiedHistory& history, const ChainRecord& r) {
+    const AuditRecord& rec = r.record;
+    CachedBackup backup;
+    backup.backup_id = std::string(rec.field("backup"));
+    backup.seq = rec.seq;
+    backup.envelope = std::string(rec.field("envelope"));
+    if (auto created = parse_time(rec.field("created"), "created"))
+        backup.created = *created;
+    backup.current_msid = std::string(rec.field("current-msid"));
+    history.backups.push_back(std::move(backup));
+}
+
+std::vector<CachedBackup> verified_backups_of(const Catalog& catalog) {
+    std::vector<CachedBackup> out;
+    for (const CatalogEntry& e : catalog.entries) {
+        if (e.state == BackupState::verified)
+            out.push_back({e.backup_id, e.audit_seq, e.envelope_hash, e.created, e.current_msid});
+    }
+    std::sort(out.begin(), out.end(),
+              [](const CachedBackup& a, const CachedBackup& b) { return a.seq < b.seq; });
+    return out;
+}
+
+HeadCache head_cache_of(const Vault& vault, const AuditChain& chain,
+                        std::vector<CachedBackup> backups) {
+    HeadCache cache;
+    cache.vault_id = vault.vault_id();
+    cache.head = {chain.head_seq(), chain.head_hash()};
+    const RecordedPolicy recorded = recorded_policy(chain);
+    if (recorded.record != nullptr)
+        cache.config_record = {recorded.record->record.seq, recorded.record->hash};
+    cache.config = recorded.config;
+    cache.policy = recorded.policy;
+    cache.backups = std::move(backups);
+    return cache;
+}
+
+Status remember_history(const Vault& vault, const std::filesystem::path& state_dir,
+                        VerifiedHistory& history, UnixTime now) {
+    TRY(remember_seen(state_dir, history.chain, vault.vault_id(), now));
+    if (!history.backups_known) {
+        if (!history.chain.complete) {
+            TRY_ASSIGN(AuditChain full, read_audit_chain(vault.dir(), vault.vault_id()));
+            if (!full.intact() || full.head_hash() != history.chain.head_hash())
+                return {};  // changed under us: no cache rather than a wrong one
+            history.chain = std::move(full);
+        }
+        TRY_ASSIGN(const Catalog catalog, build_catalog(vault, history.chain));
+        history.backups = verified_backups_of(catalog);
+        history.backups_known = true;
+    }
+    HeadCache cache;
+    cache.vault_id = vault.vault_id();
+    cache.head = {history.chain.head_seq(), history.chain.head_hash()};
+    cache.config_record = history.config_record;
+    cache.config = history.config;
+    cache.policy = history.policy;
+    cache.backups = history.backups;
+    std::sort(cache.backups.begin(), cache.backups.end(),
+              [](const CachedBackup& a, const CachedBackup& b) { return a.seq < b.seq; });
+    return write_head_cache(state_dir, cache);
+}
+
+Status audit_lock_takeover(const Vault& vault, VerifiedHistory& history, const BrokenLock& broken,
+                           std::string_view taker, UnixTime now) {
     AuditRecord record;
     record.type = AuditType::lock_override;
     record.time = now;
@@ -206,23 +363,39 @@ Status audit_lock_takeover(const Vault& vault, const BrokenLock& broken, std::st
                                    ? "stale lock of a dead process" + by
                                    : "expired lock" + by;
     record.fields.push_back({"reason", reason});
-    TRY(append_audit_record(vault.dir(), chain, std::move(record)));
+    TRY(append_to_history(vault, history, std::move(record)));
     return {};
 }
 
-Result<WriterLock> acquire_writer_lock(const Vault& vault, const LockOptions& options,
-                                       const WriterContext& context) {
-    TRY_ASSIGN(const std::filesystem::path state_dir,
+Status audit_lock_takeover(const Vault& vault, const BrokenLock& broken, std::string_view taker,
+                           UnixTime now) {
+    VerifiedHistory history;
+    TRY_ASSIGN(history.chain, read_audit_chain(vault.dir(), vault.vault_id()));
+    return audit_lock_takeover(vault, history, broken, taker, now);
+}
+
+Result<WriteAccess> acquire_writer_lock(const Vault& vault, const LockOptions& options,
+                                        const WriterContext& context) {
+    TRY_ASSIGN(std::filesystem::path state_dir,
                state_dir_for(context.state_root, vault.vault_id()));
     TRY_ASSIGN(WriterLock lock, WriterLock::acquire(vault.dir(), options));
     // Under the lock, so nothing changes between the check and our writes (short of someone
     // writing the vault without the lock, which the chain's own checks catch at the next read).
-    TRY(verify_history_for_writing(vault, state_dir));
+    TRY_ASSIGN(VerifiedHistory history, verify_history_for_writing(vault, state_dir));
     if (lock.taken_over()) {
         Clock& clock = options.clock != nullptr ? *options.clock : system_clock();
-        TRY(audit_lock_takeover(vault, *lock.taken_over(), options.operation, clock.now()));
+        TRY(audit_lock_takeover(vault, history, *lock.taken_over(), options.operation,
+                                clock.now()));
     }
-    return lock;
+    return WriteAccess{std::move(lock), std::move(history), std::move(state_dir)};
+}
+
+Status remove_listed_temp_files(const Vault& vault, const AuditChain& chain) {
+    const bool any = std::any_of(chain.findings.begin(), chain.findings.end(),
+                                 [](const Finding& f) { return f.code == "temp-file"; });
+    if (!any)
+        return {};
+    return platform::remove_stale_temp_files(vault.audit_dir());
 }
 
 Status check_vault_writable(const Vault& vault) {

@@ -8,7 +8,9 @@
 
 #include "crypto/result.hpp"
 #include "vault/audit_log.hpp"
+#include "vault/catalog.hpp"
 #include "vault/clock.hpp"
+#include "vault/head_cache.hpp"
 #include "vault/lock.hpp"
 #include "vault/vault.hpp"
 
@@ -48,11 +50,55 @@ std::vector<const ChainRecord*> config_changes_of_policy(const AuditChain& chain
 [[nodiscard]] Status check_not_rolled_back(const Vault& vault, const AuditChain& chain,
                                            const std::filesystem::path& state_dir);
 
+// What a writer verified about the vault's history under its lock (FORMAT.md 4.3 "Writers and
+// the witness", 4.6), read once per command and passed to everything it writes: the chain to
+// append to, and what the records up to its head say. Appends go through append_to_history, so
+// the derived state stays the chain's.
+struct VerifiedHistory {
+    // Complete after a full verification; after a valid head cache (FORMAT.md 4.3 "Head cache")
+    // it starts at the cached head and holds only the records after it.
+    AuditChain chain;
+    AuditHead config_record;  // the newest vault-init / policy-change / config-change record
+    std::string config;       // the config SHA-256 it records
+    std::string policy;       // the escrow policy it records
+    // The verified backups at the head (trusted sealing record, envelope verified, not pruned),
+    // ascending seq; meaningful only when `backups_known` (from the cache, or derived from a
+    // full catalog). A record after the cached head that changes them clears it.
+    std::vector<CachedBackup> backups;
+    bool backups_known = false;
+    bool from_cache() const noexcept { return !chain.complete; }
+};
+
 // Everything a writer proves about the vault's history before its first write (FORMAT.md 4.6):
 // the audit chain is intact, the config is the audit-logged one (check_config_recorded) and the
-// chain holds what this host saw last (check_not_rolled_back). Returns the verified chain.
-Result<AuditChain> verify_history_for_writing(const Vault& vault,
-                                              const std::filesystem::path& state_dir);
+// chain holds what this host saw last (check_not_rolled_back). With this host's head cache
+// (`state_dir`/verified-head) it verifies only the records after the cached head, and reads the
+// whole chain when the cache cannot vouch for the history (missing, another vault's, behind the
+// latest-seen state, its head record gone or renamed, a fork or gap below it, a record after it
+// that it cannot fold in); the refusals and their messages are those of the full verification.
+Result<VerifiedHistory> verify_history_for_writing(const Vault& vault,
+                                                   const std::filesystem::path& state_dir);
+
+// Appends `record` to the history's chain (append_audit_record) and keeps the derived state.
+Result<ChainRecord> append_to_history(const Vault& vault, VerifiedHistory& history,
+                                      AuditRecord record,
+                                      const crypto::SigningKey* signer = nullptr);
+// Records a backup whose envelope the writer verified (it sealed it, or adopted a verified
+// orphan), announced by `record` (already appended).
+void add_verified_backup(VerifiedHistory& history, const ChainRecord& record);
+
+// After a writer's last write: moves this host's latest-seen state forward to the history's head
+// (remember_seen: forward only, never over a rolled-back or rewritten chain) and replaces the
+// head cache. The backups of a history that does not know them are derived from a full catalog
+// first (once; the next writer reads them from the cache).
+[[nodiscard]] Status remember_history(const Vault& vault, const std::filesystem::path& state_dir,
+                                      VerifiedHistory& history, UnixTime now);
+
+// The verified backups of a catalog, as the head cache keeps them.
+std::vector<CachedBackup> verified_backups_of(const Catalog& catalog);
+// The head cache of a complete, intact chain whose config is the recorded one, with `backups`.
+HeadCache head_cache_of(const Vault& vault, const AuditChain& chain,
+                        std::vector<CachedBackup> backups);
 
 // Where a writer finds this host's state for the vault: `state_root` is --state-dir (empty: the
 // default state root, host_state.hpp).
@@ -60,17 +106,35 @@ struct WriterContext {
     std::filesystem::path state_root;
 };
 
+// A writer's hold on the vault: its lock, the history it verified under it, and this host's
+// state directory for the vault (where remember_history writes).
+struct WriteAccess {
+    WriterLock lock;
+    VerifiedHistory history;
+    std::filesystem::path state_dir;
+};
+
 // Takes the writer lock with `options` (operation, wait, clock), then verifies the vault's
 // history for writing (verify_history_for_writing, with the state directory of `context`);
 // only then, if a stale lock was broken on the way, a lock_override record naming its holder is
 // appended to the audit log (FORMAT.md 4.5). A refusal releases the lock and writes nothing.
 // The caller may report lock.taken_over() to the user.
-[[nodiscard]] Result<WriterLock> acquire_writer_lock(const Vault& vault, const LockOptions& options,
-                                                     const WriterContext& context);
+[[nodiscard]] Result<WriteAccess> acquire_writer_lock(const Vault& vault,
+                                                      const LockOptions& options,
+                                                      const WriterContext& context);
 
-// The lock_override audit record for a lock broken by `taker` (an operation name).
+// The lock_override audit record for a lock broken by `taker` (an operation name), appended to
+// `history`; the overload without one reads the chain itself (writers that took the lock
+// without verifying the history for writing: unlock --force, accept-rollback).
+[[nodiscard]] Status audit_lock_takeover(const Vault& vault, VerifiedHistory& history,
+                                         const BrokenLock& broken, std::string_view taker,
+                                         UnixTime now);
 [[nodiscard]] Status audit_lock_takeover(const Vault& vault, const BrokenLock& broken,
                                          std::string_view taker, UnixTime now);
+
+// Removes the temp files of interrupted writes that the chain's reading listed in audit/ (the
+// writer holds the lock, so they are not another writer's), without listing audit/ again.
+[[nodiscard]] Status remove_listed_temp_files(const Vault& vault, const AuditChain& chain);
 
 // Proves, before anything irreversible happens (rotate generates a new master secret), that the
 // vault can take a commit: in envelopes/ and audit/ a temp file (.tmp-*, ignored by readers) of

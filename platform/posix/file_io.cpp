@@ -394,6 +394,27 @@ Status write_file_durably(const path& final_path, ByteView data, Overwrite overw
     return {};
 }
 
+Status replace_file_atomically(const path& final_path, ByteView data) {
+    const path temp = directory_of(final_path) / new_temp_name();
+    Status written;
+    {
+        Fd fd(open_hooked(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+        if (!fd.valid())
+            return errno_error(errno, "create a temp file for", final_path);
+        if (::fchmod(fd.get(), 0600) != 0)
+            written = errno_error(errno, "chmod the temp file for", final_path);
+        if (written)
+            written = write_all(fd.get(), data, final_path);
+        if (const int err = fd.close_checked(); written && err != 0)
+            written = errno_error(err, "close the temp file for", final_path);
+    }
+    if (written && ::rename(temp.c_str(), final_path.c_str()) != 0)
+        written = errno_error(errno, "rename into place", final_path);
+    if (!written)
+        unlink_quietly(temp);
+    return written;
+}
+
 Status write_secret_file_exclusive(const path& file, ByteView data) {
     Fd fd(open_hooked(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!fd.valid()) {
@@ -553,6 +574,39 @@ Status remove_stale_temp_files(const path& dir, std::chrono::seconds older_than)
     ::closedir(listing);
     if (removed)
         TRY(fsync_directory_hooked(dir));
+    return result;
+}
+
+Status for_each_directory_name(const path& dir,
+                               const std::function<Status(std::string_view)>& visit) {
+    const int dir_fd =
+        ::open(describe(dir).c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dir_fd < 0)
+        return errno_error(errno, "list", dir);
+    DIR* listing = ::fdopendir(dir_fd);
+    if (listing == nullptr) {
+        const int err = errno;
+        ::close(dir_fd);
+        return errno_error(err, "list", dir);
+    }
+    Status result;
+    for (;;) {
+        // readdir reports errors only through errno, so it is cleared right before each call.
+        errno = 0;
+        const struct dirent* entry = ::readdir(listing);
+        if (entry == nullptr) {
+            if (errno != 0)
+                result = errno_error(errno, "list", dir);
+            break;
+        }
+        const std::string_view name(entry->d_name);
+        if (name == "." || name == "..")
+            continue;
+        result = visit(name);
+        if (!result)
+            break;
+    }
+    ::closedir(listing);
     return result;
 }
 

@@ -464,6 +464,26 @@ Status write_file_durably(const path& final_path, ByteView data, Overwrite overw
     return {};
 }
 
+Status replace_file_atomically(const path& final_path, ByteView data) {
+    const path temp = directory_of(final_path) / new_temp_name();
+    Status written;
+    {
+        Handle handle(create_new_private_file(temp));
+        if (!handle.valid())
+            return win_error(::GetLastError(), "create a temp file for", final_path);
+        written = write_all(handle.get(), data, final_path);
+        if (const DWORD err = handle.close_checked(); written && err != 0)
+            written = win_error(err, "close the temp file for", final_path);
+    }
+    if (written) {
+        if (const DWORD err = commit(temp, final_path, Overwrite::yes))
+            written = win_error(err, "rename into place", final_path);
+    }
+    if (!written)
+        unlink_quietly(temp);
+    return written;
+}
+
 Status write_secret_file_exclusive(const path& file, ByteView data) {
     Handle handle(create_new_private_file(file));
     if (!handle.valid()) {
@@ -638,6 +658,39 @@ Status remove_stale_temp_files(const path& dir, std::chrono::seconds older_than)
         result = win_error(last, "list", dir);
     if (removed)
         TRY(fsync_directory_hooked(dir));
+    return result;
+}
+
+Status for_each_directory_name(const path& dir,
+                               const std::function<Status(std::string_view)>& visit) {
+    const DWORD dir_attributes = ::GetFileAttributesW(wide_path(dir).c_str());
+    if (dir_attributes == INVALID_FILE_ATTRIBUTES)
+        return win_error(::GetLastError(), "list", dir);
+    if (is_reparse_point(dir_attributes))
+        return symlink_error("list", dir);
+    WIN32_FIND_DATAW entry{};
+    const std::wstring pattern = wide_path(dir / "*");
+    HANDLE search = ::FindFirstFileExW(pattern.c_str(), FindExInfoBasic, &entry,
+                                       FindExSearchNameMatch, nullptr, FIND_FIRST_EX_LARGE_FETCH);
+    if (search == INVALID_HANDLE_VALUE) {
+        const DWORD err = ::GetLastError();
+        if (err == ERROR_FILE_NOT_FOUND)
+            return {};  // an empty directory (not even "." is reported)
+        return win_error(err, "list", dir);
+    }
+    Status result;
+    do {
+        const std::string name = windows::to_utf8(entry.cFileName);
+        if (name == "." || name == "..")
+            continue;
+        result = visit(name);
+        if (!result)
+            break;
+    } while (::FindNextFileW(search, &entry));
+    const DWORD last = result ? ::GetLastError() : ERROR_NO_MORE_FILES;
+    ::FindClose(search);
+    if (last != ERROR_NO_MORE_FILES)
+        return win_error(last, "list", dir);
     return result;
 }
 

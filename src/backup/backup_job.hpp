@@ -5,9 +5,9 @@
 //      chain, the config is the audit-logged one, not rolled back against this host's
 //      latest-seen state: else Errc::vault_damaged); a stale lock is taken over and audit-logged;
 //      refuse (Errc::policy_mismatch) an escrow policy that is not the pinned one: --expect-policy,
-//      else the pin this host learned on first use (learned now when there is none); prove the
-//      vault takes a commit now (check_vault_writable): rotate must never create a secret it
-//      cannot escrow;
+//      else the pin this host learned on first use (learned now when there is none); for rotate,
+//      prove the vault takes a commit now (check_vault_writable): rotate must never create a
+//      secret it cannot escrow (a backup that cannot commit is simply run again);
 //   3. bridge `status`: this computer must be the master secret server (else ENTSSO 10766's
 //      advice, naming the secret server, without calling backup/generate);
 //   4. remove scratch directories of dead runs; create a private scratch directory (0700) with

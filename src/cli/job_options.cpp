@@ -223,7 +223,6 @@ Result<int> report_job(const Result<backup::JobResult>& outcome, const JobCliOpt
     else
         std::cout << result_line(result) << "\n";
     TRY(flush_stdout());
-    remember_vault_head_or_warn(options.vault, options.state_dir);
     if (result.prune_error) {
         Error error = *result.prune_error;
         error.message = "backup " + result.stored.backup_id +

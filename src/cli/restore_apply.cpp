@@ -232,8 +232,6 @@ Result<int> run_apply_cli(const ApplyCliOptions& options) {
     }
     report_job_event(system_log_enabled(options.log_syslog, options.no_log_syslog),
                      restore_done_event(outcome.value(), options.vault));
-    if (outcome->audit_seq != 0)
-        remember_vault_head_or_warn(options.vault, options.state_dir);
     print_result(outcome.value(), options);
     TRY(flush_stdout());
     return 0;
@@ -250,7 +248,6 @@ Result<int> run_record_receipt(const RecordOptions& options) {
                restore::record_receipt(platform::path_from_utf8(options.vault), receipt, signer,
                                        vault::system_clock(),
                                        platform::path_from_utf8(options.state_dir)));
-    remember_vault_head_or_warn(options.vault, options.state_dir);
     if (recorded.already_recorded) {
         // Idempotent, like `vault mark-departed`: a script may repeat the step safely.
         print_info("note: this receipt is already in the audit log as " + recorded.record.file +

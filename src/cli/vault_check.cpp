@@ -142,7 +142,7 @@ Result<int> run_vault_check(const VaultCheckOptions& options) {
     }
     TRY(flush_stdout());
     if (!options.no_state && catalog.chain.intact() && !report.damaged()) {
-        remember_seen_or_warn(options.state_dir, catalog.chain, opened->vault_id(), clock.now());
+        remember_check_or_warn(options.state_dir, *opened, catalog, clock.now());
     }
     return exit_for(report.findings);
 }

@@ -47,6 +47,32 @@ void remember_vault_head_or_warn(const std::string& vault_dir, const std::string
     }
 }
 
+void remember_check_or_warn(const std::string& state_dir_flag, const vault::Vault& vault,
+                            const vault::Catalog& catalog, vault::UnixTime now) {
+    auto dir = resolve_state_dir(state_dir_flag, vault.vault_id());
+    if (!dir) {
+        print_warning("the audit head was not remembered for rollback detection: " +
+                      dir.error().message);
+        return;
+    }
+    if (auto done = vault::remember_seen(*dir, catalog.chain, vault.vault_id(), now); !done) {
+        print_warning("the audit head was not remembered for rollback detection: " +
+                      done.error().message);
+        return;
+    }
+    // Only a cache: a failure costs the next writer one full verification, so it is not reported.
+    (void)vault::write_head_cache(
+        *dir, vault::head_cache_of(vault, catalog.chain, vault::verified_backups_of(catalog)));
+}
+
+void remember_history_or_warn(const vault::Vault& vault, vault::WriteAccess& access,
+                              vault::UnixTime now) {
+    if (auto done = vault::remember_history(vault, access.state_dir, access.history, now); !done) {
+        print_warning("the audit head was not remembered for rollback detection: " +
+                      done.error().message);
+    }
+}
+
 void remember_policy_pin_or_warn(const std::string& state_dir_flag, const vault::Vault& vault) {
     const vault::PolicyPin pin{vault.vault_id(), vault.config().escrow.fingerprint(),
                                vault.config().created, vault::PinSource::vault_init};

@@ -43,6 +43,14 @@ void remember_seen_or_warn(const std::string& state_dir_flag, const vault::Audit
 // seen (remember_seen_or_warn). Nothing happens when the vault cannot be read again: the write
 // itself succeeded and its error paths reported what matters.
 void remember_vault_head_or_warn(const std::string& vault_dir, const std::string& state_dir_flag);
+// After a `vault check` without damage: the latest-seen state (remember_seen_or_warn), and the
+// head cache of what it verified, so the next writer on this host starts from there.
+void remember_check_or_warn(const std::string& state_dir_flag, const vault::Vault& vault,
+                            const vault::Catalog& catalog, vault::UnixTime now);
+// A writer's remember_history (latest-seen state and head cache) after its last write; a
+// failure is a warning: the write itself is done.
+void remember_history_or_warn(const vault::Vault& vault, vault::WriteAccess& access,
+                              vault::UnixTime now);
 
 // Pins the vault's escrow policy on this host (policy-pin, source vault-init); a failure is
 // only a warning (the first job then learns it).

@@ -191,13 +191,18 @@ Result<int> run_custodian_change(Change change, const CustodianOptions& options)
     lock_options.operation = change == Change::depart ? "mark-departed" : "reinstate";
     lock_options.clock = &clock;
     lock_options.wait = std::chrono::seconds(options.wait_seconds);
-    TRY_ASSIGN(vault::WriterLock lock,
+    TRY_ASSIGN(vault::WriteAccess access,
                vault::acquire_writer_lock(opened, lock_options, writer_context(options.state_dir)));
+    vault::WriterLock& lock = access.lock;
     if (lock.taken_over())
         warn_lock_taken_over(*lock.taken_over());
 
     // Read under the lock: the state it decides on cannot change before the record is written.
-    TRY_ASSIGN(vault::AuditChain chain, vault::read_audit_chain(opened.dir(), opened.vault_id()));
+    // The roster needs every record, which a history from the head cache does not hold.
+    if (access.history.from_cache()) {
+        TRY_ASSIGN(access.history.chain, vault::read_audit_chain(opened.dir(), opened.vault_id()));
+    }
+    vault::AuditChain& chain = access.history.chain;
     // Every answer below comes from the chain, so a damaged one is refused before any of them
     // (not only when a record would be appended).
     if (!chain.intact()) {
@@ -272,9 +277,9 @@ Result<int> run_custodian_change(Change change, const CustodianOptions& options)
     record.fields.push_back({"custodian", fingerprint});
     record.fields.push_back({"reason", options.reason});
     TRY_ASSIGN(const vault::ChainRecord written,
-               vault::append_audit_record(opened.dir(), chain, std::move(record)));
+               vault::append_to_history(opened, access.history, std::move(record)));
+    remember_history_or_warn(opened, access, clock.now());
     TRY(lock.release());
-    remember_seen_or_warn(options.state_dir, chain, opened.vault_id(), clock.now());
 
     roster = vault::custodian_roster(chain.records);
     if (options.json) {

@@ -81,8 +81,9 @@ Result<int> run_vault_prune(const VaultPruneOptions& options) {
     lock_options.operation = "prune";
     lock_options.clock = &clock;
     lock_options.wait = std::chrono::seconds(options.wait_seconds);
-    TRY_ASSIGN(vault::WriterLock lock,
+    TRY_ASSIGN(vault::WriteAccess access,
                vault::acquire_writer_lock(opened, lock_options, writer_context(options.state_dir)));
+    vault::WriterLock& lock = access.lock;
     if (lock.taken_over())
         warn_lock_taken_over(*lock.taken_over());
 
@@ -98,16 +99,15 @@ Result<int> run_vault_prune(const VaultPruneOptions& options) {
                                     " is not a signer of the vault's policy"
                               : signer.error().message));
     }
-    TRY_ASSIGN(const vault::PruneResult result, vault::execute_prune(opened, lock, prune_options));
+    TRY_ASSIGN(const vault::PruneResult result,
+               vault::execute_prune(opened, lock, access.history, prune_options));
+    remember_history_or_warn(opened, access, clock.now());
     TRY(lock.release());
     if (options.json)
         print_plan_json(opened, result.plan, false);
     else
         print_plan(result.plan, false);
     TRY(flush_stdout());
-    if (auto chain = vault::read_audit_chain(opened.dir(), opened.vault_id()); chain) {
-        remember_seen_or_warn(options.state_dir, *chain, opened.vault_id(), clock.now());
-    }
     return 0;
 }
 

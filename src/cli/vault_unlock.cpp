@@ -73,9 +73,10 @@ Result<int> run_vault_unlock(const VaultUnlockOptions& options) {
         }
         return error;
     }
-    vault::WriterLock lock = std::move(acquired).value();
+    vault::WriteAccess access = std::move(acquired).value();
+    vault::WriterLock& lock = access.lock;
     if (forced)
-        TRY(vault::audit_lock_takeover(opened, *forced, "unlock", clock.now()));
+        TRY(vault::audit_lock_takeover(opened, access.history, *forced, "unlock", clock.now()));
     TRY(lock.release());
 
     if (forced)

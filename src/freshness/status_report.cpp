@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -209,15 +210,30 @@ Result<Collected> collect_status_input(const vault::Vault& vault, const CollectO
     in.integrity = options.seen_findings;
     in.integrity.insert(in.integrity.end(), report.findings.begin(), report.findings.end());
 
-    const vault::Catalog& catalog = report.catalog;
+    vault::Catalog& catalog = report.catalog;
+    // What remembering the head as seen needs (seq, hash, vault of every record), before the
+    // records themselves move into the input: one copy of the chain in memory, not three.
+    out.chain.findings = catalog.chain.findings;
+    out.chain.records.reserve(catalog.chain.records.size());
     for (const vault::ChainRecord& r : catalog.chain.records) {
+        vault::ChainRecord skeleton;
+        skeleton.record.seq = r.record.seq;
+        skeleton.record.vault_id = r.record.vault_id;
+        skeleton.hash = r.hash;
+        skeleton.file = r.file;
+        out.chain.records.push_back(std::move(skeleton));
+    }
+    in.records.reserve(catalog.chain.records.size());
+    for (vault::ChainRecord& r : catalog.chain.records) {
         // A backup, drill or restore record not signed by a signer of the policy proves
         // nothing: it is never counted (vault-integrity reports it as damage).
         if (!catalog.trusted(r))
             continue;
         if (!in.as_of || r.record.time <= in.now)
-            in.records.push_back(r);
+            in.records.push_back(std::move(r));
     }
+    in.chain_records = catalog.chain.records.size();
+    catalog.chain.records.clear();
     // Backups pruned (by record) up to the evaluation time.
     std::set<std::string> pruned;
     for (const vault::ChainRecord& r : in.records) {
@@ -275,18 +291,20 @@ Result<Collected> collect_status_input(const vault::Vault& vault, const CollectO
         in.backups.push_back(std::move(b));
     }
     vault::AuditChain visible;
-    visible.records = in.records;
+    visible.records = std::move(in.records);
     in.drills = vault::restore_receipts(visible);
+    in.records = std::move(visible.records);
     // A restore (or drill-server drill) in which ENTSSO accepted a backup's password proves it.
+    std::map<std::string_view, StatusBackup*> backup_by_id;
+    for (StatusBackup& b : in.backups)
+        backup_by_id.emplace(b.id, &b);
     for (const vault::RestoreReceipt& receipt : in.drills) {
         if (!receipt.password_proven)
             continue;
-        for (StatusBackup& b : in.backups) {
-            if (b.id == receipt.backup_id) {
-                b.password_proof_seq = receipt.seq;
-                b.password_proof_time = receipt.time;
-                b.password_proof_node = receipt.node;
-            }
+        if (const auto it = backup_by_id.find(receipt.backup_id); it != backup_by_id.end()) {
+            it->second->password_proof_seq = receipt.seq;
+            it->second->password_proof_time = receipt.time;
+            it->second->password_proof_node = receipt.node;
         }
     }
 
@@ -295,8 +313,6 @@ Result<Collected> collect_status_input(const vault::Vault& vault, const CollectO
     } else if (const vault::CatalogEntry* newest = catalog.newest_verified()) {
         out.secret_server = newest->secret_server;
     }
-    in.chain_records = catalog.chain.records.size();
-    out.chain = catalog.chain;
     return out;
 }
 

@@ -315,10 +315,14 @@ bool same_receipt(const vault::AuditRecord& record, const vault::AuditRecord& ca
 // Appends under a held lock, after checking the chain and, for a receipt file being recorded
 // (`replayable`), that it is not recorded yet. A live apply is always a new event: two of them
 // within one second (the same extraction run twice) must both be recorded.
-Result<RecordedReceipt> append_receipt(const vault::Vault& opened, vault::WriterLock& lock,
+Result<RecordedReceipt> append_receipt(const vault::Vault& opened, vault::WriteAccess& access,
                                        const Receipt& receipt, const crypto::SigningKey& signer,
-                                       bool replayable) {
-    TRY_ASSIGN(vault::AuditChain chain, vault::read_audit_chain(opened.dir(), opened.vault_id()));
+                                       bool replayable, vault::Clock& clock) {
+    // Looking for the receipt needs every record, which a history from the head cache lacks.
+    if (replayable && access.history.from_cache()) {
+        TRY_ASSIGN(access.history.chain, vault::read_audit_chain(opened.dir(), opened.vault_id()));
+    }
+    const vault::AuditChain& chain = access.history.chain;
     vault::AuditRecord record = receipt.to_record();
     // Already recorded: a record with the same type and fields dated at or after the receipt
     // (a receipt is appended at its own time, or later when the chain head is newer).
@@ -330,9 +334,11 @@ Result<RecordedReceipt> append_receipt(const vault::Vault& opened, vault::Writer
     }
     if (!chain.records.empty())
         record.time = std::max(record.time, chain.records.back().record.time);
-    TRY(lock.check_still_held());
+    TRY(access.lock.check_still_held());
     TRY_ASSIGN(vault::ChainRecord appended,
-               vault::append_audit_record(opened.dir(), chain, std::move(record), &signer));
+               vault::append_to_history(opened, access.history, std::move(record), &signer));
+    // A failure to remember is not a failure of the recording: the next writer reads in full.
+    (void)vault::remember_history(opened, access.state_dir, access.history, clock.now());
     return RecordedReceipt{std::move(appended), false};
 }
 
@@ -351,10 +357,11 @@ Result<RecordedReceipt> record_receipt(const fs::path& vault_dir, const Receipt&
     vault::LockOptions options;
     options.operation = "record-receipt";
     options.clock = &clock;
-    TRY_ASSIGN(vault::WriterLock lock,
+    TRY_ASSIGN(vault::WriteAccess access,
                vault::acquire_writer_lock(opened, options, vault::WriterContext{state_root}));
-    TRY_ASSIGN(RecordedReceipt appended, append_receipt(opened, lock, receipt, signer, true));
-    (void)lock.release();
+    TRY_ASSIGN(RecordedReceipt appended,
+               append_receipt(opened, access, receipt, signer, true, clock));
+    (void)access.lock.release();
     return appended;
 }
 
@@ -432,17 +439,15 @@ struct Loaded {
     vault::Vault vault;
     Bytes envelope;
     CheckedApprovals approvals;
+    vault::AuditChain chain;  // as the catalog read it: the steps after it do not read it again
 };
 
 // An approval from a custodian marked departed still counts (the envelope is sealed to them, and
 // refusing it could make a disaster unrecoverable), but the operator is told, so the escrow is
 // moved to the custodians who are still here once the restore is done.
-void warn_departed_approvers(const vault::Vault& opened, const std::vector<std::string>& custodians,
-                             JobLog& log) {
-    auto chain = vault::read_audit_chain(opened.dir(), opened.vault_id());
-    if (!chain)
-        return;  // the receipt step reports an unreadable audit log
-    const vault::CustodianRoster roster = vault::custodian_roster(chain->records);
+void warn_departed_approvers(const vault::AuditChain& chain,
+                             const std::vector<std::string>& custodians, JobLog& log) {
+    const vault::CustodianRoster roster = vault::custodian_roster(chain.records);
     for (const std::string& fingerprint : custodians) {
         const vault::CustodianHistory* history = roster.find(fingerprint);
         if (history == nullptr || !history->departed)
@@ -523,7 +528,7 @@ Result<Loaded> load_and_check(const ApplyOptions& options, JobLog& log, std::int
     }
     // Only a verified backup restores: sealed for this vault, signed by a signer of its policy,
     // announced by a signed record (vault/catalog.hpp). A planted envelope never gets here.
-    TRY_ASSIGN(const vault::Catalog catalog, vault::build_catalog(opened));
+    TRY_ASSIGN(vault::Catalog catalog, vault::build_catalog(opened));
     const vault::CatalogEntry* entry = catalog.find(vault::backup_id_hex(request.backup_id));
     if (entry == nullptr || !entry->usable()) {
         return make_error(
@@ -565,18 +570,20 @@ Result<Loaded> load_and_check(const ApplyOptions& options, JobLog& log, std::int
     TRY_ASSIGN(CheckedApprovals approvals, check_approvals(request, key, inputs, now));
     for (const auto& note : approvals.duplicates)
         log.warning("duplicate-approval", note);
-    warn_departed_approvers(opened, approvals.custodians, log);
+    warn_departed_approvers(catalog.chain, approvals.custodians, log);
     log.info("approvals",
              std::to_string(approvals.shares.size()) +
                  " approvals checked: " + join(approvals.labels, ", "),
              {{"custodians", join(approvals.custodians, " ")}});
     return Loaded{std::move(request), std::move(opened), std::move(envelope).value(),
-                  std::move(approvals)};
+                  std::move(approvals), std::move(catalog.chain)};
 }
 
 // Where the receipt goes: the vault's audit log (lock held, commit proven possible), or a file.
 struct ReceiptTarget {
     std::optional<vault::WriterLock> lock;
+    vault::VerifiedHistory history;  // verified under `lock`
+    fs::path state_dir;
     fs::path file;
 };
 
@@ -594,13 +601,15 @@ Result<ReceiptTarget> prepare_receipt_target(const ApplyOptions& options,
         writable = vault::check_vault_writable(opened);
     const Error* failure = !lock ? &lock.error() : !writable ? &writable.error() : nullptr;
     if (failure == nullptr) {
-        if (const auto& broken = lock->taken_over()) {
+        if (const auto& broken = lock->lock.taken_over()) {
             log.warning("lock-takeover",
                         "took over a stale writer lock of " + broken->previous.info.operation +
                             " on " + broken->previous.info.host + "; recorded in the audit log");
         }
         ReceiptTarget target;
-        target.lock.emplace(std::move(lock).value());
+        target.lock.emplace(std::move(lock->lock));
+        target.history = std::move(lock->history);
+        target.state_dir = std::move(lock->state_dir);
         return target;
     }
     if (!vault_not_writable(*failure))
@@ -819,9 +828,7 @@ Result<std::string> restore_and_verify(const ApplyOptions& options, const vault:
 // A drill server is a separate ENTSSO installation. A drill there replaces its master secret
 // with the backup's, so it must not be a computer this vault backs up: a drill pointed at a
 // production server by mistake would otherwise roll its secret back.
-Status check_drill_server(const vault::Vault& opened, const bridge::ServerStatus& status) {
-    TRY_ASSIGN(const vault::AuditChain chain,
-               vault::read_audit_chain(opened.dir(), opened.vault_id()));
+Status check_drill_server(const vault::AuditChain& chain, const bridge::ServerStatus& status) {
     std::vector<std::string> names{status.computer, status.secret_server};
     if (status.cluster) {
         names.push_back(status.cluster->node);
@@ -907,7 +914,7 @@ Result<ApplyResult> run_apply(const ApplyOptions& options, JobLog& log, vault::C
     if (client) {
         TRY_ASSIGN(bridge_status, client->status());
         if (options.mode == ApplyMode::drill && options.drill_server)
-            TRY(check_drill_server(loaded.vault, *bridge_status));
+            TRY(check_drill_server(loaded.chain, *bridge_status));
         if (options.mode == ApplyMode::restore || options.drill_server)
             TRY(preflight(*bridge_status));
     }
@@ -952,9 +959,14 @@ Result<ApplyResult> run_apply(const ApplyOptions& options, JobLog& log, vault::C
         result.password_proven = receipt.password_proven;
         receipt.time = clock.now();
         if (target.lock) {
-            TRY_ASSIGN(const RecordedReceipt appended,
-                       append_receipt(loaded.vault, *target.lock, receipt, *options.signer, false));
-            result.audit_seq = appended.record.record.seq;
+            vault::WriteAccess access{std::move(*target.lock), std::move(target.history),
+                                      target.state_dir};
+            auto appended =
+                append_receipt(loaded.vault, access, receipt, *options.signer, false, clock);
+            target.lock.emplace(std::move(access.lock));
+            target.history = std::move(access.history);
+            TRY(appended);
+            result.audit_seq = appended->record.record.seq;
             return {};
         }
         TRY(platform::write_secret_file_exclusive(target.file,

@@ -45,7 +45,8 @@ StoredBackup store(const Vault& vault, const EscrowPolicy& policy, std::int64_t 
     auto lock = WriterLock::acquire(vault.dir(), lock_options);
     REQUIRE(lock.ok());
     const Bytes envelope = seal_from(vault, policy, created, computer, msid, previous);
-    auto stored = store_envelope(vault, *lock, envelope, type, created,
+    auto history_1 = unverified_history(vault);
+    auto stored = store_envelope(vault, *lock, history_1, envelope, type, created,
                                  test_support::test_signing_key(), "tester@testhost");
     REQUIRE(stored.ok());
     REQUIRE(lock->release().ok());
@@ -218,7 +219,8 @@ TEST_CASE("status --as-of counts backups that a later prune removed", "[freshnes
         PruneOptions prune_options;
         prune_options.signer = &test_support::test_signing_key();
         prune_options.clock = &clock;
-        auto pruned = execute_prune(vault, *lock, prune_options);
+        auto history_2 = unverified_history(vault);
+        auto pruned = execute_prune(vault, *lock, history_2, prune_options);
         REQUIRE(pruned.ok());
         REQUIRE(pruned->removed.size() >= 10);
         REQUIRE(lock->release().ok());

@@ -82,7 +82,8 @@ TEST_CASE("an orphan envelope is a warning and is adopted by the next prune (F2)
     PruneOptions prune_options;
     prune_options.signer = &test_support::test_signing_key();
     prune_options.clock = &clock;
-    auto pruned = execute_prune(f.vault, *lock, prune_options);
+    auto history_1 = unverified_history(f.vault);
+    auto pruned = execute_prune(f.vault, *lock, history_1, prune_options);
     REQUIRE(pruned.ok());
     REQUIRE(lock->release().ok());
     CHECK(pruned->adopted == std::vector<std::string>{orphan});
@@ -329,8 +330,10 @@ TEST_CASE("store_envelope refuses an envelope of another policy and a damaged lo
     auto lock = WriterLock::acquire(f.vault.dir(), lock_options);
     REQUIRE(lock.ok());
     const Custodians mallory = make_custodians(2, 2, "mallory");
-    auto foreign = store_envelope(f.vault, *lock, seal_at(f.vault, mallory.policy, k_t0 + 1000),
-                                  AuditType::backup, k_t0 + 1000, test_support::test_signing_key());
+    auto history_2 = unverified_history(f.vault);
+    auto foreign =
+        store_envelope(f.vault, *lock, history_2, seal_at(f.vault, mallory.policy, k_t0 + 1000),
+                       AuditType::backup, k_t0 + 1000, test_support::test_signing_key());
     REQUIRE_FALSE(foreign.ok());
     CHECK(foreign.error().code == Errc::policy_mismatch);
 
@@ -338,9 +341,10 @@ TEST_CASE("store_envelope refuses an envelope of another policy and a damaged lo
     test_support::remove_write_once_file(f.vault.dir() / chain.records[1].file);
     const std::size_t before =
         std::distance(fs::directory_iterator(f.vault.envelopes_dir()), fs::directory_iterator());
-    auto refused =
-        store_envelope(f.vault, *lock, seal_at(f.vault, f.custodians.policy, k_t0 + 1000),
-                       AuditType::backup, k_t0 + 1000, test_support::test_signing_key());
+    auto history_3 = unverified_history(f.vault);
+    auto refused = store_envelope(f.vault, *lock, history_3,
+                                  seal_at(f.vault, f.custodians.policy, k_t0 + 1000),
+                                  AuditType::backup, k_t0 + 1000, test_support::test_signing_key());
     REQUIRE_FALSE(refused.ok());
     CHECK(refused.error().code == Errc::vault_damaged);
     CHECK(std::distance(fs::directory_iterator(f.vault.envelopes_dir()),

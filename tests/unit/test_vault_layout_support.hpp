@@ -24,8 +24,19 @@
 #include "vault/lock.hpp"
 #include "vault/store.hpp"
 #include "vault/vault.hpp"
+#include "vault/writer.hpp"
 
 namespace vault_test {
+
+// The complete chain as a writer holds it, without the writer's checks: for tests that take the
+// lock themselves (WriterLock::acquire) and call a write step directly.
+inline ssoescrow::vault::VerifiedHistory unverified_history(const ssoescrow::vault::Vault& vault) {
+    ssoescrow::vault::VerifiedHistory history;
+    auto chain = ssoescrow::vault::read_audit_chain(vault.dir(), vault.vault_id());
+    REQUIRE(chain.ok());
+    history.chain = std::move(chain).value();
+    return history;
+}
 
 namespace fs = std::filesystem;
 using namespace ssoescrow;
@@ -106,7 +117,8 @@ inline StoredBackup add_backup(const Vault& vault, const EscrowPolicy& policy, s
     auto lock = WriterLock::acquire(vault.dir(), lock_options);
     REQUIRE(lock.ok());
     const Bytes envelope = seal_at(vault, policy, created, msid);
-    auto stored = store_envelope(vault, *lock, envelope, AuditType::backup, created,
+    auto history_1 = unverified_history(vault);
+    auto stored = store_envelope(vault, *lock, history_1, envelope, AuditType::backup, created,
                                  test_support::test_signing_key(), "tester@testhost");
     REQUIRE(stored.ok());
     REQUIRE(lock->release().ok());

@@ -39,7 +39,8 @@ Result<PruneResult> prune_now(const Vault& vault, std::int64_t now) {
     options.signer = &test_support::test_signing_key();
     options.clock = &clock;
     options.actor = "tester@testhost";
-    auto result = execute_prune(vault, *lock, options);
+    auto history_1 = unverified_history(vault);
+    auto result = execute_prune(vault, *lock, history_1, options);
     REQUIRE(lock->release().ok());
     return result;
 }
@@ -268,7 +269,8 @@ TEST_CASE("prune refuses to run when its lock was taken over", "[vault][prune]")
     PruneOptions options;
     options.signer = &test_support::test_signing_key();
     options.clock = &clock;
-    auto result = execute_prune(vault, *lock, options);
+    auto history_2 = unverified_history(vault);
+    auto result = execute_prune(vault, *lock, history_2, options);
     REQUIRE_FALSE(result.ok());
     CHECK(result.error().code == Errc::lock_lost);
     CHECK(catalog_of(vault).entries.size() == 5);

@@ -140,7 +140,8 @@ TEST_CASE("a planted envelope sealed to the vault's own policy is never verified
     PruneOptions prune_options;
     prune_options.clock = &clock;
     prune_options.signer = &test_support::test_signing_key();
-    auto pruned = execute_prune(f.vault, *lock, prune_options);
+    auto history_1 = unverified_history(f.vault);
+    auto pruned = execute_prune(f.vault, *lock, history_1, prune_options);
     REQUIRE(pruned.ok());
     CHECK(pruned->adopted.empty());
     REQUIRE(lock->release().ok());
@@ -212,8 +213,9 @@ TEST_CASE("a valid envelope moved from another vault with the same custodians is
     lock_options.clock = &clock;
     auto lock = WriterLock::acquire(f.vault.dir(), lock_options);
     REQUIRE(lock.ok());
-    auto stored = store_envelope(f.vault, *lock, to_bytes(text), AuditType::backup, k_t0 + 800,
-                                 test_support::test_signing_key());
+    auto history_2 = unverified_history(f.vault);
+    auto stored = store_envelope(f.vault, *lock, history_2, to_bytes(text), AuditType::backup,
+                                 k_t0 + 800, test_support::test_signing_key());
     REQUIRE_FALSE(stored.ok());
     CHECK(stored.error().code == Errc::policy_mismatch);
     REQUIRE(lock->release().ok());
@@ -239,8 +241,9 @@ TEST_CASE("a signer removed from the policy keeps its old envelopes and signs no
         SourceInfo source{"NODE2", "SSODB01", "{11111111-2222-3333-4444-555555555555}", "", ""};
         auto sealed = seal_envelope(custodians.policy, context, source, some_bundle(), k_t0 + 60);
         REQUIRE(sealed.ok());
-        auto stored =
-            store_envelope(vault, *lock, *sealed, AuditType::backup, k_t0 + 60, node2, "op@node2");
+        auto history_3 = unverified_history(vault);
+        auto stored = store_envelope(vault, *lock, history_3, *sealed, AuditType::backup, k_t0 + 60,
+                                     node2, "op@node2");
         REQUIRE(stored.ok());
         old_backup = *stored;
         REQUIRE(lock->release().ok());

@@ -29,7 +29,7 @@ struct Fixture {
         write_text(vault.config_path(), config.serialise());
         return *Vault::open(vault.dir());
     }
-    Result<WriterLock> lock(const Vault& v) const {
+    Result<WriteAccess> lock(const Vault& v) const {
         FakeClock clock(k_t0 + 1000);
         LockOptions options;
         options.operation = "backup";

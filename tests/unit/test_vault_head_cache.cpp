@@ -1,0 +1,338 @@
+// The verified head cache (vault/head_cache.hpp, FORMAT.md 4.3 "Head cache"): a writer verifies
+// only the records after the head it verified last, and reads the whole chain whenever the cache
+// cannot vouch for the history; rollback, rewrite and fork detection are those of the full
+// verification.
+#include <catch2/catch.hpp>
+
+#include "test_vault_layout_support.hpp"
+#include "vault/check.hpp"
+#include "vault/head_cache.hpp"
+#include "vault/host_state.hpp"
+#include "vault/prune.hpp"
+#include "vault/writer.hpp"
+
+using namespace vault_test;
+
+namespace {
+
+// Retention small enough that a prune 50 days on removes all but the newest backup.
+Vault make_small_retention_vault(const fs::path& dir, const EscrowPolicy& policy) {
+    FakeClock clock(k_t0);
+    Vault::InitOptions options;
+    options.escrow = policy;
+    options.clock = &clock;
+    options.actor = "tester@testhost";
+    options.freshness.max_backup_age = 12 * k_hour;
+    options.freshness.critical_backup_age = 1 * k_day;
+    options.freshness.min_retention = 1 * k_day;
+    options.freshness.min_retained = 1;
+    options.retention.keep_last = 1;
+    options.retention.keep_within = 1 * k_day;
+    auto vault = Vault::init(dir, options);
+    REQUIRE(vault.ok());
+    return std::move(vault).value();
+}
+
+struct Fixture {
+    TempDir tmp;
+    Custodians custodians = make_custodians(2, 3);
+    Vault vault = make_small_retention_vault(tmp.path() / "vault", custodians.policy);
+    fs::path state_root = tmp.path() / "state";
+    fs::path state_dir = state_root / vault.vault_id();
+
+    AuditChain chain() const { return *read_audit_chain(vault.dir(), vault.vault_id()); }
+
+    WriteAccess take(std::int64_t at) {
+        FakeClock clock(at);
+        LockOptions options;
+        options.operation = "backup";
+        options.clock = &clock;
+        auto access = acquire_writer_lock(vault, options, WriterContext{state_root});
+        REQUIRE(access.ok());
+        return std::move(access).value();
+    }
+
+    // A backup through the writer's path: verified history, store, remember, release.
+    bool write_backup(std::int64_t at) {
+        WriteAccess access = take(at);
+        const bool cached = access.history.from_cache();
+        auto stored = store_envelope(vault, access.lock, access.history,
+                                     seal_at(vault, custodians.policy, at), AuditType::backup, at,
+                                     test_support::test_signing_key(), "tester@testhost");
+        REQUIRE(stored.ok());
+        REQUIRE(remember_history(vault, state_dir, access.history, at).ok());
+        REQUIRE(access.lock.release().ok());
+        return cached;
+    }
+
+    HeadCache cache() const {
+        auto read = read_head_cache(state_dir);
+        REQUIRE(read.ok());
+        REQUIRE(read->has_value());
+        return **read;
+    }
+
+    Result<VerifiedHistory> verify() const { return verify_history_for_writing(vault, state_dir); }
+
+    // A record for `seq` with other content than the one in the chain, named by its own hash.
+    fs::path forge_record(std::uint64_t seq) const {
+        const AuditChain full = chain();
+        AuditRecord forged = full.find(seq)->record;
+        forged.time += 1;
+        if (is_signed_record_type(forged.type))
+            REQUIRE(sign_audit_record(forged, test_support::test_signing_key()).ok());
+        const std::string text = forged.serialise();
+        const fs::path file =
+            vault.dir() / std::string(k_audit_dir) / audit_file_name(seq, audit_hash(text));
+        write_text(file, text);
+        return file;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("the head cache is one canonical text", "[vault][head-cache]") {
+    HeadCache cache;
+    cache.vault_id = std::string(32, 'a');
+    cache.head = {7, std::string(64, 'b')};
+    cache.config_record = {1, std::string(64, 'c')};
+    cache.config = std::string(64, 'd');
+    cache.policy = "sha256:" + std::string(64, 'e');
+    cache.backups.push_back({std::string(32, '1'), 2, std::string(64, 'f'), k_t0, "unknown"});
+    cache.backups.push_back(
+        {std::string(32, '2'), 5, std::string(64, '0'), k_t0 + 60, "{ab cd} with spaces"});
+    const std::string text = serialise_head_cache(cache);
+    auto parsed = parse_head_cache(text, "cache");
+    REQUIRE(parsed.ok());
+    CHECK(parsed->backups == cache.backups);
+    CHECK(parsed->head.hash == cache.head.hash);
+    CHECK(serialise_head_cache(*parsed) == text);
+
+    // Torn: the end line is missing or does not count the lines.
+    CHECK_FALSE(parse_head_cache(text.substr(0, text.rfind("end: ")), "cache").ok());
+    std::string miscounted = text;
+    miscounted.replace(miscounted.rfind("end: 2"), 6, "end: 1");
+    CHECK_FALSE(parse_head_cache(miscounted, "cache").ok());
+    std::string v2 = text;
+    v2.replace(0, std::string("ssoescrow-verified-head/1").size(), "ssoescrow-verified-head/2");
+    auto newer = parse_head_cache(v2, "cache");
+    REQUIRE_FALSE(newer.ok());
+    CHECK(newer.error().code == Errc::unsupported_version);
+    // A backup beyond the head cannot be a verified state.
+    cache.backups.back().seq = 8;
+    CHECK_FALSE(parse_head_cache(serialise_head_cache(cache), "cache").ok());
+}
+
+TEST_CASE("a valid head cache spares the writer the records below its head",
+          "[vault][head-cache]") {
+    Fixture f;
+    CHECK_FALSE(f.write_backup(k_t0 + 60));  // no cache yet: the whole chain
+    const HeadCache first = f.cache();
+    CHECK(first.head.seq == 2);
+    CHECK(first.head.hash == f.chain().head_hash());
+    CHECK(first.config == f.vault.config_hash());
+    CHECK(first.policy == f.vault.config().escrow.fingerprint());
+    REQUIRE(first.backups.size() == 1);
+    CHECK(first.backups.front().seq == 2);
+
+    CHECK(f.write_backup(k_t0 + 120));  // from the cache
+    CHECK(f.write_backup(k_t0 + 180));
+    const HeadCache third = f.cache();
+    CHECK(third.head.seq == 4);
+    CHECK(third.head.hash == f.chain().head_hash());
+    CHECK(third.backups.size() == 3);
+
+    auto verified = f.verify();
+    REQUIRE(verified.ok());
+    CHECK(verified->from_cache());
+    REQUIRE(verified->chain.records.size() == 1);  // the cached head only
+    CHECK(verified->chain.records.front().record.seq == 4);
+    CHECK(verified->backups_known);
+
+    // The state written from the cache is the one a full verification derives.
+    const auto full = build_catalog(f.vault);
+    REQUIRE(full.ok());
+    CHECK(verified_backups_of(*full) == third.backups);
+
+    // vault check keeps verifying everything: an old record edited in place is found there,
+    // though the writer's listing cannot see it (its decisions come from the cached state).
+    const fs::path second_record = f.vault.dir() / f.chain().records[1].file;
+    std::string text = read_text(second_record);
+    text.replace(text.find("tester@testhost"), 6, "mallet");
+    test_support::remove_write_once_file(second_record);
+    write_text(second_record, text);
+    auto report = check_vault(f.vault, CheckOptions{});
+    REQUIRE(report.ok());
+    CHECK(has_finding(report->findings, Severity::damaged, "audit-record-altered"));
+}
+
+TEST_CASE("a head cache that cannot vouch for the history makes the writer read it all",
+          "[vault][head-cache]") {
+    Fixture f;
+    f.write_backup(k_t0 + 60);
+    f.write_backup(k_t0 + 120);
+    const HeadCache cached = f.cache();
+    REQUIRE(cached.head.seq == 3);
+
+    SECTION("the cached head record is gone: a rollback, refused") {
+        test_support::remove_write_once_file(f.vault.dir() / f.chain().records.back().file);
+        auto verified = f.verify();
+        REQUIRE_FALSE(verified.ok());
+        CHECK(verified.error().code == Errc::vault_damaged);
+        CHECK_THAT(verified.error().message, Catch::Contains("audit-rolled-back"));
+    }
+    SECTION("the cached head record replaced under another name: a rewrite, refused") {
+        const fs::path head = f.vault.dir() / f.chain().records.back().file;
+        f.forge_record(3);
+        test_support::remove_write_once_file(head);
+        auto verified = f.verify();
+        REQUIRE_FALSE(verified.ok());
+        CHECK_THAT(verified.error().message, Catch::Contains("audit-history-rewritten"));
+    }
+    SECTION("a cache with another head hash than the witness: the full chain is read") {
+        HeadCache other = cached;
+        other.head.hash = std::string(64, '0');
+        REQUIRE(write_head_cache(f.state_dir, other).ok());
+        auto verified = f.verify();
+        REQUIRE(verified.ok());
+        CHECK_FALSE(verified->from_cache());
+        CHECK(verified->chain.records.size() == 3);
+    }
+    SECTION("a cache ahead of the witness: the full chain is read") {
+        SeenState seen{f.vault.vault_id(), 2, f.chain().records[1].hash, k_t0};
+        write_text(f.state_dir / k_seen_file, serialise_seen_state(seen));
+        auto verified = f.verify();
+        REQUIRE(verified.ok());
+        CHECK_FALSE(verified->from_cache());
+    }
+    SECTION("no witness: the cache alone is not trusted") {
+        fs::remove(f.state_dir / k_seen_file);
+        auto verified = f.verify();
+        REQUIRE(verified.ok());
+        CHECK_FALSE(verified->from_cache());
+    }
+    SECTION("the cache of another vault: the full chain is read") {
+        HeadCache foreign = cached;
+        foreign.vault_id = std::string(32, 'f');
+        REQUIRE(write_head_cache(f.state_dir, foreign).ok());
+        auto verified = f.verify();
+        REQUIRE(verified.ok());
+        CHECK_FALSE(verified->from_cache());
+    }
+    SECTION("an unreadable cache: the full chain is read") {
+        write_text(f.state_dir / k_head_cache_file, "garbage\n");
+        auto verified = f.verify();
+        REQUIRE(verified.ok());
+        CHECK_FALSE(verified->from_cache());
+    }
+    SECTION("a fork below the cached head: refused") {
+        f.forge_record(2);
+        auto verified = f.verify();
+        REQUIRE_FALSE(verified.ok());
+        CHECK_THAT(verified.error().message, Catch::Contains("audit-fork"));
+    }
+    SECTION("a record removed below the cached head: refused") {
+        test_support::remove_write_once_file(f.vault.dir() / f.chain().records[1].file);
+        auto verified = f.verify();
+        REQUIRE_FALSE(verified.ok());
+        CHECK_THAT(verified.error().message, Catch::Contains("audit-gap"));
+    }
+    SECTION("a forged record after the cached head: refused like any damaged chain") {
+        AuditRecord forged = f.chain().records.back().record;
+        forged.seq = 4;
+        forged.prev = std::string(64, '1');  // not the head's hash
+        forged.type = AuditType::lock_override;
+        forged.fields = {{"holder-host", "h"},
+                         {"holder-pid", "1"},
+                         {"holder-started", format_time(k_t0)},
+                         {"reason", "r"}};
+        const std::string text = forged.serialise();
+        write_text(f.vault.dir() / std::string(k_audit_dir) / audit_file_name(4, audit_hash(text)),
+                   text);
+        auto verified = f.verify();
+        REQUIRE_FALSE(verified.ok());
+        CHECK_THAT(verified.error().message, Catch::Contains("audit-chain-broken"));
+    }
+    SECTION("a config replaced since: refused with the full verification's message") {
+        Custodians mallory = make_custodians(1, 1, "mallory");
+        VaultConfig config = f.vault.config();
+        config.escrow = *mallory.policy.normalised();
+        write_text(f.vault.config_path(), config.serialise());
+        auto verified = verify_history_for_writing(*Vault::open(f.vault.dir()), f.state_dir);
+        REQUIRE_FALSE(verified.ok());
+        CHECK_THAT(verified.error().hint, Catch::Contains("tampered"));
+    }
+}
+
+TEST_CASE("records another writer appended after the cached head are verified and folded in",
+          "[vault][head-cache]") {
+    Fixture f;
+    f.write_backup(k_t0 + 60);
+    // Another host (no cache here) backs up: the record is after this host's cached head.
+    add_backup(f.vault, f.custodians.policy, k_t0 + 120);
+    auto verified = f.verify();
+    REQUIRE(verified.ok());
+    CHECK(verified->from_cache());
+    CHECK(verified->chain.head_seq() == 3);
+    CHECK_FALSE(verified->backups_known);  // another writer's envelope: not verified here
+
+    // A prune then judges from the full catalog, and the cache learns every backup again.
+    WriteAccess access = f.take(k_t0 + 200);
+    PruneOptions options;
+    FakeClock clock(k_t0 + 200);
+    options.clock = &clock;
+    auto pruned = execute_prune(f.vault, access.lock, access.history, options);
+    REQUIRE(pruned.ok());
+    CHECK(pruned->removed.empty());
+    REQUIRE(remember_history(f.vault, f.state_dir, access.history, k_t0 + 200).ok());
+    REQUIRE(access.lock.release().ok());
+    CHECK(f.cache().backups.size() == 2);
+    CHECK(f.cache().head.seq == 3);
+}
+
+TEST_CASE("a prune from the cached state removes only files that still match their record",
+          "[vault][head-cache]") {
+    Fixture f;
+    for (int i = 0; i < 3; ++i)
+        f.write_backup(k_t0 + (i + 1) * k_hour);
+    const HeadCache before = f.cache();
+    REQUIRE(before.backups.size() == 3);
+    const std::int64_t later = k_t0 + 50 * k_day;
+
+    SECTION("intact: the plan from the cache is carried out") {
+        WriteAccess access = f.take(later);
+        REQUIRE(access.history.from_cache());
+        PruneOptions options;
+        FakeClock clock(later);
+        options.clock = &clock;
+        auto pruned = execute_prune(f.vault, access.lock, access.history, options);
+        REQUIRE(pruned.ok());
+        CHECK(pruned->removed.size() == 2);
+        REQUIRE(remember_history(f.vault, f.state_dir, access.history, later).ok());
+        REQUIRE(access.lock.release().ok());
+        REQUIRE(f.cache().backups.size() == 1);
+        CHECK(f.cache().backups.front() == before.backups.back());
+        const auto full = build_catalog(f.vault);
+        REQUIRE(full.ok());
+        CHECK(verified_backups_of(*full) == f.cache().backups);
+    }
+    SECTION("an envelope altered since: the full catalog decides, nothing damaged goes") {
+        const fs::path oldest =
+            f.vault.dir() / ("envelopes/" + before.backups.front().backup_id + ".envelope");
+        std::string bytes = read_text(oldest);
+        bytes[bytes.size() - 1] = static_cast<char>(bytes[bytes.size() - 1] ^ 1);
+        test_support::remove_write_once_file(oldest);
+        write_text(oldest, bytes);
+
+        WriteAccess access = f.take(later);
+        REQUIRE(access.history.from_cache());
+        PruneOptions options;
+        FakeClock clock(later);
+        options.clock = &clock;
+        auto pruned = execute_prune(f.vault, access.lock, access.history, options);
+        REQUIRE(pruned.ok());
+        CHECK(pruned->removed == std::vector<std::string>{before.backups[1].backup_id});
+        CHECK(fs::exists(oldest));
+        REQUIRE(access.lock.release().ok());
+    }
+}

@@ -1,0 +1,147 @@
+#include "vault/head_cache.hpp"
+
+#include "crypto/bytes.hpp"
+#include "platform/file_io.hpp"
+#include "platform/path_text.hpp"
+#include "vault/host_state.hpp"
+#include "vault/policy.hpp"
+
+namespace ssoescrow::vault {
+
+namespace {
+
+constexpr std::string_view k_cache_magic = "ssoescrow-verified-head/1";
+constexpr std::string_view k_cache_magic_prefix = "ssoescrow-verified-head/";
+constexpr std::size_t k_fixed_lines = 7;  // magic .. policy
+
+// "<seq> <64 hex>"
+Result<AuditHead> parse_head_ref(std::string_view value, const std::string& what) {
+    const std::size_t space = value.find(' ');
+    if (space == std::string_view::npos)
+        return make_error(Errc::parse, what + ": expected '<seq> <64 hex>'");
+    AuditHead ref;
+    TRY_ASSIGN(ref.seq, parse_integer(value.substr(0, space), what));
+    TRY(check_hex(value.substr(space + 1), 32, what));
+    ref.hash = std::string(value.substr(space + 1));
+    return ref;
+}
+
+// "<id> <seq> <envelope> <created> <current MSID>": the MSID is last, as it may hold spaces.
+Result<CachedBackup> parse_backup_line(std::string_view value, const std::string& what) {
+    CachedBackup backup;
+    std::string_view rest = value;
+    auto next = [&](std::string_view name) -> Result<std::string_view> {
+        const std::size_t space = rest.find(' ');
+        if (space == std::string_view::npos)
+            return make_error(Errc::parse,
+                              what + ": backup line ends before its " + std::string(name));
+        const std::string_view token = rest.substr(0, space);
+        rest.remove_prefix(space + 1);
+        return token;
+    };
+    TRY_ASSIGN(const std::string_view id, next("id"));
+    TRY(check_hex(id, 16, what + ": backup id"));
+    backup.backup_id = std::string(id);
+    TRY_ASSIGN(const std::string_view seq, next("seq"));
+    TRY_ASSIGN(backup.seq, parse_integer(seq, what + ": backup seq"));
+    TRY_ASSIGN(const std::string_view envelope, next("envelope"));
+    TRY(check_hex(envelope, 32, what + ": backup envelope"));
+    backup.envelope = std::string(envelope);
+    TRY_ASSIGN(const std::string_view created, next("created"));
+    TRY_ASSIGN(backup.created, parse_time(created, what + ": backup created"));
+    TRY(check_text(rest, what + ": backup MSID"));
+    backup.current_msid = std::string(rest);
+    return backup;
+}
+
+}  // namespace
+
+std::string serialise_head_cache(const HeadCache& cache) {
+    std::string out(k_cache_magic);
+    out += "\nvault: " + cache.vault_id + "\n";
+    out += "seq: " + std::to_string(cache.head.seq) + "\n";
+    out += "record: " + cache.head.hash + "\n";
+    out += "config-record: " + std::to_string(cache.config_record.seq) + " " +
+           cache.config_record.hash + "\n";
+    out += "config: " + cache.config + "\n";
+    out += "policy: " + cache.policy + "\n";
+    for (const CachedBackup& b : cache.backups) {
+        out += "backup: " + b.backup_id + " " + std::to_string(b.seq) + " " + b.envelope + " " +
+               format_time(b.created) + " " + b.current_msid + "\n";
+    }
+    out += "end: " + std::to_string(cache.backups.size()) + "\n";
+    return out;
+}
+
+Result<HeadCache> parse_head_cache(std::string_view text, std::string_view source) {
+    const std::string what = "verified head cache " + std::string(source);
+    if (text.size() > k_max_head_cache_size)
+        return make_error(Errc::limit_exceeded, what + " is too large");
+    TRY_ASSIGN(const auto lines, split_lines(text, k_max_head_cache_size / 64, what));
+    if (lines[0].substr(0, k_cache_magic_prefix.size()) == k_cache_magic_prefix &&
+        lines[0] != k_cache_magic) {
+        return make_error(Errc::unsupported_version,
+                          what + ": unsupported version " +
+                              std::string(lines[0].substr(k_cache_magic_prefix.size())));
+    }
+    if (lines.size() < k_fixed_lines + 1 || lines[0] != k_cache_magic)
+        return make_error(Errc::parse, what + " is malformed");
+    HeadCache cache;
+    TRY_ASSIGN(const std::string_view vault, expect_field(lines[1], "vault", what));
+    TRY(check_hex(vault, 16, what + ": vault"));
+    cache.vault_id = std::string(vault);
+    TRY_ASSIGN(const std::string_view seq, expect_field(lines[2], "seq", what));
+    TRY_ASSIGN(cache.head.seq, parse_integer(seq, what + ": seq"));
+    TRY_ASSIGN(const std::string_view record, expect_field(lines[3], "record", what));
+    TRY(check_hex(record, 32, what + ": record"));
+    cache.head.hash = std::string(record);
+    TRY_ASSIGN(const std::string_view config_record, expect_field(lines[4], "config-record", what));
+    TRY_ASSIGN(cache.config_record, parse_head_ref(config_record, what + ": config-record"));
+    TRY_ASSIGN(const std::string_view config, expect_field(lines[5], "config", what));
+    TRY(check_hex(config, 32, what + ": config"));
+    cache.config = std::string(config);
+    TRY_ASSIGN(const std::string_view policy, expect_field(lines[6], "policy", what));
+    if (policy.substr(0, k_policy_fingerprint_prefix.size()) != k_policy_fingerprint_prefix)
+        return make_error(Errc::parse, what + ": policy: expected sha256:<64 hex>");
+    TRY(check_hex(policy.substr(k_policy_fingerprint_prefix.size()), 32, what + ": policy"));
+    cache.policy = std::string(policy);
+    cache.backups.reserve(lines.size() - k_fixed_lines - 1);
+    for (std::size_t i = k_fixed_lines; i + 1 < lines.size(); ++i) {
+        TRY_ASSIGN(const std::string_view value, expect_field(lines[i], "backup", what));
+        TRY_ASSIGN(CachedBackup backup, parse_backup_line(value, what));
+        if (!cache.backups.empty() && backup.seq <= cache.backups.back().seq)
+            return make_error(Errc::parse, what + ": backups out of order");
+        cache.backups.push_back(std::move(backup));
+    }
+    TRY_ASSIGN(const std::string_view end, expect_field(lines.back(), "end", what));
+    if (end != std::to_string(cache.backups.size()))
+        return make_error(Errc::parse, what + " is torn (its end line does not count its lines)");
+    if (cache.config_record.seq == 0 || cache.config_record.seq > cache.head.seq ||
+        cache.head.seq == 0 ||
+        (!cache.backups.empty() && cache.backups.back().seq > cache.head.seq))
+        return make_error(Errc::parse, what + ": a record beyond its head");
+    if (serialise_head_cache(cache) != text)
+        return make_error(Errc::parse, what + " is not in canonical form");
+    return cache;
+}
+
+Result<std::optional<HeadCache>> read_head_cache(const std::filesystem::path& state_dir) {
+    const std::filesystem::path file = state_dir / k_head_cache_file;
+    auto bytes = platform::read_file(file, k_max_head_cache_size);
+    if (!bytes) {
+        if (bytes.error().code == Errc::not_found)
+            return std::optional<HeadCache>();
+        return std::move(bytes).error();
+    }
+    const std::string_view text(reinterpret_cast<const char*>(bytes->data()), bytes->size());
+    TRY_ASSIGN(HeadCache cache, parse_head_cache(text, platform::path_to_utf8(file)));
+    return std::optional<HeadCache>(std::move(cache));
+}
+
+Status write_head_cache(const std::filesystem::path& state_dir, const HeadCache& cache) {
+    TRY(ensure_state_dir(state_dir));
+    const std::string text = serialise_head_cache(cache);
+    return platform::replace_file_atomically(state_dir / k_head_cache_file, as_bytes(text));
+}
+
+}  // namespace ssoescrow::vault
