@@ -6,6 +6,7 @@
 #include "platform/path_text.hpp"
 #include "vault/audit_log.hpp"
 #include "vault/host_state.hpp"
+#include "vault/rekey_pending.hpp"
 #include "vault/text_format.hpp"
 
 namespace ssoescrow::vault {
@@ -215,6 +216,7 @@ Result<WriterLock> acquire_writer_lock(const Vault& vault, const LockOptions& op
     TRY_ASSIGN(const std::filesystem::path state_dir,
                state_dir_for(context.state_root, vault.vault_id()));
     TRY_ASSIGN(WriterLock lock, WriterLock::acquire(vault.dir(), options));
+    TRY(settle_pending_rekey(vault.dir(), vault.vault_id()));
     // Under the lock, so nothing changes between the check and our writes (short of someone
     // writing the vault without the lock, which the chain's own checks catch at the next read).
     TRY(verify_history_for_writing(vault, state_dir));
@@ -223,6 +225,23 @@ Result<WriterLock> acquire_writer_lock(const Vault& vault, const LockOptions& op
         TRY(audit_lock_takeover(vault, *lock.taken_over(), options.operation, clock.now()));
     }
     return lock;
+}
+
+Result<LockedVault> open_and_lock_for_writing(const std::filesystem::path& vault_dir,
+                                              const LockOptions& options,
+                                              const WriterContext& context) {
+    TRY_ASSIGN(const Vault before, Vault::open(vault_dir));
+    TRY_ASSIGN(const std::filesystem::path state_dir,
+               state_dir_for(context.state_root, before.vault_id()));
+    TRY_ASSIGN(WriterLock lock, WriterLock::acquire(vault_dir, options));
+    TRY(settle_pending_rekey(vault_dir, before.vault_id()));
+    TRY_ASSIGN(Vault opened, Vault::open(vault_dir));
+    TRY(verify_history_for_writing(opened, state_dir));
+    if (lock.taken_over()) {
+        Clock& clock = options.clock != nullptr ? *options.clock : system_clock();
+        TRY(audit_lock_takeover(opened, *lock.taken_over(), options.operation, clock.now()));
+    }
+    return LockedVault{std::move(opened), std::move(lock)};
 }
 
 Status check_vault_writable(const Vault& vault) {

@@ -21,7 +21,24 @@ using vault::UnixTime;
 
 bool is_sealing(vault::AuditType type) {
     return type == vault::AuditType::backup || type == vault::AuditType::rotate ||
-           type == vault::AuditType::import || type == vault::AuditType::adopt;
+           type == vault::AuditType::import || type == vault::AuditType::adopt ||
+           type == vault::AuditType::rekey;
+}
+
+// A rekeyed backup is its old backup sealed again (FORMAT.md 4.10): it inherits where the
+// password came from. Its `created` is the old one already (the record carries it).
+void inherit_from_predecessor(StatusBackup& b, const vault::AuditRecord& record,
+                              const std::vector<StatusBackup>& earlier) {
+    const std::string_view old_id = record.field("old-backup");
+    for (const StatusBackup& old : earlier) {
+        if (old.id == old_id) {
+            b.password = old.password;
+            b.predecessors = old.predecessors;
+            b.predecessors.push_back(old.id);
+            return;
+        }
+    }
+    b.password = "unknown";  // its predecessor's record is not trusted or not visible
 }
 
 CheckState overall_of(const std::vector<CheckResult>& checks) {
@@ -242,6 +259,8 @@ Result<Collected> collect_status_input(const vault::Vault& vault, const CollectO
         b.password = r.record.type == vault::AuditType::import  ? "typed"
                      : r.record.type == vault::AuditType::adopt ? "unknown"
                                                                 : "generated";
+        if (r.record.type == vault::AuditType::rekey)
+            inherit_from_predecessor(b, r.record, in.backups);
         b.computer = std::string(r.record.field("computer"));
         b.current_msid = std::string(r.record.field("current-msid"));
         b.previous_msid = std::string(r.record.field("previous-msid"));
@@ -282,7 +301,10 @@ Result<Collected> collect_status_input(const vault::Vault& vault, const CollectO
         if (!receipt.password_proven)
             continue;
         for (StatusBackup& b : in.backups) {
-            if (b.id == receipt.backup_id) {
+            // A drill of the old backup proves the password of its rekeyed successor too.
+            const bool of_predecessor = std::find(b.predecessors.begin(), b.predecessors.end(),
+                                                  receipt.backup_id) != b.predecessors.end();
+            if (b.id == receipt.backup_id || of_predecessor) {
                 b.password_proof_seq = receipt.seq;
                 b.password_proof_time = receipt.time;
                 b.password_proof_node = receipt.node;
