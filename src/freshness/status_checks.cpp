@@ -865,8 +865,8 @@ CheckResult check_escrow_health(const StatusInput& input) {
              "every one of the " + std::to_string(present) + " custodians" +
                  (present < n ? " still here" : "") + " is needed (threshold " + std::to_string(k) +
                  "): one lost key loses every backup",
-             "Add at least one custodian beyond the threshold (a new vault with more "
-             "recipients).");
+             "Add at least one custodian beyond the threshold (the rekey ceremony: "
+             "'ssoescrow rekey request --add NEW.pub').");
     }
 
     // Retained backups holding a departed custodian's share.
