@@ -61,6 +61,18 @@ const std::vector<FieldSpec>& sealed_fields() {
     return fields;
 }
 
+const std::vector<FieldSpec>& rekey_fields() {
+    static const std::vector<FieldSpec> fields{
+        {"backup", Kind::id, Count::one},           {"envelope", Kind::hash, Count::one},
+        {"created", Kind::time, Count::one},        {"computer", Kind::text, Count::one},
+        {"current-msid", Kind::text, Count::one},   {"previous-msid", Kind::text, Count::optional},
+        {"label", Kind::text, Count::optional},     {"policy", Kind::policy, Count::one},
+        {"old-backup", Kind::id, Count::one},       {"signer", Kind::signer, Count::one},
+        {"signature", Kind::signature, Count::one},
+    };
+    return fields;
+}
+
 const std::vector<FieldSpec>& receipt_fields() {
     static const std::vector<FieldSpec> fields{
         {"backup", Kind::id, Count::one},
@@ -109,12 +121,9 @@ const std::vector<TypeSpec>& type_specs() {
           {"reason", Kind::text, Count::one}}},
         {AuditType::drill, "drill", receipt_fields()},
         {AuditType::restore, "restore", receipt_fields()},
-        {AuditType::rekey,
-         "rekey",
-         {{"old-backup", Kind::id, Count::one},
-          {"new-backup", Kind::id, Count::one},
-          {"old-policy", Kind::policy, Count::one},
-          {"new-policy", Kind::policy, Count::one}}},
+        // The sealing record of a backup moved to a new policy by a rekey: the fields of every
+        // sealing record, plus the backup it replaces (its successor keeps `created`).
+        {AuditType::rekey, "rekey", rekey_fields()},
         {AuditType::policy_change,
          "policy-change",
          {{"old-config", Kind::hash, Count::one},
@@ -122,7 +131,9 @@ const std::vector<TypeSpec>& type_specs() {
           {"policy", Kind::policy, Count::one},
           {"threshold", Kind::integer, Count::one},
           {"custodian", Kind::fingerprint, Count::some},
-          {"policy-signer", Kind::fingerprint, Count::some}}},
+          {"policy-signer", Kind::fingerprint, Count::some},
+          // The rekey request whose ceremony this record commits (FORMAT.md 4.10).
+          {"rekey", Kind::id, Count::optional}}},
         // A change of the vault's non-security settings (`vault config set`): the settings
         // changed, each as "KEY VALUE" with the new canonical value, are enough to rebuild the
         // new config from the old one, so an interrupted change can be finished (FORMAT.md 4.6).
@@ -433,6 +444,7 @@ bool is_signed_record_type(AuditType type) noexcept {
         case AuditType::rotate:
         case AuditType::import:
         case AuditType::adopt:
+        case AuditType::rekey:
         case AuditType::drill:
         case AuditType::restore:
             return true;

@@ -24,8 +24,10 @@
 //   prune          backup envelope reason
 //   drill, restore backup request purpose? node msid password? custodian+ signer signature
 //                                                           (a restore receipt per node)
-//   rekey          old-backup new-backup old-policy new-policy
-//   policy-change  old-config new-config policy threshold custodian+ policy-signer+
+//   rekey          backup envelope created computer current-msid previous-msid? label? policy
+//                  old-backup signer signature   (a backup moved to a new policy by a rekey)
+//   policy-change  old-config new-config policy threshold custodian+ policy-signer+ rekey?
+//                  (rekey = the request id of the rekey ceremony this record commits)
 //   config-change  old-config new-config policy setting+ reason?   (`vault config set`; setting =
 //                  "KEY VALUE": a non-security setting and its new canonical value)
 //   lock-override  holder-host holder-pid holder-started reason
@@ -34,7 +36,7 @@
 //   rollback-accepted
 //                  seen-seq seen-record reason   (`vault accept-rollback`: an operator put back an
 //                  older copy on purpose; the head this host had seen, now gone or different)
-// Value kinds: backup/request/old-backup/new-backup = 32 hex (ids); config/envelope/old-config/
+// Value kinds: backup/request/old-backup/rekey = 32 hex (ids); config/envelope/old-config/
 // new-config/seen-record = 64 hex (SHA-256 of the file); seen-seq = integer; policy = "sha256:<64
 // hex>"; custodian = recipient fingerprint; threshold/holder-pid = integer; created/holder-started
 // = time; computer, current-msid, previous-msid, msid, label, node, reason, holder-host, setting =
@@ -126,7 +128,7 @@ struct AuditRecord {
 // Strict parse of one record file (canonical form only; "unsupported version N").
 Result<AuditRecord> parse_audit_record(std::string_view text, std::string_view source);
 
-// backup, rotate, import, adopt, drill, restore: the records status relies on for a claim.
+// backup, rotate, import, adopt, rekey, drill, restore: the records status relies on for a claim.
 bool is_signed_record_type(AuditType type) noexcept;
 
 // Sets the record's signer and signature fields (the last two) for `key`; seq, prev, vault id

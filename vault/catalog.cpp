@@ -18,7 +18,7 @@ namespace {
 
 bool is_sealing_record(AuditType type) {
     return type == AuditType::backup || type == AuditType::rotate || type == AuditType::import ||
-           type == AuditType::adopt;
+           type == AuditType::adopt || type == AuditType::rekey;
 }
 
 // "<32 hex>.envelope" -> the id's hex, or "" for any other name.
@@ -210,8 +210,6 @@ Result<Catalog> build_catalog(const Vault& vault, AuditChain chain) {
         const AuditRecord& rec = r.record;
         if (rec.type == AuditType::vault_init || rec.type == AuditType::policy_change) {
             known_policies.insert(std::string(rec.field("policy")));
-        } else if (rec.type == AuditType::rekey) {
-            known_policies.insert(std::string(rec.field("new-policy")));
         } else if (is_sealing_record(rec.type)) {
             if (!catalog.trusted(r))
                 continue;  // an unsigned or foreign-signed record announces nothing
@@ -277,6 +275,7 @@ Result<Catalog> build_catalog(const Vault& vault, AuditChain chain) {
                 fill_from_record(entry, *rec_it->second);
                 entry.audit_seq = rec_it->second->seq;
                 entry.recorded_as = std::string(audit_type_name(rec_it->second->type));
+                entry.rekeyed_from = std::string(rec_it->second->field("old-backup"));
             }
             auto damage = [&](std::string code, std::string message) {
                 entry.state = BackupState::damaged;

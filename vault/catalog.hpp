@@ -58,7 +58,8 @@ struct CatalogEntry {
     BackupState state = BackupState::damaged;
     std::string problem;          // why it is not verified ("" when verified)
     std::uint64_t audit_seq = 0;  // the record that announced it (0: none)
-    std::string recorded_as;      // "backup", "rotate", "import", "adopt" or ""
+    std::string recorded_as;      // "backup", "rotate", "import", "adopt", "rekey" or ""
+    std::string rekeyed_from;     // a rekey record's old-backup: the backup this one succeeds
     std::string signer;           // the envelope's signer fingerprint ("" when unreadable)
     std::string signer_label;     // its label in the policy, when the vault knows it
 

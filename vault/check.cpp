@@ -7,6 +7,7 @@
 #include "platform/file_io.hpp"
 #include "platform/path_text.hpp"
 #include "vault/lock.hpp"
+#include "vault/rekey_pending.hpp"
 #include "vault/writer.hpp"
 
 namespace ssoescrow::vault {
@@ -67,7 +68,7 @@ void check_custodian_records(const AuditChain& chain, Findings& out) {
 void check_top_level(const Vault& vault, Findings& out) {
     static const std::set<std::string> k_known{
         std::string(k_config_file), std::string(k_envelopes_dir), std::string(k_audit_dir),
-        std::string(k_lock_dir_name)};
+        std::string(k_lock_dir_name), std::string(k_rekey_dir)};
     std::error_code ec;
     for (fs::directory_iterator it(vault.dir(), ec), end; !ec && it != end; it.increment(ec)) {
         const std::string name = platform::path_to_utf8(it->path().filename());
@@ -170,6 +171,7 @@ Result<CheckReport> check_vault(const Vault& vault, const CheckOptions& options)
                            "policy (a forged record)"});
     }
     check_custodian_records(report.catalog.chain, out);
+    check_pending_rekey(vault.dir(), report.catalog.chain, out);
     check_lock(vault, clock, out);
     if (options.seen) {
         const Findings rollback = compare_with_seen(report.catalog.chain, *options.seen);

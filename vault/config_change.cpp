@@ -7,6 +7,7 @@
 #include "platform/path_text.hpp"
 #include "platform/test_hooks.hpp"
 #include "vault/host_state.hpp"
+#include "vault/rekey_pending.hpp"
 #include "vault/text_format.hpp"
 #include "vault/vault.hpp"
 
@@ -235,6 +236,7 @@ Result<ConfigChangeOutcome> change_config(const std::filesystem::path& vault_dir
     TRY_ASSIGN(const std::filesystem::path state_dir,
                state_dir_for(options.writer.state_root, before_lock.vault_id()));
     TRY_ASSIGN(WriterLock lock, WriterLock::acquire(vault_dir, options.lock));
+    TRY(settle_pending_rekey(vault_dir, before_lock.vault_id()));
 
     // Under the lock: the config may have changed since it was first read.
     TRY_ASSIGN(const Vault on_disk, Vault::open(vault_dir));

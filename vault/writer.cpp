@@ -7,6 +7,7 @@
 #include "platform/path_text.hpp"
 #include "vault/audit_log.hpp"
 #include "vault/host_state.hpp"
+#include "vault/rekey_pending.hpp"
 #include "vault/text_format.hpp"
 
 namespace ssoescrow::vault {
@@ -379,6 +380,7 @@ Result<WriteAccess> acquire_writer_lock(const Vault& vault, const LockOptions& o
     TRY_ASSIGN(std::filesystem::path state_dir,
                state_dir_for(context.state_root, vault.vault_id()));
     TRY_ASSIGN(WriterLock lock, WriterLock::acquire(vault.dir(), options));
+    TRY(settle_pending_rekey(vault.dir(), vault.vault_id()));
     // Under the lock, so nothing changes between the check and our writes (short of someone
     // writing the vault without the lock, which the chain's own checks catch at the next read).
     TRY_ASSIGN(VerifiedHistory history, verify_history_for_writing(vault, state_dir));
@@ -396,6 +398,25 @@ Status remove_listed_temp_files(const Vault& vault, const AuditChain& chain) {
     if (!any)
         return {};
     return platform::remove_stale_temp_files(vault.audit_dir());
+}
+
+Result<LockedVault> open_and_lock_for_writing(const std::filesystem::path& vault_dir,
+                                              const LockOptions& options,
+                                              const WriterContext& context) {
+    TRY_ASSIGN(const Vault before, Vault::open(vault_dir));
+    TRY_ASSIGN(std::filesystem::path state_dir,
+               state_dir_for(context.state_root, before.vault_id()));
+    TRY_ASSIGN(WriterLock lock, WriterLock::acquire(vault_dir, options));
+    TRY(settle_pending_rekey(vault_dir, before.vault_id()));
+    TRY_ASSIGN(Vault opened, Vault::open(vault_dir));
+    TRY_ASSIGN(VerifiedHistory history, verify_history_for_writing(opened, state_dir));
+    if (lock.taken_over()) {
+        Clock& clock = options.clock != nullptr ? *options.clock : system_clock();
+        TRY(audit_lock_takeover(opened, history, *lock.taken_over(), options.operation,
+                                clock.now()));
+    }
+    return LockedVault{std::move(opened),
+                       WriteAccess{std::move(lock), std::move(history), std::move(state_dir)}};
 }
 
 Status check_vault_writable(const Vault& vault) {

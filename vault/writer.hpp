@@ -114,7 +114,9 @@ struct WriteAccess {
     std::filesystem::path state_dir;
 };
 
-// Takes the writer lock with `options` (operation, wait, clock), then verifies the vault's
+// Takes the writer lock with `options` (operation, wait, clock), settles a pending rekey
+// (settle_pending_rekey: an uncommitted one is rolled back, a committed unfinished one refused),
+// then verifies the vault's
 // history for writing (verify_history_for_writing, with the state directory of `context`);
 // only then, if a stale lock was broken on the way, a lock_override record naming its holder is
 // appended to the audit log (FORMAT.md 4.5). A refusal releases the lock and writes nothing.
@@ -129,6 +131,18 @@ struct WriteAccess {
 [[nodiscard]] Status audit_lock_takeover(const Vault& vault, VerifiedHistory& history,
                                          const BrokenLock& broken, std::string_view taker,
                                          UnixTime now);
+
+// acquire_writer_lock for a writer that may wait for the lock: the vault is opened again once the
+// lock is held, so that a config replaced meanwhile (a rekey, a settings change) is the one the
+// writer checks and seals to.
+struct LockedVault {
+    Vault vault;
+    WriteAccess access;
+};
+[[nodiscard]] Result<LockedVault> open_and_lock_for_writing(const std::filesystem::path& vault_dir,
+                                                            const LockOptions& options,
+                                                            const WriterContext& context);
+
 [[nodiscard]] Status audit_lock_takeover(const Vault& vault, const BrokenLock& broken,
                                          std::string_view taker, UnixTime now);
 

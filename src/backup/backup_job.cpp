@@ -183,8 +183,12 @@ Result<WriterSession> open_for_writing(JobKind kind, const VaultTarget& target,
     lock_options.clock = &clock;
     lock_options.wait = target.lock_wait;
     lock_options.ttl = lock_ttl_for(bridge);
-    TRY_ASSIGN(vault::WriteAccess access,
-               vault::acquire_writer_lock(opened, lock_options, {target.state_root}));
+    // Opened again under the lock: a rekey that finished while this job waited has replaced
+    // the config, and the job seals to the policy current by then.
+    TRY_ASSIGN(vault::LockedVault locked, vault::open_and_lock_for_writing(
+                                              target.vault_dir, lock_options, {target.state_root}));
+    opened = std::move(locked.vault);
+    vault::WriteAccess access = std::move(locked.access);
     if (const auto& broken = access.lock.taken_over()) {
         const vault::LockInfo& info = broken->previous.info;
         log.warning("lock-takeover",

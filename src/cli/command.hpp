@@ -34,6 +34,7 @@ void add_backup_command(CLI::App& app, Command& selected);
 void add_rotate_command(CLI::App& app, Command& selected);
 void add_import_command(CLI::App& app, Command& selected);
 void add_restore_commands(CLI::App& app, Command& selected);
+void add_rekey_commands(CLI::App& app, Command& selected);
 void add_status_command(CLI::App& app, Command& selected);
 void add_signer_commands(CLI::App& app, Command& selected);
 void add_bridge_commands(CLI::App& app, Command& selected);

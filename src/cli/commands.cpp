@@ -10,6 +10,7 @@ void add_all_commands(CLI::App& app, Command& selected) {
     add_rotate_command(app, selected);
     add_import_command(app, selected);
     add_restore_commands(app, selected);
+    add_rekey_commands(app, selected);
     add_status_command(app, selected);
     add_topology_commands(app, selected);
     add_bridge_commands(app, selected);

@@ -14,7 +14,7 @@
 #include "crypto/exchanged_text.hpp"
 #include "platform/file_io.hpp"
 #include "platform/path_text.hpp"
-#include "platform/terminal.hpp"
+#include "src/cli/confirm_approval.hpp"
 #include "src/cli/restore_commands.hpp"
 #include "src/identity_file.hpp"
 #include "src/restore/request.hpp"
@@ -92,27 +92,6 @@ std::string summary(const restore::RestoreRequest& request, const vault::Stanza&
         << "and until it expires. The approval binds every detail shown: if any is changed\n"
         << "afterwards, your approval no longer works.\n";
     return out.str();
-}
-
-// Asks on the terminal (platform/terminal.hpp); only "yes" approves.
-Status confirm_on_terminal(const std::string& text) {
-    const std::string prompt = text + "Approve this restore request? Type 'yes' to approve: ";
-    auto answer = platform::read_answer_from_terminal(prompt, 16);
-    if (!answer && answer.error().code == Errc::usage) {
-        return make_error(Errc::usage, "no terminal to confirm the approval on",
-                          "read the request's details above and, if you approve it, run the "
-                          "command again with --yes");
-    }
-    if (!answer)
-        return make_error(
-            Errc::io, "cannot ask for the confirmation on the terminal: " + answer.error().message);
-    if (!answer->empty() && answer->back() == '\r')
-        answer->pop_back();
-    if (*answer != "yes") {
-        return make_error(Errc::precondition, "not approved: nothing was written",
-                          "run the command again when you want to approve the request");
-    }
-    return {};
 }
 
 Result<int> run_approve(const ApproveOptions& options) {
@@ -219,7 +198,7 @@ Result<int> run_approve(const ApproveOptions& options) {
     if (options.yes)
         std::cerr << text;
     else
-        TRY(confirm_on_terminal(text));
+        TRY(confirm_on_terminal(text, "Approve this restore request?"));
 
     TRY_ASSIGN(const crypto::Identity identity,
                load_identity(options.identity, options.passphrase));

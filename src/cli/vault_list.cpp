@@ -42,6 +42,7 @@ nlohmann::ordered_json entry_json(const vault::CatalogEntry& e) {
         e.signer.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(e.signer);
     j["signer_label"] = e.signer_label;
     j["problem"] = e.problem;
+    j["rekeyed_from"] = e.rekeyed_from;
     return j;
 }
 

@@ -791,15 +791,16 @@ std::vector<std::string> departed_among(const std::vector<std::string>& fingerpr
     return out;
 }
 
-// ssoescrow has no rekey command yet: moving the escrow to a new vault and rotating the master
-// secret there is the rekey (the departed custodian's share then opens only a retired secret).
+// The rekey ceremony moves every retained backup to a policy without the departed; only a new
+// master secret (rotate) makes the shares they hold of copies made before worthless.
 std::string move_escrow_fix(const StatusInput& input) {
-    return "Rekey: create a vault whose policy leaves out the departed custodians (ssoescrow vault "
-           "init --vault NEW --threshold K --recipient ... for the custodians who are here and "
-           "their replacements), run 'ssoescrow rotate --vault NEW --bridge \"...\"' so the "
-           "master secret the departed hold shares of is no longer the live one, then point the "
-           "scheduled job (--expect-policy) and monitoring at NEW; keep " +
-           input.vault + " only while its backups may still be needed.";
+    return "Rekey: 'ssoescrow rekey request --vault " + input.vault +
+           " --remove <departed> [--add NEW.pub] --out RKREQ', K custodians still here run "
+           "'ssoescrow rekey approve RKREQ', then 'ssoescrow rekey apply RKREQ --vault " +
+           input.vault +
+           " --approval ...'; re-pin backup hosts with the new policy (--expect-policy), then run "
+           "'ssoescrow rotate' so that copies of old envelopes hold a master secret that is no "
+           "longer the live one.";
 }
 
 }  // namespace
@@ -864,8 +865,8 @@ CheckResult check_escrow_health(const StatusInput& input) {
              "every one of the " + std::to_string(present) + " custodians" +
                  (present < n ? " still here" : "") + " is needed (threshold " + std::to_string(k) +
                  "): one lost key loses every backup",
-             "Add at least one custodian beyond the threshold (a new vault with more "
-             "recipients).");
+             "Add at least one custodian beyond the threshold (the rekey ceremony: "
+             "'ssoescrow rekey request --add NEW.pub').");
     }
 
     // Retained backups holding a departed custodian's share.

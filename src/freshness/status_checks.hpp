@@ -91,7 +91,9 @@ struct StatusBackup {
     std::string id;
     vault::UnixTime created = 0;   // the envelope's creation time (record field "created")
     vault::UnixTime recorded = 0;  // the sealing record's time
-    std::string kind;              // "backup", "rotate", "import", "adopt"
+    std::string kind;              // "backup", "rotate", "import", "adopt", "rekey"
+    // For a rekeyed backup: the backups it succeeds, oldest first (their drills count for it).
+    std::vector<std::string> predecessors;
     std::string computer;
     std::string current_msid;  // "unknown" for an import without MSIDs: never current
     std::string previous_msid;

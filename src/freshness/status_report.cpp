@@ -22,7 +22,24 @@ using vault::UnixTime;
 
 bool is_sealing(vault::AuditType type) {
     return type == vault::AuditType::backup || type == vault::AuditType::rotate ||
-           type == vault::AuditType::import || type == vault::AuditType::adopt;
+           type == vault::AuditType::import || type == vault::AuditType::adopt ||
+           type == vault::AuditType::rekey;
+}
+
+// A rekeyed backup is its old backup sealed again (FORMAT.md 4.10): it inherits where the
+// password came from. Its `created` is the old one already (the record carries it).
+void inherit_from_predecessor(StatusBackup& b, const vault::AuditRecord& record,
+                              const std::vector<StatusBackup>& earlier) {
+    const std::string_view old_id = record.field("old-backup");
+    for (const StatusBackup& old : earlier) {
+        if (old.id == old_id) {
+            b.password = old.password;
+            b.predecessors = old.predecessors;
+            b.predecessors.push_back(old.id);
+            return;
+        }
+    }
+    b.password = "unknown";  // its predecessor's record is not trusted or not visible
 }
 
 CheckState overall_of(const std::vector<CheckResult>& checks) {
@@ -258,6 +275,8 @@ Result<Collected> collect_status_input(const vault::Vault& vault, const CollectO
         b.password = r.record.type == vault::AuditType::import  ? "typed"
                      : r.record.type == vault::AuditType::adopt ? "unknown"
                                                                 : "generated";
+        if (r.record.type == vault::AuditType::rekey)
+            inherit_from_predecessor(b, r.record, in.backups);
         b.computer = std::string(r.record.field("computer"));
         b.current_msid = std::string(r.record.field("current-msid"));
         b.previous_msid = std::string(r.record.field("previous-msid"));
@@ -295,13 +314,18 @@ Result<Collected> collect_status_input(const vault::Vault& vault, const CollectO
     in.drills = vault::restore_receipts(visible);
     in.records = std::move(visible.records);
     // A restore (or drill-server drill) in which ENTSSO accepted a backup's password proves it.
-    std::map<std::string_view, StatusBackup*> backup_by_id;
-    for (StatusBackup& b : in.backups)
+    // A drill of an old backup proves the password of its rekeyed successors too.
+    std::multimap<std::string_view, StatusBackup*> backup_by_id;
+    for (StatusBackup& b : in.backups) {
         backup_by_id.emplace(b.id, &b);
+        for (const std::string& predecessor : b.predecessors)
+            backup_by_id.emplace(predecessor, &b);
+    }
     for (const vault::RestoreReceipt& receipt : in.drills) {
         if (!receipt.password_proven)
             continue;
-        if (const auto it = backup_by_id.find(receipt.backup_id); it != backup_by_id.end()) {
+        const auto [first, last] = backup_by_id.equal_range(receipt.backup_id);
+        for (auto it = first; it != last; ++it) {
             it->second->password_proof_seq = receipt.seq;
             it->second->password_proof_time = receipt.time;
             it->second->password_proof_node = receipt.node;

@@ -173,7 +173,7 @@ run 1 "${S[@]}" --vault departed --as-of 2026-02-01T12:00:00Z
 golden warning-departed.text
 expect_out '^WARNING  escrow-health: the current policy still seals every new backup to departed custodian fixture-[0-9] \([0-9a-f-]{39}\) \(rekey needed\)'
 expect_out 'escrow-health: .*31 retained backups are sealed to departed custodian fixture-[0-9]'
-expect_out '^  escrow-health: Rekey: create a vault whose policy leaves out the departed custodians'
+expect_out "^  escrow-health: Rekey: 'ssoescrow rekey request --vault "
 run 2 "${S[@]}" --vault departed --as-of "$OK_AT" --format json
 golden critical-departed.json
 run 2 "${S[@]}" --vault departed --as-of "$OK_AT"

@@ -1,4 +1,5 @@
-// libFuzzer target: the rekey request and rekey approval parsers (vault/FORMAT.md 4.10).
+// libFuzzer target: the rekey request, rekey approval and rekey manifest parsers (vault/FORMAT.md
+// 4.10).
 //
 // Properties checked on every input:
 // - parsing never crashes, hangs or allocates beyond the ceilings (ASan/UBSan);
@@ -14,6 +15,7 @@
 #include "crypto/random.hpp"
 #include "src/rekey/ceremony.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
+#include "vault/rekey_pending.hpp"
 
 using namespace ssoescrow;
 
@@ -25,6 +27,9 @@ void check_both(std::string_view text) {
         std::abort();
     auto request = rekey::parse_rekey_request(as_bytes(text), "fuzz");
     if (request.ok() && rekey::serialise_rekey_request(request.value()) != text)
+        std::abort();
+    auto manifest = vault::parse_rekey_manifest(text, "fuzz");
+    if (manifest.ok() && vault::serialise_rekey_manifest(manifest.value()) != text)
         std::abort();
 }
 

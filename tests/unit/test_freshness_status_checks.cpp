@@ -554,7 +554,7 @@ TEST_CASE("escrow-health: a departed custodian needs a rekey; too few left is CR
                    "custodian carol (fp-carol) (rekey needed)"));
     CHECK(contains(r.summary, "3 retained backups are sealed to departed custodian carol"));
     CHECK(contains(r.summary, "every one of the 2 custodians still here is needed"));
-    CHECK(contains(r.fix, "Rekey: create a vault whose policy leaves out the departed"));
+    CHECK(contains(r.fix, "Rekey: 'ssoescrow rekey request --vault "));
     CHECK(contains(r.fix, "ssoescrow rotate --vault NEW"));
     CHECK(find_metric(r, "custodians_departed")->value == 1);
     CHECK(find_metric(r, "backups_sealed_to_departed")->value == 3);

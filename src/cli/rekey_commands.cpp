@@ -1,0 +1,49 @@
+// `ssoescrow rekey ...`: custodian turnover. Every retained backup moves from the vault's escrow
+// policy to a new one (custodians, threshold, signers) with approvals of the old custodians;
+// nothing is asked of ENTSSO (src/rekey/, FORMAT.md 4.10).
+#include "src/cli/rekey_commands.hpp"
+
+#include "crypto/exchanged_text.hpp"
+#include "platform/file_io.hpp"
+#include "platform/path_text.hpp"
+
+namespace ssoescrow::cli {
+
+Result<rekey::RekeyRequest> read_rekey_request(const std::string& file) {
+    TRY_ASSIGN(
+        const Bytes bytes,
+        platform::read_file(platform::path_from_utf8(file),
+                            crypto::exchanged_file_read_limit(rekey::k_max_rekey_request_size)));
+    return rekey::parse_rekey_request(bytes, file);
+}
+
+Result<crypto::Signer> read_signer_line_file(const std::string& file) {
+    TRY_ASSIGN(const Bytes bytes, platform::read_file(platform::path_from_utf8(file),
+                                                      crypto::exchanged_file_read_limit(1024)));
+    const std::string text = crypto::normalise_exchanged_text(
+        std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+    auto signer = crypto::parse_signer(text, file);
+    if (!signer && signer.error().code == Errc::parse)
+        return make_error(Errc::usage, signer.error().message, signer.error().hint);
+    return signer;
+}
+
+void add_rekey_commands(CLI::App& app, Command& selected) {
+    CLI::App* rekey = app.add_subcommand(
+        "rekey",
+        "Custodian turnover: move every backup to a new escrow policy (request, approve, "
+        "apply, finish)");
+    rekey->require_subcommand(1);
+    rekey->footer(
+        "1. the operator: 'rekey request --vault DIR [--threshold K] [--add NEW.pub] [--remove\n"
+        "   FPR|OLD.pub] [--add-signer S.pub] [--remove-signer FPR] --out RKREQ'\n"
+        "2. each of K old custodians: 'rekey approve RKREQ --identity A.key --out A.rkapproval'\n"
+        "3. the operator: 'rekey apply RKREQ --vault DIR --approval A.rkapproval ...'\n"
+        "   ('rekey finish --vault DIR' completes a committed rekey that was interrupted)");
+    add_rekey_request_command(*rekey, selected);
+    add_rekey_approve_command(*rekey, selected);
+    add_rekey_apply_command(*rekey, selected);
+    add_rekey_finish_command(*rekey, selected);
+}
+
+}  // namespace ssoescrow::cli
