@@ -10,8 +10,6 @@ Figures are medians with min-max over the counted rounds.
 """
 import argparse
 import datetime
-import json
-import math
 import os
 import platform
 import re
@@ -203,28 +201,39 @@ def import_and_age():
     return cmds
 
 
-def gfshare_commands(k, n, size):
-    """gfsplit of a `size`-byte secret into n shares, and gfcombine of k of them."""
+def gfshare_dir(k, n, size):
     d = os.path.join(ARGS.work, "gf", f"{k}-{n}-{size}")
     os.makedirs(d, exist_ok=True)
     secret = os.path.join(d, "secret")
     with open(secret, "wb") as f:
         f.write(os.urandom(size))
+    return d, secret
+
+
+def gfsplit_command(k, n, size):
+    """gfsplit of a `size`-byte secret into n shares, any k of which rebuild it. (-m comes
+    before -n: gfsplit checks the threshold against the share count given so far, 5 by
+    default.)"""
+    d, secret = gfshare_dir(k, n, size)
 
     def clean():
         for entry in os.listdir(d):
             if entry.startswith("share."):
                 os.remove(os.path.join(d, entry))
-    split = Command(f"gfsplit {k}-of-{n} {size} B", ["gfsplit", "-n", str(k), "-m", str(n),
-                                                     secret, os.path.join(d, "share")],
-                    prepare=clean)
-    # Shares for the combine, made once.
-    clean()
-    subprocess.run(split.argv, check=True)
+    return Command(f"gfsplit {k}-of-{n} {size} B",
+                   ["gfsplit", "-m", str(n), "-n", str(k), secret, os.path.join(d, "share")],
+                   prepare=clean)
+
+
+def gfcombine_command(k, size):
+    """gfcombine of k shares of a `size`-byte secret (made once by a k-of-(k+1) gfsplit, the
+    smallest it accepts: the same combine work as k shares of any k-of-n split)."""
+    d, secret = gfshare_dir(k, k + 1, size)
+    subprocess.run(["gfsplit", "-m", str(k + 1), "-n", str(k), secret, os.path.join(d, "share")],
+                   check=True)
     shares = sorted(os.path.join(d, e) for e in os.listdir(d) if e.startswith("share."))[:k]
-    combine = Command(f"gfcombine {k}-of-{n} {size} B",
-                      ["gfcombine", "-o", os.path.join(d, "out")] + shares)
-    return split, combine
+    return Command(f"gfcombine {k} shares {size} B",
+                   ["gfcombine", "-o", os.path.join(d, "out")] + shares)
 
 
 def shamir_figures(runs):
@@ -240,15 +249,19 @@ def shamir_figures(runs):
         if m:
             table[(m.group(1), m.group(2))] = tuple(float(v) for v in m.group(3, 4, 5))
     gf = {}
-    for k, n, large in ((3, 5, 65536), (128, 255, 8192)):
-        small_split, small_combine = gfshare_commands(k, n, 32)
-        big_split, big_combine = gfshare_commands(k, n, large)
+    # Large sizes: enough arithmetic to dwarf the process's own noise, little enough to be quick
+    # (a 128-of-255 split costs 255 * 127 table products per byte).
+    for k, n, split_large, combine_large in ((3, 5, 1 << 20, 1 << 20),
+                                             (128, 255, 8 << 10, 64 << 10)):
+        label = f"{k}-of-{n}"
+        small_split, big_split = gfsplit_command(k, n, 32), gfsplit_command(k, n, split_large)
+        small_combine, big_combine = gfcombine_command(k, 32), gfcombine_command(k, combine_large)
         measure([small_split, big_split, small_combine, big_combine], runs)
-        blocks = large / 32 - 1
-        gf[(f"{k}-of-{n}", "split")] = (med(big_split.cpu) - med(small_split.cpu)) / blocks * 1e6
-        gf[(f"{k}-of-{n}", "combine")] = \
-            (med(big_combine.cpu) - med(small_combine.cpu)) / blocks * 1e6
-        gf[(f"{k}-of-{n}", "process")] = (med(small_split.cpu), med(small_combine.cpu))
+        gf[(label, "split")] = ((med(big_split.cpu) - med(small_split.cpu)) /
+                                (split_large / 32 - 1) * 1e6)
+        gf[(label, "combine")] = ((med(big_combine.cpu) - med(small_combine.cpu)) /
+                                  (combine_large / 32 - 1) * 1e6)
+        gf[(label, "process")] = (med(small_split.cpu), med(small_combine.cpu))
     return output, table, gf
 
 

@@ -62,9 +62,9 @@ std::array<std::uint8_t, k_max_shares> random_x_coordinates(unsigned count) {
 
 // --- Public-operand arithmetic -----------------------------------------------------------------
 
-// Log/exp tables of the field (generator 3), for products of PUBLIC values only (the Lagrange
-// basis of the x's): a table index or a branch on a secret would leak it through the cache or
-// the branch predictor.
+// Log/exp tables of the field (generator 3), for PUBLIC values only (the Lagrange basis of the
+// x's): a table index or a branch on a secret would leak it through the cache or the branch
+// predictor.
 struct PublicTables {
     std::array<std::uint8_t, 256> log{};
     std::array<std::uint8_t, 510> exp{};
@@ -86,16 +86,6 @@ constexpr PublicTables make_public_tables() {
 }
 
 constexpr PublicTables k_public_tables = make_public_tables();
-
-std::uint8_t public_mul(std::uint8_t a, std::uint8_t b) noexcept {
-    if (a == 0 || b == 0)
-        return 0;
-    return k_public_tables.exp[k_public_tables.log[a] + k_public_tables.log[b]];
-}
-
-std::uint8_t public_inv(std::uint8_t a) noexcept {
-    return a == 0 ? 0 : k_public_tables.exp[255 - k_public_tables.log[a]];
-}
 
 // --- Secret-operand arithmetic, eight field elements per 64-bit word ---------------------------
 
@@ -147,20 +137,26 @@ void wipe_row(Row& row) noexcept {
 }
 
 // Lagrange basis polynomials of the given x's evaluated at 0:
-//   l_i(0) = prod_{j != i} x_j / (x_j - x_i)    (subtraction is xor in GF(2^8)).
-// Depends only on the public x's; the x's must be distinct and non-zero.
+//   l_i(0) = prod_{j != i} x_j / (x_j - x_i)    (subtraction is xor in GF(2^8)),
+// computed with logarithms: log l_i = sum_{j != i} log x_j - sum_{j != i} log(x_j ^ x_i), mod 255,
+// one table read per pair instead of two products. Depends only on the public x's, which must be
+// distinct and non-zero (so no logarithm of zero is taken).
 std::vector<std::uint8_t> lagrange_at_zero(std::span<const ShareView> shares) {
+    const auto& log = k_public_tables.log;
+    unsigned log_of_all = 0;
+    for (const ShareView& share : shares)
+        log_of_all += log[share.x];
     std::vector<std::uint8_t> basis(shares.size());
     for (std::size_t i = 0; i < shares.size(); ++i) {
-        std::uint8_t numerator = 1;
-        std::uint8_t denominator = 1;
+        const std::uint8_t xi = shares[i].x;
+        unsigned log_denominator = 0;
         for (std::size_t j = 0; j < shares.size(); ++j) {
-            if (j == i)
-                continue;
-            numerator = public_mul(numerator, shares[j].x);
-            denominator = public_mul(denominator, shares[j].x ^ shares[i].x);
+            if (j != i)
+                log_denominator += log[shares[j].x ^ xi];
         }
-        basis[i] = public_mul(numerator, public_inv(denominator));
+        const unsigned log_numerator = log_of_all - log[xi];
+        // + 255 * 255 keeps the difference positive: at most 254 terms of at most 254 each.
+        basis[i] = k_public_tables.exp[(log_numerator + 255u * 255u - log_denominator) % 255u];
     }
     return basis;
 }
