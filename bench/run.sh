@@ -75,7 +75,7 @@ cmake -S "$root" -B "$build_dir" "${generator[@]}" "${launcher[@]}" -DCMAKE_BUIL
     { cat "$build_dir.configure.log" >&2; exit 1; }
 cmake --build "$build_dir" -j2 --target ssoescrow sso-emulator bench_vault_gen bench_shamir \
     >"$build_dir.build.log" 2>&1 || { tail -50 "$build_dir.build.log" >&2; exit 1; }
-ssoescrow="$build_dir/ssoescrow"
+ssoescrow="$build_dir/src/ssoescrow"
 emulator="$build_dir/tests/emulator/sso-emulator"
 vault_gen="$build_dir/bench/bench_vault_gen"
 bench_shamir="$build_dir/bench/bench_shamir"
