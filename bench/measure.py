@@ -393,7 +393,9 @@ def main():
               " with (min-max). Peak RSS: `/usr/bin/time -v`, one run. Vaults are made by"
               " `bench/bench_vault_gen` through the library's writers: N backups present plus N/4"
               " older backups pruned (backup and prune records, envelope removed), spread over ten"
-              " years; `vault check` of each is clean.", ""]
+              " years; `vault check` of each is clean. Instruction counts are not collected: CPU"
+              " time is the figure (hardware counters are often missing on virtual machines, and"
+              " callgrind would make the run many times longer).", ""]
 
     # --- Growth table
     lines += ["## Read commands: growth with the vault's size", "",

@@ -123,7 +123,8 @@ for size in 10 "${sizes[@]}"; do
         cat "$work/v$size.check.log" >&2
         exit 1
     fi
-    if grep -Eq '^(warning|damaged|error):' "$work/v$size.check.log"; then
+    if grep -Eq '^(info|warning|damaged|error):' "$work/v$size.check.log" ||
+        ! grep -q ': clean (' "$work/v$size.check.log"; then
         echo "run.sh: vault check of the generated $size-backup vault has findings:" >&2
         cat "$work/v$size.check.log" >&2
         exit 1
