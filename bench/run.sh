@@ -3,8 +3,8 @@
 #
 #   bench/run.sh [--quick] [--runs N] [--build-dir DIR] [--out FILE] [--keep-work]
 #
-#   --quick       vaults of 100 and 1,000 backups only, 3 timed runs per command (~10 minutes on
-#                 2 cores); the default is 100, 1,000 and 10,000 backups, 5 runs (~30 minutes)
+#   --quick       vaults of 100 and 1,000 backups only, 3 timed runs per command (~6 minutes on
+#                 2 cores); the default is 100, 1,000 and 10,000 backups, 5 runs (~35 minutes)
 #   --runs N      timed runs per command (after one warm-up run)
 #   --build-dir   the Release build to create or reuse (default: build-bench)
 #   --out FILE    the report (default: bench/RESULTS.md)
@@ -70,11 +70,12 @@ generator=()
 command -v ninja >/dev/null 2>&1 && generator=(-G Ninja)
 launcher=()
 command -v ccache >/dev/null 2>&1 && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+mkdir -p "$build_dir"
 cmake -S "$root" -B "$build_dir" "${generator[@]}" "${launcher[@]}" -DCMAKE_BUILD_TYPE=Release \
-    -DSSOESCROW_TEST_HOOKS=OFF -DSSOESCROW_SANITIZE=OFF >"$build_dir.configure.log" 2>&1 ||
-    { cat "$build_dir.configure.log" >&2; exit 1; }
+    -DSSOESCROW_TEST_HOOKS=OFF -DSSOESCROW_SANITIZE=OFF >"$build_dir/bench-configure.log" 2>&1 ||
+    { cat "$build_dir/bench-configure.log" >&2; exit 1; }
 cmake --build "$build_dir" -j2 --target ssoescrow sso-emulator bench_vault_gen bench_shamir \
-    >"$build_dir.build.log" 2>&1 || { tail -50 "$build_dir.build.log" >&2; exit 1; }
+    >"$build_dir/bench-build.log" 2>&1 || { tail -50 "$build_dir/bench-build.log" >&2; exit 1; }
 ssoescrow="$build_dir/src/ssoescrow"
 emulator="$build_dir/tests/emulator/sso-emulator"
 vault_gen="$build_dir/bench/bench_vault_gen"
