@@ -2,6 +2,8 @@
 
 #include <sodium.h>
 
+#include "crypto/declassify.hpp"
+
 namespace ssoescrow::crypto {
 
 Digest blake2b_256(std::initializer_list<ByteView> parts) noexcept {
@@ -51,7 +53,7 @@ bool hmac_sha256_verify(const SecretBytes& key, ByteView data, ByteView tag) {
     if (tag.size() < 16 || tag.size() > k_hash_size)
         return false;
     Digest mac = hmac_sha256(key, data);
-    const bool equal = sodium_memcmp(mac.data(), tag.data(), tag.size()) == 0;
+    const bool equal = declassify(sodium_memcmp(mac.data(), tag.data(), tag.size())) == 0;
     sodium_memzero(mac.data(), mac.size());
     return equal;
 }

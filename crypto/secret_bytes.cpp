@@ -6,16 +6,22 @@
 #include <new>
 #include <utility>
 
+#include "crypto/declassify.hpp"
+
 namespace ssoescrow::crypto {
 
 SecretBytes::SecretBytes(std::size_t size) : m_size(size) {
-    if (size == 0) return;
+    if (size == 0)
+        return;
     m_data = static_cast<std::uint8_t*>(sodium_malloc(size));
-    if (m_data == nullptr) throw std::bad_alloc();
+    if (m_data == nullptr)
+        throw std::bad_alloc();
     sodium_memzero(m_data, size);
 }
 
-SecretBytes::~SecretBytes() { reset(); }
+SecretBytes::~SecretBytes() {
+    reset();
+}
 
 SecretBytes::SecretBytes(SecretBytes&& other) noexcept
     : m_data(std::exchange(other.m_data, nullptr)), m_size(std::exchange(other.m_size, 0)) {}
@@ -31,26 +37,33 @@ SecretBytes& SecretBytes::operator=(SecretBytes&& other) noexcept {
 
 SecretBytes SecretBytes::copy_of(ByteView data) {
     SecretBytes secret(data.size());
-    if (!data.empty()) std::memcpy(secret.m_data, data.data(), data.size());
+    if (!data.empty())
+        std::memcpy(secret.m_data, data.data(), data.size());
     return secret;
 }
 
 SecretBytes SecretBytes::random(std::size_t size) {
     SecretBytes secret(size);
-    if (size != 0) randombytes_buf(secret.m_data, size);
+    if (size != 0)
+        randombytes_buf(secret.m_data, size);
     return secret;
 }
 
-SecretBytes SecretBytes::clone() const { return copy_of(view()); }
+SecretBytes SecretBytes::clone() const {
+    return copy_of(view());
+}
 
-bool SecretBytes::equals(const SecretBytes& other) const noexcept { return equals(other.view()); }
+bool SecretBytes::equals(const SecretBytes& other) const noexcept {
+    return equals(other.view());
+}
 
 bool SecretBytes::equals(ByteView other) const noexcept {
     return constant_time_equal(view(), other);
 }
 
 void SecretBytes::truncate(std::size_t new_size) noexcept {
-    if (new_size >= m_size) return;
+    if (new_size >= m_size)
+        return;
     sodium_memzero(m_data + new_size, m_size - new_size);
     m_size = new_size;
 }
@@ -66,13 +79,17 @@ void SecretBytes::reset() noexcept {
 }
 
 bool constant_time_equal(ByteView a, ByteView b) noexcept {
-    if (a.size() != b.size()) return false;
-    if (a.empty()) return true;
-    return sodium_memcmp(a.data(), b.data(), a.size()) == 0;
+    if (a.size() != b.size())
+        return false;
+    if (a.empty())
+        return true;
+    // Equal or not is the public outcome; the bytes compared stay secret.
+    return declassify(sodium_memcmp(a.data(), b.data(), a.size())) == 0;
 }
 
 void wipe(std::span<std::uint8_t> buffer) noexcept {
-    if (!buffer.empty()) sodium_memzero(buffer.data(), buffer.size());
+    if (!buffer.empty())
+        sodium_memzero(buffer.data(), buffer.size());
 }
 
 }  // namespace ssoescrow::crypto

@@ -18,6 +18,9 @@ packages=(
     strace                                # the syscall-order test of durable writes (F4)
     prometheus                            # promtool validates `status --format prometheus`
     help2man                              # the man pages, generated from each command's --help
+    valgrind                              # the constant-time test (tests/ctgrind): memcheck
+    # The benchmarks (bench/run.sh, opt-in): the peers and the timers they are measured against.
+    age libgfshare-bin hyperfine time eatmydata
     wixl msitools zip unzip               # the Windows package (scripts/package-windows.sh): MSI, zip
     # The Windows build: the mingw-w64 cross compilers (posix threads), the tools to unpack and
     # regenerate Debian's libsodium source package, and Wine (64-bit) to run the tests.

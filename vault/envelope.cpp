@@ -250,7 +250,10 @@ Status check_bundle_equal(const Bundle& a, const Bundle& b) {
 Result<std::vector<crypto::shamir::Share>> make_shares(const SecretBytes& file_key,
                                                        unsigned threshold, unsigned count) {
     if (threshold >= crypto::shamir::k_min_threshold) {
-        return crypto::shamir::split(file_key, threshold, count);
+        // Each stanza wraps its own share: copied out of the split's single buffer.
+        TRY_ASSIGN(const crypto::shamir::ShareSet split,
+                   crypto::shamir::split(file_key, threshold, count));
+        return split.to_shares();
     }
     // K = 1: a polynomial of degree 0, every share's y is the file key itself. x is still random,
     // distinct and non-zero so stanzas look the same whatever K is.

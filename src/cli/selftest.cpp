@@ -50,7 +50,9 @@ Result<int> run_selftest(const SelftestOptions& options) {
                           "the unit tests cover up to 255 shares");
     }
     SecretBytes file_key = SecretBytes::random(crypto::shamir::k_secret_size);
-    TRY_ASSIGN(auto shares, crypto::shamir::split(file_key, options.threshold, options.shares));
+    TRY_ASSIGN(const auto split,
+               crypto::shamir::split(file_key, options.threshold, options.shares));
+    const std::vector<crypto::shamir::Share> shares = split.to_shares();
     std::cout << "split a 256-bit key " << options.threshold << "-of-" << options.shares
               << ": ok\n";
 

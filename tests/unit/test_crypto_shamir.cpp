@@ -116,7 +116,7 @@ std::vector<Share> split_ok(const SecretBytes& secret, unsigned k, unsigned n) {
     INFO("split(" << k << ", " << n << ")");
     REQUIRE(result.ok());
     REQUIRE(result->size() == n);
-    return std::move(result).value();
+    return result->to_shares();
 }
 
 bool reconstructs(std::span<const Share> shares, unsigned k, const SecretBytes& secret) {
@@ -558,4 +558,62 @@ TEST_CASE("check_split accepts a split and refuses shares that do not give the s
     REQUIRE_FALSE(invalid.ok());
     REQUIRE(invalid.error().code == Errc::internal);
     REQUIRE_THAT(invalid.error().message, Catch::Contains("has the same x"));
+}
+
+// --- The shares of one split in one buffer ----------------------------------------------------
+
+TEST_CASE("a ShareSet's views, copies and combine agree", "[shamir]") {
+    const SecretBytes secret = SecretBytes::random(shamir::k_secret_size);
+    auto made = shamir::split(secret, 4, 9);
+    REQUIRE(made.ok());
+    const shamir::ShareSet& set = *made;
+    REQUIRE(set.size() == 9);
+    const std::vector<Share> owned = set.to_shares();
+    for (std::size_t i = 0; i < set.size(); ++i) {
+        const shamir::ShareView view = set[i];
+        REQUIRE(view.y.size() == shamir::k_secret_size);
+        REQUIRE(owned[i].x == view.x);
+        REQUIRE(owned[i].y.equals(view.y));
+        // Copies own their memory: not a view into the set.
+        REQUIRE(owned[i].y.data() != view.y.data());
+        if (i > 0) {
+            // Consecutive shares sit in one allocation, one secret size apart.
+            REQUIRE(view.y.data() == set[i - 1].y.data() + shamir::k_secret_size);
+        }
+    }
+    auto from_set = shamir::combine(set, 4);
+    REQUIRE(from_set.ok());
+    REQUIRE(from_set->equals(secret));
+    REQUIRE(shamir::check_split(secret, set, 4).ok());
+    REQUIRE(reconstructs(std::span(owned).last(4), 4, secret));
+}
+
+TEST_CASE("combine over a ShareSet validates like combine over owned shares", "[shamir]") {
+    const SecretBytes secret = SecretBytes::random(shamir::k_secret_size);
+    auto made = shamir::split(secret, 3, 3);
+    REQUIRE(made.ok());
+    auto too_many = shamir::combine(*made, 4);
+    REQUIRE_FALSE(too_many.ok());
+    REQUIRE(too_many.error().code == Errc::too_few_shares);
+    auto bad = shamir::combine(*made, 1);
+    REQUIRE_FALSE(bad.ok());
+    REQUIRE(bad.error().code == Errc::invalid_argument);
+    const SecretBytes other = SecretBytes::random(shamir::k_secret_size);
+    REQUIRE_FALSE(shamir::check_split(other, *made, 3).ok());
+}
+
+TEST_CASE("a moved-from ShareSet is empty and the moved-to one still combines", "[shamir]") {
+    const SecretBytes secret = SecretBytes::random(shamir::k_secret_size);
+    auto made = shamir::split(secret, 2, 5);
+    REQUIRE(made.ok());
+    shamir::ShareSet moved = std::move(made).value();
+    REQUIRE(moved.size() == 5);
+    auto rebuilt = shamir::combine(moved, 2);
+    REQUIRE(rebuilt.ok());
+    REQUIRE(rebuilt->equals(secret));
+    shamir::ShareSet target;
+    REQUIRE(target.size() == 0);
+    target = std::move(moved);
+    REQUIRE(target.size() == 5);
+    REQUIRE(moved.size() == 0);  // NOLINT(bugprone-use-after-move): the moved-from state is tested
 }

@@ -189,7 +189,7 @@ Bytes craft_envelope(const EscrowPolicy& policy, const std::string& plaintext) {
         context.insert(context.end(), k_x, k_x + 2);
         Bytes fingerprint = to_bytes(recipients[i].fingerprint);
         context.insert(context.end(), fingerprint.begin(), fingerprint.end());
-        auto wrapped = crypto::wrap_to_recipient(recipients[i].public_key, share.y.view(), context);
+        auto wrapped = crypto::wrap_to_recipient(recipients[i].public_key, share.y, context);
         REQUIRE(wrapped.ok());
         body += "share: x25519 " + recipients[i].fingerprint + " " + to_hex(ByteView(&share.x, 1)) +
                 " " + to_hex(commitment) + " " + to_base64(wrapped.value()) + " " +
