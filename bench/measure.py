@@ -23,13 +23,12 @@ MiB = 1024 * 1024
 
 # The causes of goals missed, as profiles of the code found them (perf record -e cpu-clock).
 CAUSES = {
-    "writers": "every writer reads the whole audit log before it writes, and more than once"
-               " (verify_history_for_writing, store_envelope, then remembering the head: every"
-               " record file opened, hashed and parsed each time), and `vault prune` and"
-               " `restore apply` build the whole catalog, verifying the Ed25519 signature of"
-               " every envelope and signed record (about 60% of prune's CPU is libsodium at"
-               " 1,000 backups, most of the rest the kernel reading those files). All of it is"
-               " proportional to the vault's age, not to the write.",
+    "writers": "writers verify only the audit records after the head this host verified last"
+               " (FORMAT.md 4.3, head cache), but each still lists audit/ and checks every"
+               " record name (no file is read), so some cost per record remains; `vault prune`"
+               " also lists envelopes/ against the cached backups; `restore apply` still builds"
+               " the whole catalog before it takes the lock, verifying the Ed25519 signature of"
+               " every envelope and signed record, which is what grows with the vault's age.",
     "check": "about three quarters of `vault check`'s CPU is libsodium's Ed25519 verification,"
              " one signature per envelope and one per signed audit record (2,250 at 1,000"
              " backups), the rest opening and parsing every file; sha256sum only hashes the same"
@@ -46,7 +45,9 @@ CAUSES = {
              " same catalog: every file read, every signature verified); `status` builds it too"
              " and then evaluates its checks over the whole history and keeps both in memory,"
              " which at 10,000 backups adds about a quarter (within 1.1x at 1,000).",
-    "growth": "see the growth column: the command's CPU per backup rises with the vault's size.",
+    "growth": "see the growth column: the command's CPU per backup rises with the vault's size;"
+              " a ratio within the min-max spread of its rows (runs vary by 20% or more on a"
+              " loaded 2-core machine) is noise, not a trend: compare the full mode's 10,000.",
     "rss": "the catalog is built in memory whole: every audit record and every envelope"
            " header parsed and kept at once, so memory grows with the vault (45 MiB for"
            " `vault check` at 10,000 backups, 115 MiB for `status`, which keeps its evaluation"
