@@ -53,7 +53,7 @@ void commit(const Vault& vault, const RekeyManifest& manifest) {
 
 }  // namespace
 
-TEST_CASE("rekey manifest: canonical round trip; damage and other spellings refused",
+TEST_CASE("rekey manifest: canonical round trip: damage and other spellings refused",
           "[rekey][vault]") {
     TempDir dir;
     const Custodians c = make_custodians(2, 3);

@@ -228,7 +228,7 @@ TEST_CASE("every truncation and bit flip of an audit record is detected", "[vaul
     }
 }
 
-TEST_CASE("a chain of records verifies; names carry seq and hash", "[vault][audit]") {
+TEST_CASE("a chain of records verifies: names carry seq and hash", "[vault][audit]") {
     TempDir tmp;
     AuditChain chain = make_chain(tmp.path(), 5);
     const AuditChain read = read_chain(tmp.path());

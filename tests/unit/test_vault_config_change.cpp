@@ -90,7 +90,7 @@ TEST_CASE("config set: values that break a rule are refused", "[vault][config]")
     CHECK(moved->escrow.fingerprint() == config.escrow.fingerprint());
 }
 
-TEST_CASE("config set: record first, then the config; nothing when nothing changes",
+TEST_CASE("config set: record first, then the config: nothing when nothing changes",
           "[vault][config]") {
     TempDir dir;
     TempDir state;

@@ -517,7 +517,7 @@ TEST_CASE("swapped or transplanted stanzas are detected and named", "[vault][env
     }
 }
 
-TEST_CASE("header changes after sealing fail the header MAC; payload damage fails the AEAD",
+TEST_CASE("header changes after sealing fail the header MAC: payload damage fails the AEAD",
           "[vault][envelope]") {
     SmallEnvelope small;
     SECTION("metadata edited") {

@@ -138,7 +138,7 @@ TEST_CASE("min-retained is a floor under keep-last", "[vault][prune]") {
     CHECK(floor_kept == 3);
 }
 
-TEST_CASE("execute: each removal is recorded before the file goes; the vault stays clean",
+TEST_CASE("execute: each removal is recorded before the file goes: the vault stays clean",
           "[vault][prune]") {
     TempDir tmp;
     const Custodians custodians = make_custodians(2, 2);
@@ -224,7 +224,7 @@ TEST_CASE("an interrupted prune is finished by the next one", "[vault][prune]") 
     CHECK(after.records.size() == records_before + result->removed.size() - 1);
 }
 
-TEST_CASE("damaged and missing backups are never pruned; a damaged log stops prune",
+TEST_CASE("damaged and missing backups are never pruned: a damaged log stops prune",
           "[vault][prune]") {
     TempDir tmp;
     const Custodians custodians = make_custodians(2, 2);

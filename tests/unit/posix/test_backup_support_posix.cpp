@@ -251,7 +251,7 @@ TEST_CASE("a failed job log is not given a second failed line by a later signal"
     CHECK(lines[0]["message"] == "the bridge hung");
 }
 
-TEST_CASE("only one interrupt cleanup at a time; handlers restored after it", "[backup]") {
+TEST_CASE("only one interrupt cleanup at a time: handlers restored after it", "[backup]") {
     struct sigaction before {};
     ::sigaction(SIGTERM, nullptr, &before);
     {

@@ -8,7 +8,7 @@
 
 using namespace ssoescrow;
 
-TEST_CASE("windows hardening: no error dialogs; optional steps never fail it",
+TEST_CASE("windows hardening: no error dialogs: optional steps never fail it",
           "[hardening][windows]") {
     REQUIRE(platform::harden_process());
     const UINT mode = ::GetErrorMode();
