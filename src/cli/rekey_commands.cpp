@@ -17,17 +17,6 @@ Result<rekey::RekeyRequest> read_rekey_request(const std::string& file) {
     return rekey::parse_rekey_request(bytes, file);
 }
 
-Result<crypto::Signer> read_signer_line_file(const std::string& file) {
-    TRY_ASSIGN(const Bytes bytes, platform::read_file(platform::path_from_utf8(file),
-                                                      crypto::exchanged_file_read_limit(1024)));
-    const std::string text = crypto::normalise_exchanged_text(
-        std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
-    auto signer = crypto::parse_signer(text, file);
-    if (!signer && signer.error().code == Errc::parse)
-        return make_error(Errc::usage, signer.error().message, signer.error().hint);
-    return signer;
-}
-
 void add_rekey_commands(CLI::App& app, Command& selected) {
     CLI::App* rekey = app.add_subcommand(
         "rekey",

@@ -28,7 +28,4 @@ Result<rekey::RekeyRequest> read_rekey_request(const std::string& file);
 void print_after_rekey(const std::string& vault, const std::string& old_policy,
                        const std::string& new_policy);
 
-// Reads a signer line file (FILE.pub written by `signer keygen`, or `signer show` output).
-Result<crypto::Signer> read_signer_line_file(const std::string& file);
-
 }  // namespace ssoescrow::cli

@@ -112,6 +112,18 @@ Result<crypto::Recipient> read_recipient_file(const std::string& file) {
     return recipient;
 }
 
+Result<crypto::Signer> read_signer_line_file(const std::string& file) {
+    TRY_ASSIGN(const Bytes bytes, platform::read_file(platform::path_from_utf8(file),
+                                                      crypto::exchanged_file_read_limit(1024)));
+    // A signer line travels by e-mail: read a Notepad or mail copy as the original line.
+    const std::string text = crypto::normalise_exchanged_text(
+        std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+    auto signer = crypto::parse_signer(text, file);
+    if (!signer && signer.error().code == Errc::parse)
+        return make_error(Errc::usage, signer.error().message, signer.error().hint);
+    return signer;
+}
+
 Status flush_stdout() {
     std::cout.flush();
     if (!std::cout)

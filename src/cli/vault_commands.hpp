@@ -10,6 +10,7 @@
 
 #include "crypto/custodian_key.hpp"
 #include "crypto/result.hpp"
+#include "crypto/sign.hpp"
 #include "src/cli/command.hpp"
 #include "vault/audit_log.hpp"
 #include "vault/lock.hpp"
@@ -61,6 +62,10 @@ void warn_lock_taken_over(const vault::BrokenLock& broken);
 
 // Reads a NAME.pub written by `custodian keygen` (Errc::parse naming the file, with a hint).
 Result<crypto::Recipient> read_recipient_file(const std::string& file);
+
+// Reads a signer line file (FILE.pub written by `signer keygen`, or `signer show` output); a
+// line that does not parse is a usage error naming the file.
+Result<crypto::Signer> read_signer_line_file(const std::string& file);
 
 // Flushes stdout; Errc::io when the output could not be written (closed pipe, full disk).
 Status flush_stdout();

@@ -58,18 +58,6 @@ nlohmann::ordered_json init_json(const vault::Vault& created) {
     return doc;
 }
 
-Result<crypto::Signer> read_signer_file(const std::string& file) {
-    TRY_ASSIGN(const Bytes bytes, platform::read_file(platform::path_from_utf8(file),
-                                                      crypto::exchanged_file_read_limit(1024)));
-    // A signer line travels by e-mail: read a Notepad or mail copy as the original line.
-    const std::string text = crypto::normalise_exchanged_text(
-        std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
-    auto signer = crypto::parse_signer(text, file);
-    if (!signer && signer.error().code == Errc::parse)
-        return make_error(Errc::usage, signer.error().message, signer.error().hint);
-    return signer;
-}
-
 Status set_duration(const std::string& flag_value, std::string_view flag, std::int64_t& target) {
     if (flag_value.empty())
         return {};
@@ -99,7 +87,7 @@ Result<int> run_vault_init(const VaultInitOptions& options) {
         init.escrow.signers.push_back(host.signer);
     }
     for (const std::string& file : options.signers) {
-        TRY_ASSIGN(crypto::Signer signer, read_signer_file(file));
+        TRY_ASSIGN(crypto::Signer signer, read_signer_line_file(file));
         init.escrow.signers.push_back(std::move(signer));
     }
     if (init.escrow.signers.empty()) {
