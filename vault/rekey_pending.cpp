@@ -6,6 +6,7 @@
 #include "crypto/hash.hpp"
 #include "platform/file_io.hpp"
 #include "platform/path_text.hpp"
+#include "vault/clock.hpp"
 #include "vault/text_format.hpp"
 
 namespace ssoescrow::vault {
@@ -46,15 +47,9 @@ bool rekey_dir_exists(const fs::path& vault_dir) {
     return fs::exists(fs::symlink_status(vault_dir / k_rekey_dir, ec));
 }
 
-}  // namespace
-
-std::string serialise_rekey_manifest(const RekeyManifest& manifest) {
-    const std::string body = body_of(manifest);
-    return body + "checksum: " + sha256_hex(body) + "\n";
-}
-
-Result<RekeyManifest> parse_rekey_manifest(std::string_view text, std::string_view source) {
-    const std::string where(source);
+// The fields of a small line file, in order, after its magic; the checksum line last.
+Result<std::vector<std::string_view>> checked_lines(std::string_view text, std::string_view magic,
+                                                    const std::string& where) {
     auto bad = [&](const std::string& what) {
         return make_error(Errc::parse, where + ": " + what);
     };
@@ -66,23 +61,70 @@ Result<RekeyManifest> parse_rekey_manifest(std::string_view text, std::string_vi
         return bad("no checksum line");
     const std::string_view body = text.substr(0, checksum_at);
     if (text.substr(checksum_at) != "checksum: " + sha256_hex(body) + "\n")
-        return bad("the checksum does not match: the manifest is damaged");
+        return bad("the checksum does not match: the file is damaged");
     std::vector<std::string_view> lines;
     for (std::size_t pos = 0; pos < body.size();) {
         const std::size_t end = body.find('\n', pos);
         lines.push_back(body.substr(pos, end - pos));
         pos = end + 1;
     }
-    std::size_t next = 0;
+    if (lines.empty() || lines[0] != magic)
+        return bad("not a " + std::string(magic) + " file");
+    return lines;
+}
+
+}  // namespace
+
+std::string serialise_rekey_awaiting(const RekeyAwaitingProof& awaiting) {
+    const std::string body = std::string(k_rekey_awaiting_magic) +
+                             "\nrequest: " + awaiting.request + "\nvault: " + awaiting.vault_id +
+                             "\nexpires: " + format_time(awaiting.expires) + "\n";
+    return body + "checksum: " + sha256_hex(body) + "\n";
+}
+
+Result<RekeyAwaitingProof> parse_rekey_awaiting(std::string_view text, std::string_view source) {
+    const std::string where(source);
+    TRY_ASSIGN(const std::vector<std::string_view> lines,
+               checked_lines(text, k_rekey_awaiting_magic, where));
+    auto value = [&](std::size_t i, std::string_view key) -> Result<std::string> {
+        const std::string prefix = std::string(key) + ": ";
+        if (i >= lines.size() || lines[i].substr(0, prefix.size()) != prefix)
+            return make_error(Errc::parse, where + ": expected a '" + std::string(key) + ":' line");
+        return std::string(lines[i].substr(prefix.size()));
+    };
+    if (lines.size() != 4)
+        return make_error(Errc::parse, where + ": expected request, vault and expires lines");
+    RekeyAwaitingProof awaiting;
+    TRY_ASSIGN(awaiting.request, value(1, "request"));
+    TRY(check_hex(awaiting.request, 16, where + ": request"));
+    TRY_ASSIGN(awaiting.vault_id, value(2, "vault"));
+    TRY(check_hex(awaiting.vault_id, 16, where + ": vault"));
+    TRY_ASSIGN(const std::string expires, value(3, "expires"));
+    TRY_ASSIGN(awaiting.expires, parse_time(expires, where + ": expires"));
+    if (serialise_rekey_awaiting(awaiting) != text)
+        return make_error(Errc::parse, where + ": not in canonical form");
+    return awaiting;
+}
+
+std::string serialise_rekey_manifest(const RekeyManifest& manifest) {
+    const std::string body = body_of(manifest);
+    return body + "checksum: " + sha256_hex(body) + "\n";
+}
+
+Result<RekeyManifest> parse_rekey_manifest(std::string_view text, std::string_view source) {
+    const std::string where(source);
+    auto bad = [&](const std::string& what) {
+        return make_error(Errc::parse, where + ": " + what);
+    };
+    TRY_ASSIGN(const std::vector<std::string_view> lines,
+               checked_lines(text, k_rekey_manifest_magic, where));
+    std::size_t next = 1;
     auto field = [&](std::string_view key) -> Result<std::string> {
         const std::string prefix = std::string(key) + ": ";
         if (next >= lines.size() || lines[next].substr(0, prefix.size()) != prefix)
             return bad("expected a '" + std::string(key) + ":' line");
         return std::string(lines[next++].substr(prefix.size()));
     };
-    if (lines.empty() || lines[0] != k_rekey_manifest_magic)
-        return bad("not a rekey manifest (" + std::string(k_rekey_manifest_magic) + ")");
-    next = 1;
     RekeyManifest m;
     TRY_ASSIGN(m.request, field("request"));
     TRY(check_hex(m.request, 16, where + ": request"));
@@ -149,8 +191,38 @@ Result<PendingRekey> read_pending_rekey(const fs::path& vault_dir, const AuditCh
     }
     pending.manifest = std::move(manifest).value();
     pending.commit = find_rekey_commit(chain, *pending.manifest);
-    if (pending.commit != nullptr)
+    if (pending.commit != nullptr) {
         pending.state = PendingRekeyState::committed;
+        return pending;
+    }
+    const fs::path awaiting_path = vault_dir / k_rekey_dir / k_rekey_awaiting_file;
+    if (!platform::exists_no_follow(awaiting_path))
+        return pending;
+    TRY_ASSIGN(const Bytes awaiting_bytes,
+               platform::read_file(awaiting_path, k_max_rekey_manifest_size));
+    const std::string awaiting_rel =
+        std::string(k_rekey_dir) + "/" + std::string(k_rekey_awaiting_file);
+    auto awaiting =
+        parse_rekey_awaiting(std::string_view(reinterpret_cast<const char*>(awaiting_bytes.data()),
+                                              awaiting_bytes.size()),
+                             awaiting_rel);
+    if (awaiting && (awaiting->request != pending.manifest->request ||
+                     awaiting->vault_id != pending.manifest->vault_id)) {
+        awaiting =
+            make_error(Errc::parse, awaiting_rel + " names request " + awaiting->request +
+                                        ", but the manifest request " + pending.manifest->request);
+    }
+    if (!awaiting) {
+        return make_error(Errc::vault_damaged,
+                          "the rekey ceremony awaiting proof in " + dir_text(vault_dir) +
+                              " is damaged: " + awaiting.error().message,
+                          "run 'ssoescrow vault check --vault " + dir_text(vault_dir) +
+                              "'; 'ssoescrow rekey abandon --vault " + dir_text(vault_dir) +
+                              "' removes the ceremony (every backup is still sealed to the old "
+                              "policy)");
+    }
+    pending.awaiting = std::move(awaiting).value();
+    pending.state = PendingRekeyState::awaiting_proof;
     return pending;
 }
 
@@ -181,8 +253,10 @@ Status settle_pending_rekey(const fs::path& vault_dir, std::string_view vault_id
         return {};
     TRY_ASSIGN(const AuditChain chain, read_audit_chain(vault_dir, vault_id));
     TRY_ASSIGN(const PendingRekey pending, read_pending_rekey(vault_dir, chain));
-    if (pending.state == PendingRekeyState::uncommitted)
+    if (pending.state == PendingRekeyState::uncommitted || pending.expired(system_clock().now()))
         return remove_pending_rekey(vault_dir);
+    if (pending.state == PendingRekeyState::awaiting_proof)
+        return {};  // kept: backups go on sealing to the old policy meanwhile
     return make_error(Errc::vault_damaged,
                       "a rekey of vault " + dir_text(vault_dir) + " (request " +
                           pending.manifest->request + ") was committed in audit record " +
@@ -196,8 +270,13 @@ void check_pending_rekey(const fs::path& vault_dir, const AuditChain& chain, Fin
     const std::string rel(k_rekey_dir);
     auto pending = read_pending_rekey(vault_dir, chain);
     if (!pending) {
-        out.push_back({Severity::damaged, "rekey-manifest-damaged", rel + "/manifest",
-                       pending.error().message});
+        const bool awaiting_damaged =
+            pending.error().message.find("awaiting proof") != std::string::npos;
+        out.push_back(
+            {Severity::damaged, "rekey-manifest-damaged",
+             rel + "/" +
+                 std::string(awaiting_damaged ? k_rekey_awaiting_file : k_rekey_manifest_file),
+             pending.error().message});
         return;
     }
     switch (pending->state) {
@@ -209,6 +288,19 @@ void check_pending_rekey(const fs::path& vault_dir, const AuditChain& chain, Fin
                            "record): rolled back by the next writer; every backup is still "
                            "sealed to the old policy"});
             return;
+        case PendingRekeyState::awaiting_proof: {
+            const RekeyAwaitingProof& awaiting = *pending->awaiting;
+            const std::string commit =
+                "'ssoescrow rekey apply <request> --vault " + dir_text(vault_dir) + " --proof ...'";
+            out.push_back(
+                {Severity::warning, "rekey-awaiting-proof", rel,
+                 "the rekey of request " + awaiting.request +
+                     " awaits proof from the new custodians ('ssoescrow rekey prove') until " +
+                     format_time(awaiting.expires) + "; commit it with " + commit +
+                     ", or 'ssoescrow rekey abandon'; after that time the next writer rolls it "
+                     "back. Every backup is still sealed to the old policy"});
+            return;
+        }
         case PendingRekeyState::committed:
             out.push_back({Severity::warning, "rekey-incomplete", rel,
                            "the rekey of request " + pending->manifest->request +

@@ -1,6 +1,6 @@
 // The `rekey` subcommand group (custodian turnover, FORMAT.md 4.10): rekey_commands.cpp creates
 // the group and calls one add_* function per subcommand (rekey_request.cpp, rekey_approve.cpp,
-// rekey_apply.cpp, rekey_finish.cpp).
+// rekey_apply.cpp, rekey_finish.cpp, rekey_prove.cpp, rekey_abandon.cpp).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -19,6 +19,8 @@ void add_rekey_request_command(CLI::App& rekey, Command& selected);
 void add_rekey_approve_command(CLI::App& rekey, Command& selected);
 void add_rekey_apply_command(CLI::App& rekey, Command& selected);
 void add_rekey_finish_command(CLI::App& rekey, Command& selected);
+void add_rekey_prove_command(CLI::App& rekey, Command& selected);
+void add_rekey_abandon_command(CLI::App& rekey, Command& selected);
 
 // Reads and parses a rekey request file (a mail or Notepad copy reads as the original).
 Result<rekey::RekeyRequest> read_rekey_request(const std::string& file);

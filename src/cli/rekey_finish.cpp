@@ -64,9 +64,10 @@ void add_rekey_finish_command(CLI::App& rekey, Command& selected) {
                         "Seconds to wait for another writer's lock (default 0: fail at once)");
     command->footer(
         "Needs no approvals: the committed ceremony's new envelopes and config are in\n"
-        "VAULT/rekey/. An uncommitted ceremony is rolled back instead; none is nothing to do.\n"
+        "VAULT/rekey/. An uncommitted ceremony is rolled back instead; none is nothing to do;\n"
+        "one awaiting proof (--verify-custodians) is left alone, exit 6.\n"
         "Exit status: 0 finished (or nothing to do); 5 I/O; 6 signing key not in the new\n"
-        "policy; 7 locked; 8 damaged vault or pending state.");
+        "policy, a ceremony awaiting proof; 7 locked; 8 damaged vault or pending state.");
     command->callback(
         [options, &selected] { selected.run = [options] { return run_rekey_finish(*options); }; });
 }

@@ -120,6 +120,19 @@ bool has_record(const vault::AuditChain& chain, vault::AuditType type, std::stri
     });
 }
 
+// A ceremony prepared with --verify-custodians that is still waiting for the new custodians.
+Error awaiting_proof_error(const fs::path& dir, const vault::RekeyAwaitingProof& awaiting,
+                           const std::string& consequence) {
+    return make_error(Errc::precondition,
+                      "the rekey of request " + awaiting.request + " in " + dir_text(dir) +
+                          " awaits proof from the new custodians until " +
+                          vault::format_time(awaiting.expires) + ": " + consequence,
+                      "commit it with 'ssoescrow rekey apply REQUEST --vault " + dir_text(dir) +
+                          " --proof NAME.rkproof ...' once the new custodians ran 'ssoescrow "
+                          "rekey prove', or remove it with 'ssoescrow rekey abandon --vault " +
+                          dir_text(dir) + "'");
+}
+
 // The config step of the finish: the old config is replaced by rekey/config (checked against the
 // manifest first); a config already replaced is left alone.
 Status replace_config(const fs::path& dir, const vault::Vault& opened,
@@ -211,7 +224,9 @@ Result<FinishOutcome> finish_locked(const fs::path& dir, vault::WriterLock& lock
     TRY_ASSIGN(const vault::PendingRekey pending, vault::read_pending_rekey(dir, chain));
     if (pending.state == vault::PendingRekeyState::none)
         return outcome;
-    if (pending.state == vault::PendingRekeyState::uncommitted) {
+    if (pending.state == vault::PendingRekeyState::awaiting_proof && !pending.expired(clock.now()))
+        return awaiting_proof_error(dir, *pending.awaiting, "nothing to finish");
+    if (pending.state != vault::PendingRekeyState::committed) {
         TRY(lock.check_still_held());
         TRY(vault::remove_pending_rekey(dir));
         outcome.rolled_back = true;
@@ -340,11 +355,13 @@ vault::AuditRecord commit_record(const RekeyRequest& request, const vault::Rekey
     return record;
 }
 
-// Steps 6 and 7: the pending state (envelopes, config, manifest last), then the commit record.
-Result<std::uint64_t> write_pending_and_commit(
-    const RekeyRequest& request, const std::vector<Covered>& covered,
-    const std::vector<BackupShares>& shares, const vault::Vault& opened, vault::AuditChain& chain,
-    vault::WriterLock& lock, const crypto::SigningKey& signer, vault::Clock& clock) {
+// Step 6: the pending state (envelopes, config, with --verify-custodians the awaiting-proof
+// file, the manifest last).
+Result<vault::RekeyManifest> write_pending(const RekeyRequest& request,
+                                           const std::vector<Covered>& covered,
+                                           const std::vector<BackupShares>& shares,
+                                           const vault::Vault& opened, vault::WriterLock& lock,
+                                           const crypto::SigningKey& signer, bool await_proof) {
     const fs::path dir = opened.dir();
     TRY(platform::ensure_private_directory(pending_dir(dir)));
     vault::RekeyManifest manifest;
@@ -368,10 +385,25 @@ Result<std::uint64_t> write_pending_and_commit(
                                      as_bytes(config), platform::Overwrite::no,
                                      platform::FinalMode::read_only));
     platform::test_hooks::crash_point("rekey-after-pending-config");
+    if (await_proof) {
+        const vault::RekeyAwaitingProof awaiting{manifest.request, manifest.vault_id,
+                                                 request.expires};
+        TRY(platform::write_file_durably(pending_dir(dir) / vault::k_rekey_awaiting_file,
+                                         as_bytes(vault::serialise_rekey_awaiting(awaiting)),
+                                         platform::Overwrite::no, platform::FinalMode::read_only));
+        platform::test_hooks::crash_point("rekey-after-awaiting-proof");
+    }
     TRY(platform::write_file_durably(pending_dir(dir) / vault::k_rekey_manifest_file,
                                      as_bytes(vault::serialise_rekey_manifest(manifest)),
                                      platform::Overwrite::no, platform::FinalMode::read_only));
     platform::test_hooks::crash_point("rekey-after-manifest");
+    return manifest;
+}
+
+// Step 7: the commit record.
+Result<std::uint64_t> commit(const RekeyRequest& request, const vault::RekeyManifest& manifest,
+                             const fs::path& dir, vault::AuditChain& chain, vault::WriterLock& lock,
+                             vault::Clock& clock) {
     TRY(lock.check_still_held());
     TRY_ASSIGN(
         const vault::ChainRecord committed,
@@ -380,35 +412,252 @@ Result<std::uint64_t> write_pending_and_commit(
     return committed.record.seq;
 }
 
+// Takes the writer lock and checks the history as every writer does, except for the settling
+// of a pending rekey, which the caller decides.
+Result<vault::WriterLock> lock_for_rekey(const fs::path& dir, const vault::Vault& before,
+                                         const vault::LockOptions& lock_options,
+                                         const vault::WriterContext& writer) {
+    TRY_ASSIGN(const fs::path state_dir,
+               vault::state_dir_for(writer.state_root, before.vault_id()));
+    TRY_ASSIGN(vault::WriterLock lock, vault::WriterLock::acquire(dir, lock_options));
+    {
+        // The history checks of every writer but the config's (a committed rekey's config is
+        // still the old one, which the finish replaces).
+        TRY_ASSIGN(const vault::AuditChain chain, vault::read_audit_chain(dir, before.vault_id()));
+        if (!chain.intact()) {
+            return make_error(
+                Errc::vault_damaged,
+                "the audit log of " + dir_text(dir) + " is damaged; refusing to write to the vault",
+                check_hint(dir));
+        }
+        TRY(vault::check_not_rolled_back(before, chain, state_dir));
+    }
+    if (lock.taken_over()) {
+        TRY(vault::audit_lock_takeover(before, *lock.taken_over(), lock_options.operation,
+                                       clock_of(lock_options).now()));
+    }
+    return lock;
+}
+
+// The manifest of VAULT/rekey/ when it parses and no record commits it; otherwise `damage`.
+Result<vault::RekeyManifest> uncommitted_manifest(const fs::path& dir,
+                                                  const vault::AuditChain& chain,
+                                                  const Error& damage) {
+    auto bytes = platform::read_file(pending_dir(dir) / vault::k_rekey_manifest_file,
+                                     vault::k_max_rekey_manifest_size);
+    if (!bytes)
+        return damage;
+    auto manifest = vault::parse_rekey_manifest(
+        std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()),
+        "rekey/manifest");
+    if (!manifest || vault::find_rekey_commit(chain, *manifest) != nullptr)
+        return damage;
+    return manifest;
+}
+
+// The commit of a ceremony awaiting proof, under the lock: which prepared backups are still
+// verified (one pruned meanwhile is dropped), which verified backups it does not cover.
+Result<std::vector<vault::RekeyManifestLine>> still_covered(const vault::RekeyManifest& manifest,
+                                                            const vault::Catalog& catalog,
+                                                            bool leave_uncovered,
+                                                            ApplyOutcome& outcome) {
+    std::vector<vault::RekeyManifestLine> kept;
+    std::set<std::string> ids;
+    for (const vault::RekeyManifestLine& line : manifest.backups) {
+        ids.insert(line.old_backup);
+        const vault::CatalogEntry* entry = catalog.find(line.old_backup);
+        if (entry == nullptr || !entry->usable()) {
+            outcome.skipped.push_back(line.old_backup);
+            continue;
+        }
+        if (entry->envelope_hash != line.old_envelope) {
+            return make_error(Errc::vault_damaged,
+                              "backup " + line.old_backup +
+                                  " is no longer the envelope the ceremony was prepared from",
+                              "run 'ssoescrow vault check'");
+        }
+        kept.push_back(line);
+    }
+    for (const vault::CatalogEntry& e : catalog.entries) {
+        if (e.usable() && ids.count(e.backup_id) == 0)
+            outcome.left_uncovered.push_back(e.backup_id);
+    }
+    if (!outcome.left_uncovered.empty() && !leave_uncovered) {
+        std::string names;
+        for (const std::string& id : outcome.left_uncovered)
+            names += (names.empty() ? "" : ", ") + id;
+        return make_error(Errc::precondition,
+                          "the ceremony does not cover verified backup(s) " + names +
+                              " (sealed while it awaited proof); nothing was changed",
+                          "give --leave-uncovered to leave them sealed to the old policy until "
+                          "a second ceremony or a prune, or abandon this ceremony and make a "
+                          "new request");
+    }
+    if (kept.empty()) {
+        return make_error(Errc::precondition,
+                          "every backup the ceremony prepared was pruned while it awaited "
+                          "proof; nothing to rekey",
+                          "remove it with 'ssoescrow rekey abandon', then make a new request");
+    }
+    return kept;
+}
+
+// Reads the kept pending envelopes (each must be the one the manifest names, sealed to the new
+// policy and signed by one of its signers).
+Result<std::vector<Bytes>> read_pending_envelopes(const fs::path& dir, const RekeyRequest& request,
+                                                  std::span<const vault::RekeyManifestLine> lines) {
+    std::vector<Bytes> out;
+    for (const vault::RekeyManifestLine& line : lines) {
+        TRY_ASSIGN(Bytes envelope, platform::read_file(pending_envelope(dir, line.new_backup),
+                                                       vault::k_max_envelope_file_size));
+        if (sha256_hex(envelope) != line.new_envelope) {
+            return make_error(Errc::vault_damaged,
+                              "the pending envelope of backup " + line.new_backup +
+                                  " is not the one the ceremony prepared",
+                              "remove the ceremony with 'ssoescrow rekey abandon' and prepare it "
+                              "again");
+        }
+        TRY_ASSIGN(const vault::EnvelopeHeader header, vault::parse_envelope_header(envelope));
+        TRY(vault::check_envelope_policy(header, request.new_policy));
+        TRY(vault::check_envelope_signature(header, envelope));
+        out.push_back(std::move(envelope));
+    }
+    return out;
+}
+
+// --proof: every kept pending envelope must open with the new custodians' shares before the
+// commit; the proven custodians are named.
+Status open_with_proofs(std::span<const Bytes> envelopes, const std::vector<BackupShares>& shares,
+                        ApplyOutcome& outcome) {
+    std::set<std::string> proven;
+    for (std::size_t i = 0; i < envelopes.size(); ++i) {
+        // The bundle itself is not needed: that it opens is the proof.
+        TRY_ASSIGN(const vault::Bundle opened,
+                   vault::combine_and_open(envelopes[i], shares[i].shares));
+        for (const vault::CustodianShare& share : shares[i].shares)
+            proven.insert(share.recipient_fingerprint);
+    }
+    outcome.proven_by.assign(proven.begin(), proven.end());
+    return {};
+}
+
+Result<ApplyOutcome> commit_proven(const RekeyRequest& request, const restore::RequestKey& key,
+                                   const ApplyOptions& options, const vault::Vault& before,
+                                   ApplyOutcome outcome) {
+    vault::Clock& clock = clock_of(options.lock);
+    const fs::path dir = options.vault_dir;
+    const std::string id = restore::request_id_hex(request.id);
+    TRY(check_rekey_request_current(request, clock.now()));
+    TRY(check_signer_of(request.new_policy, *options.signer));
+    TRY_ASSIGN(vault::WriterLock lock, lock_for_rekey(dir, before, options.lock, options.writer));
+    TRY_ASSIGN(const vault::Vault opened, vault::Vault::open(dir));
+    TRY_ASSIGN(vault::AuditChain chain, vault::read_audit_chain(dir, opened.vault_id()));
+    TRY_ASSIGN(const vault::PendingRekey pending, vault::read_pending_rekey(dir, chain));
+    if (pending.state != vault::PendingRekeyState::awaiting_proof ||
+        pending.manifest->request != id) {
+        return make_error(Errc::precondition,
+                          "no rekey of request " + id + " awaits proof in " + dir_text(dir) +
+                              " any more (abandoned, or rolled back after it expired)",
+                          "make a new request with 'ssoescrow rekey request'");
+    }
+    TRY(check_not_stale(request, opened, chain));
+    vault::RekeyManifest manifest = *pending.manifest;
+    if (opened.config_hash() != manifest.old_config) {
+        return make_error(Errc::precondition,
+                          "the config of vault " + dir_text(dir) +
+                              " changed while the ceremony awaited proof; committing it would "
+                              "undo that change",
+                          "remove it with 'ssoescrow rekey abandon --vault " + dir_text(dir) +
+                              "' and prepare it again with the same request and approvals");
+    }
+    TRY(vault::check_vault_writable(opened));
+    TRY(platform::remove_stale_temp_files(opened.envelopes_dir()));
+    TRY(platform::remove_stale_temp_files(opened.audit_dir()));
+    // The proofs first, against every pending envelope the manifest names.
+    TRY_ASSIGN(const std::vector<Bytes> envelopes,
+               read_pending_envelopes(dir, request, manifest.backups));
+    TRY_ASSIGN(const PendingHeaders headers, pending_headers(envelopes));
+    TRY_ASSIGN(std::vector<BackupShares> shares,
+               open_rekey_proofs(request, key, headers, options.proofs, clock.now()));
+    TRY_ASSIGN(const vault::Catalog catalog, vault::build_catalog(opened));
+    TRY_ASSIGN(const std::vector<vault::RekeyManifestLine> kept,
+               still_covered(manifest, catalog, options.leave_uncovered, outcome));
+    // Every kept pending envelope with its proven shares: `envelopes` follows the manifest,
+    // `shares` the headers (sorted by backup id).
+    std::vector<Bytes> to_open;
+    std::vector<BackupShares> their_shares;
+    for (const vault::RekeyManifestLine& line : kept) {
+        for (std::size_t i = 0; i < manifest.backups.size(); ++i) {
+            if (manifest.backups[i].new_backup == line.new_backup)
+                to_open.push_back(envelopes[i]);
+        }
+        for (std::size_t i = 0; i < headers.headers.size(); ++i) {
+            if (vault::backup_id_hex(headers.headers[i].backup_id) == line.new_backup)
+                their_shares.push_back(std::move(shares[i]));
+        }
+    }
+    TRY(open_with_proofs(to_open, their_shares, outcome));
+    if (kept.size() != manifest.backups.size()) {
+        // Before the commit the manifest may still change: it is uncommitted, and a crash here
+        // leaves a ceremony awaiting proof with fewer backups.
+        manifest.backups = kept;
+        TRY(lock.check_still_held());
+        TRY(platform::write_file_durably(pending_dir(dir) / vault::k_rekey_manifest_file,
+                                         as_bytes(vault::serialise_rekey_manifest(manifest)),
+                                         platform::Overwrite::yes, platform::FinalMode::read_only));
+        platform::test_hooks::crash_point("rekey-after-manifest-rewrite");
+    }
+    TRY_ASSIGN(outcome.commit_seq, commit(request, manifest, dir, chain, lock, clock));
+    TRY_ASSIGN(const FinishOutcome finished, finish_locked(dir, lock, *options.signer, clock));
+    outcome.rekeyed = finished.backups;
+    TRY(lock.release());
+    return outcome;
+}
+
 }  // namespace
 
 Result<FinishOutcome> finish_rekey(const fs::path& vault_dir, const crypto::SigningKey& signer,
                                    const vault::LockOptions& lock_options,
                                    const vault::WriterContext& writer) {
     TRY_ASSIGN(const vault::Vault before, vault::Vault::open(vault_dir));
-    TRY_ASSIGN(const fs::path state_dir,
-               vault::state_dir_for(writer.state_root, before.vault_id()));
-    TRY_ASSIGN(vault::WriterLock lock, vault::WriterLock::acquire(vault_dir, lock_options));
-    {
-        // The history checks of every writer but the config's (a committed rekey's config is
-        // still the old one, which the finish replaces).
-        TRY_ASSIGN(const vault::AuditChain chain,
-                   vault::read_audit_chain(vault_dir, before.vault_id()));
-        if (!chain.intact()) {
-            return make_error(Errc::vault_damaged,
-                              "the audit log of " + dir_text(vault_dir) +
-                                  " is damaged; refusing to write to the vault",
-                              check_hint(vault_dir));
-        }
-        TRY(vault::check_not_rolled_back(before, chain, state_dir));
-    }
-    vault::Clock& clock = clock_of(lock_options);
-    if (lock.taken_over())
-        TRY(vault::audit_lock_takeover(before, *lock.taken_over(), lock_options.operation,
-                                       clock.now()));
-    TRY_ASSIGN(FinishOutcome outcome, finish_locked(vault_dir, lock, signer, clock));
+    TRY_ASSIGN(vault::WriterLock lock, lock_for_rekey(vault_dir, before, lock_options, writer));
+    TRY_ASSIGN(FinishOutcome outcome,
+               finish_locked(vault_dir, lock, signer, clock_of(lock_options)));
     TRY(lock.release());
     return outcome;
+}
+
+Result<std::string> abandon_rekey(const fs::path& vault_dir, const vault::LockOptions& lock_options,
+                                  const vault::WriterContext& writer) {
+    TRY_ASSIGN(const vault::Vault before, vault::Vault::open(vault_dir));
+    TRY_ASSIGN(vault::WriterLock lock, lock_for_rekey(vault_dir, before, lock_options, writer));
+    TRY_ASSIGN(const vault::AuditChain chain,
+               vault::read_audit_chain(vault_dir, before.vault_id()));
+    auto pending = vault::read_pending_rekey(vault_dir, chain);
+    if (!pending) {
+        // A damaged awaiting-proof file beside a manifest that parses and that no record commits
+        // is still an uncommitted ceremony; a damaged manifest is not known to be one.
+        TRY_ASSIGN(const vault::RekeyManifest manifest,
+                   uncommitted_manifest(vault_dir, chain, pending.error()));
+        pending = vault::PendingRekey{vault::PendingRekeyState::uncommitted, manifest, nullptr,
+                                      std::nullopt};
+    }
+    if (pending->state == vault::PendingRekeyState::none)
+        return std::string();
+    if (pending->state == vault::PendingRekeyState::committed) {
+        return make_error(
+            Errc::precondition,
+            "the rekey of request " + pending->manifest->request +
+                " was committed in audit record " + std::to_string(pending->commit->record.seq) +
+                ": a committed rekey is finished, never undone",
+            "finish it with 'ssoescrow rekey finish --vault " + dir_text(vault_dir) + "'");
+    }
+    const std::string request =
+        pending->manifest ? pending->manifest->request : std::string("(not prepared)");
+    TRY(lock.check_still_held());
+    TRY(vault::remove_pending_rekey(vault_dir));
+    TRY(lock.release());
+    return request;
 }
 
 Result<ApplyOutcome> apply_rekey(const RekeyRequest& request, const restore::RequestKey& key,
@@ -440,6 +689,21 @@ Result<ApplyOutcome> apply_rekey(const RekeyRequest& request, const restore::Req
             outcome.commit_seq = pending.commit->record.seq;
             return outcome;
         }
+        const bool awaiting = pending.state == vault::PendingRekeyState::awaiting_proof &&
+                              !pending.expired(clock.now());
+        if (!options.proofs.empty()) {
+            if (awaiting && pending.manifest->request == id)
+                return commit_proven(request, key, options, before, std::move(outcome));
+            return make_error(Errc::precondition,
+                              "no rekey of request " + id + " awaits proof in " + dir_text(dir),
+                              "prepare it first: 'ssoescrow rekey apply REQUEST --vault " +
+                                  dir_text(dir) + " --approval ... --verify-custodians'");
+        }
+        if (awaiting) {
+            return awaiting_proof_error(dir, *pending.awaiting,
+                                        pending.manifest->request == id ? "it is prepared already"
+                                                                        : "one ceremony at a time");
+        }
         if (pending.state != vault::PendingRekeyState::committed)
             TRY(check_not_stale(request, before, chain));
     }
@@ -454,8 +718,17 @@ Result<ApplyOutcome> apply_rekey(const RekeyRequest& request, const restore::Req
     TRY_ASSIGN(const fs::path state_dir,
                vault::state_dir_for(options.writer.state_root, before.vault_id()));
     TRY_ASSIGN(vault::WriterLock lock, vault::WriterLock::acquire(dir, options.lock));
-    outcome.rolled_back = platform::exists_no_follow(pending_dir(dir));
+    const bool was_pending = platform::exists_no_follow(pending_dir(dir));
     TRY(vault::settle_pending_rekey(dir, before.vault_id()));
+    if (platform::exists_no_follow(pending_dir(dir))) {
+        // Prepared by someone else while this command waited for the lock.
+        return make_error(
+            Errc::precondition,
+            "another rekey ceremony awaiting proof was prepared in " + dir_text(dir) + " meanwhile",
+            "run 'ssoescrow vault check --vault " + dir_text(dir) +
+                "' to see which; commit or abandon it first");
+    }
+    outcome.rolled_back = was_pending;
     TRY_ASSIGN(const vault::Vault opened, vault::Vault::open(dir));
     TRY(vault::verify_history_for_writing(opened, state_dir));
     if (lock.taken_over()) {
@@ -473,8 +746,17 @@ Result<ApplyOutcome> apply_rekey(const RekeyRequest& request, const restore::Req
                covered_backups(request, catalog, options.leave_uncovered, outcome));
 
     // Steps 5-7.
-    TRY_ASSIGN(outcome.commit_seq, write_pending_and_commit(request, covered, shares, opened, chain,
-                                                            lock, *options.signer, clock));
+    TRY_ASSIGN(const vault::RekeyManifest manifest,
+               write_pending(request, covered, shares, opened, lock, *options.signer,
+                             options.verify_custodians));
+    if (options.verify_custodians) {
+        outcome.awaiting_proof = true;
+        outcome.prepared = manifest.backups.size();
+        outcome.expires = request.expires;
+        TRY(lock.release());
+        return outcome;
+    }
+    TRY_ASSIGN(outcome.commit_seq, commit(request, manifest, dir, chain, lock, clock));
     // Step 8.
     TRY_ASSIGN(const FinishOutcome finished, finish_locked(dir, lock, *options.signer, clock));
     outcome.rekeyed = finished.backups;

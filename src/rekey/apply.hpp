@@ -3,8 +3,14 @@
 // commit record (policy-change with `rekey`) and the finish; `rekey finish` completes a
 // committed ceremony that was interrupted.
 //
+// With --verify-custodians, apply stops after the pending state (plus rekey/awaiting-proof) and
+// releases the lock; the new custodians prove with `rekey prove`; `rekey apply --proof` combines
+// their shares, opens every pending envelope and only then commits and finishes.
+//
 // Crash points (platform/test_hooks.hpp), in order: rekey-after-pending-envelope (each new
-// envelope in rekey/), rekey-after-pending-config, rekey-after-manifest, rekey-after-commit,
+// envelope in rekey/), rekey-after-pending-config, rekey-after-awaiting-proof (with
+// --verify-custodians), rekey-after-manifest, rekey-after-manifest-rewrite (--proof, when a
+// backup was pruned while awaiting proof), rekey-after-commit,
 // rekey-after-config, then per backup rekey-after-link, rekey-after-record,
 // rekey-after-prune-record, rekey-after-unlink; rekey-before-cleanup.
 #pragma once
@@ -39,6 +45,10 @@ struct ApplyOptions {
     std::filesystem::path vault_dir;
     const crypto::SigningKey* signer = nullptr;  // a signer of the new policy
     std::vector<ApprovalFile> approvals;
+    // --verify-custodians: stop after the pending state, awaiting proof from the new custodians.
+    bool verify_custodians = false;
+    // --proof: commit a ceremony awaiting proof (instead of approvals).
+    std::vector<ApprovalFile> proofs;
     bool leave_uncovered = false;
     vault::LockOptions lock;  // operation "rekey"
     vault::WriterContext writer;
@@ -53,6 +63,10 @@ struct ApplyOutcome {
     std::vector<std::string> skipped;         // covered, but no longer verified (pruned since)
     std::vector<std::string> left_uncovered;  // verified, not covered, left sealed as they were
     bool rolled_back = false;                 // an uncommitted earlier ceremony was removed
+    bool awaiting_proof = false;              // --verify-custodians: prepared, not committed
+    std::size_t prepared = 0;                 // pending envelopes written (awaiting proof)
+    std::int64_t expires = 0;                 // when a ceremony awaiting proof is rolled back
+    std::vector<std::string> proven_by;  // the new custodians whose proofs opened every envelope
 };
 
 // Steps 1-8 of FORMAT.md 4.10. `key` must be the request's (check_rekey_key).
@@ -64,5 +78,12 @@ Result<ApplyOutcome> apply_rekey(const RekeyRequest& request, const restore::Req
 Result<FinishOutcome> finish_rekey(const std::filesystem::path& vault_dir,
                                    const crypto::SigningKey& signer, const vault::LockOptions& lock,
                                    const vault::WriterContext& writer);
+
+// Takes the writer lock and removes an uncommitted ceremony (awaiting proof or interrupted);
+// refuses a committed one (it must be finished). Returns the removed ceremony's request id, ""
+// when there was none.
+Result<std::string> abandon_rekey(const std::filesystem::path& vault_dir,
+                                  const vault::LockOptions& lock,
+                                  const vault::WriterContext& writer);
 
 }  // namespace ssoescrow::rekey

@@ -12,8 +12,23 @@ namespace ssoescrow::rekey {
 
 namespace {
 
-constexpr std::string_view k_share_context_label = "ssoescrow/1 rekey-approval";
 constexpr std::uint8_t k_share_context_version = 1;
+
+// The two files that carry re-wrapped shares to the operator differ in their version line, their
+// time field and the label their shares' associated data starts with: an approval (an old
+// custodian's share of a covered backup) and a proof (a new custodian's share of a pending
+// envelope) can never stand in for each other.
+struct ShareFileKind {
+    std::string_view magic;
+    std::string_view context_label;
+    std::string_view time_field;
+    std::string_view noun;  // for messages
+};
+
+constexpr ShareFileKind k_approval_kind{k_rekey_approval_magic, "ssoescrow/1 rekey-approval",
+                                        "approved", "rekey approval"};
+constexpr ShareFileKind k_proof_kind{k_rekey_proof_magic, "ssoescrow/1 rekey-proof", "proved",
+                                     "rekey proof"};
 constexpr std::int64_t k_max_lifetime = 30 * 24 * 3600;
 constexpr std::int64_t k_future_tolerance = 300;
 
@@ -105,6 +120,17 @@ Status check_magic(std::string_view text, std::string_view magic, std::string_vi
     if (first.rfind("ssoescrow-restore-request/", 0) == 0) {
         return make_error(Errc::precondition, where + " is a restore request, not a rekey request");
     }
+    if (magic == k_rekey_approval_magic && first.rfind("ssoescrow-rekey-proof/", 0) == 0) {
+        return make_error(Errc::precondition,
+                          where + " is a rekey proof (a new custodian's), not a rekey approval",
+                          "give it with --proof when the ceremony awaits proof");
+    }
+    if (magic == k_rekey_proof_magic && first.rfind("ssoescrow-rekey-approval/", 0) == 0) {
+        return make_error(Errc::precondition,
+                          where + " is a rekey approval (an old custodian's), not a rekey proof",
+                          "give it with --approval; a proof is made by a new custodian with "
+                          "'ssoescrow rekey prove'");
+    }
     const std::string prefix = std::string(magic.substr(0, magic.find('/') + 1));
     if (first.rfind(prefix, 0) == 0) {
         return make_error(Errc::unsupported_version,
@@ -140,14 +166,6 @@ std::string header_list(const std::vector<std::string>& headers) {
 Bytes vault_id_bytes(std::string_view vault_id) {
     auto bytes = from_hex(vault_id, "vault");
     return bytes ? std::move(bytes).value() : Bytes(16, 0);
-}
-
-const vault::EnvelopeHeader* find_header(const RekeyRequest& request, const vault::BackupId& id) {
-    for (const vault::EnvelopeHeader& h : request.headers) {
-        if (h.backup_id == id)
-            return &h;
-    }
-    return nullptr;
 }
 
 std::string hex_byte(std::uint8_t value) {
@@ -353,26 +371,66 @@ std::string RekeyApproval::describe() const {
     return "custodian '" + label + "' (" + custodian + ")";
 }
 
-std::string serialise_rekey_approval(const RekeyApproval& approval) {
-    std::string out(k_rekey_approval_magic);
-    out += "\nrequest: " + restore::request_id_hex(approval.request) + "\n";
-    out += "request-sha256: " + to_hex(approval.request_sha256) + "\n";
-    out += "vault: " + approval.vault_id + "\n";
-    out += "custodian: " + approval.custodian + "\n";
-    out += "label: " + approval.label + "\n";
-    out += "approved: " + vault::format_time(approval.approved) + "\n";
-    out += "shares: " + std::to_string(approval.shares.size()) + "\n";
-    for (const RekeyShare& share : approval.shares) {
+const vault::EnvelopeHeader* CoveredHeaders::find(const vault::BackupId& id) const {
+    for (const vault::EnvelopeHeader& h : headers) {
+        if (h.backup_id == id)
+            return &h;
+    }
+    return nullptr;
+}
+
+const std::string* CoveredHeaders::text_of(const vault::BackupId& id) const {
+    for (std::size_t i = 0; i < headers.size(); ++i) {
+        if (headers[i].backup_id == id)
+            return &texts[i];
+    }
+    return nullptr;
+}
+
+CoveredHeaders covered_headers(const RekeyRequest& request) {
+    return {request.envelope_headers, request.headers};
+}
+
+Result<PendingHeaders> pending_headers(std::span<const Bytes> envelopes) {
+    std::vector<std::pair<std::string, std::string>> texts;  // backup id hex -> header bytes
+    for (const Bytes& file : envelopes) {
+        TRY_ASSIGN(const vault::EnvelopeHeader header, vault::parse_envelope_header(file));
+        texts.emplace_back(vault::backup_id_hex(header.backup_id),
+                           std::string(as_text(ByteView(file).subspan(0, header.header_size))));
+    }
+    std::sort(texts.begin(), texts.end());
+    PendingHeaders out;
+    for (auto& [id, text] : texts) {
+        TRY_ASSIGN(vault::EnvelopeHeader parsed, restore::parse_embedded_header(text, "envelope"));
+        out.headers.push_back(std::move(parsed));
+        out.texts.push_back(std::move(text));
+    }
+    return out;
+}
+
+namespace {
+
+std::string serialise_share_file(const ShareFileKind& kind, const RekeyApproval& file) {
+    std::string out(kind.magic);
+    out += "\nrequest: " + restore::request_id_hex(file.request) + "\n";
+    out += "request-sha256: " + to_hex(file.request_sha256) + "\n";
+    out += "vault: " + file.vault_id + "\n";
+    out += "custodian: " + file.custodian + "\n";
+    out += "label: " + file.label + "\n";
+    out += std::string(kind.time_field) + ": " + vault::format_time(file.approved) + "\n";
+    out += "shares: " + std::to_string(file.shares.size()) + "\n";
+    for (const RekeyShare& share : file.shares) {
         out += "share: " + vault::backup_id_hex(share.backup_id) + " " + hex_byte(share.x) + " " +
                to_base64(share.wrapped) + "\n";
     }
     return restore::with_checksum(std::move(out));
 }
 
-Result<RekeyApproval> parse_rekey_approval(ByteView file, std::string_view source) {
+Result<RekeyApproval> parse_share_file(const ShareFileKind& kind, ByteView file,
+                                       std::string_view source) {
     const std::string where(source);
-    TRY_ASSIGN(Reader in, open_ceremony_file(file, source, k_max_rekey_approval_size,
-                                             k_rekey_approval_magic, "rekey approval"));
+    TRY_ASSIGN(Reader in,
+               open_ceremony_file(file, source, k_max_rekey_approval_size, kind.magic, kind.noun));
     RekeyApproval approval;
     TRY_ASSIGN(const std::string_view id, in.field("request"));
     TRY(parse_fixed_hex(id, approval.request, where + ": request"));
@@ -388,8 +446,9 @@ Result<RekeyApproval> parse_rekey_approval(ByteView file, std::string_view sourc
     TRY_ASSIGN(const std::string_view label, in.field("label"));
     TRY(crypto::check_label(label));
     approval.label = std::string(label);
-    TRY_ASSIGN(const std::string_view approved, in.field("approved"));
-    TRY_ASSIGN(approval.approved, vault::parse_time(approved, where + ": approved"));
+    TRY_ASSIGN(const std::string_view time, in.field(kind.time_field));
+    TRY_ASSIGN(approval.approved,
+               vault::parse_time(time, where + ": " + std::string(kind.time_field)));
     TRY_ASSIGN(const std::size_t shares, in.count("shares", k_max_rekey_backups));
     for (std::size_t i = 0; i < shares; ++i) {
         TRY_ASSIGN(const std::string_view line, in.field("share"));
@@ -410,14 +469,17 @@ Result<RekeyApproval> parse_rekey_approval(ByteView file, std::string_view sourc
     }
     if (!in.at_end())
         return in.error("checksum", "unexpected lines before the checksum");
-    if (serialise_rekey_approval(approval) != as_text(file))
-        return make_error(Errc::parse, where + ": rekey approval is not in canonical form");
+    if (serialise_share_file(kind, approval) != as_text(file)) {
+        return make_error(Errc::parse,
+                          where + ": " + std::string(kind.noun) + " is not in canonical form");
+    }
     return approval;
 }
 
-Bytes rekey_share_context(const RekeyRequest& request, const vault::EnvelopeHeader& header,
-                          std::string_view fingerprint, std::uint8_t x) {
-    Bytes context = to_bytes(k_share_context_label);
+Bytes share_context(const ShareFileKind& kind, const RekeyRequest& request,
+                    const CoveredHeaders& covered, const vault::EnvelopeHeader& header,
+                    std::string_view fingerprint, std::uint8_t x) {
+    Bytes context = to_bytes(kind.context_label);
     context.push_back(0);
     context.push_back(k_share_context_version);
     const crypto::Digest digest = rekey_digest(request);
@@ -426,12 +488,10 @@ Bytes rekey_share_context(const RekeyRequest& request, const vault::EnvelopeHead
     const Bytes vault_id = vault_id_bytes(request.vault_id);
     context.insert(context.end(), vault_id.begin(), vault_id.end());
     context.insert(context.end(), header.backup_id.begin(), header.backup_id.end());
-    // The header exactly as the request carries it (the custodian saw these bytes).
+    // The header exactly as the custodian saw it (in the request, or in the pending envelope).
     crypto::Digest header_sha{};
-    for (std::size_t i = 0; i < request.headers.size(); ++i) {
-        if (request.headers[i].backup_id == header.backup_id)
-            header_sha = crypto::sha256(as_bytes(request.envelope_headers[i]));
-    }
+    if (const std::string* text = covered.text_of(header.backup_id))
+        header_sha = crypto::sha256(as_bytes(*text));
     context.insert(context.end(), header_sha.begin(), header_sha.end());
     context.push_back(static_cast<std::uint8_t>(header.threshold));
     context.push_back(x);
@@ -440,8 +500,11 @@ Bytes rekey_share_context(const RekeyRequest& request, const vault::EnvelopeHead
     return context;
 }
 
-Result<RekeyApproval> approve_rekey(const RekeyRequest& request, const crypto::Identity& identity,
-                                    std::int64_t now) {
+// The custodian's side of either file: every covered header with a stanza for `identity` is
+// opened (commitment checked) and its share re-wrapped to the request's one-time key.
+Result<RekeyApproval> wrap_shares(const ShareFileKind& kind, const RekeyRequest& request,
+                                  const CoveredHeaders& covered, const crypto::Identity& identity,
+                                  std::int64_t now) {
     TRY(check_rekey_request_current(request, now));
     const std::string fingerprint = identity.recipient.fingerprint();
     RekeyApproval approval;
@@ -451,42 +514,35 @@ Result<RekeyApproval> approve_rekey(const RekeyRequest& request, const crypto::I
     approval.custodian = fingerprint;
     approval.label = identity.recipient.label;
     approval.approved = now;
-    for (const vault::EnvelopeHeader& header : request.headers) {
+    for (const vault::EnvelopeHeader& header : covered.headers) {
         if (!vault::find_stanza(header, fingerprint))
             continue;  // sealed before this custodian joined: the others approve it
         TRY_ASSIGN(vault::CustodianShare share, vault::open_stanza(header, identity));
         RekeyShare out;
         out.backup_id = header.backup_id;
         out.x = share.share.x;
-        TRY_ASSIGN(out.wrapped, crypto::wrap_to_recipient(
-                                    request.ephemeral_key, share.share.y.view(),
-                                    rekey_share_context(request, header, fingerprint, out.x)));
+        TRY_ASSIGN(out.wrapped,
+                   crypto::wrap_to_recipient(
+                       request.ephemeral_key, share.share.y.view(),
+                       share_context(kind, request, covered, header, fingerprint, out.x)));
         approval.shares.push_back(std::move(out));
-    }
-    if (approval.shares.empty()) {
-        return make_error(Errc::not_found,
-                          "identity " + fingerprint +
-                              " has no share of any backup of rekey "
-                              "request " +
-                              restore::request_id_hex(request.id),
-                          "only custodians of the old policy approve a rekey");
     }
     return approval;
 }
 
-namespace {
-
-// One approval on its own: its bindings, then every share.
+// One approval or proof on its own: its bindings, then every share.
 Result<std::vector<std::pair<vault::BackupId, vault::CustodianShare>>> open_one(
-    const RekeyRequest& request, const restore::RequestKey& key, const ApprovalFile& file) {
-    TRY_ASSIGN(const RekeyApproval approval, parse_rekey_approval(file.bytes, file.source));
+    const ShareFileKind& kind, const RekeyRequest& request, const CoveredHeaders& covered,
+    const restore::RequestKey& key, const ApprovalFile& file) {
+    TRY_ASSIGN(const RekeyApproval approval, parse_share_file(kind, file.bytes, file.source));
     const std::string who = file.source + " (" + approval.describe() + ")";
     const std::string id = restore::request_id_hex(request.id);
     if (approval.request != request.id) {
         return make_error(Errc::share_mismatch,
-                          who + " approves another rekey request (" +
+                          who + (&kind == &k_proof_kind ? " proves" : " approves") +
+                              " another rekey request (" +
                               restore::request_id_hex(approval.request) + "), not " + id,
-                          "a stale ceremony: ask this custodian to approve request " + id);
+                          "a stale ceremony: ask this custodian for one of request " + id);
     }
     if (approval.vault_id != request.vault_id)
         return make_error(Errc::share_mismatch, who + " is for vault " + approval.vault_id);
@@ -498,26 +554,30 @@ Result<std::vector<std::pair<vault::BackupId, vault::CustodianShare>>> open_one(
     }
     std::vector<std::pair<vault::BackupId, vault::CustodianShare>> out;
     for (const RekeyShare& share : approval.shares) {
-        const vault::EnvelopeHeader* header = find_header(request, share.backup_id);
+        const vault::EnvelopeHeader* header = covered.find(share.backup_id);
         const std::string backup = vault::backup_id_hex(share.backup_id);
-        if (header == nullptr)
+        if (header == nullptr) {
+            if (&kind == &k_proof_kind)
+                continue;  // a pending backup dropped since (pruned): its share is not needed
             return make_error(Errc::share_mismatch, who + " holds a share of backup " + backup +
                                                         ", which the request does not cover");
+        }
         auto stanza = vault::find_stanza(*header, approval.custodian);
         if (!stanza || stanza.value()->x != share.x) {
             return make_error(Errc::share_mismatch,
                               who + ": backup " + backup +
                                   " has no stanza for this custodian with this x: only the "
-                                  "custodians a backup was sealed to can approve it");
+                                  "custodians a backup was sealed to can open it");
         }
         auto y = crypto::unwrap_with_identity(
             key.secret_key, key.public_key, share.wrapped,
-            rekey_share_context(request, *header, approval.custodian, share.x));
+            share_context(kind, request, covered, *header, approval.custodian, share.x));
         if (!y) {
-            return make_error(Errc::auth_failed,
-                              who + " is corrupt: its share of backup " + backup +
-                                  " does not open with this request's key",
-                              "ask this custodian for a new approval of this request");
+            return make_error(
+                Errc::auth_failed,
+                who + " is corrupt: its share of backup " + backup +
+                    " does not open with this request's key",
+                "ask this custodian for a new " + std::string(kind.noun) + " of this request");
         }
         vault::CustodianShare opened{approval.custodian,
                                      crypto::shamir::Share{share.x, std::move(y).value()}};
@@ -527,19 +587,21 @@ Result<std::vector<std::pair<vault::BackupId, vault::CustodianShare>>> open_one(
     return out;
 }
 
-}  // namespace
-
-Result<std::vector<BackupShares>> open_rekey_approvals(const RekeyRequest& request,
-                                                       const restore::RequestKey& key,
-                                                       std::span<const ApprovalFile> approvals,
-                                                       std::int64_t now) {
-    TRY(check_rekey_request_current(request, now));
+// Every file on its own (every bad one named in one error), then enough distinct custodians per
+// covered header.
+Result<std::vector<BackupShares>> open_share_files(const ShareFileKind& kind,
+                                                   const RekeyRequest& request,
+                                                   const CoveredHeaders& covered,
+                                                   const restore::RequestKey& key,
+                                                   std::span<const ApprovalFile> files,
+                                                   std::string_view too_few_hint) {
+    const std::string plural = &kind == &k_proof_kind ? "proofs" : "approvals";
     std::map<vault::BackupId, std::map<std::string, vault::CustodianShare>> by_backup;
     std::string bad;
     Errc first = Errc::share_mismatch;
     std::string good;
-    for (const ApprovalFile& file : approvals) {
-        auto opened = open_one(request, key, file);
+    for (const ApprovalFile& file : files) {
+        auto opened = open_one(kind, request, covered, key, file);
         if (!opened) {
             if (bad.empty())
                 first = opened.error().code;
@@ -552,27 +614,99 @@ Result<std::vector<BackupShares>> open_rekey_approvals(const RekeyRequest& reque
     }
     if (!bad.empty()) {
         return make_error(first, bad,
-                          good.empty() ? std::string("no approval is usable")
-                                       : "these approvals are good: " + good);
+                          good.empty() ? "no " + std::string(kind.noun) + " is usable"
+                                       : "these " + plural + " are good: " + good);
     }
     std::vector<BackupShares> out;
-    for (const vault::EnvelopeHeader& header : request.headers) {
+    for (const vault::EnvelopeHeader& header : covered.headers) {
         BackupShares shares;
         shares.backup_id = header.backup_id;
         for (auto& [custodian, share] : by_backup[header.backup_id])
             shares.shares.push_back(std::move(share));
         if (shares.shares.size() < header.threshold) {
             return make_error(Errc::too_few_shares,
-                              "need " + std::to_string(header.threshold) +
-                                  " approvals for backup " +
-                                  vault::backup_id_hex(header.backup_id) + ", have " +
-                                  std::to_string(shares.shares.size()),
-                              "ask more custodians of the old policy to approve the rekey "
-                              "request");
+                              "need " + std::to_string(header.threshold) + " " + plural +
+                                  " for backup " + vault::backup_id_hex(header.backup_id) +
+                                  ", have " + std::to_string(shares.shares.size()),
+                              std::string(too_few_hint));
         }
         out.push_back(std::move(shares));
     }
     return out;
+}
+
+}  // namespace
+
+std::string serialise_rekey_approval(const RekeyApproval& approval) {
+    return serialise_share_file(k_approval_kind, approval);
+}
+
+Result<RekeyApproval> parse_rekey_approval(ByteView file, std::string_view source) {
+    return parse_share_file(k_approval_kind, file, source);
+}
+
+std::string serialise_rekey_proof(const RekeyApproval& proof) {
+    return serialise_share_file(k_proof_kind, proof);
+}
+
+Result<RekeyApproval> parse_rekey_proof(ByteView file, std::string_view source) {
+    return parse_share_file(k_proof_kind, file, source);
+}
+
+Bytes rekey_share_context(const RekeyRequest& request, const vault::EnvelopeHeader& header,
+                          std::string_view fingerprint, std::uint8_t x) {
+    return share_context(k_approval_kind, request, covered_headers(request), header, fingerprint,
+                         x);
+}
+
+Result<RekeyApproval> approve_rekey(const RekeyRequest& request, const crypto::Identity& identity,
+                                    std::int64_t now) {
+    TRY_ASSIGN(RekeyApproval approval,
+               wrap_shares(k_approval_kind, request, covered_headers(request), identity, now));
+    if (approval.shares.empty()) {
+        return make_error(Errc::not_found,
+                          "identity " + approval.custodian +
+                              " has no share of any backup of rekey request " +
+                              restore::request_id_hex(request.id),
+                          "only custodians of the old policy approve a rekey");
+    }
+    return approval;
+}
+
+Result<RekeyApproval> prove_rekey(const RekeyRequest& request, const PendingHeaders& pending,
+                                  const crypto::Identity& identity, std::int64_t now) {
+    TRY_ASSIGN(RekeyApproval proof,
+               wrap_shares(k_proof_kind, request, CoveredHeaders{pending.texts, pending.headers},
+                           identity, now));
+    if (proof.shares.empty()) {
+        return make_error(Errc::not_found,
+                          "identity " + proof.custodian +
+                              " has no share of any pending envelope of rekey request " +
+                              restore::request_id_hex(request.id),
+                          "only custodians of the new policy prove a rekey");
+    }
+    return proof;
+}
+
+Result<std::vector<BackupShares>> open_rekey_approvals(const RekeyRequest& request,
+                                                       const restore::RequestKey& key,
+                                                       std::span<const ApprovalFile> approvals,
+                                                       std::int64_t now) {
+    TRY(check_rekey_request_current(request, now));
+    return open_share_files(k_approval_kind, request, covered_headers(request), key, approvals,
+                            "ask more custodians of the old policy to approve the rekey request");
+}
+
+Result<std::vector<BackupShares>> open_rekey_proofs(const RekeyRequest& request,
+                                                    const restore::RequestKey& key,
+                                                    const PendingHeaders& pending,
+                                                    std::span<const ApprovalFile> proofs,
+                                                    std::int64_t now) {
+    TRY(check_rekey_request_current(request, now));
+    return open_share_files(k_proof_kind, request, CoveredHeaders{pending.texts, pending.headers},
+                            key, proofs,
+                            "ask more custodians of the new policy to run 'ssoescrow rekey "
+                            "prove' against the pending envelopes");
 }
 
 }  // namespace ssoescrow::rekey

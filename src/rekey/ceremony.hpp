@@ -35,6 +35,12 @@
 //   shares: <S>
 //   S times: share: <backup id> <x, 2 hex> <wrapped, base64 of 104 bytes>   ascending backup id
 //   checksum: <64 lower hex>
+//
+// Proof (`rekey apply --verify-custodians`): the same lines as an approval under the version line
+// ssoescrow-rekey-proof/1, with "proved:" for "approved:"; one per new custodian, whose shares
+// are those of the *pending* envelopes (VAULT/rekey/), re-wrapped to the request's one-time key
+// with the label "ssoescrow/1 rekey-proof". The operator combines K2 of them and opens every
+// pending envelope before the commit.
 #pragma once
 
 #include <cstddef>
@@ -58,6 +64,7 @@ namespace ssoescrow::rekey {
 
 inline constexpr std::string_view k_rekey_request_magic = "ssoescrow-rekey-request/1";
 inline constexpr std::string_view k_rekey_approval_magic = "ssoescrow-rekey-approval/1";
+inline constexpr std::string_view k_rekey_proof_magic = "ssoescrow-rekey-proof/1";
 inline constexpr std::size_t k_max_rekey_request_size = 64u << 20;
 inline constexpr std::size_t k_max_rekey_approval_size = 1u << 20;
 inline constexpr std::size_t k_max_rekey_backups = 4096;
@@ -130,6 +137,28 @@ std::string serialise_rekey_approval(const RekeyApproval& approval);
 // approval, not a rekey approval").
 Result<RekeyApproval> parse_rekey_approval(ByteView file, std::string_view source);
 
+std::string serialise_rekey_proof(const RekeyApproval& proof);
+// Strict, like parse_rekey_approval; an approval is refused as such, and the reverse.
+Result<RekeyApproval> parse_rekey_proof(ByteView file, std::string_view source);
+
+// The headers whose shares a ceremony file carries, verbatim (the bytes the custodian saw) and
+// parsed, in ascending backup id: the request's covered backups, or the pending envelopes.
+struct CoveredHeaders {
+    std::span<const std::string> texts;
+    std::span<const vault::EnvelopeHeader> headers;
+
+    const vault::EnvelopeHeader* find(const vault::BackupId& id) const;
+    const std::string* text_of(const vault::BackupId& id) const;
+};
+
+struct PendingHeaders {
+    std::vector<std::string> texts;
+    std::vector<vault::EnvelopeHeader> headers;
+};
+
+// The headers of the pending envelopes (complete envelope files), sorted by backup id.
+Result<PendingHeaders> pending_headers(std::span<const Bytes> envelopes);
+
 // The associated data of one re-wrapped share (FORMAT.md 4.10).
 Bytes rekey_share_context(const RekeyRequest& request, const vault::EnvelopeHeader& header,
                           std::string_view fingerprint, std::uint8_t x);
@@ -139,6 +168,11 @@ Bytes rekey_share_context(const RekeyRequest& request, const vault::EnvelopeHead
 // fingerprint when no covered backup was sealed to it.
 Result<RekeyApproval> approve_rekey(const RekeyRequest& request, const crypto::Identity& identity,
                                     std::int64_t now);
+
+// A new custodian's side of `--verify-custodians`: every pending envelope sealed to `identity`
+// is opened (commitment checked) and its share re-wrapped. Errc::not_found when none was.
+Result<RekeyApproval> prove_rekey(const RekeyRequest& request, const PendingHeaders& pending,
+                                  const crypto::Identity& identity, std::int64_t now);
 
 struct ApprovalFile {
     std::string source;  // the file name, for messages
@@ -160,5 +194,14 @@ Result<std::vector<BackupShares>> open_rekey_approvals(const RekeyRequest& reque
                                                        const restore::RequestKey& key,
                                                        std::span<const ApprovalFile> approvals,
                                                        std::int64_t now);
+
+// The operator's side of the proofs: like open_rekey_approvals, against the pending envelopes'
+// headers and the new threshold; shares of a header not in `pending` (a backup dropped since,
+// because it was pruned) are ignored.
+Result<std::vector<BackupShares>> open_rekey_proofs(const RekeyRequest& request,
+                                                    const restore::RequestKey& key,
+                                                    const PendingHeaders& pending,
+                                                    std::span<const ApprovalFile> proofs,
+                                                    std::int64_t now);
 
 }  // namespace ssoescrow::rekey

@@ -1,10 +1,10 @@
-// libFuzzer target: the rekey request, rekey approval and rekey manifest parsers (vault/FORMAT.md
-// 4.10).
+// libFuzzer target: the rekey request, rekey approval, rekey proof, rekey manifest and
+// awaiting-proof parsers (vault/FORMAT.md 4.10).
 //
 // Properties checked on every input:
 // - parsing never crashes, hangs or allocates beyond the ceilings (ASan/UBSan);
 // - the same with the checksum line recomputed, so mutations reach the field parsers;
-// - canonical encoding: whatever either parser accepts serialises back to exactly the input.
+// - canonical encoding: whatever any parser accepts serialises back to exactly the input.
 // Seeds: tests/fuzz/corpus/fuzz_rekey/.
 #include <cstddef>
 #include <cstdint>
@@ -27,6 +27,12 @@ void check_both(std::string_view text) {
         std::abort();
     auto request = rekey::parse_rekey_request(as_bytes(text), "fuzz");
     if (request.ok() && rekey::serialise_rekey_request(request.value()) != text)
+        std::abort();
+    auto proof = rekey::parse_rekey_proof(as_bytes(text), "fuzz");
+    if (proof.ok() && rekey::serialise_rekey_proof(proof.value()) != text)
+        std::abort();
+    auto awaiting = vault::parse_rekey_awaiting(text, "fuzz");
+    if (awaiting.ok() && vault::serialise_rekey_awaiting(awaiting.value()) != text)
         std::abort();
     auto manifest = vault::parse_rekey_manifest(text, "fuzz");
     if (manifest.ok() && vault::serialise_rekey_manifest(manifest.value()) != text)

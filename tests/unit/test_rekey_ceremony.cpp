@@ -234,3 +234,111 @@ TEST_CASE("rekey and restore approvals never stand in for each other", "[rekey]"
     CHECK(request_as_restore.error().message.find("is a rekey request, not a restore request") !=
           std::string::npos);
 }
+
+namespace {
+
+ApprovalFile as_file(const std::string& name, const std::string& text) {
+    return ApprovalFile{name, Bytes(text.begin(), text.end())};
+}
+
+// Rewrites a proof as an approval (version line, time field, checksum recomputed): what an
+// attacker who swaps the kinds would make.
+std::string proof_as_approval(std::string text) {
+    text.replace(0, rekey::k_rekey_proof_magic.size(), rekey::k_rekey_approval_magic);
+    text.replace(text.find("\nproved: "), 9, "\napproved: ");
+    text.erase(text.rfind("checksum: "));
+    return restore::with_checksum(std::move(text));
+}
+
+}  // namespace
+
+TEST_CASE("rekey proofs: K2 new custodians open every pending envelope", "[rekey]") {
+    Ceremony c;
+    auto made = c.request();
+    const restore::RequestKey key = key_of(made);
+    std::vector<Bytes> pending_files{seal_at(c.vault, c.new_policy, k_t0 + 10),
+                                     seal_at(c.vault, c.new_policy, k_t0 + 20)};
+    auto pending = rekey::pending_headers(pending_files);
+    REQUIRE(pending.ok());
+    REQUIRE(pending->headers.size() == 2);
+    CHECK(pending->headers[0].backup_id < pending->headers[1].backup_id);
+
+    auto dave = rekey::prove_rekey(made.request, *pending, c.dave, k_t0 + 300);
+    REQUIRE(dave.ok());
+    CHECK(dave->shares.size() == 2);
+    const std::string dave_text = rekey::serialise_rekey_proof(*dave);
+    auto parsed = rekey::parse_rekey_proof(as_bytes(dave_text), "dave.rkproof");
+    REQUIRE(parsed.ok());
+    CHECK(rekey::serialise_rekey_proof(*parsed) == dave_text);
+    auto bob = rekey::prove_rekey(made.request, *pending, c.old_set.identities[1], k_t0 + 300);
+    REQUIRE(bob.ok());
+    const std::string bob_text = rekey::serialise_rekey_proof(*bob);
+
+    // Alice is not in the new policy: no stanza of any pending envelope.
+    auto alice = rekey::prove_rekey(made.request, *pending, c.old_set.identities[0], k_t0 + 300);
+    REQUIRE_FALSE(alice.ok());
+    CHECK(alice.error().code == Errc::not_found);
+
+    auto shares = rekey::open_rekey_proofs(
+        made.request, key, *pending,
+        std::vector{as_file("dave", dave_text), as_file("bob", bob_text)}, k_t0 + 400);
+    REQUIRE(shares.ok());
+    REQUIRE(shares->size() == 2);
+    for (std::size_t i = 0; i < shares->size(); ++i) {
+        // pending_headers sorted the headers; the files were sealed in creation order.
+        const Bytes& file =
+            pending->headers[i].created == k_t0 + 10 ? pending_files[0] : pending_files[1];
+        CHECK(combine_and_open(file, (*shares)[i].shares).ok());
+    }
+
+    auto one = rekey::open_rekey_proofs(made.request, key, *pending,
+                                        std::vector{as_file("dave", dave_text)}, k_t0 + 400);
+    REQUIRE_FALSE(one.ok());
+    CHECK(one.error().code == Errc::too_few_shares);
+    CHECK(one.error().message.find("need 2 proofs for backup") != std::string::npos);
+
+    // Proofs of other pending envelopes (a ceremony prepared again) prove nothing here.
+    std::vector<Bytes> again{seal_at(c.vault, c.new_policy, k_t0 + 10)};
+    auto other = rekey::pending_headers(again);
+    REQUIRE(other.ok());
+    auto stale = rekey::open_rekey_proofs(
+        made.request, key, *other,
+        std::vector{as_file("dave", dave_text), as_file("bob", bob_text)}, k_t0 + 400);
+    REQUIRE_FALSE(stale.ok());
+    CHECK(stale.error().code == Errc::too_few_shares);
+}
+
+TEST_CASE("rekey proofs and approvals never stand in for each other", "[rekey]") {
+    Ceremony c;
+    auto made = c.request();
+    const restore::RequestKey key = key_of(made);
+    const ApprovalFile alice = approval_file(made.request, c.old_set.identities[0], "alice");
+    std::vector<Bytes> pending_files{seal_at(c.vault, c.new_policy, k_t0 + 10)};
+    auto pending = rekey::pending_headers(pending_files);
+    REQUIRE(pending.ok());
+    auto dave = rekey::prove_rekey(made.request, *pending, c.dave, k_t0 + 300);
+    REQUIRE(dave.ok());
+    const std::string dave_text = rekey::serialise_rekey_proof(*dave);
+
+    auto proof_as_approval_file = rekey::parse_rekey_approval(as_bytes(dave_text), "dave");
+    REQUIRE_FALSE(proof_as_approval_file.ok());
+    CHECK(proof_as_approval_file.error().message.find("is a rekey proof") != std::string::npos);
+    auto approval_as_proof = rekey::parse_rekey_proof(alice.bytes, "alice");
+    REQUIRE_FALSE(approval_as_proof.ok());
+    CHECK(approval_as_proof.error().message.find("is a rekey approval") != std::string::npos);
+    auto restore_parse = restore::parse_approval(as_bytes(dave_text), "dave");
+    CHECK_FALSE(restore_parse.ok());
+
+    // Bob holds a share in the old and the new policy. A "proof" of the covered backups,
+    // rewritten as an approval, does not open: the associated data's label differs.
+    rekey::PendingHeaders covered{made.request.envelope_headers, made.request.headers};
+    auto bob = rekey::prove_rekey(made.request, covered, c.old_set.identities[1], k_t0 + 300);
+    REQUIRE(bob.ok());
+    const std::string forged = proof_as_approval(rekey::serialise_rekey_proof(*bob));
+    REQUIRE(rekey::parse_rekey_approval(as_bytes(forged), "bob").ok());
+    auto opened = rekey::open_rekey_approvals(
+        made.request, key, std::vector{alice, as_file("bob", forged)}, k_t0 + 400);
+    REQUIRE_FALSE(opened.ok());
+    CHECK(opened.error().code == Errc::auth_failed);
+    CHECK(opened.error().message.find("is corrupt") != std::string::npos);
+}

@@ -127,3 +127,55 @@ TEST_CASE("pending rekey: uncommitted is rolled back by the next writer, committ
     CHECK_FALSE(settle_pending_rekey(vault.dir(), vault.vault_id()));
     CHECK(fs::exists(pending));
 }
+
+TEST_CASE("pending rekey: a ceremony awaiting proof is kept until its request expires",
+          "[rekey][vault]") {
+    TempDir dir;
+    const Custodians c = make_custodians(2, 3);
+    const Vault vault = make_vault(dir.path() / "v", c.policy);
+    const RekeyManifest m = sample_manifest(vault);
+    const fs::path pending = vault.dir() / k_rekey_dir;
+    const UnixTime now = system_clock().now();
+    RekeyAwaitingProof awaiting{m.request, m.vault_id, now + 86400};
+
+    const std::string text = serialise_rekey_awaiting(awaiting);
+    auto parsed = parse_rekey_awaiting(text, "awaiting-proof");
+    REQUIRE(parsed);
+    CHECK(serialise_rekey_awaiting(*parsed) == text);
+    std::string flipped = text;
+    flipped[text.find("vault: ") + 7] ^= 1;
+    CHECK_FALSE(parse_rekey_awaiting(flipped, "awaiting-proof"));
+    CHECK_FALSE(parse_rekey_awaiting(serialise_rekey_manifest(m), "awaiting-proof"));
+
+    // Awaiting proof and current: kept by every writer, rekey-awaiting-proof.
+    write_pending(vault, m);
+    write_text(pending / k_rekey_awaiting_file, text);
+    auto report = check_vault(vault, {});
+    REQUIRE(report);
+    CHECK(has_finding(report->findings, Severity::warning, "rekey-awaiting-proof", "rekey"));
+    REQUIRE(settle_pending_rekey(vault.dir(), vault.vault_id()));
+    CHECK(fs::exists(pending / k_rekey_manifest_file));
+
+    // Naming another request: damage (writers refuse, nothing is removed).
+    RekeyAwaitingProof other = awaiting;
+    other.request = std::string(32, 'e');
+    write_text(pending / k_rekey_awaiting_file, serialise_rekey_awaiting(other));
+    report = check_vault(vault, {});
+    REQUIRE(report);
+    CHECK(has_finding(report->findings, Severity::damaged, "rekey-manifest-damaged",
+                      "rekey/awaiting-proof"));
+    CHECK_FALSE(settle_pending_rekey(vault.dir(), vault.vault_id()));
+    CHECK(fs::exists(pending));
+
+    // Expired: the next writer rolls it back.
+    awaiting.expires = now - 1;
+    write_text(pending / k_rekey_awaiting_file, serialise_rekey_awaiting(awaiting));
+    REQUIRE(settle_pending_rekey(vault.dir(), vault.vault_id()));
+    CHECK_FALSE(fs::exists(pending));
+
+    // The awaiting-proof file without a manifest (interrupted while preparing): rolled back.
+    fs::create_directory(pending);
+    write_text(pending / k_rekey_awaiting_file, text);
+    REQUIRE(settle_pending_rekey(vault.dir(), vault.vault_id()));
+    CHECK_FALSE(fs::exists(pending));
+}
