@@ -26,6 +26,7 @@
 //   vault: <32 hex>
 //   expires: <time>                    the request's expiry
 //   checksum: <64 hex>
+#pragma once
 
 #include <filesystem>
 #include <optional>

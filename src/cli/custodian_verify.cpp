@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "src/cli/command.hpp"
+#include "src/cli/identity_options.hpp"
 #include "src/identity_file.hpp"
 #include "src/terminal.hpp"
 
@@ -31,11 +32,8 @@ void add_custodian_verify(CLI::App& custodian, Command& selected) {
     auto options = std::make_shared<VerifyOptions>();
     CLI::App* verify = custodian.add_subcommand(
         "verify", "Check that an identity file is intact and opens with your passphrase");
-    verify->add_option("--identity", options->identity, "The custodian's NAME.key")->required();
-    verify->add_option("--passphrase-file", options->passphrase.file,
-                       "Read the passphrase from this owner-only file");
-    verify->add_option("--passphrase-fd", options->passphrase.fd,
-                       "Read the passphrase from this open file descriptor");
+    add_identity_options(*verify, options->identity, options->passphrase,
+                         "The custodian's NAME.key");
     verify->footer(
         "Exit status: 0 the identity opens; 3 malformed or newer file; 4 wrong passphrase or "
         "damaged file; 5 cannot read; 6 file readable by others.");

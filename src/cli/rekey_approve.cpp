@@ -15,6 +15,7 @@
 #include "platform/file_io.hpp"
 #include "platform/path_text.hpp"
 #include "src/cli/confirm_approval.hpp"
+#include "src/cli/identity_options.hpp"
 #include "src/cli/rekey_commands.hpp"
 #include "src/cli/vault_commands.hpp"
 #include "src/identity_file.hpp"
@@ -205,12 +206,7 @@ Result<int> run_rekey_approve(const RekeyApproveOptions& options) {
         }
     }
     // Which custodian this identity is, before any passphrase prompt.
-    TRY_ASSIGN(
-        const crypto::SecretBytes identity_file,
-        platform::read_secret_file(platform::path_from_utf8(options.identity),
-                                   k_max_identity_file_size, platform::RequireOwnerOnly::yes));
-    TRY_ASSIGN(const crypto::Recipient recipient,
-               crypto::identity_recipient(identity_file.view(), options.identity));
+    TRY_ASSIGN(const crypto::Recipient recipient, recipient_of_identity_file(options.identity));
     const std::string you = recipient.fingerprint();
     bool holds_share = false;
     for (const vault::EnvelopeHeader& h : request.headers)
@@ -259,12 +255,7 @@ void add_rekey_approve_command(CLI::App& rekey, Command& selected) {
     CLI::App* command = rekey.add_subcommand(
         "approve", "Step 2 (old custodian): approve a rekey request with your identity, offline");
     command->add_option("request", options->request, "The rekey request file (RKREQ)")->required();
-    command->add_option("--identity", options->identity, "Your identity file (NAME.key)")
-        ->required();
-    command->add_option("--passphrase-file", options->passphrase.file,
-                        "Read the passphrase from this owner-only file");
-    command->add_option("--passphrase-fd", options->passphrase.fd,
-                        "Read the passphrase from this open file descriptor");
+    add_identity_options(*command, options->identity, options->passphrase);
     command->add_option("--out", options->out, "The approval file to write")->required();
     command->add_flag("--yes", options->yes,
                       "Approve without asking on the terminal (the details are still printed)");

@@ -13,9 +13,11 @@
 #include "crypto/hash.hpp"
 #include "platform/file_io.hpp"
 #include "platform/path_text.hpp"
+#include "src/cli/identity_options.hpp"
 #include "src/cli/rekey_commands.hpp"
 #include "src/cli/vault_commands.hpp"
 #include "src/identity_file.hpp"
+#include "src/rekey/apply.hpp"
 #include "vault/clock.hpp"
 #include "vault/rekey_pending.hpp"
 #include "vault/text_format.hpp"
@@ -49,23 +51,7 @@ Result<std::vector<Bytes>> pending_envelopes(const rekey::RekeyRequest& request,
                           "ask the operator for a current copy of the vault; the ceremony is "
                           "prepared by 'ssoescrow rekey apply ... --verify-custodians'");
     }
-    std::vector<Bytes> out;
-    for (const vault::RekeyManifestLine& line : pending.manifest->backups) {
-        const std::string name = "rekey/" + line.new_backup + ".envelope";
-        TRY_ASSIGN(Bytes envelope, platform::read_file(dir / platform::path_from_utf8(name),
-                                                       vault::k_max_envelope_file_size));
-        if (to_hex(crypto::sha256(envelope)) != line.new_envelope) {
-            return make_error(
-                Errc::vault_damaged,
-                vault_text + "/" + name + " is not the envelope the ceremony prepared",
-                "ask the operator for a new copy of the vault");
-        }
-        TRY_ASSIGN(const vault::EnvelopeHeader header, vault::parse_envelope_header(envelope));
-        TRY(vault::check_envelope_policy(header, request.new_policy));
-        TRY(vault::check_envelope_signature(header, envelope));
-        out.push_back(std::move(envelope));
-    }
-    return out;
+    return rekey::read_pending_envelopes(dir, request, pending.manifest->backups);
 }
 
 Result<int> run_rekey_prove(const RekeyProveOptions& options) {
@@ -75,12 +61,7 @@ Result<int> run_rekey_prove(const RekeyProveOptions& options) {
     TRY_ASSIGN(const std::vector<Bytes> envelopes, pending_envelopes(request, options.vault));
     TRY_ASSIGN(const rekey::PendingHeaders pending, rekey::pending_headers(envelopes));
     // Which custodian this identity is, before any passphrase prompt.
-    TRY_ASSIGN(
-        const crypto::SecretBytes identity_file,
-        platform::read_secret_file(platform::path_from_utf8(options.identity),
-                                   k_max_identity_file_size, platform::RequireOwnerOnly::yes));
-    TRY_ASSIGN(const crypto::Recipient recipient,
-               crypto::identity_recipient(identity_file.view(), options.identity));
+    TRY_ASSIGN(const crypto::Recipient recipient, recipient_of_identity_file(options.identity));
     const auto& custodians = request.new_policy.recipients;
     if (std::none_of(custodians.begin(), custodians.end(), [&](const crypto::Recipient& r) {
             return r.fingerprint() == recipient.fingerprint();
@@ -122,12 +103,7 @@ void add_rekey_prove_command(CLI::App& rekey, Command& selected) {
     command->add_option("request", options->request, "The rekey request file (RKREQ)")->required();
     command->add_option("--vault", options->vault, "The vault (or a copy) whose rekey awaits proof")
         ->required();
-    command->add_option("--identity", options->identity, "Your identity file (NAME.key)")
-        ->required();
-    command->add_option("--passphrase-file", options->passphrase.file,
-                        "Read the passphrase from this owner-only file");
-    command->add_option("--passphrase-fd", options->passphrase.fd,
-                        "Read the passphrase from this open file descriptor");
+    add_identity_options(*command, options->identity, options->passphrase);
     command->add_option("--out", options->out, "The proof file to write")->required();
     command->footer(
         "For a ceremony prepared with 'rekey apply --verify-custodians': opens your stanza of\n"

@@ -15,6 +15,7 @@
 #include "platform/file_io.hpp"
 #include "platform/path_text.hpp"
 #include "src/cli/confirm_approval.hpp"
+#include "src/cli/identity_options.hpp"
 #include "src/cli/restore_commands.hpp"
 #include "src/identity_file.hpp"
 #include "src/restore/request.hpp"
@@ -113,12 +114,7 @@ Result<int> run_approve(const ApproveOptions& options) {
 
     // Which custodian this identity is, without the passphrase: a foreign identity is named
     // before any prompt.
-    TRY_ASSIGN(
-        const crypto::SecretBytes identity_file,
-        platform::read_secret_file(platform::path_from_utf8(options.identity),
-                                   k_max_identity_file_size, platform::RequireOwnerOnly::yes));
-    TRY_ASSIGN(const crypto::Recipient recipient,
-               crypto::identity_recipient(identity_file.view(), options.identity));
+    TRY_ASSIGN(const crypto::Recipient recipient, recipient_of_identity_file(options.identity));
     const std::string fingerprint = recipient.fingerprint();
     auto stanza = vault::find_stanza(request.header, fingerprint);
     if (!stanza) {
@@ -243,12 +239,7 @@ void add_restore_approve_command(CLI::App& restore, Command& selected) {
     CLI::App* command = restore.add_subcommand(
         "approve", "Step 2 (custodian): approve a restore request with your identity, offline");
     command->add_option("request", options->request, "The request file (REQ)")->required();
-    command->add_option("--identity", options->identity, "Your identity file (NAME.key)")
-        ->required();
-    command->add_option("--passphrase-file", options->passphrase.file,
-                        "Read the passphrase from this owner-only file");
-    command->add_option("--passphrase-fd", options->passphrase.fd,
-                        "Read the passphrase from this open file descriptor");
+    add_identity_options(*command, options->identity, options->passphrase);
     command->add_option("--out", options->out, "The approval file to write")->required();
     command->add_flag("--yes", options->yes,
                       "Approve without asking on the terminal (the details are still printed)");

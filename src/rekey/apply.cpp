@@ -250,6 +250,23 @@ Result<FinishOutcome> finish_locked(const fs::path& dir, vault::WriterLock& lock
     return outcome;
 }
 
+// Step 4's other half: the verified backups a ceremony does not cover (`ids`) are named in
+// `outcome`, and refused unless --leave-uncovered.
+Status note_uncovered(const vault::Catalog& catalog, const std::set<std::string>& ids,
+                      bool leave_uncovered, ApplyOutcome& outcome, const std::string& refusal,
+                      const std::string& why, const std::string& hint) {
+    for (const vault::CatalogEntry& e : catalog.entries) {
+        if (e.usable() && ids.count(e.backup_id) == 0)
+            outcome.left_uncovered.push_back(e.backup_id);
+    }
+    if (outcome.left_uncovered.empty() || leave_uncovered)
+        return {};
+    std::string names;
+    for (const std::string& id : outcome.left_uncovered)
+        names += (names.empty() ? "" : ", ") + id;
+    return make_error(Errc::precondition, refusal + names + why, hint);
+}
+
 struct Covered {
     std::size_t index = 0;  // into request.headers
     const vault::CatalogEntry* entry = nullptr;
@@ -272,21 +289,11 @@ Result<std::vector<Covered>> covered_backups(const RekeyRequest& request,
         }
         out.push_back({i, entry});
     }
-    for (const vault::CatalogEntry& e : catalog.entries) {
-        if (e.usable() && ids.count(e.backup_id) == 0)
-            outcome.left_uncovered.push_back(e.backup_id);
-    }
-    if (!outcome.left_uncovered.empty() && !leave_uncovered) {
-        std::string names;
-        for (const std::string& id : outcome.left_uncovered)
-            names += (names.empty() ? "" : ", ") + id;
-        return make_error(Errc::precondition,
-                          "the rekey request does not cover verified backup(s) " + names +
-                              " (sealed after the request was made); nothing was changed",
-                          "make a new request that covers them, or give --leave-uncovered to "
-                          "leave them sealed to the old policy until a second ceremony or a "
-                          "prune");
-    }
+    TRY(note_uncovered(catalog, ids, leave_uncovered, outcome,
+                       "the rekey request does not cover verified backup(s) ",
+                       " (sealed after the request was made); nothing was changed",
+                       "make a new request that covers them, or give --leave-uncovered to leave "
+                       "them sealed to the old policy until a second ceremony or a prune"));
     // In the catalog's order (creation time, then audit order): the rekey records keep the
     // backups' order, so "the newest backup" is the same one before and after.
     std::sort(out.begin(), out.end(),
@@ -478,21 +485,12 @@ Result<std::vector<vault::RekeyManifestLine>> still_covered(const vault::RekeyMa
         }
         kept.push_back(line);
     }
-    for (const vault::CatalogEntry& e : catalog.entries) {
-        if (e.usable() && ids.count(e.backup_id) == 0)
-            outcome.left_uncovered.push_back(e.backup_id);
-    }
-    if (!outcome.left_uncovered.empty() && !leave_uncovered) {
-        std::string names;
-        for (const std::string& id : outcome.left_uncovered)
-            names += (names.empty() ? "" : ", ") + id;
-        return make_error(Errc::precondition,
-                          "the ceremony does not cover verified backup(s) " + names +
-                              " (sealed while it awaited proof); nothing was changed",
-                          "give --leave-uncovered to leave them sealed to the old policy until "
-                          "a second ceremony or a prune, or abandon this ceremony and make a "
-                          "new request");
-    }
+    TRY(note_uncovered(catalog, ids, leave_uncovered, outcome,
+                       "the ceremony does not cover verified backup(s) ",
+                       " (sealed while it awaited proof); nothing was changed",
+                       "give --leave-uncovered to leave them sealed to the old policy until a "
+                       "second ceremony or a prune, or abandon this ceremony and make a new "
+                       "request"));
     if (kept.empty()) {
         return make_error(Errc::precondition,
                           "every backup the ceremony prepared was pruned while it awaited "
@@ -500,29 +498,6 @@ Result<std::vector<vault::RekeyManifestLine>> still_covered(const vault::RekeyMa
                           "remove it with 'ssoescrow rekey abandon', then make a new request");
     }
     return kept;
-}
-
-// Reads the kept pending envelopes (each must be the one the manifest names, sealed to the new
-// policy and signed by one of its signers).
-Result<std::vector<Bytes>> read_pending_envelopes(const fs::path& dir, const RekeyRequest& request,
-                                                  std::span<const vault::RekeyManifestLine> lines) {
-    std::vector<Bytes> out;
-    for (const vault::RekeyManifestLine& line : lines) {
-        TRY_ASSIGN(Bytes envelope, platform::read_file(pending_envelope(dir, line.new_backup),
-                                                       vault::k_max_envelope_file_size));
-        if (sha256_hex(envelope) != line.new_envelope) {
-            return make_error(Errc::vault_damaged,
-                              "the pending envelope of backup " + line.new_backup +
-                                  " is not the one the ceremony prepared",
-                              "remove the ceremony with 'ssoescrow rekey abandon' and prepare it "
-                              "again");
-        }
-        TRY_ASSIGN(const vault::EnvelopeHeader header, vault::parse_envelope_header(envelope));
-        TRY(vault::check_envelope_policy(header, request.new_policy));
-        TRY(vault::check_envelope_signature(header, envelope));
-        out.push_back(std::move(envelope));
-    }
-    return out;
 }
 
 // --proof: every kept pending envelope must open with the new custodians' shares before the
@@ -615,6 +590,27 @@ Result<ApplyOutcome> commit_proven(const RekeyRequest& request, const restore::R
 }
 
 }  // namespace
+
+Result<std::vector<Bytes>> read_pending_envelopes(const fs::path& dir, const RekeyRequest& request,
+                                                  std::span<const vault::RekeyManifestLine> lines) {
+    std::vector<Bytes> out;
+    for (const vault::RekeyManifestLine& line : lines) {
+        TRY_ASSIGN(Bytes envelope, platform::read_file(pending_envelope(dir, line.new_backup),
+                                                       vault::k_max_envelope_file_size));
+        if (sha256_hex(envelope) != line.new_envelope) {
+            return make_error(Errc::vault_damaged,
+                              "the pending envelope of backup " + line.new_backup +
+                                  " is not the one the ceremony prepared",
+                              "a copy of the vault may be out of date; in the vault itself, remove "
+                              "the ceremony with 'ssoescrow rekey abandon' and prepare it again");
+        }
+        TRY_ASSIGN(const vault::EnvelopeHeader header, vault::parse_envelope_header(envelope));
+        TRY(vault::check_envelope_policy(header, request.new_policy));
+        TRY(vault::check_envelope_signature(header, envelope));
+        out.push_back(std::move(envelope));
+    }
+    return out;
+}
 
 Result<FinishOutcome> finish_rekey(const fs::path& vault_dir, const crypto::SigningKey& signer,
                                    const vault::LockOptions& lock_options,

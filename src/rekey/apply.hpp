@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,7 @@
 #include "src/rekey/ceremony.hpp"
 #include "src/restore/request.hpp"
 #include "vault/lock.hpp"
+#include "vault/rekey_pending.hpp"
 #include "vault/writer.hpp"
 
 namespace ssoescrow::rekey {
@@ -78,6 +80,12 @@ Result<ApplyOutcome> apply_rekey(const RekeyRequest& request, const restore::Req
 Result<FinishOutcome> finish_rekey(const std::filesystem::path& vault_dir,
                                    const crypto::SigningKey& signer, const vault::LockOptions& lock,
                                    const vault::WriterContext& writer);
+
+// The pending envelopes `lines` name in VAULT/rekey/, each checked: its SHA-256 is the
+// manifest's, it is sealed to the request's new policy and signed by one of its signers.
+Result<std::vector<Bytes>> read_pending_envelopes(const std::filesystem::path& dir,
+                                                  const RekeyRequest& request,
+                                                  std::span<const vault::RekeyManifestLine> lines);
 
 // Takes the writer lock and removes an uncommitted ceremony (awaiting proof or interrupted);
 // refuses a committed one (it must be finished). Returns the removed ceremony's request id, ""
