@@ -413,6 +413,8 @@ Result<AuditRecord> parse_audit_record(std::string_view text, std::string_view s
         return make_error(Errc::parse, what + ": unknown record type '" + std::string(type) + "'");
     }
     record.type = *type_value;
+    // Exactly as many fields as lines: a whole audit log is held in memory by readers.
+    record.fields.reserve(lines.size() > 8 ? lines.size() - 8 : 0);
     for (std::size_t i = 7; i + 1 < lines.size(); ++i) {
         const std::string_view line = lines[i];
         const std::size_t colon = line.find(": ");

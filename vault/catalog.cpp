@@ -251,6 +251,8 @@ Result<Catalog> build_catalog(const Vault& vault, AuditChain chain) {
             names.push_back(platform::path_to_utf8(it->path().filename()));
         }
         std::sort(names.begin(), names.end());
+        // One allocation: a vector that doubles would hold up to twice the entries at its peak.
+        catalog.entries.reserve(names.size() + announced.size());
         for (const std::string& name : names) {
             const std::string rel = std::string(k_envelopes_dir) + "/" + name;
             if (platform::is_temp_name(name)) {
