@@ -133,7 +133,10 @@ const std::vector<TypeSpec>& type_specs() {
           {"custodian", Kind::fingerprint, Count::some},
           {"policy-signer", Kind::fingerprint, Count::some},
           // The rekey request whose ceremony this record commits (FORMAT.md 4.10).
-          {"rekey", Kind::id, Count::optional}}},
+          {"rekey", Kind::id, Count::optional},
+          // The new custodians whose proofs opened every new envelope before this commit
+          // (`rekey apply --proof`).
+          {"proven", Kind::fingerprint, Count::many}}},
         // A change of the vault's non-security settings (`vault config set`): the settings
         // changed, each as "KEY VALUE" with the new canonical value, are enough to rebuild the
         // new config from the old one, so an interrupted change can be finished (FORMAT.md 4.6).

@@ -345,7 +345,7 @@ Result<vault::RekeyManifestLine> reseal_one(const RekeyRequest& request, const C
 }
 
 vault::AuditRecord commit_record(const RekeyRequest& request, const vault::RekeyManifest& manifest,
-                                 vault::UnixTime now) {
+                                 const std::vector<std::string>& proven, vault::UnixTime now) {
     vault::AuditRecord record;
     record.type = vault::AuditType::policy_change;
     record.time = now;
@@ -359,6 +359,8 @@ vault::AuditRecord commit_record(const RekeyRequest& request, const vault::Rekey
     for (const crypto::Signer& s : request.new_policy.signers)
         record.fields.push_back({"policy-signer", s.fingerprint()});
     record.fields.push_back({"rekey", manifest.request});
+    for (const std::string& custodian : proven)
+        record.fields.push_back({"proven", custodian});
     return record;
 }
 
@@ -409,12 +411,13 @@ Result<vault::RekeyManifest> write_pending(const RekeyRequest& request,
 
 // Step 7: the commit record.
 Result<std::uint64_t> commit(const RekeyRequest& request, const vault::RekeyManifest& manifest,
-                             const fs::path& dir, vault::AuditChain& chain, vault::WriterLock& lock,
+                             const std::vector<std::string>& proven, const fs::path& dir,
+                             vault::AuditChain& chain, vault::WriterLock& lock,
                              vault::Clock& clock) {
     TRY(lock.check_still_held());
-    TRY_ASSIGN(
-        const vault::ChainRecord committed,
-        vault::append_audit_record(dir, chain, commit_record(request, manifest, clock.now())));
+    TRY_ASSIGN(const vault::ChainRecord committed,
+               vault::append_audit_record(dir, chain,
+                                          commit_record(request, manifest, proven, clock.now())));
     platform::test_hooks::crash_point("rekey-after-commit");
     return committed.record.seq;
 }
@@ -582,7 +585,8 @@ Result<ApplyOutcome> commit_proven(const RekeyRequest& request, const restore::R
                                          platform::Overwrite::yes, platform::FinalMode::read_only));
         platform::test_hooks::crash_point("rekey-after-manifest-rewrite");
     }
-    TRY_ASSIGN(outcome.commit_seq, commit(request, manifest, dir, chain, lock, clock));
+    TRY_ASSIGN(outcome.commit_seq,
+               commit(request, manifest, outcome.proven_by, dir, chain, lock, clock));
     TRY_ASSIGN(const FinishOutcome finished, finish_locked(dir, lock, *options.signer, clock));
     outcome.rekeyed = finished.backups;
     TRY(lock.release());
@@ -752,7 +756,8 @@ Result<ApplyOutcome> apply_rekey(const RekeyRequest& request, const restore::Req
         TRY(lock.release());
         return outcome;
     }
-    TRY_ASSIGN(outcome.commit_seq, commit(request, manifest, dir, chain, lock, clock));
+    TRY_ASSIGN(outcome.commit_seq,
+               commit(request, manifest, outcome.proven_by, dir, chain, lock, clock));
     // Step 8.
     TRY_ASSIGN(const FinishOutcome finished, finish_locked(dir, lock, *options.signer, clock));
     outcome.rekeyed = finished.backups;

@@ -163,6 +163,9 @@ expect_out "^  $NEWEST -> [0-9a-f]{32}$"
 expect_out "left $MEANWHILE sealed as it was"
 [[ $HOOKS == 1 ]] || expect_out "^  $OLDEST -> [0-9a-f]{32}$"
 expect_equal "$(policy_of "$WORK/v")" "$P1" "policy after the proven commit"
+CHECKS=$((CHECKS + 1))
+[[ $(grep -l '^type: policy-change$' "$WORK"/v/audit/*.rec | xargs grep -h '^proven: ' | wc -l) == 2 ]] ||
+    fail "the policy-change record does not name the two custodians who proved"
 expect_absent "$WORK/v/rekey"
 check_vault "$WORK/v"
 NEW=$(grep -l "^old-backup: $NEWEST$" "$WORK"/v/audit/*.rec | xargs grep -h '^backup: ' | cut -d' ' -f2)
