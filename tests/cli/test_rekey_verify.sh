@@ -90,6 +90,9 @@ head -1 "$WORK/v/rekey/awaiting-proof" | grep -qx 'ssoescrow-rekey-awaiting-proo
 check_vault "$WORK/v" rekey-awaiting-proof
 CHECKS=$((CHECKS + 1))
 grep -q '"rekey-awaiting-proof"' "$WORK/check.json" || fail "no rekey-awaiting-proof finding"
+# Monitoring sees it too (status runs the integrity check).
+"$SSOESCROW" status --vault "$WORK/v" --state-dir "$STATE" >"$WORK/out" 2>&1 || true
+expect_out 'rekey-awaiting-proof'
 expect_equal "$(verified_ids "$WORK/v" | sort | tr '\n' ' ')" "$(printf '%s\n' "${BEFORE[@]}" | sort | tr '\n' ' ')" "backups while awaiting proof"
 run 6 "$SSOESCROW" rekey finish --vault "$WORK/v" --state-dir "$STATE"
 expect_err 'awaits proof from the new custodians'
