@@ -249,11 +249,19 @@ Result<VerifiedHistory> verify_full_history(const Vault& vault,
 // The head cache's shortcut (FORMAT.md 4.3 "Head cache"): std::nullopt whenever the cache cannot
 // vouch for the history, so the caller verifies it in full (and refuses with its messages).
 std::optional<VerifiedHistory> verify_history_from_cache(const Vault& vault,
-                                                         const std::filesystem::path& state_dir) {
-    auto cache = read_head_cache(state_dir);
-    if (!cache || !*cache || (*cache)->vault_id != vault.vault_id())
+                                                         const std::filesystem::path& state_dir,
+                                                         const HeadCache* read_cache) {
+    std::optional<HeadCache> file;
+    if (read_cache == nullptr) {
+        auto read = read_head_cache(state_dir);
+        if (!read || !*read)
+            return std::nullopt;
+        file = std::move(**read);
+        read_cache = &*file;
+    }
+    const HeadCache& cached = *read_cache;
+    if (cached.vault_id != vault.vault_id())
         return std::nullopt;
-    const HeadCache& cached = **cache;
     // The witness decides, the cache only saves work: it must not be behind the latest-seen
     // state, nor disagree with it at the same seq.
     auto seen = read_seen_state(state_dir);
@@ -289,8 +297,9 @@ std::optional<VerifiedHistory> verify_history_from_cache(const Vault& vault,
 }
 
 Result<VerifiedHistory> verify_history_for_writing(const Vault& vault,
-                                                   const std::filesystem::path& state_dir) {
-    if (auto cached = verify_history_from_cache(vault, state_dir))
+                                                   const std::filesystem::path& state_dir,
+                                                   const HeadCache* read_cache) {
+    if (auto cached = verify_history_from_cache(vault, state_dir, read_cache))
         return std::move(*cached);
     return verify_full_history(vault, state_dir);
 }
@@ -432,7 +441,8 @@ Result<WriteAccess> acquire_writer_lock(const Vault& vault, const LockOptions& o
     TRY(settle_pending_rekey(vault.dir(), vault.vault_id()));
     // Under the lock, so nothing changes between the check and our writes (short of someone
     // writing the vault without the lock, which the chain's own checks catch at the next read).
-    TRY_ASSIGN(VerifiedHistory history, verify_history_for_writing(vault, state_dir));
+    TRY_ASSIGN(VerifiedHistory history,
+               verify_history_for_writing(vault, state_dir, context.head_cache));
     if (lock.taken_over()) {
         Clock& clock = options.clock != nullptr ? *options.clock : system_clock();
         TRY(audit_lock_takeover(vault, history, *lock.taken_over(), options.operation,

@@ -82,8 +82,12 @@ struct VerifiedHistory {
 // whole chain when the cache cannot vouch for the history (missing, another vault's, behind the
 // latest-seen state, its head record gone or renamed, a fork or gap below it, a record after it
 // that it cannot fold in); the refusals and their messages are those of the full verification.
+// `read_cache`: this host's head cache as the command already read it from `state_dir` (a
+// restore reads it before the lock, to find its backup), so it is not read and parsed twice; it
+// vouches for the history only as far as these checks allow, like the file.
 Result<VerifiedHistory> verify_history_for_writing(const Vault& vault,
-                                                   const std::filesystem::path& state_dir);
+                                                   const std::filesystem::path& state_dir,
+                                                   const HeadCache* read_cache = nullptr);
 
 // The head cache's part of verify_history_for_writing alone: the history from this host's head
 // cache and the records after its head, or std::nullopt whenever the cache cannot vouch for it
@@ -91,7 +95,8 @@ Result<VerifiedHistory> verify_history_for_writing(const Vault& vault,
 // command may use it before it takes the writer lock, to find what it is about to act on; what
 // it then writes it still verifies under the lock.
 std::optional<VerifiedHistory> verify_history_from_cache(const Vault& vault,
-                                                         const std::filesystem::path& state_dir);
+                                                         const std::filesystem::path& state_dir,
+                                                         const HeadCache* read_cache = nullptr);
 
 // Appends `record` to the history's chain (append_audit_record) and keeps the derived state.
 Result<ChainRecord> append_to_history(const Vault& vault, VerifiedHistory& history,
@@ -120,6 +125,9 @@ HeadCache head_cache_of(const Vault& vault, const AuditChain& chain,
 // default state root, host_state.hpp).
 struct WriterContext {
     std::filesystem::path state_root;
+    // The head cache of the vault's state directory as the command already read it (see
+    // verify_history_for_writing); nullptr: read from the file.
+    const HeadCache* head_cache = nullptr;
 };
 
 // A writer's hold on the vault: its lock, the history it verified under it, and this host's

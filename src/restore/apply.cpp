@@ -444,6 +444,9 @@ struct Loaded {
     // (always for --drill-server, whose check needs every sealing record); empty when it was
     // chosen from the head cache.
     vault::AuditChain chain;
+    // This host's head cache as read here: the verification under the lock starts from it
+    // instead of reading it again.
+    std::optional<vault::HeadCache> head_cache;
 };
 
 // An approval from a custodian marked departed still counts (the envelope is sealed to them, and
@@ -475,15 +478,28 @@ struct ChosenBackup {
     vault::AuditChain chain;  // complete when chosen from the full catalog, else empty
 };
 
-std::optional<ChosenBackup> chosen_from_cache(const vault::Vault& opened,
-                                              const fs::path& state_root,
-                                              const vault::EnvelopeHeader& header,
-                                              ByteView envelope) {
+// This host's head cache of the vault, when it has a readable one (otherwise the verification
+// under the lock reads the whole chain, and says why it cannot go on if it cannot).
+struct HostCache {
+    fs::path state_dir;
+    vault::HeadCache cache;
+};
+
+std::optional<HostCache> read_host_cache(const vault::Vault& opened, const fs::path& state_root) {
     auto state_dir = vault::state_dir_for(state_root, opened.vault_id());
     if (!state_dir)
-        return std::nullopt;  // the lock's verification reports it
+        return std::nullopt;
+    auto cache = vault::read_head_cache(*state_dir);
+    if (!cache || !*cache)
+        return std::nullopt;
+    return HostCache{std::move(*state_dir), std::move(**cache)};
+}
+
+std::optional<ChosenBackup> chosen_from_cache(const vault::Vault& opened, const HostCache& host,
+                                              const vault::EnvelopeHeader& header,
+                                              ByteView envelope) {
     std::optional<CachedChoice> cached =
-        verified_backup_from_cache(opened, *state_dir, header, envelope);
+        verified_backup_from_cache(opened, host.state_dir, host.cache, header, envelope);
     if (!cached)
         return std::nullopt;
     return ChosenBackup{std::move(cached->entry), std::move(cached->departed), {}};
@@ -589,9 +605,10 @@ Result<Loaded> load_and_check(const ApplyOptions& options, JobLog& log, std::int
     // announced by a signed record (vault/catalog.hpp). A planted envelope never gets here. The
     // head cache spares reading the history below its head and every other envelope; when it
     // cannot vouch for this backup, the full catalog decides.
+    std::optional<HostCache> host_cache = read_host_cache(opened, options.state_root);
     std::optional<ChosenBackup> chosen;
-    if (!options.drill_server)
-        chosen = chosen_from_cache(opened, options.state_root, header, *envelope);
+    if (host_cache && !options.drill_server)
+        chosen = chosen_from_cache(opened, *host_cache, header, *envelope);
     if (!chosen) {
         TRY_ASSIGN(chosen, chosen_from_catalog(options, opened, request, header, *envelope));
     }
@@ -620,8 +637,11 @@ Result<Loaded> load_and_check(const ApplyOptions& options, JobLog& log, std::int
              std::to_string(approvals.shares.size()) +
                  " approvals checked: " + join(approvals.labels, ", "),
              {{"custodians", join(approvals.custodians, " ")}});
-    return Loaded{std::move(request), std::move(opened), std::move(envelope).value(),
-                  std::move(approvals), std::move(chosen->chain)};
+    std::optional<vault::HeadCache> head_cache;
+    if (host_cache)
+        head_cache = std::move(host_cache->cache);
+    return Loaded{std::move(request),   std::move(opened),        std::move(envelope).value(),
+                  std::move(approvals), std::move(chosen->chain), std::move(head_cache)};
 }
 
 // Where the receipt goes: the vault's audit log (lock held, commit proven possible), or a file.
@@ -633,14 +653,15 @@ struct ReceiptTarget {
 };
 
 Result<ReceiptTarget> prepare_receipt_target(const ApplyOptions& options,
-                                             const vault::Vault& opened, JobLog& log,
+                                             const vault::Vault& opened,
+                                             const vault::HeadCache* head_cache, JobLog& log,
                                              vault::Clock& clock) {
     vault::LockOptions lock_options;
     lock_options.operation = std::string("restore-") + std::string(mode_name(options.mode));
     lock_options.clock = &clock;
     lock_options.wait = options.lock_wait;
-    auto lock =
-        vault::acquire_writer_lock(opened, lock_options, vault::WriterContext{options.state_root});
+    auto lock = vault::acquire_writer_lock(opened, lock_options,
+                                           vault::WriterContext{options.state_root, head_cache});
     Status writable;
     if (lock)
         writable = vault::check_vault_writable(opened);
@@ -954,7 +975,10 @@ Result<ApplyResult> run_apply(const ApplyOptions& options, JobLog& log, vault::C
     // may be restored (cluster: owns the SSO group, resource online; the service runs) and a
     // drill server is not a computer of the vault. The state read here is the one the restore
     // goes on with.
-    TRY_ASSIGN(ReceiptTarget target, prepare_receipt_target(options, loaded.vault, log, clock));
+    TRY_ASSIGN(
+        ReceiptTarget target,
+        prepare_receipt_target(options, loaded.vault,
+                               loaded.head_cache ? &*loaded.head_cache : nullptr, log, clock));
     std::optional<bridge::ServerStatus> bridge_status;
     if (client) {
         TRY_ASSIGN(bridge_status, client->status());

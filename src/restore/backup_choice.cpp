@@ -65,10 +65,11 @@ Result<const vault::CatalogEntry*> find_backup(const vault::Catalog& catalog,
 
 std::optional<CachedChoice> verified_backup_from_cache(const vault::Vault& vault,
                                                        const std::filesystem::path& state_dir,
+                                                       const vault::HeadCache& cache,
                                                        const vault::EnvelopeHeader& header,
                                                        ByteView envelope) {
     std::optional<vault::VerifiedHistory> history =
-        vault::verify_history_from_cache(vault, state_dir);
+        vault::verify_history_from_cache(vault, state_dir, &cache);
     if (!history)
         return std::nullopt;
     const std::string id = vault::backup_id_hex(header.backup_id);

@@ -29,9 +29,9 @@ Result<const vault::CatalogEntry*> find_backup(const vault::Catalog& catalog,
                                                const std::string& wanted,
                                                const std::string& vault_dir);
 
-// The backup of `header` verified from the head cache in `state_dir` (FORMAT.md 4.3 "Head cache",
-// 4.9), without reading the records below the cached head or any other envelope: it is a
-// verified backup at the cached head not pruned since, and `envelope`, the bytes about to be
+// The backup of `header` verified from `cache`, the head cache read from `state_dir` (FORMAT.md 4.3
+// "Head cache", 4.9), without reading the records below the cached head or any other envelope: it
+// is a verified backup at the cached head not pruned since, and `envelope`, the bytes about to be
 // opened, is the file its signed record names (the SHA-256 the cache keeps from it), sealed for
 // this vault to the config's policy, signed by a signer the config lists. std::nullopt whenever
 // the cache cannot vouch for the history or any of this does not hold (an envelope of an earlier
@@ -43,6 +43,7 @@ struct CachedChoice {
 };
 std::optional<CachedChoice> verified_backup_from_cache(const vault::Vault& vault,
                                                        const std::filesystem::path& state_dir,
+                                                       const vault::HeadCache& cache,
                                                        const vault::EnvelopeHeader& header,
                                                        ByteView envelope);
 

@@ -443,7 +443,12 @@ EnvelopeFile envelope_of(const Fixture& f, const std::string& backup_id) {
 }
 
 std::optional<restore::CachedChoice> choose(const Fixture& f, const EnvelopeFile& file) {
-    return restore::verified_backup_from_cache(f.vault, f.state_dir, file.header, file.bytes);
+    auto cache = read_head_cache(f.state_dir);
+    REQUIRE(cache.ok());
+    if (!cache->has_value())
+        return std::nullopt;
+    return restore::verified_backup_from_cache(f.vault, f.state_dir, **cache, file.header,
+                                               file.bytes);
 }
 
 }  // namespace
