@@ -2,7 +2,8 @@
 # End-to-end tests of `restore apply` with this host's head cache (FORMAT.md 4.3 "Head cache",
 # 4.9): the backup it opens is verified from the cached state, the records after the cached head
 # and its own envelope only, so the rest of the vault is not read (an old envelope or an old
-# record altered in place is for `vault check` to find); a chosen envelope that is not the one
+# record altered in place is for `vault check` to find), and its departed-approver warning comes
+# from the cache's departed lines; a chosen envelope that is not the one
 # its record announced, a cache that does not match the history, and a rolled-back vault are
 # refused as without the cache.
 # Env: SSOESCROW, TESTS_DIR.
@@ -53,6 +54,19 @@ run 0 drill
 expect_out "^drill of backup $CHOSEN passed on "
 expect_equal "$(sed -n 's/^seq: //p' "$CACHE")" "$(records)" "cached head after the drill"
 expect_equal "$(grep -c '^backup: ' "$CACHE")" 3 "cached backups after the drill"
+
+# A departed custodian's approval: the warning comes from the cache's departed line.
+run 0 "$SSOESCROW" vault mark-departed --vault "$WORK/v" --custodian "$WORK/bob.pub" \
+    --reason "left the company" --state-dir "$WORK/state"
+expect_equal "$(grep -c '^departed: ' "$CACHE")" 1 "cached departed custodians"
+run 0 drill
+expect_err "the approval of custodian [0-9a-f-]{39} counts although they were marked departed on .* \\(left the company\\)"
+run 0 "$SSOESCROW" vault reinstate --vault "$WORK/v" --custodian "$WORK/bob.pub" \
+    --reason "recorded in error" --state-dir "$WORK/state"
+expect_equal "$(grep -c '^departed: ' "$CACHE")" 0 "cached departed custodians after reinstating"
+run 0 drill
+CHECKS=$((CHECKS + 1))
+grep -q 'marked departed' "$WORK/err" && fail "a reinstated custodian is still warned about"
 
 # An old envelope altered (not the chosen one): the drill does not read it; vault check finds it.
 old_envelope="$WORK/v/envelopes/$OLD.envelope"
