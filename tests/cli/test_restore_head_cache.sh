@@ -3,9 +3,8 @@
 # 4.9): the backup it opens is verified from the cached state, the records after the cached head
 # and its own envelope only, so the rest of the vault is not read (an old envelope or an old
 # record altered in place is for `vault check` to find), and its departed-approver warning comes
-# from the cache's departed lines; a chosen envelope that is not the one
-# its record announced, a cache that does not match the history, and a rolled-back vault are
-# refused as without the cache.
+# from the cache's departed lines; a chosen envelope that is not the one its record announced, a
+# cache that does not match the history, and a rolled-back vault are refused as without the cache.
 # Env: SSOESCROW, TESTS_DIR.
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
