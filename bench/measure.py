@@ -26,9 +26,11 @@ CAUSES = {
     "writers": "writers verify only the audit records after the head this host verified last"
                " (FORMAT.md 4.3, head cache), but each still lists audit/ and checks every"
                " record name (no file is read), so some cost per record remains; `vault prune`"
-               " also lists envelopes/ against the cached backups; `restore apply` still builds"
-               " the whole catalog before it takes the lock, verifying the Ed25519 signature of"
-               " every envelope and signed record, which is what grows with the vault's age.",
+               " also lists envelopes/ against the cached backups; the cache itself (one line"
+               " per verified backup) is read, parsed and checked for its canonical form, and"
+               " written again after each write, which is most of what grows in `restore apply"
+               " --drill` (it verifies only the envelope it opens, from the cache, lists audit/"
+               " twice: before the lock to find its backup and under it for its receipt).",
     "check": "about three quarters of `vault check`'s CPU is libsodium's Ed25519 verification,"
              " one signature per envelope and one per signed audit record (2,250 at 1,000"
              " backups), the rest opening and parsing every file; sha256sum only hashes the same"

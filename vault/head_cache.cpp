@@ -10,7 +10,7 @@ namespace ssoescrow::vault {
 
 namespace {
 
-constexpr std::string_view k_cache_magic = "ssoescrow-verified-head/1";
+constexpr std::string_view k_cache_magic = "ssoescrow-verified-head/2";
 constexpr std::string_view k_cache_magic_prefix = "ssoescrow-verified-head/";
 constexpr std::size_t k_fixed_lines = 7;  // magic .. policy
 
@@ -54,6 +54,30 @@ Result<CachedBackup> parse_backup_line(std::string_view value, const std::string
     return backup;
 }
 
+// "<fingerprint> <time> <reason>": the reason is last, as it holds spaces.
+Result<CachedDeparture> parse_departure_line(std::string_view value, const std::string& what) {
+    const std::size_t first = value.find(' ');
+    const std::size_t second = first == std::string_view::npos ? first : value.find(' ', first + 1);
+    if (second == std::string_view::npos)
+        return make_error(Errc::parse,
+                          what + ": expected 'departed: <fingerprint> <time> <reason>'");
+    CachedDeparture departure;
+    const std::string_view fingerprint = value.substr(0, first);
+    if (!is_fingerprint_text(fingerprint))
+        return make_error(Errc::parse, what + ": departed: not a custodian fingerprint");
+    departure.fingerprint = std::string(fingerprint);
+    TRY_ASSIGN(departure.time,
+               parse_time(value.substr(first + 1, second - first - 1), what + ": departed time"));
+    TRY(check_text(value.substr(second + 1), what + ": departed reason"));
+    departure.reason = std::string(value.substr(second + 1));
+    return departure;
+}
+
+bool is_field(std::string_view line, std::string_view key) {
+    return line.size() > key.size() + 1 && line.substr(0, key.size()) == key &&
+           line[key.size()] == ':';
+}
+
 }  // namespace
 
 std::string serialise_head_cache(const HeadCache& cache) {
@@ -65,6 +89,8 @@ std::string serialise_head_cache(const HeadCache& cache) {
            cache.config_record.hash + "\n";
     out += "config: " + cache.config + "\n";
     out += "policy: " + cache.policy + "\n";
+    for (const CachedDeparture& d : cache.departed)
+        out += "departed: " + d.fingerprint + " " + format_time(d.time) + " " + d.reason + "\n";
     for (const CachedBackup& b : cache.backups) {
         out += "backup: " + b.backup_id + " " + std::to_string(b.seq) + " " + b.envelope + " " +
                format_time(b.created) + " " + b.current_msid + "\n";
@@ -105,8 +131,16 @@ Result<HeadCache> parse_head_cache(std::string_view text, std::string_view sourc
         return make_error(Errc::parse, what + ": policy: expected sha256:<64 hex>");
     TRY(check_hex(policy.substr(k_policy_fingerprint_prefix.size()), 32, what + ": policy"));
     cache.policy = std::string(policy);
-    cache.backups.reserve(lines.size() - k_fixed_lines - 1);
-    for (std::size_t i = k_fixed_lines; i + 1 < lines.size(); ++i) {
+    std::size_t i = k_fixed_lines;
+    for (; i + 1 < lines.size() && is_field(lines[i], "departed"); ++i) {
+        TRY_ASSIGN(const std::string_view value, expect_field(lines[i], "departed", what));
+        TRY_ASSIGN(CachedDeparture departure, parse_departure_line(value, what));
+        if (!cache.departed.empty() && departure.fingerprint <= cache.departed.back().fingerprint)
+            return make_error(Errc::parse, what + ": departed custodians out of order");
+        cache.departed.push_back(std::move(departure));
+    }
+    cache.backups.reserve(lines.size() - i - 1);
+    for (; i + 1 < lines.size(); ++i) {
         TRY_ASSIGN(const std::string_view value, expect_field(lines[i], "backup", what));
         TRY_ASSIGN(CachedBackup backup, parse_backup_line(value, what));
         if (!cache.backups.empty() && backup.seq <= cache.backups.back().seq)

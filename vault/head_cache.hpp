@@ -4,7 +4,7 @@
 //
 // <state dir>/verified-head, replaced with the temp-file + rename(2) of every state file (no
 // fsync: a lost or torn cache only costs one full verification), 0600, canonical form only:
-//   ssoescrow-verified-head/1
+//   ssoescrow-verified-head/2
 //   vault: <vault id, 32 hex>
 //   seq: <head seq>
 //   record: <SHA-256 of the head record, 64 hex>
@@ -12,6 +12,9 @@
 //                                                    config-change record
 //   config: <64 hex>                                 the config SHA-256 it records
 //   policy: sha256:<64 hex>                          the escrow policy it records
+//   departed: <fingerprint> <time> <reason>          zero or more, ascending fingerprint: every
+//                                                    custodian departed at the head, with the
+//                                                    time and reason of the departure
 //   backup: <id> <seq> <envelope SHA-256> <created> <current MSID>
 //                                                    zero or more, ascending seq: every verified
 //                                                    backup (trusted sealing record, envelope
@@ -46,13 +49,23 @@ struct CachedBackup {
     friend bool operator==(const CachedBackup&, const CachedBackup&) = default;
 };
 
+// A custodian departed at the head (vault/custodians.hpp): what a restore tells the operator about
+// an approval of theirs without reading the records below the head.
+struct CachedDeparture {
+    std::string fingerprint;  // recipient fingerprint
+    UnixTime time = 0;        // of the departure record
+    std::string reason;
+    friend bool operator==(const CachedDeparture&, const CachedDeparture&) = default;
+};
+
 struct HeadCache {
     std::string vault_id;
     AuditHead head;
     AuditHead config_record;
-    std::string config;                 // 64 hex
-    std::string policy;                 // sha256:<64 hex>
-    std::vector<CachedBackup> backups;  // ascending seq
+    std::string config;                     // 64 hex
+    std::string policy;                     // sha256:<64 hex>
+    std::vector<CachedDeparture> departed;  // ascending fingerprint
+    std::vector<CachedBackup> backups;      // ascending seq
 };
 
 std::string serialise_head_cache(const HeadCache& cache);

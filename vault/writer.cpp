@@ -6,6 +6,7 @@
 #include "platform/file_io.hpp"
 #include "platform/path_text.hpp"
 #include "vault/audit_log.hpp"
+#include "vault/custodians.hpp"
 #include "vault/host_state.hpp"
 #include "vault/rekey_pending.hpp"
 #include "vault/text_format.hpp"
@@ -182,6 +183,22 @@ void take_config_record(VerifiedHistory& history, const ChainRecord& r) {
     history.policy = std::string(r.record.field("policy"));
 }
 
+// A departure counts from the first custodian-departed record after the custodian was last
+// present (custodian_roster): a second departure keeps the first one's time and reason.
+void fold_departure(VerifiedHistory& history, const AuditRecord& rec) {
+    const std::string fingerprint(rec.field("custodian"));
+    auto it = std::lower_bound(
+        history.departed.begin(), history.departed.end(), fingerprint,
+        [](const CachedDeparture& d, const std::string& fpr) { return d.fingerprint < fpr; });
+    const bool listed = it != history.departed.end() && it->fingerprint == fingerprint;
+    if (rec.type == AuditType::custodian_reinstated) {
+        if (listed)
+            history.departed.erase(it);
+    } else if (!listed) {
+        history.departed.insert(it, {fingerprint, rec.time, std::string(rec.field("reason"))});
+    }
+}
+
 // Folds one record after the verified head into the derived state. False when the record needs
 // the full verification to judge (a settings change that names another policy), or changes the
 // backups in a way only a full catalog can judge (another writer's backup, a rekey).
@@ -196,6 +213,9 @@ bool fold_record(VerifiedHistory& history, const ChainRecord& r) {
     } else if (rec.type == AuditType::prune) {
         std::erase_if(history.backups,
                       [&](const CachedBackup& b) { return b.backup_id == rec.field("backup"); });
+    } else if (rec.type == AuditType::custodian_departed ||
+               rec.type == AuditType::custodian_reinstated) {
+        fold_departure(history, rec);
     }
     return true;
 }
@@ -220,17 +240,28 @@ Result<VerifiedHistory> verify_full_history(const Vault& vault,
     TRY(check_config_recorded(vault, history.chain));
     TRY(check_not_rolled_back(vault, history.chain, state_dir));
     take_config_record(history, *recorded_policy(history.chain).record);
+    history.departed = departed_custodians_of(history.chain);
     return history;
 }
+
+}  // namespace
 
 // The head cache's shortcut (FORMAT.md 4.3 "Head cache"): std::nullopt whenever the cache cannot
 // vouch for the history, so the caller verifies it in full (and refuses with its messages).
 std::optional<VerifiedHistory> verify_history_from_cache(const Vault& vault,
-                                                         const std::filesystem::path& state_dir) {
-    auto cache = read_head_cache(state_dir);
-    if (!cache || !*cache || (*cache)->vault_id != vault.vault_id())
+                                                         const std::filesystem::path& state_dir,
+                                                         const HeadCache* read_cache) {
+    std::optional<HeadCache> file;
+    if (read_cache == nullptr) {
+        auto read = read_head_cache(state_dir);
+        if (!read || !*read)
+            return std::nullopt;
+        file = std::move(**read);
+        read_cache = &*file;
+    }
+    const HeadCache& cached = *read_cache;
+    if (cached.vault_id != vault.vault_id())
         return std::nullopt;
-    const HeadCache& cached = **cache;
     // The witness decides, the cache only saves work: it must not be behind the latest-seen
     // state, nor disagree with it at the same seq.
     auto seen = read_seen_state(state_dir);
@@ -253,6 +284,7 @@ std::optional<VerifiedHistory> verify_history_from_cache(const Vault& vault,
     history.policy = cached.policy;
     history.backups = cached.backups;
     history.backups_known = true;
+    history.departed = cached.departed;
     for (std::size_t i = 1; i < history.chain.records.size(); ++i) {
         if (!fold_record(history, history.chain.records[i]))
             return std::nullopt;
@@ -264,11 +296,10 @@ std::optional<VerifiedHistory> verify_history_from_cache(const Vault& vault,
     return history;
 }
 
-}  // namespace
-
 Result<VerifiedHistory> verify_history_for_writing(const Vault& vault,
-                                                   const std::filesystem::path& state_dir) {
-    if (auto cached = verify_history_from_cache(vault, state_dir))
+                                                   const std::filesystem::path& state_dir,
+                                                   const HeadCache* read_cache) {
+    if (auto cached = verify_history_from_cache(vault, state_dir, read_cache))
         return std::move(*cached);
     return verify_full_history(vault, state_dir);
 }
@@ -296,6 +327,31 @@ void add_verified_backup(VerifiedHistory& history, const ChainRecord& r) {
     history.backups.push_back(std::move(backup));
 }
 
+const CachedBackup* VerifiedHistory::find_backup(std::string_view backup_id) const noexcept {
+    for (const CachedBackup& b : backups) {
+        if (b.backup_id == backup_id)
+            return &b;
+    }
+    return nullptr;
+}
+
+const CachedDeparture* VerifiedHistory::find_departed(std::string_view fingerprint) const noexcept {
+    for (const CachedDeparture& d : departed) {
+        if (d.fingerprint == fingerprint)
+            return &d;
+    }
+    return nullptr;
+}
+
+std::vector<CachedDeparture> departed_custodians_of(const AuditChain& chain) {
+    std::vector<CachedDeparture> out;
+    for (const auto& [fingerprint, history] : custodian_roster(chain.records).custodians) {
+        if (history.departed)
+            out.push_back({fingerprint, history.departed->time, history.departed->reason});
+    }
+    return out;
+}
+
 std::vector<CachedBackup> verified_backups_of(const Catalog& catalog) {
     std::vector<CachedBackup> out;
     for (const CatalogEntry& e : catalog.entries) {
@@ -317,6 +373,7 @@ HeadCache head_cache_of(const Vault& vault, const AuditChain& chain,
         cache.config_record = {recorded.record->record.seq, recorded.record->hash};
     cache.config = recorded.config;
     cache.policy = recorded.policy;
+    cache.departed = departed_custodians_of(chain);
     cache.backups = std::move(backups);
     return cache;
 }
@@ -341,6 +398,7 @@ Status remember_history(const Vault& vault, const std::filesystem::path& state_d
     cache.config_record = history.config_record;
     cache.config = history.config;
     cache.policy = history.policy;
+    cache.departed = history.departed;
     cache.backups = history.backups;
     std::sort(cache.backups.begin(), cache.backups.end(),
               [](const CachedBackup& a, const CachedBackup& b) { return a.seq < b.seq; });
@@ -383,7 +441,8 @@ Result<WriteAccess> acquire_writer_lock(const Vault& vault, const LockOptions& o
     TRY(settle_pending_rekey(vault.dir(), vault.vault_id()));
     // Under the lock, so nothing changes between the check and our writes (short of someone
     // writing the vault without the lock, which the chain's own checks catch at the next read).
-    TRY_ASSIGN(VerifiedHistory history, verify_history_for_writing(vault, state_dir));
+    TRY_ASSIGN(VerifiedHistory history,
+               verify_history_for_writing(vault, state_dir, context.head_cache));
     if (lock.taken_over()) {
         Clock& clock = options.clock != nullptr ? *options.clock : system_clock();
         TRY(audit_lock_takeover(vault, history, *lock.taken_over(), options.operation,

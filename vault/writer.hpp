@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -66,7 +67,12 @@ struct VerifiedHistory {
     // full catalog). A record after the cached head that changes them clears it.
     std::vector<CachedBackup> backups;
     bool backups_known = false;
+    // The custodians departed at the head, ascending fingerprint (from the cache, or derived
+    // from the complete chain); the records after the head are folded in.
+    std::vector<CachedDeparture> departed;
     bool from_cache() const noexcept { return !chain.complete; }
+    const CachedBackup* find_backup(std::string_view backup_id) const noexcept;
+    const CachedDeparture* find_departed(std::string_view fingerprint) const noexcept;
 };
 
 // Everything a writer proves about the vault's history before its first write (FORMAT.md 4.6):
@@ -76,8 +82,21 @@ struct VerifiedHistory {
 // whole chain when the cache cannot vouch for the history (missing, another vault's, behind the
 // latest-seen state, its head record gone or renamed, a fork or gap below it, a record after it
 // that it cannot fold in); the refusals and their messages are those of the full verification.
+// `read_cache`: this host's head cache as the command already read it from `state_dir` (a
+// restore reads it before the lock, to find its backup), so it is not read and parsed twice; it
+// vouches for the history only as far as these checks allow, like the file.
 Result<VerifiedHistory> verify_history_for_writing(const Vault& vault,
-                                                   const std::filesystem::path& state_dir);
+                                                   const std::filesystem::path& state_dir,
+                                                   const HeadCache* read_cache = nullptr);
+
+// The head cache's part of verify_history_for_writing alone: the history from this host's head
+// cache and the records after its head, or std::nullopt whenever the cache cannot vouch for it
+// (then only the full verification decides, with its refusals and messages). Reads only, so a
+// command may use it before it takes the writer lock, to find what it is about to act on; what
+// it then writes it still verifies under the lock.
+std::optional<VerifiedHistory> verify_history_from_cache(const Vault& vault,
+                                                         const std::filesystem::path& state_dir,
+                                                         const HeadCache* read_cache = nullptr);
 
 // Appends `record` to the history's chain (append_audit_record) and keeps the derived state.
 Result<ChainRecord> append_to_history(const Vault& vault, VerifiedHistory& history,
@@ -96,6 +115,8 @@ void add_verified_backup(VerifiedHistory& history, const ChainRecord& record);
 
 // The verified backups of a catalog, as the head cache keeps them.
 std::vector<CachedBackup> verified_backups_of(const Catalog& catalog);
+// The custodians departed at the head of a complete chain, as the head cache keeps them.
+std::vector<CachedDeparture> departed_custodians_of(const AuditChain& chain);
 // The head cache of a complete, intact chain whose config is the recorded one, with `backups`.
 HeadCache head_cache_of(const Vault& vault, const AuditChain& chain,
                         std::vector<CachedBackup> backups);
@@ -104,6 +125,9 @@ HeadCache head_cache_of(const Vault& vault, const AuditChain& chain,
 // default state root, host_state.hpp).
 struct WriterContext {
     std::filesystem::path state_root;
+    // The head cache of the vault's state directory as the command already read it (see
+    // verify_history_for_writing); nullptr: read from the file.
+    const HeadCache* head_cache = nullptr;
 };
 
 // A writer's hold on the vault: its lock, the history it verified under it, and this host's

@@ -13,9 +13,10 @@
 #include "src/backup/scratch_dir.hpp"
 #include "src/bridge/bridge_client.hpp"
 #include "src/freshness/cluster_coverage.hpp"
+#include "src/restore/backup_choice.hpp"
 #include "src/topology/names.hpp"
 #include "vault/catalog.hpp"
-#include "vault/custodians.hpp"
+#include "vault/host_state.hpp"
 #include "vault/lock.hpp"
 #include "vault/text_format.hpp"
 #include "vault/vault.hpp"
@@ -439,29 +440,103 @@ struct Loaded {
     vault::Vault vault;
     Bytes envelope;
     CheckedApprovals approvals;
-    vault::AuditChain chain;  // as the catalog read it: the steps after it do not read it again
+    // The whole chain as the catalog read it, when the backup was chosen from the full catalog
+    // (always for --drill-server, whose check needs every sealing record); empty when it was
+    // chosen from the head cache.
+    vault::AuditChain chain;
+    // This host's head cache as read here: the verification under the lock starts from it
+    // instead of reading it again.
+    std::optional<vault::HeadCache> head_cache;
 };
 
 // An approval from a custodian marked departed still counts (the envelope is sealed to them, and
 // refusing it could make a disaster unrecoverable), but the operator is told, so the escrow is
 // moved to the custodians who are still here once the restore is done.
-void warn_departed_approvers(const vault::AuditChain& chain,
+void warn_departed_approvers(const std::vector<vault::CachedDeparture>& departed,
                              const std::vector<std::string>& custodians, JobLog& log) {
-    const vault::CustodianRoster roster = vault::custodian_roster(chain.records);
     for (const std::string& fingerprint : custodians) {
-        const vault::CustodianHistory* history = roster.find(fingerprint);
-        if (history == nullptr || !history->departed)
+        const auto it = std::find_if(
+            departed.begin(), departed.end(),
+            [&](const vault::CachedDeparture& d) { return d.fingerprint == fingerprint; });
+        if (it == departed.end())
             continue;
         log.warning("departed-custodian",
                     "the approval of custodian " + fingerprint +
                         " counts although they were "
                         "marked departed on " +
-                        vault::format_time(history->departed->time) + " (" +
-                        history->departed->reason +
+                        vault::format_time(it->time) + " (" + it->reason +
                         "); after the restore, move the escrow "
                         "to the custodians who are still here (ssoescrow status: escrow-health)",
                     {{"custodian", fingerprint}});
     }
+}
+
+// The backup about to be opened, verified, and what the approvals are then checked against.
+struct ChosenBackup {
+    vault::CatalogEntry entry;  // state verified
+    std::vector<vault::CachedDeparture> departed;
+    vault::AuditChain chain;  // complete when chosen from the full catalog, else empty
+};
+
+// This host's head cache of the vault, when it has a readable one (otherwise the verification
+// under the lock reads the whole chain, and says why it cannot go on if it cannot).
+struct HostCache {
+    fs::path state_dir;
+    vault::HeadCache cache;
+};
+
+std::optional<HostCache> read_host_cache(const vault::Vault& opened, const fs::path& state_root) {
+    auto state_dir = vault::state_dir_for(state_root, opened.vault_id());
+    if (!state_dir)
+        return std::nullopt;
+    auto cache = vault::read_head_cache(*state_dir);
+    if (!cache || !*cache)
+        return std::nullopt;
+    return HostCache{std::move(*state_dir), std::move(**cache)};
+}
+
+std::optional<ChosenBackup> chosen_from_cache(const vault::Vault& opened, const HostCache& host,
+                                              const vault::EnvelopeHeader& header,
+                                              ByteView envelope) {
+    std::optional<CachedChoice> cached =
+        verified_backup_from_cache(opened, host.state_dir, host.cache, header, envelope);
+    if (!cached)
+        return std::nullopt;
+    return ChosenBackup{std::move(cached->entry), std::move(cached->departed), {}};
+}
+
+// The chosen backup from the full catalog: every record and envelope verified.
+Result<ChosenBackup> chosen_from_catalog(const ApplyOptions& options, const vault::Vault& opened,
+                                         const RestoreRequest& request,
+                                         const vault::EnvelopeHeader& header, ByteView envelope) {
+    TRY_ASSIGN(vault::Catalog catalog, vault::build_catalog(opened));
+    const vault::CatalogEntry* entry = catalog.find(vault::backup_id_hex(request.backup_id));
+    if (entry == nullptr || !entry->usable()) {
+        return make_error(
+            Errc::vault_damaged,
+            "backup " + vault::backup_id_hex(request.backup_id) + " is not verified (" +
+                (entry == nullptr ? std::string("not in the vault")
+                                  : std::string(vault::backup_state_name(entry->state)) + ", " +
+                                        vault::describe_signer(*entry) + ": " + entry->problem) +
+                "): it is never restored",
+            "run 'ssoescrow vault check --vault " + platform::path_to_utf8(options.vault_dir) +
+                "'; restore another backup");
+    }
+    // The bytes about to be opened are the ones the catalog verified (not a file swapped since).
+    if (auto signed_ok = vault::check_envelope_signature(header, envelope);
+        !signed_ok || header.signer_fingerprint != entry->signer) {
+        return make_error(
+            Errc::vault_damaged,
+            "the envelope of backup " + entry->backup_id + " changed while it was being read: " +
+                (signed_ok ? std::string("another signer") : signed_ok.error().message),
+            "run 'ssoescrow vault check --vault " + platform::path_to_utf8(options.vault_dir) +
+                "'");
+    }
+    ChosenBackup chosen;
+    chosen.entry = *entry;
+    chosen.departed = vault::departed_custodians_of(catalog.chain);
+    chosen.chain = std::move(catalog.chain);
+    return chosen;
 }
 
 Result<Loaded> load_and_check(const ApplyOptions& options, JobLog& log, std::int64_t now) {
@@ -527,33 +602,20 @@ Result<Loaded> load_and_check(const ApplyOptions& options, JobLog& log, std::int
                               "'; restore from an intact copy of the vault");
     }
     // Only a verified backup restores: sealed for this vault, signed by a signer of its policy,
-    // announced by a signed record (vault/catalog.hpp). A planted envelope never gets here.
-    TRY_ASSIGN(vault::Catalog catalog, vault::build_catalog(opened));
-    const vault::CatalogEntry* entry = catalog.find(vault::backup_id_hex(request.backup_id));
-    if (entry == nullptr || !entry->usable()) {
-        return make_error(
-            Errc::vault_damaged,
-            "backup " + vault::backup_id_hex(request.backup_id) + " is not verified (" +
-                (entry == nullptr ? std::string("not in the vault")
-                                  : std::string(vault::backup_state_name(entry->state)) + ", " +
-                                        vault::describe_signer(*entry) + ": " + entry->problem) +
-                "): it is never restored",
-            "run 'ssoescrow vault check --vault " + platform::path_to_utf8(options.vault_dir) +
-                "'; restore another backup");
+    // announced by a signed record (vault/catalog.hpp). A planted envelope never gets here. The
+    // head cache spares reading the history below its head and every other envelope; when it
+    // cannot vouch for this backup, the full catalog decides.
+    std::optional<HostCache> host_cache = read_host_cache(opened, options.state_root);
+    std::optional<ChosenBackup> chosen;
+    if (host_cache && !options.drill_server)
+        chosen = chosen_from_cache(opened, *host_cache, header, *envelope);
+    if (!chosen) {
+        TRY_ASSIGN(chosen, chosen_from_catalog(options, opened, request, header, *envelope));
     }
-    // The bytes about to be opened are the ones the catalog verified (not a file swapped since).
-    if (auto signed_ok = vault::check_envelope_signature(header, *envelope);
-        !signed_ok || header.signer_fingerprint != entry->signer) {
-        return make_error(
-            Errc::vault_damaged,
-            "the envelope of backup " + entry->backup_id + " changed while it was being read: " +
-                (signed_ok ? std::string("another signer") : signed_ok.error().message),
-            "run 'ssoescrow vault check --vault " + platform::path_to_utf8(options.vault_dir) +
-                "'");
-    }
-    log.info("signed", "backup " + entry->backup_id + " is signed by " +
-                           vault::describe_signer(*entry) + " under policy " +
-                           entry->policy_fingerprint);
+    const vault::CatalogEntry& entry = chosen->entry;
+    log.info("signed", "backup " + entry.backup_id + " is signed by " +
+                           vault::describe_signer(entry) + " under policy " +
+                           entry.policy_fingerprint);
 
     std::vector<ApprovalInput> inputs;
     for (const fs::path& file : options.approvals) {
@@ -570,13 +632,16 @@ Result<Loaded> load_and_check(const ApplyOptions& options, JobLog& log, std::int
     TRY_ASSIGN(CheckedApprovals approvals, check_approvals(request, key, inputs, now));
     for (const auto& note : approvals.duplicates)
         log.warning("duplicate-approval", note);
-    warn_departed_approvers(catalog.chain, approvals.custodians, log);
+    warn_departed_approvers(chosen->departed, approvals.custodians, log);
     log.info("approvals",
              std::to_string(approvals.shares.size()) +
                  " approvals checked: " + join(approvals.labels, ", "),
              {{"custodians", join(approvals.custodians, " ")}});
-    return Loaded{std::move(request), std::move(opened), std::move(envelope).value(),
-                  std::move(approvals), std::move(catalog.chain)};
+    std::optional<vault::HeadCache> head_cache;
+    if (host_cache)
+        head_cache = std::move(host_cache->cache);
+    return Loaded{std::move(request),   std::move(opened),        std::move(envelope).value(),
+                  std::move(approvals), std::move(chosen->chain), std::move(head_cache)};
 }
 
 // Where the receipt goes: the vault's audit log (lock held, commit proven possible), or a file.
@@ -588,14 +653,15 @@ struct ReceiptTarget {
 };
 
 Result<ReceiptTarget> prepare_receipt_target(const ApplyOptions& options,
-                                             const vault::Vault& opened, JobLog& log,
+                                             const vault::Vault& opened,
+                                             const vault::HeadCache* head_cache, JobLog& log,
                                              vault::Clock& clock) {
     vault::LockOptions lock_options;
     lock_options.operation = std::string("restore-") + std::string(mode_name(options.mode));
     lock_options.clock = &clock;
     lock_options.wait = options.lock_wait;
-    auto lock =
-        vault::acquire_writer_lock(opened, lock_options, vault::WriterContext{options.state_root});
+    auto lock = vault::acquire_writer_lock(opened, lock_options,
+                                           vault::WriterContext{options.state_root, head_cache});
     Status writable;
     if (lock)
         writable = vault::check_vault_writable(opened);
@@ -909,7 +975,10 @@ Result<ApplyResult> run_apply(const ApplyOptions& options, JobLog& log, vault::C
     // may be restored (cluster: owns the SSO group, resource online; the service runs) and a
     // drill server is not a computer of the vault. The state read here is the one the restore
     // goes on with.
-    TRY_ASSIGN(ReceiptTarget target, prepare_receipt_target(options, loaded.vault, log, clock));
+    TRY_ASSIGN(
+        ReceiptTarget target,
+        prepare_receipt_target(options, loaded.vault,
+                               loaded.head_cache ? &*loaded.head_cache : nullptr, log, clock));
     std::optional<bridge::ServerStatus> bridge_status;
     if (client) {
         TRY_ASSIGN(bridge_status, client->status());

@@ -5,8 +5,10 @@
 #include <string_view>
 #include <vector>
 
+#include "crypto/hash.hpp"
 #include "vault/envelope.hpp"
 #include "vault/text_format.hpp"
+#include "vault/writer.hpp"
 
 namespace ssoescrow::restore {
 
@@ -59,6 +61,48 @@ Result<const vault::CatalogEntry*> find_backup(const vault::Catalog& catalog,
                           "give more digits of the id");
     }
     return matches.front();
+}
+
+std::optional<CachedChoice> verified_backup_from_cache(const vault::Vault& vault,
+                                                       const std::filesystem::path& state_dir,
+                                                       const vault::HeadCache& cache,
+                                                       const vault::EnvelopeHeader& header,
+                                                       ByteView envelope) {
+    std::optional<vault::VerifiedHistory> history =
+        vault::verify_history_from_cache(vault, state_dir, &cache);
+    if (!history)
+        return std::nullopt;
+    const std::string id = vault::backup_id_hex(header.backup_id);
+    const vault::CachedBackup* cached = history->find_backup(id);
+    if (cached == nullptr || to_hex(crypto::sha256(envelope)) != cached->envelope ||
+        header.vault_id_hex() != vault.vault_id() ||
+        header.policy_fingerprint != vault.config().escrow.fingerprint()) {
+        return std::nullopt;
+    }
+    const crypto::Signer* signer = vault.config().escrow.find_signer(header.signer_fingerprint);
+    if (signer == nullptr || !vault::check_envelope_signature(header, envelope))
+        return std::nullopt;
+    CachedChoice choice;
+    vault::CatalogEntry& entry = choice.entry;
+    entry.backup_id = id;
+    entry.path = vault::Vault::envelope_relative_path(header.backup_id);
+    entry.envelope_hash = cached->envelope;
+    entry.created = header.created;
+    entry.computer = header.source.computer;
+    entry.secret_server = header.source.secret_server;
+    entry.current_msid = header.source.current_msid;
+    entry.previous_msid = header.source.previous_msid;
+    entry.label = header.source.label;
+    entry.policy_fingerprint = header.policy_fingerprint;
+    entry.threshold = header.threshold;
+    for (const vault::Stanza& stanza : header.stanzas)
+        entry.custodians.push_back(stanza.recipient_fingerprint);
+    entry.audit_seq = cached->seq;
+    entry.signer = header.signer_fingerprint;
+    entry.signer_label = signer->label;
+    entry.state = vault::BackupState::verified;
+    choice.departed = std::move(history->departed);
+    return choice;
 }
 
 }  // namespace ssoescrow::restore

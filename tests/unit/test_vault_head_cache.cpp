@@ -1,9 +1,10 @@
 // The verified head cache (vault/head_cache.hpp, FORMAT.md 4.3 "Head cache"): a writer verifies
 // only the records after the head it verified last, and reads the whole chain whenever the cache
 // cannot vouch for the history; rollback, rewrite and fork detection are those of the full
-// verification.
+// verification. A restore verifies the backup it opens from the cache and its own envelope.
 #include <catch2/catch.hpp>
 
+#include "src/restore/backup_choice.hpp"
 #include "test_vault_layout_support.hpp"
 #include "vault/check.hpp"
 #include "vault/head_cache.hpp"
@@ -98,6 +99,9 @@ TEST_CASE("the head cache is one canonical text", "[vault][head-cache]") {
     cache.config_record = {1, std::string(64, 'c')};
     cache.config = std::string(64, 'd');
     cache.policy = "sha256:" + std::string(64, 'e');
+    const std::string fingerprint = "0123-4567-89ab-cdef-0123-4567-89ab-cdef";
+    cache.departed.push_back({fingerprint, k_t0 + 30, "left the company"});
+    cache.departed.push_back({"f" + fingerprint.substr(1), k_t0 + 40, "retired"});
     cache.backups.push_back({std::string(32, '1'), 2, std::string(64, 'f'), k_t0, "unknown"});
     cache.backups.push_back(
         {std::string(32, '2'), 5, std::string(64, '0'), k_t0 + 60, "{ab cd} with spaces"});
@@ -105,19 +109,38 @@ TEST_CASE("the head cache is one canonical text", "[vault][head-cache]") {
     auto parsed = parse_head_cache(text, "cache");
     REQUIRE(parsed.ok());
     CHECK(parsed->backups == cache.backups);
+    CHECK(parsed->departed == cache.departed);
     CHECK(parsed->head.hash == cache.head.hash);
     CHECK(serialise_head_cache(*parsed) == text);
+    CHECK(text.find("\ndeparted: " + fingerprint + " ") != std::string::npos);
 
     // Torn: the end line is missing or does not count the lines.
     CHECK_FALSE(parse_head_cache(text.substr(0, text.rfind("end: ")), "cache").ok());
     std::string miscounted = text;
     miscounted.replace(miscounted.rfind("end: 2"), 6, "end: 1");
     CHECK_FALSE(parse_head_cache(miscounted, "cache").ok());
-    std::string v2 = text;
-    v2.replace(0, std::string("ssoescrow-verified-head/1").size(), "ssoescrow-verified-head/2");
-    auto newer = parse_head_cache(v2, "cache");
-    REQUIRE_FALSE(newer.ok());
-    CHECK(newer.error().code == Errc::unsupported_version);
+    // Another version, newer or older (version 1 lacks the departed lines a restore relies on).
+    for (const char* version : {"ssoescrow-verified-head/3", "ssoescrow-verified-head/1"}) {
+        std::string other = text;
+        other.replace(0, std::string("ssoescrow-verified-head/2").size(), version);
+        auto refused = parse_head_cache(other, "cache");
+        REQUIRE_FALSE(refused.ok());
+        CHECK(refused.error().code == Errc::unsupported_version);
+    }
+    // Departed custodians in one order, and before the backups.
+    HeadCache unordered = cache;
+    std::swap(unordered.departed.front(), unordered.departed.back());
+    CHECK_FALSE(parse_head_cache(serialise_head_cache(unordered), "cache").ok());
+    std::string after_backups = text;
+    const std::string departed_line = "departed: " + fingerprint + " ";
+    const std::size_t at = after_backups.find(departed_line);
+    const std::string line = after_backups.substr(at, after_backups.find('\n', at) + 1 - at);
+    after_backups.erase(at, line.size());
+    after_backups.insert(after_backups.rfind("end: "), line);
+    CHECK_FALSE(parse_head_cache(after_backups, "cache").ok());
+    HeadCache not_a_fingerprint = cache;
+    not_a_fingerprint.departed.front().fingerprint = "alice";
+    CHECK_FALSE(parse_head_cache(serialise_head_cache(not_a_fingerprint), "cache").ok());
     // A backup beyond the head cannot be a verified state.
     cache.backups.back().seq = 8;
     CHECK_FALSE(parse_head_cache(serialise_head_cache(cache), "cache").ok());
@@ -334,5 +357,177 @@ TEST_CASE("a prune from the cached state removes only files that still match the
         CHECK(pruned->removed == std::vector<std::string>{before.backups[1].backup_id});
         CHECK(fs::exists(oldest));
         REQUIRE(access.lock.release().ok());
+    }
+}
+
+namespace {
+
+// A custodian-departed or custodian-reinstated record appended by a writer on this host.
+void record_departure(Fixture& f, AuditType type, const std::string& fingerprint,
+                      const std::string& reason, std::int64_t at) {
+    WriteAccess access = f.take(at);
+    AuditRecord record;
+    record.type = type;
+    record.time = at;
+    record.actor = "operator@testhost";
+    record.fields.push_back({"custodian", fingerprint});
+    record.fields.push_back({"reason", reason});
+    REQUIRE(append_to_history(f.vault, access.history, std::move(record)).ok());
+    REQUIRE(remember_history(f.vault, f.state_dir, access.history, at).ok());
+    REQUIRE(access.lock.release().ok());
+}
+
+}  // namespace
+
+TEST_CASE("the head cache keeps the departed custodians as the chain says them",
+          "[vault][head-cache]") {
+    Fixture f;
+    f.write_backup(k_t0 + 60);
+    const std::string carol = f.custodians.policy.recipients[0].fingerprint();
+    const std::string dave = f.custodians.policy.recipients[1].fingerprint();
+    record_departure(f, AuditType::custodian_departed, carol, "left the company", k_t0 + 100);
+    // A second departure keeps the first one's time and reason, as the roster does.
+    record_departure(f, AuditType::custodian_departed, carol, "left again", k_t0 + 110);
+    record_departure(f, AuditType::custodian_departed, dave, "retired", k_t0 + 120);
+    HeadCache cache = f.cache();
+    CHECK(cache.departed == departed_custodians_of(f.chain()));
+    REQUIRE(cache.departed.size() == 2);
+    const CachedDeparture* first = cache.departed.front().fingerprint == carol
+                                       ? &cache.departed.front()
+                                       : &cache.departed.back();
+    CHECK(first->time == k_t0 + 100);
+    CHECK(first->reason == "left the company");
+
+    record_departure(f, AuditType::custodian_reinstated, dave, "recorded in error", k_t0 + 130);
+    cache = f.cache();
+    CHECK(cache.departed == departed_custodians_of(f.chain()));
+    REQUIRE(cache.departed.size() == 1);
+    CHECK(cache.departed.front().fingerprint == carol);
+
+    // Another host's departure after the cached head is folded in by the next verification.
+    AuditChain chain = f.chain();
+    AuditRecord record;
+    record.type = AuditType::custodian_departed;
+    record.time = k_t0 + 140;
+    record.actor = "operator@otherhost";
+    record.fields.push_back({"custodian", dave});
+    record.fields.push_back({"reason", "moved on"});
+    REQUIRE(append_audit_record(f.vault.dir(), chain, std::move(record)).ok());
+    auto verified = verify_history_from_cache(f.vault, f.state_dir);
+    REQUIRE(verified.has_value());
+    CHECK(verified->departed == departed_custodians_of(f.chain()));
+    REQUIRE(verified->find_departed(dave) != nullptr);
+    CHECK(verified->find_departed(dave)->reason == "moved on");
+    CHECK(verified->find_backup(cache.backups.front().backup_id) != nullptr);
+}
+
+namespace {
+
+struct EnvelopeFile {
+    fs::path path;
+    Bytes bytes;
+    EnvelopeHeader header;
+};
+
+EnvelopeFile envelope_of(const Fixture& f, const std::string& backup_id) {
+    auto id = parse_backup_id(backup_id);
+    REQUIRE(id.ok());
+    EnvelopeFile file;
+    file.path = f.vault.dir() / Vault::envelope_relative_path(*id);
+    const std::string text = read_text(file.path);
+    file.bytes.assign(text.begin(), text.end());
+    auto header = parse_envelope_header(file.bytes);
+    REQUIRE(header.ok());
+    file.header = *header;
+    return file;
+}
+
+std::optional<restore::CachedChoice> choose(const Fixture& f, const EnvelopeFile& file) {
+    auto cache = read_head_cache(f.state_dir);
+    REQUIRE(cache.ok());
+    if (!cache->has_value())
+        return std::nullopt;
+    return restore::verified_backup_from_cache(f.vault, f.state_dir, **cache, file.header,
+                                               file.bytes);
+}
+
+}  // namespace
+
+TEST_CASE("a restore verifies its backup from the head cache and its own envelope only",
+          "[vault][head-cache][restore]") {
+    Fixture f;
+    for (int i = 0; i < 3; ++i)
+        f.write_backup(k_t0 + (i + 1) * 60);
+    const HeadCache cache = f.cache();
+    REQUIRE(cache.backups.size() == 3);
+    const std::string old_id = cache.backups[0].backup_id;
+    const std::string middle_id = cache.backups[1].backup_id;
+    const std::string chosen_id = cache.backups[2].backup_id;
+    const EnvelopeFile chosen = envelope_of(f, chosen_id);
+
+    auto choice = choose(f, chosen);
+    REQUIRE(choice.has_value());
+    CHECK(choice->entry.backup_id == chosen_id);
+    CHECK(choice->entry.usable());
+    CHECK(choice->entry.audit_seq == cache.backups[2].seq);
+    CHECK(choice->entry.signer == chosen.header.signer_fingerprint);
+    CHECK(choice->entry.policy_fingerprint == f.vault.config().escrow.fingerprint());
+    CHECK(choice->departed.empty());
+    // What it says of the backup is what the full catalog says.
+    const auto catalog = build_catalog(f.vault);
+    REQUIRE(catalog.ok());
+    const CatalogEntry* full = catalog->find(chosen_id);
+    REQUIRE(full != nullptr);
+    CHECK(describe_signer(choice->entry) == describe_signer(*full));
+    CHECK(choice->entry.envelope_hash == full->envelope_hash);
+    CHECK(choice->entry.custodians == full->custodians);
+
+    SECTION(
+        "another envelope altered: not read, the chosen one still verified; vault check "
+        "finds it") {
+        const EnvelopeFile old = envelope_of(f, old_id);
+        std::string text(old.bytes.begin(), old.bytes.end());
+        text.back() = static_cast<char>(text.back() ^ 1);
+        test_support::remove_write_once_file(old.path);
+        write_text(old.path, text);
+        CHECK(choose(f, chosen).has_value());
+        auto report = check_vault(f.vault, CheckOptions{});
+        REQUIRE(report.ok());
+        CHECK(has_finding(report->findings, Severity::damaged, "envelope-signature-invalid"));
+    }
+    SECTION("the chosen bytes are not the envelope its record announced: the catalog decides") {
+        EnvelopeFile altered = chosen;
+        altered.bytes.back() ^= 1;
+        CHECK_FALSE(choose(f, altered).has_value());
+    }
+    SECTION("a cache line that names another envelope: the catalog decides") {
+        HeadCache other = cache;
+        other.backups[2].envelope = std::string(64, '0');
+        REQUIRE(write_head_cache(f.state_dir, other).ok());
+        CHECK_FALSE(choose(f, chosen).has_value());
+    }
+    SECTION("a cache that cannot vouch for the history (another head hash): the catalog decides") {
+        HeadCache other = cache;
+        other.head.hash = std::string(64, 'f');
+        REQUIRE(write_head_cache(f.state_dir, other).ok());
+        CHECK_FALSE(choose(f, chosen).has_value());
+    }
+    SECTION("no cache: the catalog decides") {
+        fs::remove(f.state_dir / std::string(k_head_cache_file));
+        CHECK_FALSE(choose(f, chosen).has_value());
+    }
+    SECTION("a backup pruned after the cached head (by another host): the catalog decides") {
+        const EnvelopeFile middle = envelope_of(f, middle_id);
+        AuditChain chain = f.chain();
+        AuditRecord prune;
+        prune.type = AuditType::prune;
+        prune.time = k_t0 + 300;
+        prune.actor = "operator@otherhost";
+        prune.fields.push_back({"backup", middle_id});
+        prune.fields.push_back({"envelope", cache.backups[1].envelope});
+        prune.fields.push_back({"reason", "retention"});
+        REQUIRE(append_audit_record(f.vault.dir(), chain, std::move(prune)).ok());
+        CHECK_FALSE(choose(f, middle).has_value());
+        CHECK(choose(f, chosen).has_value());
     }
 }
