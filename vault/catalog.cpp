@@ -32,20 +32,6 @@ std::string envelope_id_from_name(std::string_view name) {
     return std::string(name.substr(0, 32));
 }
 
-void fill_from_header(CatalogEntry& entry, const EnvelopeHeader& header) {
-    entry.created = header.created;
-    entry.computer = header.source.computer;
-    entry.secret_server = header.source.secret_server;
-    entry.current_msid = header.source.current_msid;
-    entry.previous_msid = header.source.previous_msid;
-    entry.label = header.source.label;
-    entry.policy_fingerprint = header.policy_fingerprint;
-    entry.threshold = header.threshold;
-    entry.custodians.clear();
-    for (const Stanza& s : header.stanzas)
-        entry.custodians.push_back(s.recipient_fingerprint);
-}
-
 void fill_from_record(CatalogEntry& entry, const AuditRecord& record) {
     if (auto created = parse_time(record.field("created"), "created"))
         entry.created = *created;
@@ -124,6 +110,20 @@ void check_record_signatures(const SignerRegistry& registry, Catalog& catalog) {
 }
 
 }  // namespace
+
+void fill_from_header(CatalogEntry& entry, const EnvelopeHeader& header) {
+    entry.created = header.created;
+    entry.computer = header.source.computer;
+    entry.secret_server = header.source.secret_server;
+    entry.current_msid = header.source.current_msid;
+    entry.previous_msid = header.source.previous_msid;
+    entry.label = header.source.label;
+    entry.policy_fingerprint = header.policy_fingerprint;
+    entry.threshold = header.threshold;
+    entry.custodians.clear();
+    for (const Stanza& s : header.stanzas)
+        entry.custodians.push_back(s.recipient_fingerprint);
+}
 
 void sort_catalog_entries(std::vector<CatalogEntry>& entries) {
     // Backups made in the same second are in the order the audit log recorded them, so that

@@ -33,6 +33,7 @@
 
 #include "crypto/result.hpp"
 #include "vault/audit_log.hpp"
+#include "vault/envelope.hpp"
 #include "vault/finding.hpp"
 #include "vault/vault.hpp"
 
@@ -101,6 +102,9 @@ void sort_catalog_entries(std::vector<CatalogEntry>& entries);
 // "signer 'label' (fingerprint)", or "signer fingerprint" when no policy of the vault names it, or
 // "no signature".
 std::string describe_signer(const CatalogEntry& entry);
+
+// The fields of an entry its envelope header tells (source, policy, threshold, custodians).
+void fill_from_header(CatalogEntry& entry, const EnvelopeHeader& header);
 
 // Reads envelopes/ and audit/ of `vault`: read-only. Errors only when a directory cannot be
 // listed at all or exceeds its entry ceiling.

@@ -446,6 +446,9 @@ Result<vault::WriterLock> lock_for_rekey(const fs::path& dir, const vault::Vault
         TRY(vault::audit_lock_takeover(before, *lock.taken_over(), lock_options.operation,
                                        clock_of(lock_options).now()));
     }
+    // What a writer killed mid-write left behind (the finish may follow a crash).
+    TRY(platform::remove_stale_temp_files(before.envelopes_dir()));
+    TRY(platform::remove_stale_temp_files(before.audit_dir()));
     return lock;
 }
 
@@ -549,8 +552,6 @@ Result<ApplyOutcome> commit_proven(const RekeyRequest& request, const restore::R
                               "' and prepare it again with the same request and approvals");
     }
     TRY(vault::check_vault_writable(opened));
-    TRY(platform::remove_stale_temp_files(opened.envelopes_dir()));
-    TRY(platform::remove_stale_temp_files(opened.audit_dir()));
     // The proofs first, against every pending envelope the manifest names.
     TRY_ASSIGN(const std::vector<Bytes> envelopes,
                read_pending_envelopes(dir, request, manifest.backups));

@@ -87,16 +87,7 @@ std::optional<CachedChoice> verified_backup_from_cache(const vault::Vault& vault
     entry.backup_id = id;
     entry.path = vault::Vault::envelope_relative_path(header.backup_id);
     entry.envelope_hash = cached->envelope;
-    entry.created = header.created;
-    entry.computer = header.source.computer;
-    entry.secret_server = header.source.secret_server;
-    entry.current_msid = header.source.current_msid;
-    entry.previous_msid = header.source.previous_msid;
-    entry.label = header.source.label;
-    entry.policy_fingerprint = header.policy_fingerprint;
-    entry.threshold = header.threshold;
-    for (const vault::Stanza& stanza : header.stanzas)
-        entry.custodians.push_back(stanza.recipient_fingerprint);
+    vault::fill_from_header(entry, header);
     entry.audit_seq = cached->seq;
     entry.signer = header.signer_fingerprint;
     entry.signer_label = signer->label;

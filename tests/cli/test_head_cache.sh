@@ -6,18 +6,7 @@
 # Env: SSOESCROW, TESTS_DIR.
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
-export HOME="$WORK/home"
-unset XDG_STATE_HOME
-mkdir -p "$HOME"
-umask 077
-
-for name in alice bob; do keygen "$name"; done
-run 0 "$SSOESCROW" vault init --vault "$WORK/v" --threshold 2 --recipient alice.pub \
-    --recipient bob.pub --state-dir "$WORK/state"
-VID=$(sed -n 's/^vault-id: //p' "$WORK/v/config")
-CACHE="$WORK/state/$VID/verified-head"
-head -c 3000 /dev/urandom >"$WORK/a.bak"
-make_passphrase_file "$WORK/bak.pw" "Bak-Password-123"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/head_cache.sh"
 import() {
     "$SSOESCROW" import --vault "$WORK/v" --state-dir "$WORK/state" --bak "$WORK/a.bak" \
         --password-file "$WORK/bak.pw" "$@"

@@ -379,7 +379,10 @@ fi
 # kill -9 at several moments: the next apply finishes, or rolls back and applies again.
 for delay in 0.01 0.03 0.06 0.1 0.2; do
     fresh_copy
-    capply >"$WORK/kill.out" 2>&1 &
+    # The binary itself in the background, not the capply function: kill -9 of a subshell would
+    # leave the apply running while the vault is checked.
+    "$SSOESCROW" rekey apply "$WORK/crk" --vault "$WORK/c" --approval "$WORK/alice.crk" \
+        --approval "$WORK/bob.crk" --state-dir "$WORK/cstate" >"$WORK/kill.out" 2>&1 &
     pid=$!
     sleep "$delay"
     kill -9 "$pid" 2>/dev/null || true
