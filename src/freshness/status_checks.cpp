@@ -794,6 +794,17 @@ std::vector<std::string> departed_among(const std::vector<std::string>& fingerpr
 // The rekey ceremony moves every retained backup to a policy without the departed; only a new
 // master secret (rotate) makes the shares they hold of copies made before worthless.
 std::string move_escrow_fix(const StatusInput& input) {
+    if (input.rekey_awaiting) {
+        return "A rekey ceremony (request " + input.rekey_awaiting->request +
+               ") awaits proof from the new custodians until " +
+               vault::format_time(input.rekey_awaiting->expires) +
+               ": each runs 'ssoescrow rekey prove RKREQ --vault " + input.vault +
+               " --identity NAME.key --out NAME.rkproof', then 'ssoescrow rekey apply RKREQ "
+               "--vault " +
+               input.vault +
+               " --proof ...' commits it; re-pin backup hosts with the new policy "
+               "(--expect-policy), then run 'ssoescrow rotate'.";
+    }
     return "Rekey: 'ssoescrow rekey request --vault " + input.vault +
            " --remove <departed> [--add NEW.pub] --out RKREQ', K custodians still here run "
            "'ssoescrow rekey approve RKREQ', then 'ssoescrow rekey apply RKREQ --vault " +
@@ -831,6 +842,11 @@ CheckResult check_escrow_health(const StatusInput& input) {
     result.evidence["threshold"] = k;
     result.evidence["max_key_age"] = vault::format_duration(max_key_age);
     result.evidence["custodians"] = custodians_json(input, roster);
+    if (input.rekey_awaiting) {
+        result.evidence["rekey_awaiting_proof"] = {
+            {"request", input.rekey_awaiting->request},
+            {"expires", vault::format_time(input.rekey_awaiting->expires)}};
+    }
 
     std::vector<std::string> problems;
     std::vector<std::string> fixes;

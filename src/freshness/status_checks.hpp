@@ -47,6 +47,7 @@
 #include "vault/audit_log.hpp"
 #include "vault/config.hpp"
 #include "vault/finding.hpp"
+#include "vault/rekey_pending.hpp"
 
 namespace ssoescrow::freshness {
 
@@ -143,6 +144,10 @@ struct StatusInput {
 
     bool integrity_checked = false;
     vault::Findings integrity;  // check_vault findings plus the latest-seen comparison
+
+    // A rekey ceremony prepared with --verify-custodians, awaiting the new custodians' proofs
+    // (and not expired): the fix for a departure is to finish it, not to start another.
+    std::optional<vault::RekeyAwaitingProof> rekey_awaiting;
 
     bool bridge_given = false;
     std::optional<bridge::ServerStatus> live;

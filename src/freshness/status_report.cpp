@@ -11,6 +11,7 @@
 #include "vault/catalog.hpp"
 #include "vault/check.hpp"
 #include "vault/custodians.hpp"
+#include "vault/rekey_pending.hpp"
 #include "vault/text_format.hpp"
 
 namespace ssoescrow::freshness {
@@ -228,6 +229,12 @@ Result<Collected> collect_status_input(const vault::Vault& vault, const CollectO
     in.integrity.insert(in.integrity.end(), report.findings.begin(), report.findings.end());
 
     vault::Catalog& catalog = report.catalog;
+    // A damaged pending state is vault-integrity's finding; here only a current ceremony counts.
+    if (auto pending = vault::read_pending_rekey(vault.dir(), catalog.chain);
+        pending && pending->state == vault::PendingRekeyState::awaiting_proof &&
+        !pending->expired(in.wall_now)) {
+        in.rekey_awaiting = pending->awaiting;
+    }
     // What remembering the head as seen needs (seq, hash, vault of every record), before the
     // records themselves move into the input: one copy of the chain in memory, not three.
     out.chain.findings = catalog.chain.findings;

@@ -52,6 +52,8 @@ NEWEST=$(printf '%s\n' "${BEFORE[@]}" | grep -v "$OLDEST")
 CHECKS=$((CHECKS + 1))
 extract "$WORK/v" "$NEWEST" "$WORK/x0" alice bob || fail "extraction before the rekey"
 
+run 0 "$SSOESCROW" vault mark-departed --vault "$WORK/v" --custodian alice.pub --reason "left" \
+    --state-dir "$STATE"
 run 0 "$SSOESCROW" rekey request --vault "$WORK/v" --remove alice.pub --add dave.pub \
     --reason "alice left" --out "$WORK/rk" --state-dir "$STATE"
 P1=$(grep -Eo 'new policy: +sha256:[0-9a-f]{64}' "$WORK/out" | grep -Eo 'sha256:[0-9a-f]{64}')
@@ -90,9 +92,13 @@ head -1 "$WORK/v/rekey/awaiting-proof" | grep -qx 'ssoescrow-rekey-awaiting-proo
 check_vault "$WORK/v" rekey-awaiting-proof
 CHECKS=$((CHECKS + 1))
 grep -q '"rekey-awaiting-proof"' "$WORK/check.json" || fail "no rekey-awaiting-proof finding"
-# Monitoring sees it too (status runs the integrity check).
+# Monitoring sees it too: the integrity finding, and escrow-health's fix for the departure is to
+# finish this ceremony, not to start another.
 "$SSOESCROW" status --vault "$WORK/v" --state-dir "$STATE" >"$WORK/out" 2>&1 || true
 expect_out 'rekey-awaiting-proof'
+expect_out 'awaits proof from the new custodians until'
+CHECKS=$((CHECKS + 1))
+grep -q "Rekey: 'ssoescrow rekey request" "$WORK/out" && fail "status asks for a new rekey request"
 expect_equal "$(verified_ids "$WORK/v" | sort | tr '\n' ' ')" "$(printf '%s\n' "${BEFORE[@]}" | sort | tr '\n' ' ')" "backups while awaiting proof"
 run 6 "$SSOESCROW" rekey finish --vault "$WORK/v" --state-dir "$STATE"
 expect_err 'awaits proof from the new custodians'

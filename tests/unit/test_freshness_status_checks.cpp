@@ -556,6 +556,17 @@ TEST_CASE("escrow-health: a departed custodian needs a rekey: too few left is CR
     CHECK(contains(r.summary, "every one of the 2 custodians still here is needed"));
     CHECK(contains(r.fix, "Rekey: 'ssoescrow rekey request --vault "));
     CHECK(contains(r.fix, "then run 'ssoescrow rotate'"));
+    CHECK_FALSE(r.evidence.contains("rekey_awaiting_proof"));
+    // A ceremony already awaits the new custodians' proofs: the fix is to finish that one.
+    StatusInput awaiting = in;
+    awaiting.rekey_awaiting =
+        vault::RekeyAwaitingProof{std::string(32, 'a'), "vault-id", k_now + k_day};
+    const CheckResult pending = check_escrow_health(awaiting);
+    CHECK(pending.state == CheckState::warning);
+    CHECK(contains(pending.fix, "awaits proof from the new custodians until"));
+    CHECK(contains(pending.fix, "'ssoescrow rekey prove RKREQ"));
+    CHECK_FALSE(contains(pending.fix, "Rekey: 'ssoescrow rekey request --vault "));
+    CHECK(pending.evidence["rekey_awaiting_proof"]["request"] == std::string(32, 'a'));
     CHECK(find_metric(r, "custodians_departed")->value == 1);
     CHECK(find_metric(r, "backups_sealed_to_departed")->value == 3);
     CHECK(r.evidence["custodians"][2]["departed"]["reason"] == "left the company");
