@@ -1,5 +1,9 @@
 #include "src/cli/confirm_approval.hpp"
 
+#include <iostream>
+
+#include "platform/file_io.hpp"
+#include "platform/path_text.hpp"
 #include "platform/terminal.hpp"
 
 namespace ssoescrow::cli {
@@ -22,6 +26,19 @@ Status confirm_on_terminal(const std::string& details, std::string_view question
                           "run the command again when you want to approve the request");
     }
     return {};
+}
+
+Status confirm_approval(const std::string& details, std::string_view question, bool yes) {
+    if (!yes)
+        return confirm_on_terminal(details, question);
+    std::cerr << details;
+    return {};
+}
+
+Status write_custodian_file(const std::string& out, const std::string& text,
+                            const std::function<Status(ByteView)>& parse_back) {
+    TRY(parse_back(as_bytes(text)));
+    return platform::write_secret_file_exclusive(platform::path_from_utf8(out), as_bytes(text));
 }
 
 }  // namespace ssoescrow::cli

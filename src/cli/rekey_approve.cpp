@@ -224,19 +224,19 @@ Result<int> run_rekey_approve(const RekeyApproveOptions& options) {
         TRY_ASSIGN(signers, cross_check_vault(request, options.vault, old));
     }
     const std::string text = summary(request, old, you, signers);
-    if (options.yes)
-        std::cerr << text;
-    else
-        TRY(confirm_on_terminal(text, "Approve this rekey request?"));
+    TRY(confirm_approval(text, "Approve this rekey request?", options.yes));
 
     TRY_ASSIGN(const crypto::Identity identity,
                load_identity(options.identity, options.passphrase));
     TRY_ASSIGN(const rekey::RekeyApproval approval,
                rekey::approve_rekey(request, identity, clock.now()));
     const std::string approval_text = rekey::serialise_rekey_approval(approval);
-    TRY(rekey::parse_rekey_approval(as_bytes(approval_text), options.out));
-    TRY(platform::write_secret_file_exclusive(platform::path_from_utf8(options.out),
-                                              as_bytes(approval_text)));
+    TRY(write_custodian_file(options.out, approval_text, [&](ByteView bytes) -> Status {
+        auto parsed = rekey::parse_rekey_approval(bytes, options.out);
+        if (!parsed)
+            return parsed.error();
+        return {};
+    }));
     std::cout << "rekey approval of " << approval.describe() << " for request "
               << restore::request_id_hex(request.id) << " (" << approval.shares.size()
               << (approval.shares.size() == 1 ? " backup" : " backups") << ") written to "

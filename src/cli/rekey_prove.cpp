@@ -13,6 +13,7 @@
 #include "crypto/hash.hpp"
 #include "platform/file_io.hpp"
 #include "platform/path_text.hpp"
+#include "src/cli/confirm_approval.hpp"
 #include "src/cli/identity_options.hpp"
 #include "src/cli/rekey_commands.hpp"
 #include "src/cli/vault_commands.hpp"
@@ -77,9 +78,12 @@ Result<int> run_rekey_prove(const RekeyProveOptions& options) {
     TRY_ASSIGN(const rekey::RekeyApproval proof,
                rekey::prove_rekey(request, pending, identity, clock.now()));
     const std::string text = rekey::serialise_rekey_proof(proof);
-    TRY(rekey::parse_rekey_proof(as_bytes(text), options.out));
-    TRY(platform::write_secret_file_exclusive(platform::path_from_utf8(options.out),
-                                              as_bytes(text)));
+    TRY(write_custodian_file(options.out, text, [&](ByteView bytes) -> Status {
+        auto parsed = rekey::parse_rekey_proof(bytes, options.out);
+        if (!parsed)
+            return parsed.error();
+        return {};
+    }));
     std::cout << "you (" << proof.describe() << ") can open your share of all "
               << proof.shares.size() << " pending "
               << (proof.shares.size() == 1 ? "envelope" : "envelopes") << " of rekey request "

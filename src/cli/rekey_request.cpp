@@ -12,6 +12,7 @@
 #include "platform/file_io.hpp"
 #include "platform/path_text.hpp"
 #include "src/cli/rekey_commands.hpp"
+#include "src/cli/request_files.hpp"
 #include "src/cli/vault_commands.hpp"
 #include "src/signing_key.hpp"
 #include "vault/catalog.hpp"
@@ -37,10 +38,6 @@ struct RekeyRequestOptions {
     std::string signing_key;
     std::string state_dir;
 };
-
-bool exists_no_follow(const std::string& file) {
-    return platform::exists_no_follow(platform::path_from_utf8(file));
-}
 
 // --remove takes a fingerprint or a NAME.pub.
 Result<std::string> removed_fingerprint(const std::string& given) {
@@ -133,16 +130,7 @@ Result<int> run_rekey_request(const RekeyRequestOptions& options) {
         return make_error(Errc::usage, "--expires: give 1s to 30d");
     if (!options.reason.empty())
         TRY(vault::check_text(options.reason, "--reason"));
-    const std::string key_file = options.key.empty() ? options.out + ".key" : options.key;
-    if (key_file == options.out)
-        return make_error(Errc::usage, "--key and --out name the same file");
-    for (const std::string& file : {options.out, key_file}) {
-        if (exists_no_follow(file)) {
-            return make_error(Errc::already_exists, file + " already exists",
-                              "choose another --out (a request and its key are never "
-                              "overwritten)");
-        }
-    }
+    TRY_ASSIGN(const RequestFiles files, request_files(options.out, options.key));
     TRY_ASSIGN(const vault::Vault opened,
                vault::Vault::open(platform::path_from_utf8(options.vault)));
     const vault::EscrowPolicy& old = opened.config().escrow;
@@ -189,13 +177,7 @@ Result<int> run_rekey_request(const RekeyRequestOptions& options) {
     const std::string text = rekey::serialise_rekey_request(request);
     const crypto::SecretBytes key =
         restore::serialise_request_key(request.id, request.ephemeral_key, made.secret_key);
-    TRY(platform::write_secret_file_exclusive(platform::path_from_utf8(key_file), key));
-    if (auto written = platform::write_secret_file_exclusive(platform::path_from_utf8(options.out),
-                                                             as_bytes(text));
-        !written) {
-        (void)platform::remove_file_durably(platform::path_from_utf8(key_file));
-        return written.error();
-    }
+    TRY(write_request_files(files, text, key));
     std::cout << "rekey request " << restore::request_id_hex(request.id) << " written to "
               << options.out << "\n"
               << "  fingerprint: " << rekey::rekey_fingerprint(request) << "\n"
@@ -205,7 +187,7 @@ Result<int> run_rekey_request(const RekeyRequestOptions& options) {
     std::cout << "  signers:     " << old.signers.size() << " -> " << next.signers.size() << "\n"
               << "  backups:     " << request.headers.size() << " covered\n"
               << "  expires:     " << vault::format_time(request.expires) << "\n"
-              << "  key:         " << key_file
+              << "  key:         " << files.key
               << " (secret: keep it on this machine, never send it)\n";
     if (!older.empty()) {
         std::cout << "note: " << older.size()

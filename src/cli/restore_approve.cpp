@@ -191,20 +191,19 @@ Result<int> run_approve(const ApproveOptions& options) {
         signer = vault::describe_signer(*entry) + ", a signer of the vault's policy";
     }
     const std::string text = summary(request, *stanza.value(), signer);
-    if (options.yes)
-        std::cerr << text;
-    else
-        TRY(confirm_on_terminal(text, "Approve this restore request?"));
+    TRY(confirm_approval(text, "Approve this restore request?", options.yes));
 
     TRY_ASSIGN(const crypto::Identity identity,
                load_identity(options.identity, options.passphrase));
     TRY_ASSIGN(const restore::Approval approval,
                restore::approve_request(request, identity, clock.now()));
     const std::string approval_text = restore::serialise_approval(approval);
-    // Check our own output before reporting success.
-    TRY(restore::parse_approval(as_bytes(approval_text), options.out));
-    TRY(platform::write_secret_file_exclusive(platform::path_from_utf8(options.out),
-                                              as_bytes(approval_text)));
+    TRY(write_custodian_file(options.out, approval_text, [&](ByteView bytes) -> Status {
+        auto parsed = restore::parse_approval(bytes, options.out);
+        if (!parsed)
+            return parsed.error();
+        return {};
+    }));
     if (options.json) {
         // README "Disaster-recovery restore": ssoescrow-restore-approval-result/1.
         nlohmann::ordered_json doc;

@@ -15,6 +15,7 @@
 
 #include "platform/file_io.hpp"
 #include "platform/path_text.hpp"
+#include "src/cli/request_files.hpp"
 #include "src/cli/restore_commands.hpp"
 #include "src/cli/vault_commands.hpp"
 #include "src/json_output.hpp"
@@ -39,10 +40,6 @@ struct RequestOptions {
     std::string purpose = "restore";
     bool json = false;
 };
-
-bool exists_no_follow(const std::string& file) {
-    return platform::exists_no_follow(platform::path_from_utf8(file));
-}
 
 Result<const vault::CatalogEntry*> resolve_backup(const vault::Catalog& catalog,
                                                   const std::string& wanted,
@@ -80,16 +77,7 @@ Result<int> run_request(const RequestOptions& options) {
     }
     if (!options.reason.empty())
         TRY(vault::check_text(options.reason, "--reason"));
-    const std::string key_file = options.key.empty() ? options.out + ".key" : options.key;
-    for (const std::string& file : {options.out, key_file}) {
-        if (exists_no_follow(file)) {
-            return make_error(Errc::already_exists, file + " already exists",
-                              "choose another --out (a request and its key are never "
-                              "overwritten)");
-        }
-    }
-    if (key_file == options.out)
-        return make_error(Errc::usage, "--key and --out name the same file");
+    TRY_ASSIGN(const RequestFiles files, request_files(options.out, options.key));
 
     TRY_ASSIGN(const vault::Vault opened,
                vault::Vault::open(platform::path_from_utf8(options.vault)));
@@ -105,13 +93,7 @@ Result<int> run_request(const RequestOptions& options) {
     const std::string text = restore::serialise_request(made.request);
     const crypto::SecretBytes key = restore::serialise_request_key(
         made.request.id, made.request.ephemeral_key, made.secret_key);
-    TRY(platform::write_secret_file_exclusive(platform::path_from_utf8(key_file), key));
-    if (auto written = platform::write_secret_file_exclusive(platform::path_from_utf8(options.out),
-                                                             as_bytes(text));
-        !written) {
-        (void)platform::remove_file_durably(platform::path_from_utf8(key_file));
-        return written.error();
-    }
+    TRY(write_request_files(files, text, key));
     const restore::RestoreRequest& request = made.request;
     const vault::EnvelopeHeader& header = request.header;
     if (options.json) {
@@ -120,7 +102,7 @@ Result<int> run_request(const RequestOptions& options) {
         doc["schema"] = "ssoescrow-restore-request-result/1";
         doc["request"] = restore::request_id_hex(request.id);
         doc["file"] = options.out;
-        doc["key"] = key_file;
+        doc["key"] = files.key;
         doc["fingerprint"] = restore::request_fingerprint(request);
         doc["backup"] = vault::backup_id_hex(request.backup_id);
         doc["backup_created"] = vault::format_time(header.created);
@@ -147,7 +129,7 @@ Result<int> run_request(const RequestOptions& options) {
               << "  signed by:   " << vault::describe_signer(*entry) << ", policy "
               << header.policy_fingerprint << "\n"
               << "  expires:     " << vault::format_time(request.expires) << "\n"
-              << "  key:         " << key_file
+              << "  key:         " << files.key
               << " (secret: keep it on this machine, never send it)\n"
               << "next: send " << options.out << " to " << header.threshold
               << " custodians; each runs 'ssoescrow restore approve " << options.out

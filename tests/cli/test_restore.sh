@@ -50,6 +50,9 @@ expect_err "req already exists"
 cmp -s "$WORK/req" "$WORK/req.copy" || fail "the request was overwritten"
 run 6 "$SSOESCROW" restore request --vault "$WORK/v" --out "$WORK/other" --key "$WORK/req.key"
 expect_absent "$WORK/other"
+run 2 "$SSOESCROW" restore request --vault "$WORK/v" --out "$WORK/same" --key "$WORK/same"
+expect_err '--key and --out name the same file'
+expect_absent "$WORK/same"
 run 5 "$SSOESCROW" restore request --vault "$WORK/v" --out "$WORK/r0" --backup "$(printf 'ab%.0s' {1..16})"
 expect_err 'is not in vault'
 run 2 "$SSOESCROW" restore request --vault "$WORK/v" --out "$WORK/r0" --expires 31d
