@@ -14,6 +14,7 @@
 #include "platform/file_io.hpp"
 #include "platform/path_text.hpp"
 #include "platform/process_info.hpp"
+#include "platform/test_hooks.hpp"
 
 namespace ssoescrow::vault {
 
@@ -810,6 +811,95 @@ Result<AuditChain> read_audit_chain_after(const fs::path& vault_dir, std::string
     return chain;
 }
 
+std::string serialise_audit_head(const AuditHeadFile& head) {
+    std::string out = "ssoescrow-audit-head/1\n";
+    out += "vault: " + head.vault_id + "\n";
+    out += "seq: " + std::to_string(head.head.seq) + "\n";
+    out += "record: " + head.head.hash + "\n";
+    return out;
+}
+
+Result<AuditHeadFile> parse_audit_head(std::string_view text, std::string_view source) {
+    const std::string what = "audit head " + std::string(source);
+    if (text.size() > k_max_audit_head_size)
+        return make_error(Errc::limit_exceeded, what + " is too large");
+    TRY_ASSIGN(const auto lines, split_lines(text, 6, what));
+    constexpr std::string_view magic = "ssoescrow-audit-head/";
+    if (lines[0].substr(0, magic.size()) == magic && lines[0] != "ssoescrow-audit-head/1") {
+        return make_error(Errc::unsupported_version, what + ": unsupported version " +
+                                                         std::string(lines[0].substr(magic.size())));
+    }
+    if (lines.size() != 4 || lines[0] != "ssoescrow-audit-head/1")
+        return make_error(Errc::parse, what + " is malformed");
+    AuditHeadFile head;
+    TRY_ASSIGN(const std::string_view vault, expect_field(lines[1], "vault", what));
+    TRY(check_hex(vault, 16, what + ": vault"));
+    head.vault_id = std::string(vault);
+    TRY_ASSIGN(const std::string_view seq, expect_field(lines[2], "seq", what));
+    TRY_ASSIGN(head.head.seq, parse_integer(seq, what + ": seq"));
+    if (head.head.seq == 0 || head.head.seq > k_max_audit_records)
+        return make_error(Errc::parse, what + ": seq out of range");
+    TRY_ASSIGN(const std::string_view record, expect_field(lines[3], "record", what));
+    TRY(check_hex(record, 32, what + ": record"));
+    head.head.hash = std::string(record);
+    if (serialise_audit_head(head) != text)
+        return make_error(Errc::parse, what + " is not in canonical form");
+    return head;
+}
+
+Result<std::optional<AuditHeadFile>> read_audit_head(const fs::path& vault_dir) {
+    const fs::path file = vault_dir / k_audit_head_file;
+    auto bytes = platform::read_file(file, k_max_audit_head_size);
+    if (!bytes) {
+        if (bytes.error().code == Errc::not_found)
+            return std::optional<AuditHeadFile>();
+        return std::move(bytes).error();
+    }
+    const std::string_view text(reinterpret_cast<const char*>(bytes->data()), bytes->size());
+    TRY_ASSIGN(AuditHeadFile head, parse_audit_head(text, platform::path_to_utf8(file)));
+    return std::optional<AuditHeadFile>(std::move(head));
+}
+
+Status write_audit_head(const fs::path& vault_dir, const AuditHeadFile& head) {
+    return platform::write_file_durably(vault_dir / k_audit_head_file,
+                                        as_bytes(serialise_audit_head(head)),
+                                        platform::Overwrite::yes, platform::FinalMode::read_write);
+}
+
+std::optional<AuditChain> read_audit_chain_from_head(const fs::path& vault_dir,
+                                                     std::string_view vault_id,
+                                                     const AuditHead& base) {
+    auto head = read_audit_head(vault_dir);
+    if (!head || !*head || (*head)->vault_id != vault_id || (*head)->head.seq < base.seq)
+        return std::nullopt;
+    const fs::path dir = vault_dir / k_audit_dir;
+    // From the head back to the base: each record's prev names the file of the one before it.
+    std::vector<ListedRecord> path;
+    AuditHead at = (*head)->head;
+    while (at.seq > base.seq) {
+        std::string file = audit_file_name(at.seq, at.hash);
+        auto bytes = platform::read_file(dir / file, k_max_audit_record_size);
+        if (!bytes)
+            return std::nullopt;
+        const std::string_view text(reinterpret_cast<const char*>(bytes->data()), bytes->size());
+        if (audit_hash(text) != at.hash)
+            return std::nullopt;
+        auto record = parse_audit_record(text, file);
+        if (!record || record->seq != at.seq)
+            return std::nullopt;
+        path.push_back({{at.seq, at.hash}, std::move(file)});
+        at = {at.seq - 1, std::move(record->prev)};
+    }
+    if (at.hash != base.hash)
+        return std::nullopt;
+    path.push_back({{at.seq, at.hash}, audit_file_name(at.seq, at.hash)});
+    std::reverse(path.begin(), path.end());
+    AuditChain chain;
+    chain.complete = false;
+    verify_listed_records(dir, path, base.seq, vault_id, chain);
+    return chain;
+}
+
 Result<ChainRecord> append_audit_record(const fs::path& vault_dir, AuditChain& chain,
                                         AuditRecord record, const crypto::SigningKey* signer) {
     if (!chain.intact() || chain.records.empty()) {
@@ -834,6 +924,10 @@ Result<ChainRecord> append_audit_record(const fs::path& vault_dir, AuditChain& c
     const std::string text = record.serialise();
     const std::string hash = audit_hash(text);
     const std::string name = audit_file_name(record.seq, hash);
+    // The head first: it may name a record that never gets written (the next writer then lists
+    // audit/), but never one older than a record that exists.
+    TRY(write_audit_head(vault_dir, {record.vault_id, {record.seq, hash}}));
+    platform::test_hooks::crash_point("append-after-audit-head");
     TRY(platform::write_file_durably(vault_dir / k_audit_dir / name, as_bytes(text),
                                      platform::Overwrite::no, platform::FinalMode::read_only));
     chain.records.push_back({std::move(record), hash, std::string(k_audit_dir) + "/" + name});
@@ -858,6 +952,7 @@ Result<AuditChain> start_audit_log(const fs::path& vault_dir, AuditRecord record
     }
     if (ec)
         return platform::file_error(ec, "list", vault_dir / k_audit_dir);
+    TRY(write_audit_head(vault_dir, {record.vault_id, {1, hash}}));
     TRY(platform::write_file_durably(vault_dir / k_audit_dir / name, as_bytes(text),
                                      platform::Overwrite::no, platform::FinalMode::read_only));
     AuditChain chain;

@@ -187,6 +187,7 @@ Result<AuditChain> read_audit_chain(const std::filesystem::path& vault_dir,
 struct AuditHead {
     std::uint64_t seq = 0;
     std::string hash;  // 64 hex
+    friend bool operator==(const AuditHead&, const AuditHead&) = default;
 };
 
 // Like read_audit_chain, but trusts what was verified up to `base` (a head cache, FORMAT.md
@@ -197,6 +198,47 @@ struct AuditHead {
 // base that is gone or renamed), after which the caller reads the chain in full.
 Result<AuditChain> read_audit_chain_after(const std::filesystem::path& vault_dir,
                                           std::string_view vault_id, const AuditHead& base);
+
+// --- The audit head (FORMAT.md 4.3 "Audit head") ---
+//
+// VAULT/audit-head names the newest record, so that a writer that verified the history up to a
+// cached head finds the records after it by following `prev` links back from the named record
+// instead of listing audit/ (whose listing grows with the vault's age). Every append replaces it
+// durably *before* the record is written, so it never names a record older than the newest one
+// a writer of this format wrote: at worst it names a record that does not exist (a write that
+// failed or was interrupted after it), which sends the next writer to the listing.
+//   ssoescrow-audit-head/1
+//   vault: <vault id, 32 hex>
+//   seq: <seq>
+//   record: <SHA-256 of the record's file, 64 hex>
+inline constexpr std::string_view k_audit_head_file = "audit-head";
+inline constexpr std::size_t k_max_audit_head_size = 4096;
+
+struct AuditHeadFile {
+    std::string vault_id;
+    AuditHead head;
+    friend bool operator==(const AuditHeadFile&, const AuditHeadFile&) = default;
+};
+std::string serialise_audit_head(const AuditHeadFile& head);
+// Errc::parse / unsupported_version / limit_exceeded naming `source`; canonical form only.
+Result<AuditHeadFile> parse_audit_head(std::string_view text, std::string_view source);
+// std::nullopt when the vault has no audit head (a vault written before it existed).
+Result<std::optional<AuditHeadFile>> read_audit_head(const std::filesystem::path& vault_dir);
+// Replaces VAULT/audit-head durably (temp file, fsync, rename, fsync of VAULT/). The caller holds
+// the writer lock.
+[[nodiscard]] Status write_audit_head(const std::filesystem::path& vault_dir,
+                                      const AuditHeadFile& head);
+
+// read_audit_chain_after without listing audit/: the records from `base` to the one the audit
+// head names, found by following each record's `prev` back from the head to `base` (the hash of
+// each file must be the one in its name), then verified like every record after a cached head.
+// std::nullopt when the audit head cannot lead there (missing, unreadable, another vault's, behind
+// `base`, a record on the way missing or unreadable, a chain that does not reach `base` under its
+// hash): the caller then lists audit/ (read_audit_chain_after), which judges what is wrong. Names
+// below `base`, and files the links do not reach, are not looked at: that is `vault check`'s job.
+std::optional<AuditChain> read_audit_chain_from_head(const std::filesystem::path& vault_dir,
+                                                     std::string_view vault_id,
+                                                     const AuditHead& base);
 
 // Appends one record: fills seq, prev and vault_id from `chain` (which must be intact: a damaged
 // chain is Errc::vault_damaged, so a writer never extends a log it cannot vouch for), validates,

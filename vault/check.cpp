@@ -67,8 +67,9 @@ void check_custodian_records(const AuditChain& chain, Findings& out) {
 
 void check_top_level(const Vault& vault, Findings& out) {
     static const std::set<std::string> k_known{
-        std::string(k_config_file), std::string(k_envelopes_dir), std::string(k_audit_dir),
-        std::string(k_lock_dir_name), std::string(k_rekey_dir)};
+        std::string(k_config_file),     std::string(k_envelopes_dir),
+        std::string(k_audit_dir),       std::string(k_audit_head_file),
+        std::string(k_lock_dir_name),   std::string(k_rekey_dir)};
     std::error_code ec;
     for (fs::directory_iterator it(vault.dir(), ec), end; !ec && it != end; it.increment(ec)) {
         const std::string name = platform::path_to_utf8(it->path().filename());
@@ -150,6 +151,48 @@ void check_lock(const Vault& vault, Clock& clock, Findings& out) {
     }
 }
 
+// The audit head (FORMAT.md 4.3 "Audit head") against the chain just verified. Absent is fine (a
+// vault from before it: the next append writes it). Ahead of the chain is the trace of an append
+// interrupted between the audit head and its record, which the next writer corrects. Behind the
+// chain it is damage: writers that find the records after their cached head from it would not
+// see the newer records and would fork the log.
+void check_audit_head(const Vault& vault, const AuditChain& chain, Findings& out) {
+    const std::string rel(k_audit_head_file);
+    auto read = read_audit_head(vault.dir());
+    if (!read) {
+        out.push_back({Severity::warning, "audit-head-unreadable", rel,
+                       read.error().message + "; writers list audit/ instead, and the next one "
+                                              "writes it anew"});
+        return;
+    }
+    if (!*read || chain.records.empty())
+        return;
+    const AuditHeadFile& head = **read;
+    if (head.vault_id != vault.vault_id()) {
+        out.push_back({Severity::warning, "audit-head-unreadable", rel,
+                       "names vault " + head.vault_id + ", not this vault " + vault.vault_id() +
+                           "; writers list audit/ instead, and the next one writes it anew"});
+        return;
+    }
+    if (head.head.seq == chain.head_seq() && head.head.hash == chain.head_hash())
+        return;
+    const ChainRecord* named = chain.find(head.head.seq);
+    if (head.head.seq > chain.head_seq() || named == nullptr || named->hash != head.head.hash) {
+        out.push_back(
+            {Severity::warning, "audit-head-ahead", rel,
+             "names record " + std::to_string(head.head.seq) +
+                 ", which is not in the audit log (an append interrupted after its audit head "
+                 "was written); the next writer lists audit/ and writes it anew"});
+        return;
+    }
+    out.push_back({Severity::damaged, "audit-head-behind", rel,
+                   "names record " + std::to_string(head.head.seq) + " but the log goes on to " +
+                       std::to_string(chain.head_seq()) +
+                       " (written by a writer that does not keep the audit head, or the file "
+                       "was replaced): writers would extend the log from the older record; "
+                       "remove " + rel + " and the next writer lists audit/ and writes it anew"});
+}
+
 }  // namespace
 
 Result<CheckReport> check_vault(const Vault& vault, const CheckOptions& options) {
@@ -162,6 +205,7 @@ Result<CheckReport> check_vault(const Vault& vault, const CheckOptions& options)
     out.insert(out.end(), report.catalog.findings.begin(), report.catalog.findings.end());
     check_top_level(vault, out);
     check_subdirectories(vault, out);
+    check_audit_head(vault, report.catalog.chain, out);
     check_config_recorded(vault, report.catalog.chain, out);
     for (const ChainRecord* forged : config_changes_of_policy(report.catalog.chain)) {
         out.push_back({Severity::damaged, "config-change-policy", forged->file,

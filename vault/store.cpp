@@ -37,8 +37,6 @@ Result<StoredBackup> store_envelope(const Vault& vault, WriterLock& lock, Verifi
                 " is damaged; refusing to add a backup to it",
             "run 'ssoescrow vault check --vault " + platform::path_to_utf8(vault.dir()) + "'");
     }
-    TRY(platform::remove_stale_temp_files(vault.envelopes_dir()));
-    TRY(remove_listed_temp_files(vault, chain));
 
     StoredBackup stored;
     stored.backup_id = backup_id_hex(header.backup_id);

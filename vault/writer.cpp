@@ -250,7 +250,8 @@ Result<VerifiedHistory> verify_full_history(const Vault& vault,
 // vouch for the history, so the caller verifies it in full (and refuses with its messages).
 std::optional<VerifiedHistory> verify_history_from_cache(const Vault& vault,
                                                          const std::filesystem::path& state_dir,
-                                                         const HeadCache* read_cache) {
+                                                         const HeadCache* read_cache,
+                                                         HistoryListing listing) {
     std::optional<HeadCache> file;
     if (read_cache == nullptr) {
         auto read = read_head_cache(state_dir);
@@ -272,11 +273,19 @@ std::optional<VerifiedHistory> verify_history_from_cache(const Vault& vault,
         (witness.seq == cached.head.seq && witness.record_hash != cached.head.hash)) {
         return std::nullopt;
     }
-    auto chain = read_audit_chain_after(vault.dir(), vault.vault_id(), cached.head);
-    if (!chain || !chain->intact() || chain->records.empty() ||
-        !compare_with_seen(*chain, witness).empty()) {
-        return std::nullopt;
+    // The records after the cached head, found from the audit head (no listing: its cost grows
+    // with the vault's age); without a usable audit head, or when asked to, from the listing.
+    std::optional<AuditChain> chain;
+    if (listing == HistoryListing::from_audit_head)
+        chain = read_audit_chain_from_head(vault.dir(), vault.vault_id(), cached.head);
+    if (!chain) {
+        auto listed = read_audit_chain_after(vault.dir(), vault.vault_id(), cached.head);
+        if (!listed)
+            return std::nullopt;
+        chain = std::move(*listed);
     }
+    if (!chain->intact() || chain->records.empty() || !compare_with_seen(*chain, witness).empty())
+        return std::nullopt;
     VerifiedHistory history;
     history.chain = std::move(*chain);
     history.config_record = cached.config_record;
@@ -298,10 +307,15 @@ std::optional<VerifiedHistory> verify_history_from_cache(const Vault& vault,
 
 Result<VerifiedHistory> verify_history_for_writing(const Vault& vault,
                                                    const std::filesystem::path& state_dir,
-                                                   const HeadCache* read_cache) {
-    if (auto cached = verify_history_from_cache(vault, state_dir, read_cache))
-        return std::move(*cached);
-    return verify_full_history(vault, state_dir);
+                                                   const HeadCache* read_cache,
+                                                   HistoryListing listing) {
+    std::optional<VerifiedHistory> verified =
+        verify_history_from_cache(vault, state_dir, read_cache, listing);
+    if (!verified) {
+        TRY_ASSIGN(VerifiedHistory full, verify_full_history(vault, state_dir));
+        verified = std::move(full);
+    }
+    return std::move(*verified);
 }
 
 Result<ChainRecord> append_to_history(const Vault& vault, VerifiedHistory& history,
@@ -441,14 +455,40 @@ Result<WriteAccess> acquire_writer_lock(const Vault& vault, const LockOptions& o
     TRY(settle_pending_rekey(vault.dir(), vault.vault_id()));
     // Under the lock, so nothing changes between the check and our writes (short of someone
     // writing the vault without the lock, which the chain's own checks catch at the next read).
+    // A broken lock is the trace of a writer that was killed or lost its host: whatever it left
+    // half-written (temp files, an audit head ahead of its record) is found by listing.
+    const bool taken_over = lock.taken_over().has_value();
     TRY_ASSIGN(VerifiedHistory history,
-               verify_history_for_writing(vault, state_dir, context.head_cache));
-    if (lock.taken_over()) {
+               verify_history_for_writing(vault, state_dir, context.head_cache,
+                                          taken_over ? HistoryListing::list_audit
+                                                     : HistoryListing::from_audit_head));
+    if (taken_over || !history.from_cache())
+        TRY(remove_stale_temp_files_of(vault));
+    correct_audit_head(vault, history.chain);
+    if (taken_over) {
         Clock& clock = options.clock != nullptr ? *options.clock : system_clock();
         TRY(audit_lock_takeover(vault, history, *lock.taken_over(), options.operation,
                                 clock.now()));
     }
     return WriteAccess{std::move(lock), std::move(history), std::move(state_dir)};
+}
+
+// Also after a listing that found the audit head missing or ahead: the next writers then need no
+// listing even when this one appends nothing.
+void correct_audit_head(const Vault& vault, const AuditChain& chain) {
+    if (chain.records.empty())
+        return;
+    const AuditHeadFile verified{vault.vault_id(), {chain.head_seq(), chain.head_hash()}};
+    auto on_disk = read_audit_head(vault.dir());
+    if (on_disk && *on_disk && **on_disk == verified)
+        return;
+    (void)write_audit_head(vault.dir(), verified);
+}
+
+Status remove_stale_temp_files_of(const Vault& vault) {
+    TRY(platform::remove_stale_temp_files(vault.dir()));
+    TRY(platform::remove_stale_temp_files(vault.envelopes_dir()));
+    return platform::remove_stale_temp_files(vault.audit_dir());
 }
 
 Status remove_listed_temp_files(const Vault& vault, const AuditChain& chain) {

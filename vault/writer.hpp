@@ -85,18 +85,24 @@ struct VerifiedHistory {
 // `read_cache`: this host's head cache as the command already read it from `state_dir` (a
 // restore reads it before the lock, to find its backup), so it is not read and parsed twice; it
 // vouches for the history only as far as these checks allow, like the file.
-Result<VerifiedHistory> verify_history_for_writing(const Vault& vault,
-                                                   const std::filesystem::path& state_dir,
-                                                   const HeadCache* read_cache = nullptr);
+// `listing`: how the records after the cached head are found: from the vault's audit head
+// (FORMAT.md 4.3 "Audit head"), falling back to listing audit/ when it cannot lead there, or by
+// listing audit/ (after a broken lock: a killed writer's leftovers are seen only in the listing).
+enum class HistoryListing { from_audit_head, list_audit };
+Result<VerifiedHistory> verify_history_for_writing(
+    const Vault& vault, const std::filesystem::path& state_dir,
+    const HeadCache* read_cache = nullptr,
+    HistoryListing listing = HistoryListing::from_audit_head);
 
 // The head cache's part of verify_history_for_writing alone: the history from this host's head
 // cache and the records after its head, or std::nullopt whenever the cache cannot vouch for it
 // (then only the full verification decides, with its refusals and messages). Reads only, so a
 // command may use it before it takes the writer lock, to find what it is about to act on; what
 // it then writes it still verifies under the lock.
-std::optional<VerifiedHistory> verify_history_from_cache(const Vault& vault,
-                                                         const std::filesystem::path& state_dir,
-                                                         const HeadCache* read_cache = nullptr);
+std::optional<VerifiedHistory> verify_history_from_cache(
+    const Vault& vault, const std::filesystem::path& state_dir,
+    const HeadCache* read_cache = nullptr,
+    HistoryListing listing = HistoryListing::from_audit_head);
 
 // Appends `record` to the history's chain (append_audit_record) and keeps the derived state.
 Result<ChainRecord> append_to_history(const Vault& vault, VerifiedHistory& history,
@@ -141,7 +147,9 @@ struct WriteAccess {
 // Takes the writer lock with `options` (operation, wait, clock), settles a pending rekey
 // (settle_pending_rekey: an uncommitted one is rolled back, a committed unfinished one refused),
 // then verifies the vault's
-// history for writing (verify_history_for_writing, with the state directory of `context`);
+// history for writing (verify_history_for_writing, with the state directory of `context`; by
+// listing audit/ after a broken lock), removes stale temp files when it listed, and leaves the
+// audit head naming the verified head (best effort);
 // only then, if a stale lock was broken on the way, a lock_override record naming its holder is
 // appended to the audit log (FORMAT.md 4.5). A refusal releases the lock and writes nothing.
 // The caller may report lock.taken_over() to the user.
@@ -169,6 +177,18 @@ struct LockedVault {
 
 [[nodiscard]] Status audit_lock_takeover(const Vault& vault, const BrokenLock& broken,
                                          std::string_view taker, UnixTime now);
+
+// Under the writer lock: makes the vault's audit head (FORMAT.md 4.3 "Audit head") name the head of
+// `chain`, which the writer just verified, unless it already does. Best effort: an audit head
+// that is missing or names a record that was never written only costs the next writer a listing,
+// and every append writes it anyway.
+void correct_audit_head(const Vault& vault, const AuditChain& chain);
+
+// Removes the temp files of interrupted writes in VAULT/, envelopes/ and audit/ (the writer holds
+// the lock, so none is another writer's). Done by a writer that lists anyway (it verified the
+// history in full) or that broke a stale lock: temp files are only ever left by a writer that
+// was killed, and a killed writer leaves its lock behind.
+[[nodiscard]] Status remove_stale_temp_files_of(const Vault& vault);
 
 // Removes the temp files of interrupted writes that the chain's reading listed in audit/ (the
 // writer holds the lock, so they are not another writer's), without listing audit/ again.

@@ -441,14 +441,14 @@ Result<vault::WriterLock> lock_for_rekey(const fs::path& dir, const vault::Vault
                 check_hint(dir));
         }
         TRY(vault::check_not_rolled_back(before, chain, state_dir));
+        vault::correct_audit_head(before, chain);
     }
     if (lock.taken_over()) {
         TRY(vault::audit_lock_takeover(before, *lock.taken_over(), lock_options.operation,
                                        clock_of(lock_options).now()));
     }
     // What a writer killed mid-write left behind (the finish may follow a crash).
-    TRY(platform::remove_stale_temp_files(before.envelopes_dir()));
-    TRY(platform::remove_stale_temp_files(before.audit_dir()));
+    TRY(vault::remove_stale_temp_files_of(before));
     return lock;
 }
 
@@ -731,7 +731,9 @@ Result<ApplyOutcome> apply_rekey(const RekeyRequest& request, const restore::Req
     }
     outcome.rolled_back = was_pending;
     TRY_ASSIGN(const vault::Vault opened, vault::Vault::open(dir));
-    TRY(vault::verify_history_for_writing(opened, state_dir));
+    TRY_ASSIGN(const vault::VerifiedHistory verified,
+               vault::verify_history_for_writing(opened, state_dir));
+    vault::correct_audit_head(opened, verified.chain);
     if (lock.taken_over()) {
         TRY(vault::audit_lock_takeover(opened, *lock.taken_over(), options.lock.operation,
                                        clock.now()));

@@ -143,9 +143,10 @@ grep -l '^type: lock-override$' v/audit/*.rec >/dev/null || fail "no lock-overri
 grep -q '^holder-host: OTHERHOST$' v/audit/0000000002-*.rec || fail "override names the holder"
 expect 0 "check after prune" -- "$SSOESCROW" vault check --vault v
 
-# --- rollback: remove the newest record; the latest-seen state notices ---
+# --- rollback: remove the newest record (and the audit head naming it, as a copy from before it
+# would have it); the latest-seen state notices ---
 chmod u+w v/audit
-rm -f v/audit/0000000002-*.rec
+rm -f v/audit/0000000002-*.rec v/audit-head
 expect 2 "rolled-back audit log" -- "$SSOESCROW" vault check --vault v &&
     contains "$out" "audit-rolled-back" "rollback finding"
 expect 0 "the same copy without the state" -- "$SSOESCROW" vault check --vault v --no-state

@@ -248,19 +248,33 @@ TEST_CASE("a head cache that cannot vouch for the history makes the writer read 
         REQUIRE(verified.ok());
         CHECK_FALSE(verified->from_cache());
     }
-    SECTION("a fork below the cached head: refused") {
+    // Below the cached head a writer relies on nothing but the cached state, so it does not list
+    // audit/ (FORMAT.md 4.3 "Audit head"): damage there is for vault check, and for a writer that
+    // lists (after a broken lock, or without a cache), which refuses it.
+    SECTION("a fork below the cached head: vault check and a listing writer find it") {
         f.forge_record(2);
         auto verified = f.verify();
-        REQUIRE_FALSE(verified.ok());
-        CHECK_THAT(verified.error().message, Catch::Contains("audit-fork"));
+        REQUIRE(verified.ok());
+        CHECK(verified->from_cache());
+        auto listed =
+            verify_history_for_writing(f.vault, f.state_dir, nullptr, HistoryListing::list_audit);
+        REQUIRE_FALSE(listed.ok());
+        CHECK_THAT(listed.error().message, Catch::Contains("audit-fork"));
+        auto report = check_vault(f.vault, CheckOptions{});
+        REQUIRE(report.ok());
+        CHECK(has_finding(report->findings, Severity::damaged, "audit-fork"));
     }
-    SECTION("a record removed below the cached head: refused") {
+    SECTION("a record removed below the cached head: vault check and a listing writer find it") {
         test_support::remove_write_once_file(f.vault.dir() / f.chain().records[1].file);
         auto verified = f.verify();
-        REQUIRE_FALSE(verified.ok());
-        CHECK_THAT(verified.error().message, Catch::Contains("audit-gap"));
+        REQUIRE(verified.ok());
+        CHECK(verified->from_cache());
+        auto listed =
+            verify_history_for_writing(f.vault, f.state_dir, nullptr, HistoryListing::list_audit);
+        REQUIRE_FALSE(listed.ok());
+        CHECK_THAT(listed.error().message, Catch::Contains("audit-gap"));
     }
-    SECTION("a forged record after the cached head: refused like any damaged chain") {
+    SECTION("a forged record after the cached head, named by the audit head: refused") {
         AuditRecord forged = f.chain().records.back().record;
         forged.seq = 4;
         forged.prev = std::string(64, '1');  // not the head's hash
@@ -272,9 +286,30 @@ TEST_CASE("a head cache that cannot vouch for the history makes the writer read 
         const std::string text = forged.serialise();
         write_text(f.vault.dir() / std::string(k_audit_dir) / audit_file_name(4, audit_hash(text)),
                    text);
+        // Whose prev leads nowhere: the audit head cannot lead to the cached head, so the writer
+        // lists audit/ and the full verification refuses.
+        REQUIRE(write_audit_head(f.vault.dir(), {f.vault.vault_id(), {4, audit_hash(text)}}).ok());
         auto verified = f.verify();
         REQUIRE_FALSE(verified.ok());
         CHECK_THAT(verified.error().message, Catch::Contains("audit-chain-broken"));
+    }
+    SECTION("an audit head that names a record never written: the writer lists audit/") {
+        REQUIRE(write_audit_head(f.vault.dir(), {f.vault.vault_id(), {4, std::string(64, 'a')}})
+                    .ok());
+        auto verified = f.verify();
+        REQUIRE(verified.ok());
+        CHECK(verified->from_cache());
+        CHECK(verified->chain.head_seq() == 3);
+        auto report = check_vault(f.vault, CheckOptions{});
+        REQUIRE(report.ok());
+        CHECK(has_finding(report->findings, Severity::warning, "audit-head-ahead"));
+    }
+    SECTION("an audit head behind the log: vault check calls it damage") {
+        REQUIRE(write_audit_head(f.vault.dir(), {f.vault.vault_id(), {2, f.chain().records[1].hash}})
+                    .ok());
+        auto report = check_vault(f.vault, CheckOptions{});
+        REQUIRE(report.ok());
+        CHECK(has_finding(report->findings, Severity::damaged, "audit-head-behind"));
     }
     SECTION("a config replaced since: refused with the full verification's message") {
         Custodians mallory = make_custodians(1, 1, "mallory");
@@ -285,6 +320,39 @@ TEST_CASE("a head cache that cannot vouch for the history makes the writer read 
         REQUIRE_FALSE(verified.ok());
         CHECK_THAT(verified.error().hint, Catch::Contains("tampered"));
     }
+}
+
+TEST_CASE("the audit head names the newest record and leads a writer to the records after its "
+          "cached head",
+          "[vault][head-cache]") {
+    Fixture f;
+    f.write_backup(k_t0 + 60);
+    const auto head = read_audit_head(f.vault.dir());
+    REQUIRE(head.ok());
+    REQUIRE(head->has_value());
+    CHECK((*head)->vault_id == f.vault.vault_id());
+    CHECK((*head)->head == AuditHead{f.chain().head_seq(), f.chain().head_hash()});
+    CHECK(parse_audit_head(serialise_audit_head(**head), "x").value() == **head);
+    CHECK_FALSE(parse_audit_head("ssoescrow-audit-head/2\n", "x").ok());
+    CHECK(parse_audit_head("ssoescrow-audit-head/2\n", "x").error().code ==
+          Errc::unsupported_version);
+    CHECK_FALSE(parse_audit_head(serialise_audit_head(**head) + "\n", "x").ok());
+
+    // Two more records by another host: found by following prev from the audit head.
+    add_backup(f.vault, f.custodians.policy, k_t0 + 120);
+    add_backup(f.vault, f.custodians.policy, k_t0 + 180);
+    auto chain = read_audit_chain_from_head(f.vault.dir(), f.vault.vault_id(), f.cache().head);
+    REQUIRE(chain.has_value());
+    CHECK(chain->intact());
+    REQUIRE(chain->records.size() == 3);
+    CHECK(chain->records.front().record.seq == 2);
+    CHECK(chain->head_hash() == f.chain().head_hash());
+    // From a head that is not on the way back: nothing (the caller lists audit/).
+    CHECK_FALSE(read_audit_chain_from_head(f.vault.dir(), f.vault.vault_id(),
+                                           AuditHead{2, std::string(64, 'b')})
+                    .has_value());
+    CHECK_FALSE(read_audit_chain_from_head(f.vault.dir(), std::string(32, 'c'), f.cache().head)
+                    .has_value());
 }
 
 TEST_CASE("records another writer appended after the cached head are verified and folded in",

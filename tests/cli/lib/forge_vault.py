@@ -84,6 +84,12 @@ def record_policy_change(vault):
     with open(path, "w") as f:
         f.write(text)
     os.chmod(path, stat.S_IRUSR)
+    # The audit head follows, as a writer keeps it: the forgery stays self-consistent.
+    head = os.path.join(vault, "audit-head")
+    if os.path.exists(head):
+        with open(head, "w") as f:
+            f.write("ssoescrow-audit-head/1\nvault: %s\nseq: %d\nrecord: %s\n"
+                    % (vault_id, seq, hashlib.sha256(text.encode()).hexdigest()))
 
 
 if __name__ == "__main__":
