@@ -14,9 +14,10 @@
 #   1. configures and builds a Release build (no test hooks: what users run) of ssoescrow, the SSO
 #      emulator (the bridge of the backup benchmark) and the bench programs;
 #   2. makes five custodian keys, an emulated ENTSSO server, and with bench_vault_gen the vaults
-#      (10 backups for the writers' baseline; 100, 1,000, 10,000 backups for the growth table),
-#      each with full history (a quarter more backups made and pruned earlier) and asserts that
-#      `vault check` of each is clean;
+#      (10 backups for the writers' baseline; 100, 1,000, 10,000 backups for the growth table,
+#      each with full history: a quarter more backups made and pruned earlier; a ten-year-old
+#      vault of 3,650 daily backups with the newest 40 kept) and asserts that `vault check` of
+#      each is clean;
 #   3. bench/measure.py times every command alternating with its peers in each round (CPU time
 #      user+sys and wall time from wait4, peak RSS from /usr/bin/time -v) and writes the report:
 #      machine, versions, medians with min-max, ratios and each goal met or missed.
@@ -133,10 +134,23 @@ for size in 10 "${sizes[@]}"; do
     sed 's/^/    /' "$work/v$size.check.log"
 done
 
+# A ten-year-old vault as a daily job with the default retention leaves it: 3,650 backups made,
+# the newest 40 kept, the rest pruned (7,261 audit records); the writers on it are compared with
+# the 10-backup vault.
+say "ten-year-old vault (3,650 daily backups, 40 kept)"
+"${eatmydata[@]}" "$vault_gen" --vault "$work/v10y/vault" --state-dir "$work/v10y/state" \
+    --threshold 3 "${recipients[@]}" --backups 40 --pruned 3610 --prune-lag 35 --years 10 \
+    >"$work/v10y.gen.log"
+sed 's/^/    /' "$work/v10y.gen.log"
+sync
+"$ssoescrow" vault check --vault "$work/v10y/vault" --state-dir "$work/v10y/state" \
+    >"$work/v10y.check.log" 2>&1 || { cat "$work/v10y.check.log" >&2; exit 1; }
+sed 's/^/    /' "$work/v10y.check.log"
+
 # A restore request for the newest backup of each writer vault, approved by 3 custodians, for
 # `restore apply --drill`.
 largest=${sizes[-1]}
-for size in 10 "$largest"; do
+for size in 10 10y "$largest"; do
     dir="$work/v$size"
     "$ssoescrow" restore request --vault "$dir/vault" --out "$dir/req" --reason "benchmark drill" \
         >/dev/null
