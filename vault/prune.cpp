@@ -224,6 +224,7 @@ Result<PruneResult> execute_prune(const Vault& vault, WriterLock& lock, Verified
     TRY(remove_listed_temp_files(vault, history.chain));
 
     PruneResult result;
+    read_pending_backups(history);
     TRY_ASSIGN(std::optional<Catalog> fast, catalog_from_history(vault, history));
     if (fast) {
         result.plan = plan_prune(*fast, vault.config(), clock.now());

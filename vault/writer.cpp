@@ -199,6 +199,28 @@ void fold_departure(VerifiedHistory& history, const AuditRecord& rec) {
     }
 }
 
+}  // namespace
+
+void read_pending_backups(VerifiedHistory& history) {
+    if (!history.backups_pending)
+        return;
+    history.backups_pending = false;
+    HeadCache described;
+    described.head.seq = history.backups_head_seq;
+    described.backups_file = history.backups_file;
+    auto lines = read_cached_backups(history.backups_dir, described);
+    if (!lines) {
+        history.backups_known = false;
+        history.backups.clear();
+        return;
+    }
+    lines->insert(lines->end(), std::make_move_iterator(history.backups.begin()),
+                  std::make_move_iterator(history.backups.end()));
+    history.backups = std::move(*lines);
+}
+
+namespace {
+
 // Folds one record after the verified head into the derived state. False when the record needs
 // the full verification to judge (a settings change that names another policy), or changes the
 // backups in a way only a full catalog can judge (another writer's backup, a rekey).
@@ -211,6 +233,7 @@ bool fold_record(VerifiedHistory& history, const ChainRecord& r) {
     } else if (is_sealing_type(rec.type) || rec.type == AuditType::rekey) {
         history.backups_known = false;
     } else if (rec.type == AuditType::prune) {
+        read_pending_backups(history);
         std::erase_if(history.backups,
                       [&](const CachedBackup& b) { return b.backup_id == rec.field("backup"); });
     } else if (rec.type == AuditType::custodian_departed ||
@@ -254,7 +277,7 @@ std::optional<VerifiedHistory> verify_history_from_cache(const Vault& vault,
                                                          HistoryListing listing) {
     std::optional<HeadCache> file;
     if (read_cache == nullptr) {
-        auto read = read_head_cache(state_dir);
+        auto read = read_head_cache_head(state_dir);
         if (!read || !*read)
             return std::nullopt;
         file = std::move(**read);
@@ -291,8 +314,15 @@ std::optional<VerifiedHistory> verify_history_from_cache(const Vault& vault,
     history.config_record = cached.config_record;
     history.config = cached.config;
     history.policy = cached.policy;
-    history.backups = cached.backups;
     history.backups_known = true;
+    if (cached.backups_read) {
+        history.backups = cached.backups;
+    } else {
+        history.backups_pending = true;
+        history.backups_file = cached.backups_file;
+        history.backups_head_seq = cached.head.seq;
+        history.backups_dir = state_dir;
+    }
     history.departed = cached.departed;
     for (std::size_t i = 1; i < history.chain.records.size(); ++i) {
         if (!fold_record(history, history.chain.records[i]))
@@ -341,7 +371,8 @@ void add_verified_backup(VerifiedHistory& history, const ChainRecord& r) {
     history.backups.push_back(std::move(backup));
 }
 
-const CachedBackup* VerifiedHistory::find_backup(std::string_view backup_id) const noexcept {
+const CachedBackup* VerifiedHistory::find_backup(std::string_view backup_id) {
+    read_pending_backups(*this);
     for (const CachedBackup& b : backups) {
         if (b.backup_id == backup_id)
             return &b;
@@ -395,6 +426,21 @@ HeadCache head_cache_of(const Vault& vault, const AuditChain& chain,
 Status remember_history(const Vault& vault, const std::filesystem::path& state_dir,
                         VerifiedHistory& history, UnixTime now) {
     TRY(remember_seen(state_dir, history.chain, vault.vault_id(), now));
+    HeadCache cache;
+    cache.vault_id = vault.vault_id();
+    cache.head = {history.chain.head_seq(), history.chain.head_hash()};
+    cache.config_record = history.config_record;
+    cache.config = history.config;
+    cache.policy = history.policy;
+    cache.departed = history.departed;
+    if (history.backups_known && history.backups_pending && history.backups_dir == state_dir) {
+        // Only backups added: their lines are appended, the others never read.
+        Status appended =
+            append_to_head_cache(state_dir, history.backups_file, cache, history.backups);
+        if (appended || appended.error().code != Errc::precondition)
+            return appended;
+    }
+    read_pending_backups(history);
     if (!history.backups_known) {
         if (!history.chain.complete) {
             TRY_ASSIGN(AuditChain full, read_audit_chain(vault.dir(), vault.vault_id()));
@@ -406,17 +452,10 @@ Status remember_history(const Vault& vault, const std::filesystem::path& state_d
         history.backups = verified_backups_of(catalog);
         history.backups_known = true;
     }
-    HeadCache cache;
-    cache.vault_id = vault.vault_id();
-    cache.head = {history.chain.head_seq(), history.chain.head_hash()};
-    cache.config_record = history.config_record;
-    cache.config = history.config;
-    cache.policy = history.policy;
-    cache.departed = history.departed;
     cache.backups = history.backups;
     std::sort(cache.backups.begin(), cache.backups.end(),
               [](const CachedBackup& a, const CachedBackup& b) { return a.seq < b.seq; });
-    return write_head_cache(state_dir, cache);
+    return write_head_cache(state_dir, std::move(cache));
 }
 
 Status audit_lock_takeover(const Vault& vault, VerifiedHistory& history, const BrokenLock& broken,

@@ -67,11 +67,20 @@ struct VerifiedHistory {
     // full catalog). A record after the cached head that changes them clears it.
     std::vector<CachedBackup> backups;
     bool backups_known = false;
+    // The verified backups are this host's verified-backups file as `backups_file` describes it
+    // (for the cached head at `backups_head_seq`, in `backups_dir`), not read yet: a writer that
+    // only adds backups never reads it. `backups` then holds only the ones added since;
+    // read_pending_backups reads the file when a writer needs them all.
+    bool backups_pending = false;
+    CachedBackupsFile backups_file;
+    std::uint64_t backups_head_seq = 0;
+    std::filesystem::path backups_dir;
     // The custodians departed at the head, ascending fingerprint (from the cache, or derived
     // from the complete chain); the records after the head are folded in.
     std::vector<CachedDeparture> departed;
     bool from_cache() const noexcept { return !chain.complete; }
-    const CachedBackup* find_backup(std::string_view backup_id) const noexcept;
+    // Reads pending backups first (read_pending_backups).
+    const CachedBackup* find_backup(std::string_view backup_id);
     const CachedDeparture* find_departed(std::string_view fingerprint) const noexcept;
 };
 
@@ -103,6 +112,11 @@ std::optional<VerifiedHistory> verify_history_from_cache(
     const Vault& vault, const std::filesystem::path& state_dir,
     const HeadCache* read_cache = nullptr,
     HistoryListing listing = HistoryListing::from_audit_head);
+
+// Reads the pending verified-backups file (see VerifiedHistory::backups_pending) into `backups`,
+// before the ones added since; when it does not hold what the cache described, the backups are
+// unknown (backups_known false: a prune then builds the full catalog).
+void read_pending_backups(VerifiedHistory& history);
 
 // Appends `record` to the history's chain (append_audit_record) and keeps the derived state.
 Result<ChainRecord> append_to_history(const Vault& vault, VerifiedHistory& history,

@@ -22,7 +22,27 @@ expect_mode 600 "$CACHE"
 expect_equal "$(sed -n 's/^seq: //p' "$CACHE")" "$(records)" "cached head seq"
 expect_equal "$(sed -n 's/^record: //p' "$CACHE")" \
     "$(basename "$(head_name)" .rec | cut -d- -f2)" "cached head hash"
-expect_equal "$(grep -c '^backup: ' "$CACHE")" 3 "cached verified backups"
+expect_equal "$(grep -c '^backup: ' "$BACKUPS")" 3 "cached verified backups"
+expect_mode 600 "$BACKUPS"
+expect_equal "$(sed -n 's/^backups: \([0-9]*\) .*/\1/p' "$CACHE")" 3 "backups the verified head describes"
+expect_equal "$(sed -n 's/^backups: [0-9]* \([0-9]*\) .*/\1/p' "$CACHE")" "$(wc -c <"$BACKUPS")" \
+    "bytes of verified-backups the verified head describes"
+
+# A write that only adds a backup appends its line; the lines before it are kept as they were.
+cp "$BACKUPS" "$WORK/backups.before"
+run 0 import
+CHECKS=$((CHECKS + 1))
+cmp -s "$WORK/backups.before" <(head -c "$(wc -c <"$WORK/backups.before")" "$BACKUPS") ||
+    fail "verified-backups was not appended to"
+expect_equal "$(grep -c '^backup: ' "$BACKUPS")" 4 "cached verified backups after an import"
+# Bytes past what the verified head describes (an append whose head was never written) are not
+# part of the cache: the next write rewrites the file without them.
+printf 'backup: torn' >>"$BACKUPS"
+run 0 import
+expect_equal "$(grep -c '^backup: ' "$BACKUPS")" 5 "cached verified backups after a torn append"
+run 1 grep -q 'torn' "$BACKUPS"
+expect_equal "$(sed -n 's/^backups: [0-9]* \([0-9]*\) .*/\1/p' "$CACHE")" "$(wc -c <"$BACKUPS")" \
+    "verified-backups rewritten whole"
 expect_equal "$(sed -n 's/^seq: //p' "$WORK/state/$VID/latest-seen")" "$(records)" "latest-seen seq"
 
 # A copy of the vault as it is now, for the rollback below.

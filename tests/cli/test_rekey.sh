@@ -388,7 +388,7 @@ for delay in 0.01 0.03 0.06 0.1 0.2; do
     kill -9 "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
     check_vault "$WORK/c" rekey-pending rekey-incomplete policy-change-incomplete envelope-orphan \
-        prune-incomplete lock-stale temp-file
+        prune-incomplete lock-stale temp-file audit-head-ahead
     each_backup_restorable "kill -9 after ${delay}s"
     status=0
     capply >"$WORK/out" 2>"$WORK/err" || status=$?

@@ -17,7 +17,7 @@ for _ in 1 2 3; do
 done
 OLD=${ids[0]}
 CHOSEN=${ids[2]}
-expect_equal "$(grep -c '^backup: ' "$CACHE")" 3 "cached verified backups"
+expect_equal "$(grep -c '^backup: ' "$BACKUPS")" 3 "cached verified backups"
 
 run 0 "$SSOESCROW" restore request --vault "$WORK/v" --out "$WORK/req" --backup "$CHOSEN" \
     --reason "drill with the head cache" --purpose drill
@@ -41,7 +41,7 @@ open(p, "wb").write(b)' "$1" "$2"
 run 0 drill
 expect_out "^drill of backup $CHOSEN passed on "
 expect_equal "$(sed -n 's/^seq: //p' "$CACHE")" "$(records)" "cached head after the drill"
-expect_equal "$(grep -c '^backup: ' "$CACHE")" 3 "cached backups after the drill"
+expect_equal "$(grep -c '^backup: ' "$BACKUPS")" 3 "cached backups after the drill"
 
 # A departed custodian's approval: the warning comes from the cache's departed line.
 run 0 "$SSOESCROW" vault mark-departed --vault "$WORK/v" --custodian "$WORK/bob.pub" \
@@ -90,7 +90,7 @@ cp -p "$WORK/second.rec" "$second"
 # The full verification once, and the cache written again for the next run.
 run 0 drill
 expect_equal "$(sed -n 's/^seq: //p' "$CACHE")" "$(records)" "cache rewritten after the full run"
-expect_equal "$(grep -c '^backup: ' "$CACHE")" 3 "cached backups after the full run"
+expect_equal "$(grep -c '^backup: ' "$BACKUPS")" 3 "cached backups after the full run"
 
 # The chosen envelope altered: not the file its record announced, never opened.
 chosen_envelope="$WORK/v/envelopes/$CHOSEN.envelope"
@@ -103,12 +103,13 @@ expect_equal "$(records)" "$before" "records after a refused drill"
 cp -p "$WORK/chosen.envelope" "$chosen_envelope"
 run 0 drill
 
-# A cache whose line for the chosen backup names another envelope (a cache of another history):
-# the envelope is not the one the line names, so the full catalog decides, and it is verified.
-cp -p "$CACHE" "$WORK/cache.saved"
-sed -i "s/^\\(backup: $CHOSEN [0-9]*\\) [0-9a-f]\\{64\\}/\\1 $(printf '0%.0s' {1..64})/" "$CACHE"
+# A cache whose line for the chosen backup names another envelope (edited: its digest in
+# verified-head no longer matches, so the cache is not used): the full catalog decides, and the
+# envelope is verified.
+cp -p "$BACKUPS" "$WORK/cache.saved"
+sed -i "s/^\\(backup: $CHOSEN [0-9]*\\) [0-9a-f]\\{64\\}/\\1 $(printf '0%.0s' {1..64})/" "$BACKUPS"
 CHECKS=$((CHECKS + 1))
-cmp -s "$CACHE" "$WORK/cache.saved" && fail "the cache's backup line was not changed"
+cmp -s "$BACKUPS" "$WORK/cache.saved" && fail "the cache's backup line was not changed"
 run 0 drill
 expect_out "^drill of backup $CHOSEN passed on "
 

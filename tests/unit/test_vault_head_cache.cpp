@@ -105,29 +105,38 @@ TEST_CASE("the head cache is one canonical text", "[vault][head-cache]") {
     cache.backups.push_back({std::string(32, '1'), 2, std::string(64, 'f'), k_t0, "unknown"});
     cache.backups.push_back(
         {std::string(32, '2'), 5, std::string(64, '0'), k_t0 + 60, "{ab cd} with spaces"});
+    const std::string lines = serialise_cached_backups(cache.backups);
+    cache.backups_file = describe_cached_backups(lines);
+    CHECK(cache.backups_file.count == 2);
+    CHECK(cache.backups_file.bytes == lines.size());
+
     const std::string text = serialise_head_cache(cache);
     auto parsed = parse_head_cache(text, "cache");
     REQUIRE(parsed.ok());
-    CHECK(parsed->backups == cache.backups);
+    CHECK_FALSE(parsed->backups_read);
+    CHECK(parsed->backups_file == cache.backups_file);
     CHECK(parsed->departed == cache.departed);
     CHECK(parsed->head.hash == cache.head.hash);
     CHECK(serialise_head_cache(*parsed) == text);
     CHECK(text.find("\ndeparted: " + fingerprint + " ") != std::string::npos);
+    auto backups = parse_cached_backups(lines, cache.backups_file, cache.head.seq, "backups");
+    REQUIRE(backups.ok());
+    CHECK(*backups == cache.backups);
 
-    // Torn: the end line is missing or does not count the lines.
+    // Torn: the end line is missing or does not count the backups.
     CHECK_FALSE(parse_head_cache(text.substr(0, text.rfind("end: ")), "cache").ok());
     std::string miscounted = text;
     miscounted.replace(miscounted.rfind("end: 2"), 6, "end: 1");
     CHECK_FALSE(parse_head_cache(miscounted, "cache").ok());
-    // Another version, newer or older (version 1 lacks the departed lines a restore relies on).
-    for (const char* version : {"ssoescrow-verified-head/3", "ssoescrow-verified-head/1"}) {
+    // Another version, newer or older (version 2 keeps the backup lines in this file).
+    for (const char* version : {"ssoescrow-verified-head/4", "ssoescrow-verified-head/2"}) {
         std::string other = text;
-        other.replace(0, std::string("ssoescrow-verified-head/2").size(), version);
+        other.replace(0, std::string("ssoescrow-verified-head/3").size(), version);
         auto refused = parse_head_cache(other, "cache");
         REQUIRE_FALSE(refused.ok());
         CHECK(refused.error().code == Errc::unsupported_version);
     }
-    // Departed custodians in one order, and before the backups.
+    // Departed custodians in one order, and before the backups line.
     HeadCache unordered = cache;
     std::swap(unordered.departed.front(), unordered.departed.back());
     CHECK_FALSE(parse_head_cache(serialise_head_cache(unordered), "cache").ok());
@@ -141,9 +150,20 @@ TEST_CASE("the head cache is one canonical text", "[vault][head-cache]") {
     HeadCache not_a_fingerprint = cache;
     not_a_fingerprint.departed.front().fingerprint = "alice";
     CHECK_FALSE(parse_head_cache(serialise_head_cache(not_a_fingerprint), "cache").ok());
-    // A backup beyond the head cannot be a verified state.
-    cache.backups.back().seq = 8;
-    CHECK_FALSE(parse_head_cache(serialise_head_cache(cache), "cache").ok());
+
+    // verified-backups: bytes past what the head describes are not part of it; an edited line,
+    // a missing byte, a backup beyond the head or out of order is refused.
+    CHECK(parse_cached_backups(lines + "backup: torn", cache.backups_file, 7, "b").ok());
+    std::string edited = lines;
+    edited[edited.rfind("with spaces")] = 'W';
+    CHECK_FALSE(parse_cached_backups(edited, cache.backups_file, 7, "b").ok());
+    CHECK_FALSE(
+        parse_cached_backups(lines.substr(0, lines.size() - 1), cache.backups_file, 7, "b").ok());
+    CHECK_FALSE(parse_cached_backups(lines, cache.backups_file, 4, "b").ok());
+    std::vector<CachedBackup> swapped{cache.backups.back(), cache.backups.front()};
+    const std::string swapped_lines = serialise_cached_backups(swapped);
+    CHECK_FALSE(
+        parse_cached_backups(swapped_lines, describe_cached_backups(swapped_lines), 7, "b").ok());
 }
 
 TEST_CASE("a valid head cache spares the writer the records below its head",
