@@ -192,13 +192,20 @@ std::string serialise_cached_backups(const std::vector<CachedBackup>& backups) {
 }
 
 CachedBackupsFile describe_cached_backups(std::string_view text) {
+    // Lines end at LF or at the end of the text (a torn last line is a line too, so that any
+    // text has one description).
+    auto line_length = [&](std::size_t from) {
+        const std::size_t lf = text.find('\n', from);
+        return (lf == std::string_view::npos ? text.size() : lf + 1) - from;
+    };
     CachedBackupsFile file;
     file.bytes = text.size();
-    std::size_t at = text.find('\n');
-    crypto::Digest digest = crypto::sha256(as_bytes(text.substr(0, at + 1)));
-    for (std::size_t next = at + 1; next < text.size(); next = at + 1) {
-        at = text.find('\n', next);
-        digest = chain_digest(digest, text.substr(next, at + 1 - next));
+    std::size_t next = line_length(0);
+    crypto::Digest digest = crypto::sha256(as_bytes(text.substr(0, next)));
+    while (next < text.size()) {
+        const std::size_t length = line_length(next);
+        digest = chain_digest(digest, text.substr(next, length));
+        next += length;
         ++file.count;
     }
     file.digest = to_hex(digest);

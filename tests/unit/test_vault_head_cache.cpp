@@ -160,6 +160,11 @@ TEST_CASE("the head cache is one canonical text", "[vault][head-cache]") {
     CHECK_FALSE(
         parse_cached_backups(lines.substr(0, lines.size() - 1), cache.backups_file, 7, "b").ok());
     CHECK_FALSE(parse_cached_backups(lines, cache.backups_file, 4, "b").ok());
+    // A torn last line (no LF) is described like any line, and refused.
+    const std::string torn = lines + "backup: torn";
+    CHECK(describe_cached_backups(torn).count == 3);
+    CHECK_FALSE(parse_cached_backups(torn, describe_cached_backups(torn), 7, "b").ok());
+    CHECK(describe_cached_backups("").count == 0);
     std::vector<CachedBackup> swapped{cache.backups.back(), cache.backups.front()};
     const std::string swapped_lines = serialise_cached_backups(swapped);
     CHECK_FALSE(
