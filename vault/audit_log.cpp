@@ -826,8 +826,9 @@ Result<AuditHeadFile> parse_audit_head(std::string_view text, std::string_view s
     TRY_ASSIGN(const auto lines, split_lines(text, 6, what));
     constexpr std::string_view magic = "ssoescrow-audit-head/";
     if (lines[0].substr(0, magic.size()) == magic && lines[0] != "ssoescrow-audit-head/1") {
-        return make_error(Errc::unsupported_version, what + ": unsupported version " +
-                                                         std::string(lines[0].substr(magic.size())));
+        return make_error(
+            Errc::unsupported_version,
+            what + ": unsupported version " + std::string(lines[0].substr(magic.size())));
     }
     if (lines.size() != 4 || lines[0] != "ssoescrow-audit-head/1")
         return make_error(Errc::parse, what + " is malformed");
@@ -848,16 +849,8 @@ Result<AuditHeadFile> parse_audit_head(std::string_view text, std::string_view s
 }
 
 Result<std::optional<AuditHeadFile>> read_audit_head(const fs::path& vault_dir) {
-    const fs::path file = vault_dir / k_audit_head_file;
-    auto bytes = platform::read_file(file, k_max_audit_head_size);
-    if (!bytes) {
-        if (bytes.error().code == Errc::not_found)
-            return std::optional<AuditHeadFile>();
-        return std::move(bytes).error();
-    }
-    const std::string_view text(reinterpret_cast<const char*>(bytes->data()), bytes->size());
-    TRY_ASSIGN(AuditHeadFile head, parse_audit_head(text, platform::path_to_utf8(file)));
-    return std::optional<AuditHeadFile>(std::move(head));
+    return read_optional_text_file(vault_dir / k_audit_head_file, k_max_audit_head_size,
+                                   &parse_audit_head);
 }
 
 Status write_audit_head(const fs::path& vault_dir, const AuditHeadFile& head) {
@@ -1061,16 +1054,7 @@ Result<SeenState> parse_seen_state(std::string_view text, std::string_view sourc
 }
 
 Result<std::optional<SeenState>> read_seen_state(const fs::path& state_dir) {
-    const fs::path file = state_dir / k_seen_file;
-    auto bytes = platform::read_file(file, 4096);
-    if (!bytes) {
-        if (bytes.error().code == Errc::not_found)
-            return std::optional<SeenState>();
-        return std::move(bytes).error();
-    }
-    const std::string_view text(reinterpret_cast<const char*>(bytes->data()), bytes->size());
-    TRY_ASSIGN(SeenState state, parse_seen_state(text, platform::path_to_utf8(file)));
-    return std::optional<SeenState>(std::move(state));
+    return read_optional_text_file(state_dir / k_seen_file, 4096, &parse_seen_state);
 }
 
 Findings compare_with_seen(const AuditChain& chain, const SeenState& seen) {

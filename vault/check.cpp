@@ -67,9 +67,8 @@ void check_custodian_records(const AuditChain& chain, Findings& out) {
 
 void check_top_level(const Vault& vault, Findings& out) {
     static const std::set<std::string> k_known{
-        std::string(k_config_file),     std::string(k_envelopes_dir),
-        std::string(k_audit_dir),       std::string(k_audit_head_file),
-        std::string(k_lock_dir_name),   std::string(k_rekey_dir)};
+        std::string(k_config_file),     std::string(k_envelopes_dir), std::string(k_audit_dir),
+        std::string(k_audit_head_file), std::string(k_lock_dir_name), std::string(k_rekey_dir)};
     std::error_code ec;
     for (fs::directory_iterator it(vault.dir(), ec), end; !ec && it != end; it.increment(ec)) {
         const std::string name = platform::path_to_utf8(it->path().filename());
@@ -190,7 +189,8 @@ void check_audit_head(const Vault& vault, const AuditChain& chain, Findings& out
                        std::to_string(chain.head_seq()) +
                        " (written by a writer that does not keep the audit head, or the file "
                        "was replaced): writers would extend the log from the older record; "
-                       "remove " + rel + " and the next writer lists audit/ and writes it anew"});
+                       "remove " +
+                       rel + " and the next writer lists audit/ and writes it anew"});
 }
 
 }  // namespace

@@ -138,7 +138,8 @@ Result<HeadCache> parse_head_cache(std::string_view text, std::string_view sourc
     }
     TRY_ASSIGN(const std::string_view backups, expect_field(lines[i], "backups", what));
     const std::size_t first = backups.find(' ');
-    const std::size_t second = first == std::string_view::npos ? first : backups.find(' ', first + 1);
+    const std::size_t second =
+        first == std::string_view::npos ? first : backups.find(' ', first + 1);
     if (second == std::string_view::npos)
         return make_error(Errc::parse, what + ": expected 'backups: <count> <bytes> <digest>'");
     CachedBackupsFile& file = cache.backups_file;
@@ -242,16 +243,8 @@ Result<std::vector<CachedBackup>> parse_cached_backups(std::string_view text,
 }
 
 Result<std::optional<HeadCache>> read_head_cache_head(const std::filesystem::path& state_dir) {
-    const std::filesystem::path file = state_dir / k_head_cache_file;
-    auto bytes = platform::read_file(file, k_max_head_cache_size);
-    if (!bytes) {
-        if (bytes.error().code == Errc::not_found)
-            return std::optional<HeadCache>();
-        return std::move(bytes).error();
-    }
-    const std::string_view text(reinterpret_cast<const char*>(bytes->data()), bytes->size());
-    TRY_ASSIGN(HeadCache cache, parse_head_cache(text, platform::path_to_utf8(file)));
-    return std::optional<HeadCache>(std::move(cache));
+    return read_optional_text_file(state_dir / k_head_cache_file, k_max_head_cache_size,
+                                   &parse_head_cache);
 }
 
 Result<std::vector<CachedBackup>> read_cached_backups(const std::filesystem::path& state_dir,

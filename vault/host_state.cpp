@@ -91,16 +91,8 @@ Result<PolicyPin> parse_policy_pin(std::string_view text, std::string_view sourc
 }
 
 Result<std::optional<PolicyPin>> read_policy_pin(const fs::path& state_dir) {
-    const fs::path file = state_dir / k_policy_pin_file;
-    auto bytes = platform::read_file(file, k_max_state_file_size);
-    if (!bytes) {
-        if (bytes.error().code == Errc::not_found)
-            return std::optional<PolicyPin>();
-        return std::move(bytes).error();
-    }
-    const std::string_view text(reinterpret_cast<const char*>(bytes->data()), bytes->size());
-    TRY_ASSIGN(PolicyPin pin, parse_policy_pin(text, platform::path_to_utf8(file)));
-    return std::optional<PolicyPin>(std::move(pin));
+    return read_optional_text_file(state_dir / k_policy_pin_file, k_max_state_file_size,
+                                   &parse_policy_pin);
 }
 
 Status ensure_state_dir(const fs::path& state_dir) {

@@ -12,12 +12,15 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "crypto/result.hpp"
+#include "platform/file_io.hpp"
+#include "platform/path_text.hpp"
 
 namespace ssoescrow::vault {
 
@@ -59,5 +62,23 @@ bool is_fingerprint_text(std::string_view text) noexcept;
 
 // Lower-case hex of exactly `size` bytes.
 Status check_hex(std::string_view value, std::size_t size, std::string_view what);
+
+// A small text file parsed whole by `parse(text, source)` (source: the file's path), at most
+// `max_size` bytes: std::nullopt when it does not exist; any other failure is an error.
+template <typename T>
+Result<std::optional<T>> read_optional_text_file(const std::filesystem::path& file,
+                                                 std::size_t max_size,
+                                                 Result<T> (*parse)(std::string_view,
+                                                                    std::string_view)) {
+    auto bytes = platform::read_file(file, max_size);
+    if (!bytes) {
+        if (bytes.error().code == Errc::not_found)
+            return std::optional<T>();
+        return std::move(bytes).error();
+    }
+    const std::string_view text(reinterpret_cast<const char*>(bytes->data()), bytes->size());
+    TRY_ASSIGN(T parsed, parse(text, platform::path_to_utf8(file)));
+    return std::optional<T>(std::move(parsed));
+}
 
 }  // namespace ssoescrow::vault

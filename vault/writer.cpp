@@ -498,9 +498,9 @@ Result<WriteAccess> acquire_writer_lock(const Vault& vault, const LockOptions& o
     // half-written (temp files, an audit head ahead of its record) is found by listing.
     const bool taken_over = lock.taken_over().has_value();
     TRY_ASSIGN(VerifiedHistory history,
-               verify_history_for_writing(vault, state_dir, context.head_cache,
-                                          taken_over ? HistoryListing::list_audit
-                                                     : HistoryListing::from_audit_head));
+               verify_history_for_writing(
+                   vault, state_dir, context.head_cache,
+                   taken_over ? HistoryListing::list_audit : HistoryListing::from_audit_head));
     if (taken_over || !history.from_cache())
         TRY(remove_stale_temp_files_of(vault));
     correct_audit_head(vault, history.chain);

@@ -319,8 +319,8 @@ TEST_CASE("a head cache that cannot vouch for the history makes the writer read 
         CHECK_THAT(verified.error().message, Catch::Contains("audit-chain-broken"));
     }
     SECTION("an audit head that names a record never written: the writer lists audit/") {
-        REQUIRE(write_audit_head(f.vault.dir(), {f.vault.vault_id(), {4, std::string(64, 'a')}})
-                    .ok());
+        REQUIRE(
+            write_audit_head(f.vault.dir(), {f.vault.vault_id(), {4, std::string(64, 'a')}}).ok());
         auto verified = f.verify();
         REQUIRE(verified.ok());
         CHECK(verified->from_cache());
@@ -330,8 +330,9 @@ TEST_CASE("a head cache that cannot vouch for the history makes the writer read 
         CHECK(has_finding(report->findings, Severity::warning, "audit-head-ahead"));
     }
     SECTION("an audit head behind the log: vault check calls it damage") {
-        REQUIRE(write_audit_head(f.vault.dir(), {f.vault.vault_id(), {2, f.chain().records[1].hash}})
-                    .ok());
+        REQUIRE(
+            write_audit_head(f.vault.dir(), {f.vault.vault_id(), {2, f.chain().records[1].hash}})
+                .ok());
         auto report = check_vault(f.vault, CheckOptions{});
         REQUIRE(report.ok());
         CHECK(has_finding(report->findings, Severity::damaged, "audit-head-behind"));
@@ -347,9 +348,10 @@ TEST_CASE("a head cache that cannot vouch for the history makes the writer read 
     }
 }
 
-TEST_CASE("the audit head names the newest record and leads a writer to the records after its "
-          "cached head",
-          "[vault][head-cache]") {
+TEST_CASE(
+    "the audit head names the newest record and leads a writer to the records after its "
+    "cached head",
+    "[vault][head-cache]") {
     Fixture f;
     f.write_backup(k_t0 + 60);
     const auto head = read_audit_head(f.vault.dir());
