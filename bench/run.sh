@@ -3,8 +3,8 @@
 #
 #   bench/run.sh [--quick] [--runs N] [--build-dir DIR] [--out FILE] [--keep-work]
 #
-#   --quick       vaults of 100 and 1,000 backups only, 3 timed runs per command (~6 minutes on
-#                 2 cores); the default is 100, 1,000 and 10,000 backups, 5 runs (~35 minutes)
+#   --quick       vaults of 100 and 1,000 backups only, 3 timed runs per command (~2 minutes on
+#                 2 cores); the default is 100, 1,000 and 10,000 backups, 5 runs (~15 minutes)
 #   --runs N      timed runs per command (after one warm-up run)
 #   --build-dir   the Release build to create or reuse (default: build-bench)
 #   --out FILE    the report (default: bench/RESULTS.md)
