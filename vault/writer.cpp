@@ -502,7 +502,7 @@ Result<WriteAccess> acquire_writer_lock(const Vault& vault, const LockOptions& o
                    vault, state_dir, context.head_cache,
                    taken_over ? HistoryListing::list_audit : HistoryListing::from_audit_head));
     if (taken_over || !history.from_cache())
-        TRY(remove_stale_temp_files_of(vault));
+        TRY(remove_stale_temp_files_of(vault, history.chain));
     correct_audit_head(vault, history.chain);
     if (taken_over) {
         Clock& clock = options.clock != nullptr ? *options.clock : system_clock();
@@ -524,10 +524,10 @@ void correct_audit_head(const Vault& vault, const AuditChain& chain) {
     (void)write_audit_head(vault.dir(), verified);
 }
 
-Status remove_stale_temp_files_of(const Vault& vault) {
+Status remove_stale_temp_files_of(const Vault& vault, const AuditChain& listed) {
     TRY(platform::remove_stale_temp_files(vault.dir()));
     TRY(platform::remove_stale_temp_files(vault.envelopes_dir()));
-    return platform::remove_stale_temp_files(vault.audit_dir());
+    return remove_listed_temp_files(vault, listed);
 }
 
 Status remove_listed_temp_files(const Vault& vault, const AuditChain& chain) {

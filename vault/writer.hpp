@@ -199,10 +199,11 @@ struct LockedVault {
 void correct_audit_head(const Vault& vault, const AuditChain& chain);
 
 // Removes the temp files of interrupted writes in VAULT/, envelopes/ and audit/ (the writer holds
-// the lock, so none is another writer's). Done by a writer that lists anyway (it verified the
-// history in full) or that broke a stale lock: temp files are only ever left by a writer that
-// was killed, and a killed writer leaves its lock behind.
-[[nodiscard]] Status remove_stale_temp_files_of(const Vault& vault);
+// the lock, so none is another writer's); those in audit/ as the listing that read `listed`
+// found them (remove_listed_temp_files), so audit/ is not listed twice. Done by a writer that
+// lists anyway (it verified the history in full) or that broke a stale lock: temp files are only
+// ever left by a writer that was killed, and a killed writer leaves its lock behind.
+[[nodiscard]] Status remove_stale_temp_files_of(const Vault& vault, const AuditChain& listed);
 
 // Removes the temp files of interrupted writes that the chain's reading listed in audit/ (the
 // writer holds the lock, so they are not another writer's), without listing audit/ again.

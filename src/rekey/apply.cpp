@@ -430,25 +430,23 @@ Result<vault::WriterLock> lock_for_rekey(const fs::path& dir, const vault::Vault
     TRY_ASSIGN(const fs::path state_dir,
                vault::state_dir_for(writer.state_root, before.vault_id()));
     TRY_ASSIGN(vault::WriterLock lock, vault::WriterLock::acquire(dir, lock_options));
-    {
-        // The history checks of every writer but the config's (a committed rekey's config is
-        // still the old one, which the finish replaces).
-        TRY_ASSIGN(const vault::AuditChain chain, vault::read_audit_chain(dir, before.vault_id()));
-        if (!chain.intact()) {
-            return make_error(
-                Errc::vault_damaged,
-                "the audit log of " + dir_text(dir) + " is damaged; refusing to write to the vault",
-                check_hint(dir));
-        }
-        TRY(vault::check_not_rolled_back(before, chain, state_dir));
-        vault::correct_audit_head(before, chain);
+    // The history checks of every writer but the config's (a committed rekey's config is still
+    // the old one, which the finish replaces).
+    TRY_ASSIGN(const vault::AuditChain chain, vault::read_audit_chain(dir, before.vault_id()));
+    if (!chain.intact()) {
+        return make_error(
+            Errc::vault_damaged,
+            "the audit log of " + dir_text(dir) + " is damaged; refusing to write to the vault",
+            check_hint(dir));
     }
+    TRY(vault::check_not_rolled_back(before, chain, state_dir));
+    vault::correct_audit_head(before, chain);
+    // What a writer killed mid-write left behind (the finish may follow a crash).
+    TRY(vault::remove_stale_temp_files_of(before, chain));
     if (lock.taken_over()) {
         TRY(vault::audit_lock_takeover(before, *lock.taken_over(), lock_options.operation,
                                        clock_of(lock_options).now()));
     }
-    // What a writer killed mid-write left behind (the finish may follow a crash).
-    TRY(vault::remove_stale_temp_files_of(before));
     return lock;
 }
 

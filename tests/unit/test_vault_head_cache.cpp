@@ -329,6 +329,32 @@ TEST_CASE("a head cache that cannot vouch for the history makes the writer read 
         REQUIRE(report.ok());
         CHECK(has_finding(report->findings, Severity::warning, "audit-head-ahead"));
     }
+    // The writer lists audit/ instead, vault check warns, and the next writer writes it anew.
+    const auto listed_instead = [&] {
+        CHECK_FALSE(
+            read_audit_chain_from_head(f.vault.dir(), f.vault.vault_id(), cached.head).has_value());
+        auto verified = f.verify();
+        REQUIRE(verified.ok());
+        CHECK(verified->from_cache());
+        CHECK(verified->chain.head_seq() == 3);
+        auto report = check_vault(f.vault, CheckOptions{});
+        REQUIRE(report.ok());
+        CHECK(has_finding(report->findings, Severity::warning, "audit-head-unreadable"));
+        f.write_backup(k_t0 + 180);
+        auto head = read_audit_head(f.vault.dir());
+        REQUIRE(head.ok());
+        REQUIRE(head->has_value());
+        CHECK((*head)->head == AuditHead{f.chain().head_seq(), f.chain().head_hash()});
+    };
+    SECTION("an unreadable audit head: the writer lists audit/") {
+        write_text(f.vault.dir() / std::string(k_audit_head_file), "garbage\n");
+        listed_instead();
+    }
+    SECTION("the audit head of another vault: the writer lists audit/") {
+        REQUIRE(write_audit_head(f.vault.dir(), {std::string(32, 'f'), {3, f.chain().head_hash()}})
+                    .ok());
+        listed_instead();
+    }
     SECTION("an audit head behind the log: vault check calls it damage") {
         REQUIRE(
             write_audit_head(f.vault.dir(), {f.vault.vault_id(), {2, f.chain().records[1].hash}})
